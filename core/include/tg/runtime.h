@@ -1,0 +1,80 @@
+/*
+ * tg/runtime.h -- the core's plugin-level API: find and load plugins, check
+ * kernels before a plugin sees them. Used by the tensor core (tg.h), the
+ * conformance suite, the benchmark harness and the `tg` command.
+ *
+ * Errors: functions return a tg_status; the message of the last failure on
+ * the calling thread is tg_last_error() (valid until the next failing call
+ * on that thread). Nothing here aborts or exits.
+ */
+#ifndef TG_RUNTIME_H
+#define TG_RUNTIME_H
+
+#include <tg/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Message of the last failure on this thread; "" if none. */
+const char *tg_last_error(void);
+/* Set the message (printf-style) and return `status`; for core modules. */
+tg_status tg_error(tg_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Static name of a status ("TG_ERR_SHAPE"), of a dtype ("float32"), an op
+ * ("ADD"). Unknown values give "?". */
+const char *tg_status_name(tg_status status);
+const char *tg_dtype_name(tg_dtype dtype);
+const char *tg_op_name(tg_op op);
+/* Parse a dtype name ("float32", "f32", "bool", ...); TG_ERR_INVALID if none. */
+tg_status tg_dtype_parse(const char *name, tg_dtype *out_dtype);
+/* Bytes per element. */
+size_t tg_dtype_size(tg_dtype dtype);
+bool tg_dtype_is_float(tg_dtype dtype);
+bool tg_dtype_is_signed(tg_dtype dtype); /* signed ints and floats */
+
+/* ------------------------------------------------------------- plugins */
+
+/* A loaded plugin: the dlopen handle and its negotiated table. */
+typedef struct tg_plugin tg_plugin;
+
+/* Load a plugin by name ("ref": searched in TG_PLUGIN_PATH, the build tree,
+ * the install prefix's plugin directory, in that order) or by path (any
+ * argument containing '/'). Every failure names the file and the reason. */
+tg_status tg_plugin_open(const char *name_or_path, tg_plugin **out_plugin);
+void tg_plugin_close(tg_plugin *plugin); /* NULL is a no-op */
+const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin);
+const char *tg_plugin_get_path(const tg_plugin *plugin);
+
+/* Every plugin file found in the search path, loaded or not. */
+typedef struct tg_plugin_info {
+    char *name;          /* plugin name (from the table, else the file name) */
+    char *path;          /* the file                                         */
+    tg_status status;    /* TG_OK if it loads                                */
+    char *error;         /* why it did not load; "" if it did                */
+    uint32_t abi_major, abi_minor;
+} tg_plugin_info;
+tg_status tg_plugin_scan(tg_plugin_info **out_list, size_t *out_count);
+void tg_plugin_scan_free(tg_plugin_info *list, size_t count);
+/* The directories searched, ':'-separated, in order (for messages). */
+const char *tg_plugin_search_path(void);
+
+/* -------------------------------------------------------------- kernels */
+
+/* Check every rule of plugin.h's tg_kernel against `caps` (NULL: no caps
+ * limits). On failure returns TG_ERR_INVALID (or TG_ERR_UNSUPPORTED when
+ * only caps are exceeded) with a message naming the node and the rule. */
+tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps);
+/* A stable 64-bit hash of the kernel's content (not of hash or name). */
+uint64_t tg_kernel_hash(const tg_kernel *kernel);
+/* Print a kernel in readable text; returns a malloc'd string, NULL on OOM. */
+char *tg_kernel_to_string(const tg_kernel *kernel);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_RUNTIME_H */

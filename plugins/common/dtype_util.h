@@ -1,0 +1,65 @@
+/* plugins/common/dtype_util.h -- helpers shared by the in-tree plugins
+ * (header only, static inline). Not part of the SDK: an out-of-tree plugin
+ * includes tg/plugin.h alone and brings its own. */
+#ifndef TG_PLUGINS_DTYPE_UTIL_H
+#define TG_PLUGINS_DTYPE_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+#include <tg/plugin.h>
+
+static inline size_t tgp_dtype_size(uint32_t dt) {
+    static const unsigned char size[TG_DTYPE_COUNT] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 2, 4, 8};
+    return dt < TG_DTYPE_COUNT ? size[dt] : 0;
+}
+
+static inline int tgp_dtype_is_float(uint32_t dt) {
+    return dt == TG_FLOAT16 || dt == TG_BFLOAT16 || dt == TG_FLOAT32 || dt == TG_FLOAT64;
+}
+
+static inline int tgp_dtype_is_unsigned(uint32_t dt) {
+    return dt == TG_BOOL || dt == TG_UINT8 || dt == TG_UINT16 || dt == TG_UINT32 || dt == TG_UINT64;
+}
+
+static inline uint32_t tgp_f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float tgp_bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+/* binary16 -> binary32, exact. */
+static inline float tgp_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
+    if (exp == 0x1f) return tgp_bits_f32(sign | 0x7f800000u | (man << 13)); /* inf, nan */
+    if (exp == 0) { /* zero or subnormal: man * 2^-24 */
+        float f = (float)man * (1.0f / 16777216.0f);
+        return sign ? -f : f;
+    }
+    return tgp_bits_f32(sign | ((exp + 112u) << 23) | (man << 13));
+}
+
+/* binary32 -> binary16, round to nearest even; NaN stays NaN. */
+static inline uint16_t tgp_float_to_half(float f) {
+    uint32_t u = tgp_f32_bits(f), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);           /* NaN */
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* rounds to inf */
+    if (a < 0x38800000u) {                                            /* subnormal half */
+        /* value * 2^24 rounded to an integer, nearest even (float add does it) */
+        float v = tgp_bits_f32(a) * 16777216.0f;                      /* exact scaling */
+        float r = (v + 8388608.0f) - 8388608.0f;                      /* RNE to integer */
+        return (uint16_t)(sign | (uint32_t)r);
+    }
+    uint32_t h = ((a - 0x38000000u) >> 13);                          /* rebias, truncate */
+    uint32_t rest = a & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) h++;          /* RNE */
+    return (uint16_t)(sign | h);
+}
+
+static inline float tgp_bf16_to_float(uint16_t b) { return tgp_bits_f32((uint32_t)b << 16); }
+
+/* binary32 -> bfloat16, round to nearest even; NaN stays NaN. */
+static inline uint16_t tgp_float_to_bf16(float f) {
+    uint32_t u = tgp_f32_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+#endif
