@@ -62,6 +62,13 @@ void tg_plugin_scan_free(tg_plugin_info *list, size_t count);
 /* The directories searched, ':'-separated, in order (for messages). */
 const char *tg_plugin_search_path(void);
 
+/* The plugin name that device "auto" opens: $TG_DEVICE if set; else the
+ * top entry of this host's ranking file (written by `tg rank`) if it is
+ * fresh (every plugin hash matches); else the first plugin that loads and
+ * has a device, in the fixed order cpu, vulkan, opencl, cuda, ref. A stale
+ * ranking is refused with a one-line notice on stderr. */
+tg_status tg_plugin_pick_auto(char *out_name, size_t cap);
+
 /* -------------------------------------------------------------- kernels */
 
 /* Check every rule of plugin.h's tg_kernel against `caps` (NULL: no caps
