@@ -1,0 +1,432 @@
+/* The plugin loader: find tg-NAME.so files, dlopen them, negotiate the ABI
+ * version and check the function table before anyone calls through it. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tg/runtime.h>
+
+struct tg_plugin {
+    void *handle;
+    tg_plugin_api api; /* the core's copy: slots past the plugin's struct_size are NULL */
+    char *path;
+};
+
+/* Smallest struct_size a table of each known minor may have: its required
+ * slots end at program_launch (1.0). Optional slots past it may be cut off. */
+#define TG_API_END(slot) (offsetof(tg_plugin_api, slot) + sizeof(((tg_plugin_api *)0)->slot))
+static const uint32_t min_size_per_minor[TG_ABI_MINOR + 1] = {
+    TG_API_END(program_launch), /* 1.0 */
+};
+
+/* ------------------------------------------------------------ directories */
+
+typedef struct dir_list {
+    char **dirs;
+    size_t count, cap;
+} dir_list;
+
+static void dirs_free(dir_list *l) {
+    for (size_t i = 0; i < l->count; i++) free(l->dirs[i]);
+    free(l->dirs);
+    memset(l, 0, sizeof *l);
+}
+
+/* Append a copy of dir[0..len) unless it is empty or already listed. */
+static int dirs_add(dir_list *l, const char *dir, size_t len) {
+    while (len > 1 && dir[len - 1] == '/') len--;
+    if (len == 0) return 0;
+    for (size_t i = 0; i < l->count; i++)
+        if (strlen(l->dirs[i]) == len && !strncmp(l->dirs[i], dir, len)) return 0;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **d = realloc(l->dirs, cap * sizeof *d);
+        if (!d) return -1;
+        l->dirs = d;
+        l->cap = cap;
+    }
+    char *copy = strndup(dir, len);
+    if (!copy) return -1;
+    l->dirs[l->count++] = copy;
+    return 0;
+}
+
+/* The build tree's plugin directory: <build>/plugins when libtg is
+ * <build>/core/libtg.so*, else the directory compiled in. An installed
+ * libtg does not sit in a "core" directory and gets neither. */
+static int build_plugin_dir(char *out, size_t cap) {
+    Dl_info info;
+    if (dladdr((void *)build_plugin_dir, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        size_t len = (size_t)(slash - info.dli_fname);
+        if (len >= 5 && !strncmp(slash - 5, "/core", 5)) {
+            snprintf(out, cap, "%.*s/plugins", (int)(len - 5), info.dli_fname);
+            return 1;
+        }
+        return 0;
+    }
+#ifdef TG_BUILD_PLUGIN_DIR
+    snprintf(out, cap, "%s", TG_BUILD_PLUGIN_DIR);
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* TG_PLUGIN_PATH entries, then the build tree, then the install directory. */
+static int search_dirs(dir_list *l) {
+    const char *env = getenv("TG_PLUGIN_PATH");
+    for (const char *p = env; p && *p;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (dirs_add(l, p, len)) return -1;
+        p = end ? end + 1 : p + len;
+    }
+    char build[PATH_MAX];
+    if (build_plugin_dir(build, sizeof build) && dirs_add(l, build, strlen(build))) return -1;
+#ifdef TG_INSTALL_PLUGIN_DIR
+    if (dirs_add(l, TG_INSTALL_PLUGIN_DIR, strlen(TG_INSTALL_PLUGIN_DIR))) return -1;
+#endif
+    return 0;
+}
+
+const char *tg_plugin_search_path(void) {
+    static _Thread_local char text[8192];
+    dir_list l = {0};
+    size_t used = 0;
+    text[0] = '\0';
+    if (search_dirs(&l) == 0) {
+        for (size_t i = 0; i < l.count; i++) {
+            size_t need = strlen(l.dirs[i]) + (i ? 1 : 0);
+            if (used + need + 1 > sizeof text) break;
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", i ? ":" : "", l.dirs[i]);
+        }
+    }
+    dirs_free(&l);
+    return text;
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int skip_dot(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+/* Each search directory followed by its immediate subdirectories (sorted). */
+static int expand_dirs(const dir_list *in, dir_list *out) {
+    for (size_t i = 0; i < in->count; i++) {
+        if (!is_dir(in->dirs[i])) continue;
+        if (dirs_add(out, in->dirs[i], strlen(in->dirs[i]))) return -1;
+        struct dirent **ents = NULL;
+        int n = scandir(in->dirs[i], &ents, skip_dot, alphasort);
+        int rc = 0;
+        for (int k = 0; k < n; k++) {
+            char sub[PATH_MAX];
+            int len = snprintf(sub, sizeof sub, "%s/%s", in->dirs[i], ents[k]->d_name);
+            if (!rc && len > 0 && (size_t)len < sizeof sub && is_dir(sub) && dirs_add(out, sub, (size_t)len))
+                rc = -1;
+            free(ents[k]);
+        }
+        free(ents);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static int valid_name(const char *s) {
+    if (!s || !*s) return 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') || n >= 64) return 0;
+    }
+    return 1;
+}
+
+/* The NAME of a file called tg-NAME.so (len 0 if it is not one). */
+static const char *file_plugin_name(const char *path, size_t *out_len) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    *out_len = 0;
+    if (n > 6 && !strncmp(base, "tg-", 3) && !strcmp(base + n - 3, ".so")) *out_len = n - 6;
+    return base + 3;
+}
+
+/* Check a negotiated table; on failure write why into reason. */
+static tg_status check_table(const tg_plugin_api *api, const char *path, char *reason, size_t cap) {
+    if (api->abi_major != TG_ABI_MAJOR) {
+        snprintf(reason, cap, "ABI major version mismatch: plugin speaks %u.%u, core speaks %d.%d",
+                 api->abi_major, api->abi_minor, TG_ABI_MAJOR, TG_ABI_MINOR);
+        return TG_ERR_VERSION;
+    }
+    uint32_t minor = api->abi_minor <= TG_ABI_MINOR ? api->abi_minor : TG_ABI_MINOR;
+    if (api->struct_size < min_size_per_minor[minor]) {
+        snprintf(reason, cap, "function table too small for ABI %u.%u: struct_size %u, needs at least %u",
+                 api->abi_major, api->abi_minor, api->struct_size, min_size_per_minor[minor]);
+        return TG_ERR_VERSION;
+    }
+    if (!api->name) {
+        snprintf(reason, cap, "function table has no name");
+        return TG_ERR_INVALID;
+    }
+    if (!valid_name(api->name)) {
+        snprintf(reason, cap, "invalid plugin name '%.64s' (want [a-z0-9_]+, at most 64 chars)", api->name);
+        return TG_ERR_INVALID;
+    }
+    size_t flen;
+    const char *fname = file_plugin_name(path, &flen);
+    if (flen && (strlen(api->name) != flen || strncmp(api->name, fname, flen))) {
+        snprintf(reason, cap, "plugin calls itself '%s' but its file is named tg-%.*s.so", api->name, (int)flen,
+                 fname);
+        return TG_ERR_INVALID;
+    }
+    if (!api->version) {
+        snprintf(reason, cap, "plugin '%s' has no version string", api->name);
+        return TG_ERR_INVALID;
+    }
+    static const struct { size_t offset; const char *name; } required[] = {
+#define REQ(slot) {offsetof(tg_plugin_api, slot), #slot}
+        REQ(plugin_error), REQ(device_count), REQ(device_create), REQ(device_destroy),
+        REQ(device_error), REQ(device_caps), REQ(buffer_create), REQ(buffer_destroy),
+        REQ(buffer_write), REQ(buffer_read), REQ(program_create), REQ(program_destroy),
+        REQ(program_launch),
+#undef REQ
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        void (*slot)(void);
+        memcpy(&slot, (const char *)api + required[i].offset, sizeof slot);
+        if (!slot) {
+            snprintf(reason, cap, "required slot %s is NULL", required[i].name);
+            return TG_ERR_INVALID;
+        }
+    }
+    return TG_OK;
+}
+
+/* dlopen `path` and negotiate. On failure: reason says why (without the
+ * path) and *out_raw is the table the plugin returned, if any. */
+static tg_status load(const char *path, tg_plugin *p, const tg_plugin_api **out_raw, char *reason, size_t cap) {
+    *out_raw = NULL;
+    if (!is_file(path)) {
+        snprintf(reason, cap, "no such file");
+        return TG_ERR_NOT_FOUND;
+    }
+    dlerror();
+    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!p->handle) {
+        const char *e = dlerror();
+        snprintf(reason, cap, "cannot load: %s", e ? e : "dlopen failed");
+        return TG_ERR_IO;
+    }
+    void *sym = dlsym(p->handle, TG_PLUGIN_ENTRY_NAME);
+    if (!sym) {
+        snprintf(reason, cap, "no entry symbol '%s' (not a tg plugin?)", TG_PLUGIN_ENTRY_NAME);
+        return TG_ERR_NOT_FOUND;
+    }
+    tg_plugin_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry);
+    const char *why = NULL;
+    const tg_plugin_api *api = entry(TG_ABI_MAJOR, TG_ABI_MINOR, &why);
+    if (!api) {
+        snprintf(reason, cap, "plugin refused ABI %d.%d: %s", TG_ABI_MAJOR, TG_ABI_MINOR,
+                 why && *why ? why : "(no reason given)");
+        return TG_ERR_VERSION;
+    }
+    *out_raw = api;
+    tg_status st = check_table(api, path, reason, cap);
+    if (st) return st;
+    size_t n = api->struct_size < sizeof p->api ? api->struct_size : sizeof p->api;
+    memset(&p->api, 0, sizeof p->api);
+    memcpy(&p->api, api, n);
+    return TG_OK;
+}
+
+/* Open `path`; on failure *out_plugin is NULL, reason is filled and
+ * version[] holds the ABI version the table declared (0.0 if none). */
+static tg_status open_path(const char *path, tg_plugin **out_plugin, uint32_t version[2], char *reason,
+                           size_t cap) {
+    tg_plugin *p = calloc(1, sizeof *p);
+    char *copy = strdup(path);
+    const tg_plugin_api *raw = NULL;
+    *out_plugin = NULL;
+    version[0] = version[1] = 0;
+    if (!p || !copy) {
+        free(p);
+        free(copy);
+        snprintf(reason, cap, "out of memory");
+        return TG_ERR_NO_MEMORY;
+    }
+    p->path = copy;
+    tg_status st = load(path, p, &raw, reason, cap);
+    if (raw) { /* read it before the library goes away */
+        version[0] = raw->abi_major;
+        version[1] = raw->abi_minor;
+    }
+    if (st) {
+        tg_plugin_close(p);
+        return st;
+    }
+    *out_plugin = p;
+    return TG_OK;
+}
+
+/* Find tg-NAME.so in the search path; path gets the first match. */
+static tg_status find_plugin(const char *name, char *path, size_t cap) {
+    dir_list top = {0}, all = {0};
+    tg_status st = TG_ERR_NOT_FOUND;
+    if (search_dirs(&top) || expand_dirs(&top, &all)) {
+        st = tg_error(TG_ERR_NO_MEMORY, "out of memory while searching for plugin '%s'", name);
+        goto done;
+    }
+    for (size_t i = 0; i < all.count; i++) {
+        int len = snprintf(path, cap, "%s/tg-%s.so", all.dirs[i], name);
+        if (len > 0 && (size_t)len < cap && is_file(path)) {
+            st = TG_OK;
+            goto done;
+        }
+    }
+    char where[2048] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < top.count && used < sizeof where; i++)
+        used += (size_t)snprintf(where + used, sizeof where - used, "%s%s{,/*}", i ? ", " : "", top.dirs[i]);
+    tg_error(TG_ERR_NOT_FOUND, "plugin '%s' not found: no tg-%s.so in %s", name, name,
+             top.count ? where : "(no search directories)");
+done:
+    dirs_free(&top);
+    dirs_free(&all);
+    return st;
+}
+
+tg_status tg_plugin_open(const char *name_or_path, tg_plugin **out_plugin) {
+    if (!out_plugin) return tg_error(TG_ERR_INVALID, "tg_plugin_open: out_plugin is NULL");
+    *out_plugin = NULL;
+    if (!name_or_path || !*name_or_path) return tg_error(TG_ERR_INVALID, "tg_plugin_open: no plugin name given");
+    char found[PATH_MAX];
+    const char *path = name_or_path;
+    if (!strchr(name_or_path, '/')) {
+        if (!valid_name(name_or_path))
+            return tg_error(TG_ERR_INVALID, "invalid plugin name '%.64s' (want [a-z0-9_]+, or a path with '/')",
+                            name_or_path);
+        tg_status st = find_plugin(name_or_path, found, sizeof found);
+        if (st) return st;
+        path = found;
+    }
+    char reason[1024];
+    uint32_t version[2];
+    tg_status st = open_path(path, out_plugin, version, reason, sizeof reason);
+    if (st) return tg_error(st, "%s: %s", path, reason);
+    return TG_OK;
+}
+
+void tg_plugin_close(tg_plugin *plugin) {
+    if (!plugin) return;
+    if (plugin->handle) dlclose(plugin->handle);
+    free(plugin->path);
+    free(plugin);
+}
+
+const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin) { return plugin ? &plugin->api : NULL; }
+
+const char *tg_plugin_get_path(const tg_plugin *plugin) { return plugin ? plugin->path : NULL; }
+
+/* ------------------------------------------------------------------- scan */
+
+typedef struct info_list {
+    tg_plugin_info *items;
+    size_t count, cap;
+} info_list;
+
+static int seen_file(const info_list *l, const char *real) {
+    for (size_t i = 0; i < l->count; i++) {
+        char r[PATH_MAX];
+        if (realpath(l->items[i].path, r) && !strcmp(r, real)) return 1;
+    }
+    return 0;
+}
+
+static tg_status scan_file(info_list *l, const char *path) {
+    char real[PATH_MAX];
+    if (!realpath(path, real) || seen_file(l, real)) return TG_OK;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        tg_plugin_info *items = realloc(l->items, cap * sizeof *items);
+        if (!items) return TG_ERR_NO_MEMORY;
+        l->items = items;
+        l->cap = cap;
+    }
+    tg_plugin_info *info = &l->items[l->count];
+    memset(info, 0, sizeof *info);
+    char reason[1024] = "";
+    tg_plugin *p = NULL;
+    uint32_t version[2];
+    size_t flen;
+    const char *fname = file_plugin_name(path, &flen);
+    info->status = open_path(path, &p, version, reason, sizeof reason);
+    info->abi_major = version[0];
+    info->abi_minor = version[1];
+    info->name = p ? strdup(p->api.name) : strndup(fname, flen);
+    tg_plugin_close(p);
+    info->path = strdup(path);
+    info->error = strdup(reason);
+    l->count++;
+    if (!info->name || !info->path || !info->error) return TG_ERR_NO_MEMORY;
+    return TG_OK;
+}
+
+static int plugin_file(const struct dirent *e) {
+    size_t n = strlen(e->d_name);
+    return n > 6 && !strncmp(e->d_name, "tg-", 3) && !strcmp(e->d_name + n - 3, ".so");
+}
+
+tg_status tg_plugin_scan(tg_plugin_info **out_list, size_t *out_count) {
+    if (!out_list || !out_count) return tg_error(TG_ERR_INVALID, "tg_plugin_scan: NULL output");
+    *out_list = NULL;
+    *out_count = 0;
+    dir_list top = {0}, all = {0};
+    info_list l = {0};
+    tg_status st = TG_OK;
+    if (search_dirs(&top) || expand_dirs(&top, &all)) st = TG_ERR_NO_MEMORY;
+    for (size_t i = 0; !st && i < all.count; i++) {
+        struct dirent **ents = NULL;
+        int n = scandir(all.dirs[i], &ents, plugin_file, alphasort);
+        for (int k = 0; k < n; k++) {
+            char path[PATH_MAX];
+            int len = snprintf(path, sizeof path, "%s/%s", all.dirs[i], ents[k]->d_name);
+            if (!st && len > 0 && (size_t)len < sizeof path && is_file(path)) st = scan_file(&l, path);
+            free(ents[k]);
+        }
+        free(ents);
+    }
+    dirs_free(&top);
+    dirs_free(&all);
+    if (st) {
+        tg_plugin_scan_free(l.items, l.count);
+        return tg_error(st, "out of memory while scanning for plugins");
+    }
+    *out_list = l.items;
+    *out_count = l.count;
+    return TG_OK;
+}
+
+void tg_plugin_scan_free(tg_plugin_info *list, size_t count) {
+    if (!list) return;
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].name);
+        free(list[i].path);
+        free(list[i].error);
+    }
+    free(list);
+}

@@ -1,0 +1,133 @@
+/* The loader: broken plugins fail with a message naming the file and the
+ * reason, scan lists every one with its status, good ones load and work.
+ * TG_PLUGIN_PATH points at this directory's build folder (meson.build). */
+#include <stdlib.h>
+#include <string.h>
+#include <tg/runtime.h>
+#include "tap.h"
+
+static int contains(const char *s, const char *part) { return s && part && strstr(s, part) != NULL; }
+
+/* Opening NAME fails with `status` and a message naming tg-NAME.so and `why`. */
+static void check_broken(const char *name, tg_status status, const char *why) {
+    tg_plugin *p = (tg_plugin *)1;
+    char file[64];
+    snprintf(file, sizeof file, "tg-%s.so", name);
+    tg_status st = tg_plugin_open(name, &p);
+    const char *msg = tg_last_error();
+    tap_ok(st == status && p == NULL, "%s: open fails with %s (got %s)", name, tg_status_name(status),
+           tg_status_name(st));
+    if (!tap_ok(contains(msg, file) && contains(msg, why), "%s: message names the file and '%s'", name, why))
+        tap_diag("message: %s", msg);
+}
+
+static const tg_plugin_info *find_info(const tg_plugin_info *list, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i].name, name)) return &list[i];
+    return NULL;
+}
+
+/* Open the plugin's device 0, check caps and a buffer round trip. */
+static void check_works(const char *name) {
+    tg_plugin *p = NULL;
+    if (!tap_ok(tg_plugin_open(name, &p) == TG_OK, "%s: loads", name)) {
+        tap_diag("%s", tg_last_error());
+        return;
+    }
+    const tg_plugin_api *api = tg_plugin_get_api(p);
+    tap_ok(api && !strcmp(api->name, name), "%s: table name", name);
+    tap_ok(contains(tg_plugin_get_path(p), "/tg-") && contains(tg_plugin_get_path(p), name), "%s: path %s", name,
+           tg_plugin_get_path(p));
+    uint32_t n = 0;
+    tg_device *dev = NULL;
+    tap_ok(api->device_count(&n) == TG_OK && n == 1, "%s: one device", name);
+    tap_ok(api->device_create(0, &dev) == TG_OK && dev, "%s: device opens", name);
+    tg_caps caps = {.struct_size = sizeof caps};
+    tap_ok(api->device_caps(dev, &caps) == TG_OK && caps.dtypes == 1u << TG_FLOAT32 &&
+               contains(caps.name, "fake"),
+           "%s: caps", name);
+    tg_buffer *buf = NULL;
+    float in[4] = {1, 2, 3, 4}, out[4] = {0};
+    int ok = api->buffer_create(dev, sizeof in, &buf) == TG_OK &&
+             api->buffer_write(dev, buf, 0, in, sizeof in) == TG_OK &&
+             api->buffer_read(dev, buf, 0, out, sizeof out) == TG_OK && !memcmp(in, out, sizeof in);
+    tap_ok(ok, "%s: buffer round trip", name);
+    api->buffer_destroy(dev, buf);
+    api->device_destroy(dev);
+    tg_plugin_close(p);
+}
+
+int main(void) {
+    check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
+    check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
+    check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.0");
+    check_broken("small", TG_ERR_VERSION, "struct_size 40");
+    check_broken("nullslot", TG_ERR_INVALID, "required slot buffer_read is NULL");
+    check_broken("noname", TG_ERR_INVALID, "no name");
+    check_broken("garbage", TG_ERR_IO, "cannot load");
+    check_broken("nosuch", TG_ERR_NOT_FOUND, "not found");
+    {
+        tg_status st = tg_plugin_open("./tg-nosuch.so", &(tg_plugin *){NULL});
+        tap_ok(st == TG_ERR_NOT_FOUND && contains(tg_last_error(), "./tg-nosuch.so: no such file"),
+               "explicit path that does not exist: %s", tg_last_error());
+        st = tg_plugin_open("Bad Name", &(tg_plugin *){NULL});
+        tap_ok(st == TG_ERR_INVALID && contains(tg_last_error(), "Bad Name"), "invalid name refused: %s",
+               tg_last_error());
+        tap_ok(tg_plugin_open(NULL, &(tg_plugin *){NULL}) == TG_ERR_INVALID, "NULL name refused");
+        tap_ok(contains(tg_plugin_search_path(), getenv("TG_PLUGIN_PATH")), "search path starts with TG_PLUGIN_PATH");
+    }
+
+    check_works("old");
+    check_works("new");
+    {
+        tg_plugin *p = NULL;
+        tg_plugin_open("old", &p);
+        const tg_plugin_api *api = tg_plugin_get_api(p);
+        tap_ok(api && api->synchronize == NULL && api->buffer_copy == NULL && api->program_source == NULL,
+               "old: optional slots past its struct_size read as NULL");
+        tg_plugin_close(p);
+        tg_plugin_open("new", &p);
+        api = tg_plugin_get_api(p);
+        tap_ok(api && api->abi_minor == 7 && api->struct_size > sizeof(tg_plugin_api), "new: declares 1.7, bigger");
+        /* The explicit path of a loaded plugin loads it again. */
+        tg_plugin *q = NULL;
+        tap_ok(p && tg_plugin_open(tg_plugin_get_path(p), &q) == TG_OK && q, "open by explicit path");
+        tg_plugin_close(q);
+        tg_plugin_close(p);
+        tg_plugin_close(NULL);
+    }
+
+    tg_plugin_info *list = NULL;
+    size_t n = 0;
+    tap_ok(tg_plugin_scan(&list, &n) == TG_OK, "scan");
+    static const struct { const char *name; tg_status status; const char *why; } expect[] = {
+        {"nosym", TG_ERR_NOT_FOUND, "entry symbol"}, {"refuse", TG_ERR_VERSION, "frobnicator"},
+        {"major", TG_ERR_VERSION, "mismatch"},      {"small", TG_ERR_VERSION, "too small"},
+        {"nullslot", TG_ERR_INVALID, "buffer_read"}, {"noname", TG_ERR_INVALID, "no name"},
+        {"garbage", TG_ERR_IO, "cannot load"},     {"old", TG_OK, ""},
+        {"new", TG_OK, ""},
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        const tg_plugin_info *info = find_info(list, n, expect[i].name);
+        tap_ok(info && info->status == expect[i].status && contains(info->error, expect[i].why) &&
+                   contains(info->path, expect[i].name),
+               "scan lists %s as %s", expect[i].name, tg_status_name(expect[i].status));
+    }
+    const tg_plugin_info *major = find_info(list, n, "major");
+    tap_ok(major && major->abi_major == 2 && major->abi_minor == 1, "scan reports the refused table's version");
+    const tg_plugin_info *newer = find_info(list, n, "new");
+    tap_ok(newer && newer->abi_major == 1 && newer->abi_minor == 7, "scan reports 1.7 for the newer plugin");
+    for (size_t i = 0; i < n; i++) tap_diag("%-10s %-18s %s", list[i].name, tg_status_name(list[i].status), list[i].error);
+    tg_plugin_scan_free(list, n);
+    tg_plugin_scan_free(NULL, 0);
+
+    /* The reference plugin, if it is built, loads from the build tree. */
+    tg_plugin *ref = NULL;
+    if (tg_plugin_open("ref", &ref) == TG_OK) {
+        tap_ok(!strcmp(tg_plugin_get_api(ref)->name, "ref"), "ref loads from the build tree");
+        tg_plugin_close(ref);
+    } else {
+        tap_skip("ref plugin not built");
+    }
+    return tap_done();
+}
