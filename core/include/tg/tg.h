@@ -1,0 +1,365 @@
+/*
+ * tg/tg.h -- the application API: devices, lazy tensors, ops, autograd.
+ *
+ * Tensors are lazy: an op records a node and returns at once. Work runs when
+ * a result is needed (tg_realize, tg_to_host, tg_item, tg_backward, ...):
+ * the pending graph is scheduled into as few kernels as the device allows,
+ * compiled once per kernel shape (programs are cached) and launched.
+ *
+ * OWNERSHIP (read this once; it holds for every function below)
+ *  - tg_tensor is a reference-counted handle. Every function that returns a
+ *    tg_tensor * returns a NEW reference, or NULL on failure.
+ *  - Outside any scope the caller owns that reference and drops it with
+ *    tg_release(). Inside a scope (tg_scope_begin .. tg_scope_end) the
+ *    innermost scope owns it and tg_scope_end drops it, unless it was passed
+ *    to tg_keep(), which moves it to the enclosing scope, or to the caller
+ *    when there is none. Do not tg_release a scope-owned tensor.
+ *  - Ops never consume their inputs: an op takes borrowed pointers, and the
+ *    graph keeps its own references to whatever it still needs. Dropping a
+ *    tensor that a pending result depends on is always safe.
+ *  - tg_retain(t) adds one caller-owned reference (never scope-owned).
+ *  - Pointers returned for inspection (shapes, names, grads, caps) are
+ *    borrowed; the comment beside each says for how long.
+ *  So a training step wrapped in tg_scope_begin/tg_scope_end leaves nothing
+ *  behind, and a 1,000-step loop stays flat (see tg_stats_get).
+ *
+ * ERRORS
+ *  - Nothing aborts. A failing op returns NULL and records a status and a
+ *    message: tg_last_status() / tg_last_error() (per thread). A shape or
+ *    dtype mismatch gives TG_ERR_SHAPE / TG_ERR_DTYPE with a message naming
+ *    both shapes, e.g. "add: shapes (2,3) and (4,3) do not broadcast".
+ *  - An op given a NULL tensor returns NULL WITHOUT overwriting the first
+ *    message, so a chain fails cleanly and reports its first error:
+ *        y = tg_relu(tg_add(tg_mul(a, b), c));
+ *        if (!y) fprintf(stderr, "%s\n", tg_last_error());
+ *  - Functions returning tg_status return TG_OK or an error (message set).
+ *
+ * SHAPES AND AXES
+ *  - Up to TG_MAX_DIMS (8) dims; a 0-d tensor is a scalar. Shapes are passed
+ *    as (ndim, const int64_t *shape); TG_SHAPE(2, 3) expands to both.
+ *  - Axes may be negative (counted from the end). Axis lists are passed as
+ *    (naxes, const int *axes); TG_AXES(0, 2) expands to both; naxes == 0
+ *    with axes == NULL means "all axes" for reductions.
+ *  - Binary ops broadcast numpy-style (align trailing dims, size-1 dims
+ *    stretch). Both operands must have the same dtype (use tg_cast);
+ *    the *_s variants take a scalar that is converted to x's dtype.
+ *
+ * THREADS: one thread at a time per device; scopes, grad mode and the last
+ * error are per thread.
+ *
+ * TG_DEBUG (environment): 1 prints each kernel launched (name, shape, time);
+ * 2 adds GFLOP/s and GB/s per kernel and a summary at exit; 3 prints each
+ * new kernel's IR; 4 also the plugin's generated source.
+ */
+#ifndef TG_TG_H
+#define TG_TG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tg/runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tg_dev tg_dev;       /* an opened device (plugin + device) */
+typedef struct tg_tensor tg_tensor; /* a lazy, ref-counted tensor handle  */
+
+#define TG_SHAPE(...)                                                          \
+    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),           \
+        (const int64_t[]) { __VA_ARGS__ }
+#define TG_AXES(...)                                                           \
+    (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int)), (const int[]) { __VA_ARGS__ }
+#define TG_ALL_AXES 0, NULL
+
+/* ------------------------------------------------------------- errors */
+
+/* Status of the last failure on this thread (TG_OK if none since
+ * tg_clear_error). The message is tg_last_error() from runtime.h. */
+tg_status tg_last_status(void);
+void tg_clear_error(void);
+
+/* ------------------------------------------------------------ devices */
+
+/* Open device 0 of a plugin by name ("ref", "cpu", "vulkan", ...), by path,
+ * or "auto" (tg_plugin_pick_auto). The device is closed when tg_device_close
+ * has been called AND the last tensor on it is released. */
+tg_status tg_device_open(const char *name, tg_dev **out_dev);
+void tg_device_close(tg_dev *dev); /* NULL is a no-op */
+/* The plugin name ("ref"); borrowed, valid while dev is open. */
+const char *tg_device_name(const tg_dev *dev);
+/* The device's capabilities; borrowed, valid while dev is open. */
+const tg_caps *tg_device_caps(const tg_dev *dev);
+/* A copy of t on dev (realizes t). Returns a new tensor with no gradient
+ * link to t. */
+tg_tensor *tg_to_device(tg_tensor *t, tg_dev *dev);
+
+/* -------------------------------------------------- references, scopes */
+
+void tg_release(tg_tensor *t);        /* drop a caller-owned reference */
+tg_tensor *tg_retain(tg_tensor *t);   /* add a caller-owned reference; returns t */
+void tg_scope_begin(void);
+/* Drops every reference the innermost scope owns. */
+void tg_scope_end(void);
+/* Moves t's scope-owned reference out of the innermost scope (to the
+ * enclosing scope, or to the caller outside all scopes); returns t. If t is
+ * not owned by the innermost scope, adds a reference owned by the enclosing
+ * scope / the caller instead, so tg_keep is always balanced by exactly one
+ * release. NULL gives NULL. */
+tg_tensor *tg_keep(tg_tensor *t);
+
+/* ----------------------------------------------------------- creation */
+
+/* Copies `data` (ndim/shape elements of dtype, C order, raw bytes). */
+tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape,
+                        const void *data);
+/* Converts each double to dtype (rounded to nearest even). */
+tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape,
+                       const double *data);
+tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value); /* 0-d scalar */
+tg_tensor *tg_full(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double value);
+tg_tensor *tg_zeros(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);
+tg_tensor *tg_ones(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);
+tg_tensor *tg_full_like(tg_tensor *x, double value);
+tg_tensor *tg_zeros_like(tg_tensor *x);
+tg_tensor *tg_ones_like(tg_tensor *x);
+/* start, start+step, ... < stop (> stop for a negative step); 1-d. */
+tg_tensor *tg_arange(tg_dev *dev, tg_dtype dtype, double start, double stop, double step);
+tg_tensor *tg_eye(tg_dev *dev, tg_dtype dtype, int64_t n); /* n x n identity */
+/* Seeded random numbers: element i of the result depends only on (seed, i)
+ * (a counter-based hash), so the same seed gives the same numbers on every
+ * device. Uniform in [lo, hi); normal with mean 0 and std 1. Float dtypes. */
+tg_tensor *tg_rand(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, uint64_t seed);
+tg_tensor *tg_uniform(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double lo,
+                      double hi, uint64_t seed);
+tg_tensor *tg_randn(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, uint64_t seed);
+
+/* --------------------------------------------------------- inspection */
+
+tg_dtype tg_tensor_dtype(const tg_tensor *t);
+int tg_tensor_ndim(const tg_tensor *t);
+/* Borrowed; valid while t lives. */
+const int64_t *tg_tensor_shape(const tg_tensor *t);
+int64_t tg_tensor_dim(const tg_tensor *t, int axis); /* negative axis ok; -1 if bad */
+int64_t tg_tensor_numel(const tg_tensor *t);
+tg_dev *tg_tensor_device(const tg_tensor *t); /* borrowed */
+/* Writes "(2,3,4)" into buf (always terminated); returns buf. */
+char *tg_shape_format(int ndim, const int64_t *shape, char *buf, size_t cap);
+
+/* ---------------------------------------------------- realize, to host */
+
+/* Compute t (and everything it needs) now. */
+tg_status tg_realize(tg_tensor *t);
+/* Realize several tensors in one schedule (shared work is done once). */
+tg_status tg_realize_many(size_t n, tg_tensor *const *ts);
+/* Copy t's elements (C order, raw dtype bytes) into dst; `bytes` must be
+ * numel * dtype size. Realizes t. */
+tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes);
+/* Convert to double: `count` must be numel. */
+tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count);
+/* The single element of a 1-element tensor, as double. */
+tg_status tg_item(tg_tensor *t, double *out);
+/* Make dst hold src's values (same shape, dtype, device): realizes src and
+ * gives dst its buffer. dst keeps its identity, requires_grad and grad, and
+ * forgets its own graph. Used by optimisers and running statistics. */
+tg_status tg_assign(tg_tensor *dst, tg_tensor *src);
+/* A contiguous copy (forces a real buffer of t's shape when realized). */
+tg_tensor *tg_contiguous(tg_tensor *x);
+
+/* ------------------------------------------------ elementwise (lazy) */
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* ints: truncates toward 0 */
+tg_tensor *tg_mod(tg_tensor *a, tg_tensor *b); /* C remainder / fmod */
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b); /* floats; exp2(b*log2|a|) with sign rules */
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_adds(tg_tensor *x, double v);
+tg_tensor *tg_subs(tg_tensor *x, double v);
+tg_tensor *tg_rsubs(tg_tensor *x, double v); /* v - x */
+tg_tensor *tg_muls(tg_tensor *x, double v);
+tg_tensor *tg_divs(tg_tensor *x, double v);
+tg_tensor *tg_pows(tg_tensor *x, double v);
+tg_tensor *tg_maximums(tg_tensor *x, double v);
+tg_tensor *tg_minimums(tg_tensor *x, double v);
+tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi);
+
+tg_tensor *tg_neg(tg_tensor *x);
+tg_tensor *tg_abs(tg_tensor *x);
+tg_tensor *tg_sign(tg_tensor *x);
+tg_tensor *tg_recip(tg_tensor *x);
+tg_tensor *tg_exp(tg_tensor *x);
+tg_tensor *tg_log(tg_tensor *x);
+tg_tensor *tg_exp2(tg_tensor *x);
+tg_tensor *tg_log2(tg_tensor *x);
+tg_tensor *tg_sqrt(tg_tensor *x);
+tg_tensor *tg_rsqrt(tg_tensor *x);
+tg_tensor *tg_square(tg_tensor *x);
+tg_tensor *tg_sin(tg_tensor *x);
+tg_tensor *tg_cos(tg_tensor *x);
+tg_tensor *tg_tan(tg_tensor *x);
+tg_tensor *tg_tanh(tg_tensor *x);
+tg_tensor *tg_sigmoid(tg_tensor *x);
+tg_tensor *tg_relu(tg_tensor *x);
+tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
+tg_tensor *tg_gelu(tg_tensor *x); /* tanh approximation */
+tg_tensor *tg_silu(tg_tensor *x);
+tg_tensor *tg_softplus(tg_tensor *x);
+
+/* Comparisons give TG_BOOL. */
+tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_gt(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_le(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b);
+/* Logical ops take and give TG_BOOL. */
+tg_tensor *tg_logical_not(tg_tensor *x);
+tg_tensor *tg_logical_and(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_logical_or(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_logical_xor(tg_tensor *a, tg_tensor *b);
+/* cond (TG_BOOL) ? a : b, all three broadcast together. */
+tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);
+
+/* ---------------------------------------------------------- reductions */
+
+/* Over the listed axes (naxes == 0: all); keepdim keeps them as size 1. */
+tg_tensor *tg_sum(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+tg_tensor *tg_mean(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+tg_tensor *tg_min(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+tg_tensor *tg_prod(tg_tensor *x, int naxes, const int *axes, bool keepdim); /* floats */
+/* correction: 1 for the unbiased (n-1) estimate, 0 for the population one. */
+tg_tensor *tg_var(tg_tensor *x, int naxes, const int *axes, bool keepdim, int correction);
+tg_tensor *tg_std(tg_tensor *x, int naxes, const int *axes, bool keepdim, int correction);
+tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+/* Index (TG_INT32) of the first maximum / minimum along one axis. */
+tg_tensor *tg_argmax(tg_tensor *x, int axis, bool keepdim);
+tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim);
+
+/* ------------------------------------------------ movement (views only) */
+
+/* One entry of shape may be -1 (inferred). */
+tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape);
+tg_tensor *tg_permute(tg_tensor *x, const int *perm); /* perm has ndim(x) entries */
+tg_tensor *tg_transpose(tg_tensor *x, int axis0, int axis1);
+/* Size-1 dims stretch; new leading dims may be added. */
+tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape);
+tg_tensor *tg_squeeze(tg_tensor *x, int axis); /* axis must have size 1 */
+tg_tensor *tg_unsqueeze(tg_tensor *x, int axis);
+tg_tensor *tg_flatten(tg_tensor *x, int start_axis, int end_axis);
+/* Python's x[start:stop:step] on one axis (step != 0; negative ok;
+ * out-of-range start/stop are clipped as Python does). */
+tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t step);
+/* Keep [lo[d], hi[d]) of each dim. */
+tg_tensor *tg_shrink(tg_tensor *x, const int64_t *lo, const int64_t *hi);
+/* pads[2*d], pads[2*d+1]: elements added before / after dim d; value fills. */
+tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value);
+tg_tensor *tg_flip(tg_tensor *x, int naxes, const int *axes);
+tg_tensor *tg_cat(size_t n, tg_tensor *const *xs, int axis);
+tg_tensor *tg_stack(size_t n, tg_tensor *const *xs, int axis);
+/* Split into pieces of `size` along axis (the last may be smaller). Writes
+ * up to `cap` new tensors to out; returns how many pieces there are (may
+ * exceed cap), or -1 on error. */
+int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap);
+/* Tile: reps has ndim(x) entries. */
+tg_tensor *tg_repeat(tg_tensor *x, const int64_t *reps);
+/* out[..i..] = x[.. index[..i..] ..] along axis; index is integer, same
+ * ndim as x, other dims no larger than x's (torch.gather). */
+tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index);
+
+/* -------------------------------------------------------- compositions */
+
+/* (..., n, k) @ (..., k, m) with broadcast batch dims; 1-d operands as in
+ * numpy. */
+tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
+/* x @ w^T + b, w is (out, in); b may be NULL. */
+tg_tensor *tg_linear(tg_tensor *x, tg_tensor *w, tg_tensor *b);
+
+typedef struct tg_conv_opts {
+    int stride[2];         /* 0 means 1 */
+    int padding[2];
+    int dilation[2];       /* 0 means 1 */
+    int groups;            /* 0 means 1 */
+    int output_padding[2]; /* conv_transpose2d only */
+} tg_conv_opts;
+/* x (N,Cin,H,W), w (Cout,Cin/groups,kh,kw), bias (Cout) or NULL; opts NULL
+ * means stride 1, no padding, dilation 1, one group. */
+tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_conv_opts *opts);
+/* w (Cin, Cout/groups, kh, kw), as torch. */
+tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias,
+                               const tg_conv_opts *opts);
+/* Pools over (N,C,H,W); stride 0 means the kernel size; padding counts as
+ * -inf (max) / 0 included in the average (avg). */
+tg_tensor *tg_max_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
+tg_tensor *tg_avg_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
+
+tg_tensor *tg_softmax(tg_tensor *x, int axis);
+tg_tensor *tg_log_softmax(tg_tensor *x, int axis);
+/* logits (N,C), target (N) integer class ids; mean over N. */
+tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double label_smoothing);
+/* logp (N,C) log-probabilities, target (N); mean of -logp[i, target[i]]. */
+tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *target);
+tg_tensor *tg_mse(tg_tensor *a, tg_tensor *b); /* mean((a-b)^2) */
+/* Normalise over the last `naxes` dims; weight/bias shaped like those dims
+ * or NULL. */
+tg_tensor *tg_layernorm(tg_tensor *x, int naxes, tg_tensor *weight, tg_tensor *bias, double eps);
+/* x (N,C,...) normalised per channel. training: batch statistics (biased
+ * variance), and running_mean/running_var (if not NULL) are updated with
+ * tg_assign using momentum (torch's convention; unbiased var for the
+ * running value). Eval: uses the running statistics. weight/bias may be
+ * NULL. */
+tg_tensor *tg_batchnorm(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
+                        tg_tensor *running_mean, tg_tensor *running_var, bool training,
+                        double momentum, double eps);
+/* weight (V, D), idx integer of any shape -> idx.shape + (D). */
+tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx);
+/* Zeroes each element with probability p (mask from seed, as tg_rand) and
+ * scales the rest by 1/(1-p). p == 0 returns x (a new reference). */
+tg_tensor *tg_dropout(tg_tensor *x, double p, uint64_t seed);
+/* q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv); mask (bool, true = keep,
+ * broadcast to (..., Lq, Lk)) or NULL; causal masks j > i. */
+tg_tensor *tg_sdpa(tg_tensor *q, tg_tensor *k, tg_tensor *v, tg_tensor *mask, bool causal);
+
+/* ------------------------------------------------------------ autograd */
+
+/* Mark a (float) tensor as a leaf whose gradient tg_backward computes. */
+tg_status tg_set_requires_grad(tg_tensor *t, bool requires_grad);
+bool tg_requires_grad(const tg_tensor *t);
+/* Reverse mode from `loss` (any shape; the seed gradient is ones). Adds
+ * (accumulates) into the grad of every tensor marked requires_grad that
+ * loss depends on, and realizes those grads. */
+tg_status tg_backward(tg_tensor *loss);
+/* The accumulated gradient, or NULL if none. Borrowed: valid until
+ * tg_zero_grad(t), the next tg_backward that touches t, or t's release;
+ * tg_retain it to keep it longer. */
+tg_tensor *tg_tensor_grad(tg_tensor *t);
+void tg_zero_grad(tg_tensor *t); /* forget the gradient */
+/* No-grad mode (nests): ops record no gradient links inside. */
+void tg_no_grad_begin(void);
+void tg_no_grad_end(void);
+bool tg_grad_enabled(void);
+/* The same data with no gradient link. */
+tg_tensor *tg_detach(tg_tensor *x);
+
+/* ------------------------------------------------------- statistics */
+
+typedef struct tg_stats {
+    int64_t live_tensors;     /* tensor handles alive                     */
+    int64_t live_buffers;     /* device buffers alive                     */
+    int64_t live_bytes;       /* bytes in those buffers                   */
+    int64_t kernels_launched; /* since start                              */
+    int64_t programs_compiled;/* since start (cache misses)               */
+    int64_t realizes;         /* schedules run                            */
+} tg_stats;
+void tg_stats_get(tg_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_TG_H */
