@@ -62,4 +62,52 @@ static inline uint16_t tgp_float_to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
+/* ---- exact conversions from double (added for the ref plugin) ---------- */
+
+static inline uint64_t tgp_f64_bits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+static inline double tgp_bits_f64(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+
+/* Round a double to a binary interchange-style format with `ebits` exponent
+ * bits and `mbits` fraction bits (ebits <= 8, mbits <= 23), to nearest even,
+ * in one step; returns the format's bit pattern. Overflow gives inf, NaN a
+ * quiet NaN with the same sign, values below half the smallest subnormal 0. */
+static inline uint32_t tgp_double_to_bits(double d, int ebits, int mbits) {
+    uint64_t u = tgp_f64_bits(d), a = u & 0x7fffffffffffffffull;
+    uint32_t sign = (uint32_t)(u >> 63) << (ebits + mbits);
+    int32_t expmax = (1 << ebits) - 1, bias = (1 << (ebits - 1)) - 1;
+    if (a > 0x7ff0000000000000ull) return sign | ((uint32_t)expmax << mbits) | (1u << (mbits - 1));
+    if (a == 0x7ff0000000000000ull) return sign | ((uint32_t)expmax << mbits);
+    int32_t e = (int32_t)(a >> 52);                 /* biased double exponent */
+    if (e == 0) return sign;                        /* double subnormal (or 0): far below */
+    uint64_t m = (a & 0xfffffffffffffull) | (1ull << 52);  /* value = m * 2^(e-1075) */
+    int32_t te = e - 1023 + bias;                   /* target biased exponent if normal */
+    if (te >= expmax) return sign | ((uint32_t)expmax << mbits);
+    int32_t tl = te < 1 ? 1 : te;                   /* subnormals share exponent 1's ulp */
+    int32_t shift = (tl - bias - mbits) - (e - 1075); /* bits of m below the target ulp */
+    if (shift > 60) return sign;                    /* below half the smallest subnormal */
+    uint64_t q = m >> shift, rest = m & ((1ull << shift) - 1), half = 1ull << (shift - 1);
+    if (rest > half || (rest == half && (q & 1u))) q++;
+    uint64_t bits = ((uint64_t)(tl - 1) << mbits) + q; /* a carry moves into the exponent */
+    if (bits >= ((uint64_t)expmax << mbits)) bits = (uint64_t)expmax << mbits;
+    return sign | (uint32_t)bits;
+}
+
+/* double -> binary16 / bfloat16 bits, rounded once (no detour through float). */
+static inline uint16_t tgp_double_to_half(double d) { return (uint16_t)tgp_double_to_bits(d, 5, 10); }
+static inline uint16_t tgp_double_to_bf16(double d) { return (uint16_t)tgp_double_to_bits(d, 8, 7); }
+static inline double tgp_half_to_double(uint16_t h) { return (double)tgp_half_to_float(h); }
+static inline double tgp_bf16_to_double(uint16_t b) { return (double)tgp_bf16_to_float(b); }
+
+/* An integer magnitude as a double rounded to odd: exact below 2^53, else
+ * truncated to 53 bits with the lowest bit set if anything was dropped. A
+ * second rounding to 51 or fewer bits is then correct (no double rounding). */
+static inline double tgp_u64_to_double_odd(uint64_t m) {
+    if (m < (1ull << 53)) return (double)m;
+    int shift = 0;
+    while ((m >> shift) >= (1ull << 53)) shift++;
+    uint64_t kept = m >> shift;
+    if (m & ((1ull << shift) - 1)) kept |= 1u;
+    return (double)kept * (double)(1ull << shift);
+}
+
 #endif
