@@ -115,7 +115,7 @@ static tg_status check_views(const check *c, uint32_t i, const int64_t *top, con
     const tg_kernel *k = c->k;
     const tg_node *n = &k->nodes[i];
     const char *op = tg_op_name((tg_op)n->op);
-    uint32_t depth_limit = c->caps && c->caps->max_view_depth ? c->caps->max_view_depth : 1;
+    uint32_t depth_limit = !c->caps ? UINT32_MAX : c->caps->max_view_depth ? c->caps->max_view_depth : 1;
     uint32_t max_dims = c->caps && c->caps->max_dims ? c->caps->max_dims : TG_MAX_DIMS;
     if (n->nviews == 0) FAIL("node %u (%s): nviews is 0 (a stack has at least one view)", i, op);
     if (n->view >= k->nviews || n->nviews > k->nviews - n->view)
