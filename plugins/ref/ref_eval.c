@@ -229,7 +229,8 @@ static tg_status address(run *r, const tg_node *n, const int64_t *point, int *va
                 *valid = 0;
                 return TG_OK;
             }
-            addr += idx[d] * v->strides[d];
+            /* wrapping arithmetic: a malformed view gives a bad address, not UB */
+            addr = (int64_t)((uint64_t)addr + (uint64_t)idx[d] * (uint64_t)v->strides[d]);
         }
         if (level == 0) {
             if (addr < 0 || addr >= k->params[n->buffer].count)
@@ -241,7 +242,8 @@ static tg_status address(run *r, const tg_node *n, const int64_t *point, int *va
         /* unravel addr row-major into the lower view's shape */
         const tg_view *low = &k->views[n->view + level - 1];
         int64_t size = 1;
-        for (uint32_t d = 0; d < low->ndim; d++) size *= low->shape[d];
+        for (uint32_t d = 0; d < low->ndim; d++)
+            size = low->shape[d] > 0 && size <= INT64_MAX / low->shape[d] ? size * low->shape[d] : 0;
         if (addr < 0 || addr >= size)
             return FAIL(TG_ERR_INVALID, "view %u: address %lld outside view %u (size %lld)",
                         n->view + level, (long long)addr, n->view + level - 1, (long long)size);
