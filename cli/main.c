@@ -1,11 +1,15 @@
 /* tg: the command-line front end. Dispatches to cli/cmd_*.c. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
 
-/* Declarations and table rows: one pair per subcommand file. */
+/* Subcommands: one declaration and one table row per cli/cmd_NAME.c,
+ * in the order `tg --help` lists them. */
+int tg_cmd_plugins(int argc, char **argv);
 
 static const tg_command commands[] = {
+    {"plugins", tg_cmd_plugins, "list plugins, their devices and capabilities, and why others failed"},
     {NULL, NULL, NULL},
 };
 
@@ -15,21 +19,51 @@ static void usage(FILE *f) {
     fprintf(f, "\n'tg COMMAND --help' describes a command.\n");
 }
 
+int tg_cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
+
+int tg_cli_usage_error(const char *command, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "tg %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'tg %s --help')\n", command);
+    return 2;
+}
+
+static const tg_command *find(const char *name) {
+    for (const tg_command *c = commands; c->name; c++)
+        if (!strcmp(name, c->name)) return c;
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
+    if (tg_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        if (argc == 2) {
+            usage(stdout);
+            return 0;
+        }
+        const tg_command *c = find(argv[2]); /* tg help COMMAND, tg --help COMMAND */
+        if (!c) {
+            fprintf(stderr, "tg: unknown command '%s' (see 'tg --help')\n", argv[2]);
+            return 2;
+        }
+        return c->fn(2, (char *[]){argv[2], "--help", NULL});
     }
     if (!strcmp(argv[1], "--version")) {
+        if (argc > 2) {
+            fprintf(stderr, "tg: unexpected argument '%s' (see 'tg --help')\n", argv[2]);
+            return 2;
+        }
         printf("tg %s\n", TG_VERSION);
         return 0;
     }
-    for (const tg_command *c = commands; c->name; c++)
-        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+    const tg_command *c = find(argv[1]);
+    if (c) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "tg: unknown %s '%s' (see 'tg --help')\n", argv[1][0] == '-' ? "option" : "command", argv[1]);
     return 2;
 }

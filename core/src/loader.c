@@ -60,11 +60,12 @@ static int dirs_add(dir_list *l, const char *dir, size_t len) {
  * libtg does not sit in a "core" directory and gets neither. */
 static int build_plugin_dir(char *out, size_t cap) {
     Dl_info info;
-    if (dladdr((void *)build_plugin_dir, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
-        const char *slash = strrchr(info.dli_fname, '/');
-        size_t len = (size_t)(slash - info.dli_fname);
+    char lib[PATH_MAX];
+    if (dladdr((void *)build_plugin_dir, &info) && info.dli_fname && realpath(info.dli_fname, lib)) {
+        const char *slash = strrchr(lib, '/');
+        size_t len = (size_t)(slash - lib);
         if (len >= 5 && !strncmp(slash - 5, "/core", 5)) {
-            snprintf(out, cap, "%.*s/plugins", (int)(len - 5), info.dli_fname);
+            snprintf(out, cap, "%.*s/plugins", (int)(len - 5), lib);
             return 1;
         }
         return 0;

@@ -1,0 +1,202 @@
+/* tg plugins [--json]: every plugin in the search path, its versions and
+ * devices with their capabilities; plugins that did not load, with why. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <tg/runtime.h>
+#include "commands.h"
+
+static const char *const fusion_names[] = {"elementwise", "reduce-input", "reduce-output", "multi-output"};
+static const char *const flag_names[] = {"async", "host-visible", "unified"};
+
+/* Print the names of the set bits of `bits` from names[n]. */
+static void print_bits(FILE *f, uint32_t bits, const char *const *names, int n, int json) {
+    int first = 1;
+    for (int b = 0; b < n; b++) {
+        if (!(bits & (1u << b))) continue;
+        fprintf(f, json ? "%s\"%s\"" : "%s%s", first ? "" : json ? ", " : " ", names[b]);
+        first = 0;
+    }
+    if (first && !json) fprintf(f, "none");
+}
+
+static void print_dtypes(FILE *f, uint32_t dtypes, int json) {
+    const char *names[TG_DTYPE_COUNT];
+    for (int d = 0; d < TG_DTYPE_COUNT; d++) names[d] = tg_dtype_name((tg_dtype)d);
+    print_bits(f, dtypes, names, TG_DTYPE_COUNT, json);
+}
+
+static void json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static const char *str(const char *s) { return s ? s : ""; }
+
+/* Open device `index`, print its caps; returns 0 or 1 (failed). */
+static int print_device(FILE *f, const tg_plugin_api *api, uint32_t index, int json) {
+    tg_device *dev = NULL;
+    tg_status st = api->device_create(index, &dev);
+    if (st || !dev) {
+        const char *why = str(api->plugin_error());
+        if (json) {
+            fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
+            json_string(f, why);
+            fprintf(f, "}");
+        } else {
+            fprintf(f, "  device %u: cannot open: %s: %s\n", index, tg_status_name(st), why);
+        }
+        return 1;
+    }
+    tg_caps c = {.struct_size = sizeof c};
+    st = api->device_caps(dev, &c);
+    if (st) {
+        if (json) {
+            fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
+            json_string(f, api->device_error(dev));
+            fprintf(f, "}");
+        } else {
+            fprintf(f, "  device %u: device_caps failed: %s: %s\n", index, tg_status_name(st), str(api->device_error(dev)));
+        }
+        api->device_destroy(dev);
+        return 1;
+    }
+    uint32_t max_dims = c.max_dims ? c.max_dims : TG_MAX_DIMS, depth = c.max_view_depth ? c.max_view_depth : 1;
+    uint32_t vector = c.vector_width ? c.vector_width : 4;
+    if (json) {
+        fprintf(f, "%s{\"index\": %u, \"status\": \"TG_OK\", \"name\": ", index ? ", " : "", index);
+        json_string(f, c.name);
+        fprintf(f, ", \"vendor\": ");
+        json_string(f, c.vendor);
+        fprintf(f, ", \"version\": ");
+        json_string(f, c.version);
+        fprintf(f, ", \"driver\": ");
+        json_string(f, c.driver);
+        fprintf(f, ", \"dtypes\": [");
+        print_dtypes(f, c.dtypes, 1);
+        fprintf(f, "], \"fusion\": [");
+        print_bits(f, c.fusion, fusion_names, 4, 1);
+        fprintf(f, "], \"flags\": [");
+        print_bits(f, c.flags, flag_names, 3, 1);
+        fprintf(f, "], \"max_dims\": %u, \"max_nodes\": %u, \"max_params\": %u, \"max_view_depth\": %u, "
+                   "\"vector_width\": %u, \"memory_bytes\": %" PRIu64 ", \"max_buffer_bytes\": %" PRIu64 "}",
+                max_dims, c.max_nodes, c.max_params, depth, vector, c.memory_bytes, c.max_buffer_bytes);
+    } else {
+        fprintf(f, "  device %u: %s\n", index, *str(c.name) ? c.name : "(unnamed)");
+        fprintf(f, "    vendor %s, version %s, driver %s\n", *str(c.vendor) ? c.vendor : "-",
+                *str(c.version) ? c.version : "-", *str(c.driver) ? c.driver : "-");
+        fprintf(f, "    dtypes: ");
+        print_dtypes(f, c.dtypes, 0);
+        fprintf(f, "\n    fusion: ");
+        print_bits(f, c.fusion, fusion_names, 4, 0);
+        fprintf(f, "\n    flags: ");
+        print_bits(f, c.flags, flag_names, 3, 0);
+        fprintf(f, "\n    max dims %u, view depth %u, vector width %u bytes", max_dims, depth, vector);
+        if (c.max_nodes) fprintf(f, ", max nodes %u", c.max_nodes);
+        if (c.max_params) fprintf(f, ", max params %u", c.max_params);
+        fprintf(f, "\n    memory: ");
+        if (c.memory_bytes) fprintf(f, "%.1f MiB", (double)c.memory_bytes / (1 << 20));
+        else fprintf(f, "unknown");
+        if (c.max_buffer_bytes) fprintf(f, ", largest buffer %.1f MiB", (double)c.max_buffer_bytes / (1 << 20));
+        fprintf(f, ", host-visible %s\n", (c.flags & TG_CAP_HOST_VISIBLE) ? "yes" : "no");
+    }
+    api->device_destroy(dev);
+    return 0;
+}
+
+/* A plugin that scanned as loadable: open it and list its devices. */
+static void print_loaded(FILE *f, const tg_plugin_info *info, int json) {
+    tg_plugin *p = NULL;
+    if (tg_plugin_open(info->path, &p)) {
+        if (json) {
+            fprintf(f, "\"status\": \"%s\", \"error\": ", tg_status_name(TG_ERR_INTERNAL));
+            json_string(f, tg_last_error());
+        } else {
+            fprintf(f, "  (failed on the second open: %s)\n", tg_last_error());
+        }
+        return;
+    }
+    const tg_plugin_api *api = tg_plugin_get_api(p);
+    uint32_t count = 0;
+    tg_status st = api->device_count(&count);
+    const char *why = st || count == 0 ? str(api->plugin_error()) : "";
+    if (json) {
+        fprintf(f, "\"status\": \"TG_OK\", \"version\": ");
+        json_string(f, api->version);
+        fprintf(f, ", \"abi\": \"%u.%u\", \"description\": ", api->abi_major, api->abi_minor);
+        json_string(f, api->description);
+        fprintf(f, ", \"device_count_status\": \"%s\", \"device_note\": ", tg_status_name(st));
+        json_string(f, why);
+        fprintf(f, ", \"devices\": [");
+    } else {
+        fprintf(f, "%s %s (ABI %u.%u)  %s\n", api->name, api->version, api->abi_major, api->abi_minor, info->path);
+        if (api->description && *api->description) fprintf(f, "  %s\n", api->description);
+        if (st) fprintf(f, "  device_count failed: %s: %s\n", tg_status_name(st), why);
+        else if (count == 0) fprintf(f, "  no devices%s%s\n", *why ? ": " : "", why);
+    }
+    for (uint32_t i = 0; !st && i < count; i++) print_device(f, api, i, json);
+    if (json) fprintf(f, "]");
+    tg_plugin_close(p);
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tg plugins [--json]\n\n"
+               "Lists every plugin file (tg-NAME.so) in the search path: TG_PLUGIN_PATH, then the build\n"
+               "tree, then the install directory. For each plugin that loads: its version, ABI version\n"
+               "and each device with its capabilities; for each that does not: why.\n\n"
+               "  --json   one JSON object on stdout instead of text\n");
+}
+
+int tg_cmd_plugins(int argc, char **argv) {
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (tg_cli_is_help(argv[i])) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (argv[i][0] == '-') return tg_cli_usage_error("plugins", "unknown option '%s'", argv[i]);
+        else return tg_cli_usage_error("plugins", "unexpected argument '%s'", argv[i]);
+    }
+    tg_plugin_info *list = NULL;
+    size_t n = 0;
+    if (tg_plugin_scan(&list, &n)) {
+        fprintf(stderr, "tg plugins: %s\n", tg_last_error());
+        return 1;
+    }
+    FILE *f = stdout;
+    if (json) {
+        fprintf(f, "{\"search_path\": ");
+        json_string(f, tg_plugin_search_path());
+        fprintf(f, ", \"plugins\": [");
+    } else if (n == 0) {
+        fprintf(f, "no plugins found in %s\n", tg_plugin_search_path());
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tg_plugin_info *info = &list[i];
+        if (json) {
+            fprintf(f, "%s\n  {\"name\": ", i ? "," : "");
+            json_string(f, info->name);
+            fprintf(f, ", \"path\": ");
+            json_string(f, info->path);
+            fprintf(f, ", ");
+        }
+        if (info->status == TG_OK) {
+            print_loaded(f, info, json);
+        } else if (json) {
+            fprintf(f, "\"status\": \"%s\", \"error\": ", tg_status_name(info->status));
+            json_string(f, info->error);
+        } else {
+            fprintf(f, "%s FAILED (%s)  %s\n  %s\n", info->name, tg_status_name(info->status), info->path, info->error);
+        }
+        if (json) fprintf(f, "}");
+    }
+    if (json) fprintf(f, "\n]}\n");
+    tg_plugin_scan_free(list, n);
+    return 0;
+}
