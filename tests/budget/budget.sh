@@ -1,0 +1,42 @@
+#!/bin/sh
+# The line budget: code lines (not blank, not only comments) of the SDK and
+# core together and of each plugin directory, each against a budget. Small
+# code is a feature; raise a budget only with a reason in the commit.
+# usage: budget.sh SOURCE_ROOT
+root=$1
+here=$(dirname "$0")
+CORE_BUDGET=7000     # sdk/ + core/
+PLUGIN_BUDGET=2500   # each plugin
+REF_BUDGET=1200      # plugins/ref: the spec made executable stays readable
+COMMON_BUDGET=300    # plugins/common: header-only helpers
+n=0
+failed=0
+
+count() { # count DIR...: code lines of the C/C++ sources under DIRs
+    find "$@" -type f \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.cpp' \) | sort |
+        xargs -r awk -f "$here/count.awk"
+}
+
+check() { # check NAME LINES BUDGET
+    n=$((n + 1))
+    if [ "$2" -le "$3" ]; then
+        echo "ok $n - $1: $2 lines (budget $3)"
+    else
+        echo "not ok $n - $1: $2 lines, over its budget of $3"
+        failed=$((failed + 1))
+    fi
+}
+
+echo "TAP version 14"
+check "sdk+core" "$(count "$root/sdk" "$root/core")" $CORE_BUDGET
+for dir in "$root"/plugins/*/; do
+    name=$(basename "$dir")
+    case $name in
+    ref) budget=$REF_BUDGET ;;
+    common) budget=$COMMON_BUDGET ;;
+    *) budget=$PLUGIN_BUDGET ;;
+    esac
+    check "plugins/$name" "$(count "$dir")" $budget
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
