@@ -7,9 +7,11 @@
 /* Subcommands: one declaration and one table row per cli/cmd_NAME.c,
  * in the order `tg --help` lists them. */
 int tg_cmd_plugins(int argc, char **argv);
+int tg_cmd_new_plugin(int argc, char **argv);
 
 static const tg_command commands[] = {
     {"plugins", tg_cmd_plugins, "list plugins, their devices and capabilities, and why others failed"},
+    {"new-plugin", tg_cmd_new_plugin, "write a new plugin project from the template"},
     {NULL, NULL, NULL},
 };
 
