@@ -241,6 +241,11 @@ static void test_rules(void) {
     b.views[1] = view(2, (int64_t[]){2, 3}, (int64_t[]){2, 1}, 0), b.nodes[2].view = 1, b.k.nviews = 2;
     expect(&b, NULL, TG_ERR_INVALID, "not one-to-one", "STORE with overlapping rows");
     b.views[1] = view(2, (int64_t[]){2, 3}, (int64_t[]){1, 2}, 0), expect(&b, NULL, TG_OK, "", "transposed STORE");
+    make_elementwise(&b, TG_OP_NEG, TG_FLOAT32, TG_FLOAT32, 1), b.k.ndim = 0, b.views[0].ndim = 0;
+    b.views[0].offset = 4, expect(&b, NULL, TG_OK, "", "scalar (0-d) kernel");
+    b.views[0].offset = 5, expect(&b, NULL, TG_ERR_INVALID, "[5, 5]", "scalar view past the buffer");
+    make_elementwise(&b, TG_OP_NEG, TG_FLOAT32, TG_FLOAT32, 1), b.k.shape[0] = 0, b.views[0].shape[0] = 0;
+    b.params[0].count = b.params[1].count = 0, expect(&b, NULL, TG_OK, "", "empty kernel on empty buffers");
 
     /* Caps. */
     make_reduce(&b);
