@@ -57,6 +57,39 @@ static void check_works(const char *name) {
     tg_plugin_close(p);
 }
 
+/* A kernel the validator accepts runs on ref: out[r] = sum_c 2 * x[r][c]. */
+static void run_on_ref(const tg_plugin_api *api) {
+    tg_param params[2] = {{TG_FLOAT32, TG_ACCESS_READ, 12}, {TG_FLOAT32, TG_ACCESS_WRITE, 4}};
+    tg_view views[2] = {{.ndim = 2, .shape = {4, 3}, .strides = {3, 1}}, {.ndim = 2, .shape = {4, 1}, .strides = {1, 0}}};
+    tg_node nodes[5] = {
+        {.op = TG_OP_LOAD, .dtype = TG_FLOAT32, .src = {-1, -1, -1}, .buffer = 0, .view = 0, .nviews = 1},
+        {.op = TG_OP_CONST, .dtype = TG_FLOAT32, .src = {-1, -1, -1}, .value.f = 2.0},
+        {.op = TG_OP_MUL, .dtype = TG_FLOAT32, .src = {0, 1, -1}},
+        {.op = TG_OP_REDUCE_SUM, .dtype = TG_FLOAT32, .src = {2, -1, -1}},
+        {.op = TG_OP_STORE, .dtype = TG_FLOAT32, .src = {3, -1, -1}, .buffer = 1, .view = 1, .nviews = 1},
+    };
+    tg_kernel k = {.struct_size = sizeof k, .ndim = 2, .shape = {4, 3}, .reduce_axes = 2, .nnodes = 5,
+                   .nodes = nodes, .nviews = 2, .views = views, .nparams = 2, .params = params, .name = "r_4_3_sum"};
+    k.hash = tg_kernel_hash(&k);
+    tg_device *dev = NULL;
+    tg_caps caps = {.struct_size = sizeof caps};
+    if (!tap_ok(api->device_create(0, &dev) == TG_OK && api->device_caps(dev, &caps) == TG_OK, "ref: device 0")) return;
+    if (!tap_ok(tg_kernel_validate(&k, &caps) == TG_OK, "ref: its caps accept the kernel")) tap_diag("%s", tg_last_error());
+    float x[12], out[4] = {0}, want[4] = {0};
+    for (int i = 0; i < 12; i++) x[i] = (float)i - 3.5f, want[i / 3] += 2 * x[i];
+    tg_buffer *in = NULL, *res = NULL;
+    tg_program *prog = NULL;
+    int ok = api->buffer_create(dev, sizeof x, &in) == TG_OK && api->buffer_create(dev, sizeof out, &res) == TG_OK &&
+             api->buffer_write(dev, in, 0, x, sizeof x) == TG_OK && api->program_create(dev, &k, &prog) == TG_OK &&
+             api->program_launch(dev, prog, (tg_buffer *[]){in, res}, 2) == TG_OK &&
+             api->buffer_read(dev, res, 0, out, sizeof out) == TG_OK && !memcmp(out, want, sizeof out);
+    if (!tap_ok(ok, "ref: runs the validated kernel")) tap_diag("%s", api->device_error(dev));
+    api->program_destroy(dev, prog);
+    api->buffer_destroy(dev, in);
+    api->buffer_destroy(dev, res);
+    api->device_destroy(dev);
+}
+
 int main(void) {
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
@@ -125,6 +158,7 @@ int main(void) {
     tg_plugin *ref = NULL;
     if (tg_plugin_open("ref", &ref) == TG_OK) {
         tap_ok(!strcmp(tg_plugin_get_api(ref)->name, "ref"), "ref loads from the build tree");
+        run_on_ref(tg_plugin_get_api(ref));
         tg_plugin_close(ref);
     } else {
         tap_skip("ref plugin not built");
