@@ -19,6 +19,8 @@ pc=$(find "$tmp/root" -name tg-plugin.pc | head -n 1)
 tg=$(find "$tmp/root" -path '*/bin/tg' | head -n 1)
 lib=$(dirname "$(find "$tmp/root" -name 'libtg.so*' | head -n 1)")
 export LD_LIBRARY_PATH="$lib"
+# conform judges against ref: the installed one, from the prefix.
+export TG_PLUGIN_PATH="$(dirname "$(find "$tmp/root" -name tg-ref.so | head -n 1)")"
 
 cd "$tmp"
 "$tg" new-plugin 9lives >out.txt 2>&1; rc=$?
