@@ -162,7 +162,8 @@ static const char *file_plugin_name(const char *path, size_t *out_len) {
     base = base ? base + 1 : path;
     size_t n = strlen(base);
     *out_len = 0;
-    if (n > 6 && !strncmp(base, "tg-", 3) && !strcmp(base + n - 3, ".so")) *out_len = n - 6;
+    if (n <= 6 || strncmp(base, "tg-", 3) || strcmp(base + n - 3, ".so")) return base;
+    *out_len = n - 6;
     return base + 3;
 }
 
