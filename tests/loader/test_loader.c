@@ -98,6 +98,7 @@ int main(void) {
     check_broken("nullslot", TG_ERR_INVALID, "required slot buffer_read is NULL");
     check_broken("noname", TG_ERR_INVALID, "no name");
     check_broken("garbage", TG_ERR_IO, "cannot load");
+    check_broken("renamed", TG_ERR_INVALID, "calls itself 'other'");
     check_broken("nosuch", TG_ERR_NOT_FOUND, "not found");
     {
         tg_status st = tg_plugin_open("./tg-nosuch.so", &(tg_plugin *){NULL});
@@ -137,7 +138,8 @@ int main(void) {
         {"nosym", TG_ERR_NOT_FOUND, "entry symbol"}, {"refuse", TG_ERR_VERSION, "frobnicator"},
         {"major", TG_ERR_VERSION, "mismatch"},      {"small", TG_ERR_VERSION, "too small"},
         {"nullslot", TG_ERR_INVALID, "buffer_read"}, {"noname", TG_ERR_INVALID, "no name"},
-        {"garbage", TG_ERR_IO, "cannot load"},     {"old", TG_OK, ""},
+        {"garbage", TG_ERR_IO, "cannot load"},     {"renamed", TG_ERR_INVALID, "tg-renamed.so"},
+        {"old", TG_OK, ""},
         {"new", TG_OK, ""},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
