@@ -576,57 +576,6 @@ const tg_safetensors_entry *tg_safetensors_find(const tg_safetensors_entry *entr
 
 /* ---------------------------------------------------------------- writing */
 
-typedef struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-} text;
-
-static void put(text *t, const char *s, size_t n) {
-    if (t->oom) return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (t->len + n + 1 > cap) cap *= 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->oom = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void putf(text *t, const char *fmt, ...) {
-    char buf[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    put(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
-static void put_json_string(text *t, const char *s) {
-    put(t, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            put(t, esc, 2);
-        } else if (c < 0x20)
-            putf(t, "\\u%04x", c);
-        else
-            put(t, s, 1);
-    }
-    put(t, "\"", 1);
-}
-
 static int cmp_write_order(const void *a, const void *b) {
     const tg_safetensors_entry *x = *(const tg_safetensors_entry *const *)a;
     const tg_safetensors_entry *y = *(const tg_safetensors_entry *const *)b;
@@ -642,18 +591,14 @@ static tg_status check_entry(const tg_safetensors_entry *e) {
         return tg_error(TG_ERR_INVALID, "safetensors: name '%s' is not valid UTF-8", e->name);
     if (strcmp(e->name, "__metadata__") == 0)
         return tg_error(TG_ERR_INVALID, "safetensors: '__metadata__' is reserved, not a tensor name");
-    if ((unsigned)e->dtype >= TG_DTYPE_COUNT)
-        return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has an invalid dtype %d", e->name,
-                        (int)e->dtype);
-    if (e->ndim < 0 || e->ndim > TG_MAX_DIMS)
-        return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has %d dims", e->name, e->ndim);
+    if ((unsigned)e->dtype >= TG_DTYPE_COUNT || e->ndim < 0 || e->ndim > TG_MAX_DIMS)
+        return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has dtype %d and %d dims", e->name,
+                        (int)e->dtype, e->ndim);
     uint64_t bytes = tg_dtype_size(e->dtype);
     for (int d = 0; d < e->ndim; d++) {
-        if (e->shape[d] < 0)
-            return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has a negative dim", e->name);
         uint64_t dim = (uint64_t)e->shape[d];
-        if (dim && bytes > UINT64_MAX / dim)
-            return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s': shape overflows", e->name);
+        if (e->shape[d] < 0 || (dim && bytes > UINT64_MAX / dim))
+            return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has a bad shape", e->name);
         bytes *= dim;
     }
     if (bytes != e->nbytes)
@@ -663,10 +608,38 @@ static tg_status check_entry(const tg_safetensors_entry *e) {
     return TG_OK;
 }
 
-/* The header (padded to 8 bytes) and the write order of the entries. */
-static tg_status make_header(const tg_safetensors_entry *entries, size_t count, text *hdr,
-                             const tg_safetensors_entry ***out_order) {
-    tg_status st;
+/* The header: {"name":{"dtype":..,"shape":[..],"data_offsets":[b,e]},...}
+ * padded with spaces to a multiple of 8 bytes, into a malloc'd string. */
+static tg_status make_header(const tg_safetensors_entry **order, size_t count, char **out, size_t *out_len) {
+    FILE *h = open_memstream(out, out_len);
+    if (!h) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory for the header");
+    uint64_t at = 0;
+    fputc('{', h);
+    for (size_t i = 0; i < count; i++) {
+        const tg_safetensors_entry *e = order[i];
+        fputs(i ? ",\"" : "\"", h);
+        for (const unsigned char *c = (const unsigned char *)e->name; *c; c++) {
+            if (*c == '"' || *c == '\\') fprintf(h, "\\%c", *c);
+            else if (*c < 0x20) fprintf(h, "\\u%04x", *c);
+            else fputc(*c, h);
+        }
+        fprintf(h, "\":{\"dtype\":\"%s\",\"shape\":[", st_dtype_names[e->dtype]);
+        for (int d = 0; d < e->ndim; d++) fprintf(h, d ? ",%" PRId64 : "%" PRId64, e->shape[d]);
+        fprintf(h, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", at, at + e->nbytes);
+        at += e->nbytes;
+    }
+    fputc('}', h);
+    for (long n = ftell(h); n % 8; n++) fputc(' ', h);
+    if (fclose(h) != 0) {
+        free(*out);
+        return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory for the header");
+    }
+    return TG_OK;
+}
+
+/* Checks the entries and writes the whole file to f. */
+static tg_status emit(FILE *f, const char *name, const tg_safetensors_entry *entries, size_t count) {
+    tg_status st = TG_OK;
     if (count && !entries) return tg_error(TG_ERR_INVALID, "safetensors: entries is NULL");
     for (size_t i = 0; i < count; i++)
         if ((st = check_entry(&entries[i]))) return st;
@@ -674,101 +647,49 @@ static tg_status make_header(const tg_safetensors_entry *entries, size_t count, 
     if (!order) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
     for (size_t i = 0; i < count; i++) order[i] = &entries[i];
     qsort(order, count, sizeof *order, cmp_write_order);
-    for (size_t i = 1; i < count; i++) {
-        if (strcmp(order[i - 1]->name, order[i]->name) == 0) {
+    for (size_t i = 1; st == TG_OK && i < count; i++)
+        if (strcmp(order[i - 1]->name, order[i]->name) == 0)
             st = tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' appears twice", order[i]->name);
-            free(order);
-            return st;
-        }
+    char *hdr = NULL;
+    size_t len = 0;
+    if (st == TG_OK) st = make_header(order, count, &hdr, &len);
+    if (st == TG_OK) {
+        unsigned char len8[8];
+        for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)len >> (8 * i));
+        int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
+        for (size_t i = 0; ok && i < count; i++)
+            ok = order[i]->nbytes == 0 || fwrite(order[i]->data, 1, order[i]->nbytes, f) == order[i]->nbytes;
+        if (!ok) st = tg_error(TG_ERR_IO, "%s: write failed: %s", name, strerror(errno));
+        free(hdr);
     }
-    uint64_t at = 0;
-    put(hdr, "{", 1);
-    for (size_t i = 0; i < count; i++) {
-        const tg_safetensors_entry *e = order[i];
-        if (i) put(hdr, ",", 1);
-        put_json_string(hdr, e->name);
-        putf(hdr, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype_names[e->dtype]);
-        for (int d = 0; d < e->ndim; d++) putf(hdr, d ? ",%" PRId64 : "%" PRId64, e->shape[d]);
-        putf(hdr, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", at, at + e->nbytes);
-        at += e->nbytes;
-    }
-    put(hdr, "}", 1);
-    while (hdr->len % 8) put(hdr, " ", 1);
-    if (hdr->oom) {
-        free(order);
-        return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory for the header");
-    }
-    *out_order = order;
-    return TG_OK;
-}
-
-static void put_len8(unsigned char out[8], uint64_t n) {
-    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(n >> (8 * i));
+    free(order);
+    return st;
 }
 
 tg_status tg_safetensors_serialize(const tg_safetensors_entry *entries, size_t count, void **out_bytes,
                                    size_t *out_size) {
-    text hdr = {0};
-    const tg_safetensors_entry **order = NULL;
+    char *buf = NULL;
+    size_t size = 0;
     if (!out_bytes || !out_size) return tg_error(TG_ERR_INVALID, "tg_safetensors_serialize: NULL output");
-    tg_status st = make_header(entries, count, &hdr, &order);
+    FILE *f = open_memstream(&buf, &size);
+    if (!f) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
+    tg_status st = emit(f, "<memory>", entries, count);
+    if (fclose(f) != 0 && st == TG_OK) st = tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
     if (st) {
-        free(hdr.p);
+        free(buf);
         return st;
     }
-    size_t total = 8 + hdr.len;
-    for (size_t i = 0; i < count; i++) total += order[i]->nbytes;
-    unsigned char *out = malloc(total);
-    if (!out) {
-        free(hdr.p);
-        free(order);
-        return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory (%zu bytes)", total);
-    }
-    put_len8(out, hdr.len);
-    memcpy(out + 8, hdr.p, hdr.len);
-    size_t at = 8 + hdr.len;
-    for (size_t i = 0; i < count; i++) {
-        if (order[i]->nbytes) memcpy(out + at, order[i]->data, order[i]->nbytes);
-        at += order[i]->nbytes;
-    }
-    free(hdr.p);
-    free(order);
-    *out_bytes = out;
-    *out_size = total;
+    *out_bytes = buf;
+    *out_size = size;
     return TG_OK;
 }
 
 tg_status tg_safetensors_write(const char *path, const tg_safetensors_entry *entries, size_t count) {
-    text hdr = {0};
-    const tg_safetensors_entry **order = NULL;
     if (!path) return tg_error(TG_ERR_INVALID, "tg_safetensors_write: path is NULL");
-    tg_status st = make_header(entries, count, &hdr, &order);
-    if (st) {
-        free(hdr.p);
-        return st;
-    }
     FILE *f = fopen(path, "wb");
-    if (!f) {
-        st = tg_error(TG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-        free(hdr.p);
-        free(order);
-        return st;
-    }
-    unsigned char len8[8];
-    put_len8(len8, hdr.len);
-    int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(hdr.p, 1, hdr.len, f) == hdr.len;
-    for (size_t i = 0; ok && i < count; i++)
-        ok = fwrite(order[i]->data ? order[i]->data : "", 1, order[i]->nbytes, f) == order[i]->nbytes;
-    int err = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        err = errno;
-    }
-    free(hdr.p);
-    free(order);
-    if (!ok) {
-        remove(path);
-        return tg_error(TG_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-    return TG_OK;
+    if (!f) return tg_error(TG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    tg_status st = emit(f, path, entries, count);
+    if (fclose(f) != 0 && st == TG_OK) st = tg_error(TG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (st) remove(path);
+    return st;
 }
