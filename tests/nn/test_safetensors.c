@@ -52,7 +52,7 @@ static size_t numel(const tg_safetensors_entry *e) {
 /* Entry with data[i] = i (bool: i % 2) in every dtype; caller frees data. */
 static tg_safetensors_entry make_entry(const char *name, tg_dtype dt, int ndim, const int64_t *shape) {
     tg_safetensors_entry e = {.name = (char *)name, .dtype = dt, .ndim = ndim};
-    memcpy(e.shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim) memcpy(e.shape, shape, (size_t)ndim * sizeof *shape);
     size_t n = numel(&e), sz = tg_dtype_size(dt);
     e.nbytes = n * sz;
     e.data = calloc(n ? n : 1, sz);
