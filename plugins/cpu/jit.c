@@ -1,0 +1,365 @@
+/* plugins/cpu/jit.c -- compile generated C with the system compiler into a
+ * shared object, cached on disk.
+ *
+ * Cache key: a hash of the source, the compiler's identity (resolved path,
+ * size, mtime), the flags and the host CPU. An entry is cpu-<key>.so in
+ * $XDG_CACHE_HOME/tg (else ~/.cache/tg); it is written under a temporary name
+ * and renamed, so a half-written entry is never seen, and it carries its key
+ * (symbol tg_cache_key), so a corrupt or foreign file is rejected and rebuilt.
+ * A cache directory we cannot write falls back to a private temporary one. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpu.h"
+
+extern char **environ;
+
+#define CPU_MAX_ARGS 32
+
+struct cpu_jit {
+    char *argv_store;             /* TG_CC split on spaces                     */
+    char *cc_argv[CPU_MAX_ARGS];  /* compiler command and its own arguments    */
+    int cc_argc;
+    char cc_path[PATH_MAX];       /* resolved compiler path ("" if not found)  */
+    char dir[PATH_MAX];           /* cache directory in use                    */
+    char fallback[PATH_MAX];      /* private temp dir, made on demand          */
+    uint64_t ident;               /* hash of compiler identity, flags and host */
+    uint64_t compiles, hits;
+    pthread_mutex_t lock;
+};
+
+uint64_t cpu_hash(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Flags for the host: chosen when the plugin runs; TG_CFLAGS replaces them. */
+static const char *host_flags(void) {
+    const char *env = getenv("TG_CFLAGS");
+    if (env && *env) return env;
+#if defined(__x86_64__) || defined(__i386__)
+    return "-O3 -march=native -fno-math-errno -ffp-contract=off -fno-trapping-math";
+#elif defined(__aarch64__)
+    return "-O3 -mcpu=native -fno-math-errno -ffp-contract=off -fno-trapping-math";
+#else
+    return "-O3 -fno-math-errno -ffp-contract=off -fno-trapping-math";
+#endif
+}
+
+static int mkdir_p(const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int find_in_path(const char *name, char *out, size_t cap) {
+    if (strchr(name, '/')) {
+        if (access(name, X_OK) != 0) return -1;
+        snprintf(out, cap, "%s", name);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *e = strchr(path, ':');
+        size_t len = e ? (size_t)(e - path) : strlen(path);
+        char cand[PATH_MAX];
+        snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? path : ".", name);
+        if (access(cand, X_OK) == 0) {
+            snprintf(out, cap, "%s", cand);
+            return 0;
+        }
+        path += len + (e ? 1 : 0);
+    }
+    return -1;
+}
+
+/* The host CPU's model and feature flags (what -march=native depends on). */
+static uint64_t host_ident(uint64_t h) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return h;
+    char line[8192];
+    int seen = 0;
+    while (seen < 2 && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "model name", 10) || !strncmp(line, "flags", 5) || !strncmp(line, "Features", 8)) {
+            h = cpu_hash(h, line, strlen(line));
+            seen++;
+        }
+    }
+    fclose(f);
+    return h;
+}
+
+tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
+    cpu_jit *j = calloc(1, sizeof *j);
+    if (!j) return TG_ERR_NO_MEMORY;
+    pthread_mutex_init(&j->lock, NULL);
+    const char *cc = getenv("TG_CC");
+    if (!cc || !*cc) cc = "cc";
+    j->argv_store = strdup(cc);
+    if (!j->argv_store) { cpu_jit_destroy(j); return TG_ERR_NO_MEMORY; }
+    for (char *tok = strtok(j->argv_store, " \t"); tok && j->cc_argc < 8; tok = strtok(NULL, " \t"))
+        j->cc_argv[j->cc_argc++] = tok;
+    if (j->cc_argc == 0) { snprintf(err, errcap, "TG_CC is empty"); cpu_jit_destroy(j); return TG_ERR_INVALID; }
+
+    /* Identity: the resolved compiler file (size, mtime), flags, host. A compiler
+     * that is missing is reported when a kernel first needs compiling, so cached
+     * kernels still run. */
+    uint64_t h = CPU_FNV_SEED;
+    h = cpu_hash(h, cc, strlen(cc));
+    if (find_in_path(j->cc_argv[0], j->cc_path, sizeof j->cc_path) == 0) {
+        char real[PATH_MAX];
+        struct stat st;
+        if (realpath(j->cc_path, real) && stat(real, &st) == 0) {
+            int64_t id[2] = {(int64_t)st.st_size, (int64_t)st.st_mtime};
+            h = cpu_hash(h, real, strlen(real));
+            h = cpu_hash(h, id, sizeof id);
+        }
+    } else {
+        j->cc_path[0] = 0;
+    }
+    const char *fl = host_flags();
+    h = cpu_hash(h, fl, strlen(fl));
+    j->ident = host_ident(h);
+
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(j->dir, sizeof j->dir, "%s/tg", xdg);
+    else if (home && *home) snprintf(j->dir, sizeof j->dir, "%s/.cache/tg", home);
+    else j->dir[0] = 0;
+    if (j->dir[0] && mkdir_p(j->dir) != 0) j->dir[0] = 0; /* unusable: fall back on first write */
+    *out = j;
+    return TG_OK;
+}
+
+void cpu_jit_destroy(cpu_jit *j) {
+    if (!j) return;
+    if (j->fallback[0]) { /* a private temp cache: remove it (mapped files stay valid) */
+        DIR *d = opendir(j->fallback);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char p[PATH_MAX + 260];
+            if (e->d_name[0] == '.') continue;
+            snprintf(p, sizeof p, "%s/%s", j->fallback, e->d_name);
+            unlink(p);
+        }
+        if (d) closedir(d);
+        rmdir(j->fallback);
+    }
+    pthread_mutex_destroy(&j->lock);
+    free(j->argv_store);
+    free(j);
+}
+
+const char *cpu_jit_cache_dir(const cpu_jit *j) { return j->fallback[0] ? j->fallback : j->dir; }
+
+void cpu_jit_stats(const cpu_jit *j, uint64_t *compiles, uint64_t *hits) {
+    *compiles = j->compiles;
+    *hits = j->hits;
+}
+
+/* dlopen an entry and check that it carries the expected key. */
+static void *open_entry(const char *path, const char *key) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return NULL;
+    const char *k = dlsym(h, "tg_cache_key");
+    if (!k || strcmp(k, key) != 0) {
+        dlclose(h);
+        return NULL;
+    }
+    return h;
+}
+
+static int write_all(int fd, const char *s, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read the head of the compiler's log into err. */
+static void log_head(const char *log, char *err, size_t errcap, size_t used) {
+    FILE *f = fopen(log, "r");
+    if (!f) return;
+    size_t room = errcap > used + 1 ? errcap - used - 1 : 0;
+    size_t n = fread(err + used, 1, room, f);
+    err[used + n] = 0;
+    fclose(f);
+}
+
+/* Compile src into dir/<final>; 0 ok, else a tg_status with err set. ENOSPC-like
+ * write failures return TG_ERR_IO so the caller may try the fallback dir. */
+static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, const char *final, char *err,
+                              size_t errcap) {
+    char base[PATH_MAX], cpath[PATH_MAX + 8], opath[PATH_MAX + 8], lpath[PATH_MAX + 8];
+    snprintf(base, sizeof base, "%s/tmp-%ld-XXXXXX", dir, (long)getpid());
+    int fd = mkstemp(base);
+    if (fd < 0) {
+        snprintf(err, errcap, "cpu: cannot create a file in cache dir %s: %s", dir, strerror(errno));
+        return TG_ERR_IO;
+    }
+    close(fd);
+    snprintf(cpath, sizeof cpath, "%s.c", base);
+    snprintf(opath, sizeof opath, "%s.so", base);
+    snprintf(lpath, sizeof lpath, "%s.log", base);
+    tg_status st = TG_OK;
+    fd = open(cpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write_all(fd, src, strlen(src)) != 0 || close(fd) != 0) {
+        snprintf(err, errcap, "cpu: cannot write %s: %s", cpath, strerror(errno));
+        if (fd >= 0) close(fd);
+        st = TG_ERR_IO;
+        goto done;
+    }
+    /* argv: compiler [its args] flags... -shared -fPIC -o out src -lm */
+    char flags[1024];
+    snprintf(flags, sizeof flags, "%s", host_flags());
+    char *argv[CPU_MAX_ARGS + 40];
+    int argc = 0;
+    for (int i = 0; i < j->cc_argc; i++) argv[argc++] = j->cc_argv[i];
+    for (char *tok = strtok(flags, " \t"); tok && argc < CPU_MAX_ARGS + 30; tok = strtok(NULL, " \t")) argv[argc++] = tok;
+    char *fixed[] = {"-std=gnu11", "-w", "-shared", "-fPIC", "-o", opath, cpath, "-lm"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) argv[argc++] = fixed[i];
+    argv[argc] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, lpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        snprintf(err, errcap, "cpu: cannot run the C compiler '%s' (set TG_CC to a C compiler): %s", argv[0],
+                 strerror(rc));
+        st = TG_ERR_COMPILE;
+        goto done;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            snprintf(err, errcap, "cpu: waiting for the compiler: %s", strerror(errno));
+            st = TG_ERR_COMPILE;
+            goto done;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        int used = snprintf(err, errcap, "cpu: the C compiler '%s' failed (status %d): ", argv[0],
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        if (used > 0 && (size_t)used < errcap) log_head(lpath, err, errcap, (size_t)used);
+        /* 127 from a shell wrapper, or a full disk, look alike: let the caller decide */
+        st = TG_ERR_COMPILE;
+        goto done;
+    }
+    if (rename(opath, final) != 0) {
+        snprintf(err, errcap, "cpu: cannot rename into the cache (%s): %s", final, strerror(errno));
+        st = TG_ERR_IO;
+        goto done;
+    }
+done:
+    unlink(cpath);
+    unlink(opath);
+    unlink(lpath);
+    unlink(base);
+    return st;
+}
+
+static tg_status use_fallback(cpu_jit *j, char *err, size_t errcap) {
+    if (j->fallback[0]) return TG_OK;
+    const char *t = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+    snprintf(tmpl, sizeof tmpl, "%s/tg-cache-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        snprintf(err, errcap, "cpu: no writable cache dir (%s) and no temp dir: %s", j->dir, strerror(errno));
+        return TG_ERR_IO;
+    }
+    snprintf(j->fallback, sizeof j->fallback, "%s", tmpl);
+    return TG_OK;
+}
+
+tg_status cpu_jit_load(cpu_jit *j, const char *src, void **out_handle, char *err, size_t errcap) {
+    uint64_t h1 = cpu_hash(j->ident, src, strlen(src));
+    uint64_t h2 = cpu_hash(h1 ^ 0x9e3779b97f4a7c15ull, src, strlen(src));
+    char key[40], name[64], path[PATH_MAX + 80];
+    snprintf(key, sizeof key, "%016" PRIx64 "%016" PRIx64, h1, h2);
+    snprintf(name, sizeof name, "cpu-%s.so", key);
+
+    /* the source as compiled: generated text + its key */
+    size_t n = strlen(src);
+    char *full = malloc(n + 128);
+    if (!full) return TG_ERR_NO_MEMORY;
+    snprintf(full, n + 128, "%s\n__attribute__((visibility(\"default\"))) const char tg_cache_key[] = \"%s\";\n",
+             src, key);
+
+    pthread_mutex_lock(&j->lock);
+    tg_status st = TG_OK;
+    void *h = NULL;
+    const char *dirs[2] = {j->dir[0] ? j->dir : NULL, j->fallback[0] ? j->fallback : NULL};
+    for (int i = 0; i < 2 && !h; i++) {
+        if (!dirs[i]) continue;
+        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
+        h = open_entry(path, key);
+    }
+    if (h) {
+        j->hits++;
+        goto done;
+    }
+    if (!j->cc_path[0]) {
+        snprintf(err, errcap, "cpu: C compiler '%s' not found in PATH (set TG_CC to a C compiler)", j->cc_argv[0]);
+        st = TG_ERR_COMPILE;
+        goto done;
+    }
+    st = TG_ERR_IO;
+    if (j->dir[0]) {
+        snprintf(path, sizeof path, "%s/%s", j->dir, name);
+        st = compile_into(j, j->dir, full, path, err, errcap);
+    }
+    if (st == TG_ERR_IO) { /* cache dir missing, read-only or full: private temp dir */
+        st = use_fallback(j, err, errcap);
+        if (st == TG_OK) {
+            snprintf(path, sizeof path, "%s/%s", j->fallback, name);
+            st = compile_into(j, j->fallback, full, path, err, errcap);
+        }
+    }
+    if (st != TG_OK) goto done;
+    j->compiles++;
+    h = open_entry(path, key);
+    if (!h) {
+        const char *why = dlerror();
+        snprintf(err, errcap, "cpu: cannot load the compiled kernel %s: %s", path, why ? why : "key mismatch");
+        st = TG_ERR_COMPILE;
+    }
+done:
+    pthread_mutex_unlock(&j->lock);
+    free(full);
+    *out_handle = h;
+    return st;
+}

@@ -1,0 +1,395 @@
+/* plugins/cpu/plugin.c -- the cpu plugin's table: devices, buffers, programs.
+ * A program is the kernel rendered to C (render.c), compiled and cached
+ * (jit.c), called through libffi with the arguments the kernel declares,
+ * split over a persistent thread pool (pool.c). */
+#include <dlfcn.h>
+#include <ffi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu.h"
+
+#define CPU_MAX_PARAMS 64
+#define CPU_SMALL_WORK 32768 /* points below which a launch stays on one thread */
+
+struct tg_device {
+    cpu_pool *pool;
+    cpu_jit *jit;
+    char error[2048];
+};
+
+struct tg_buffer {
+    void *data;
+    uint64_t bytes;
+};
+
+struct tg_program {
+    void *dl;
+    void (*fn_main)(void);
+    void (*fn_part)(void);
+    void (*fn_fin)(void);
+    ffi_cif cif_main, cif_part, cif_fin;
+    ffi_type *types[CPU_MAX_PARAMS + 3];
+    ffi_type *types_fin[CPU_MAX_PARAMS + 2];
+    uint32_t nparams;
+    cpu_info info;
+    cpu_opts opts;
+    int64_t par_size; /* extent of the axis split over threads (1: none)   */
+    int par_align;    /* split points are multiples of this                */
+    int64_t work;     /* points evaluated per launch                       */
+    char *source;
+};
+
+static char plugin_err[512];
+
+static tg_status dev_fail(tg_device *d, tg_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->error, sizeof d->error, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static const char *cpu_plugin_error(void) { return plugin_err; }
+
+static tg_status cpu_device_count(uint32_t *out) {
+    plugin_err[0] = 0;
+    *out = 1;
+    return TG_OK;
+}
+
+static int env_threads(void) {
+    const char *e = getenv("TG_THREADS");
+    if (e && *e) {
+        int n = atoi(e);
+        if (n >= 1 && n <= 1024) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int)(n > 256 ? 256 : n) : 1;
+}
+
+static tg_status cpu_device_create(uint32_t index, tg_device **out) {
+    plugin_err[0] = 0;
+    if (!out) { snprintf(plugin_err, sizeof plugin_err, "device_create: out is NULL"); return TG_ERR_INVALID; }
+    if (index != 0) {
+        snprintf(plugin_err, sizeof plugin_err, "cpu: no device %u (there is one)", index);
+        return TG_ERR_NOT_FOUND;
+    }
+    tg_device *d = calloc(1, sizeof *d);
+    if (!d) return TG_ERR_NO_MEMORY;
+    tg_status st = cpu_jit_create(&d->jit, plugin_err, sizeof plugin_err);
+    if (st == TG_OK) st = cpu_pool_create(env_threads(), &d->pool);
+    if (st != TG_OK) {
+        if (!plugin_err[0]) snprintf(plugin_err, sizeof plugin_err, "cpu: cannot start the device");
+        cpu_jit_destroy(d->jit);
+        free(d);
+        return st;
+    }
+    *out = d;
+    return TG_OK;
+}
+
+static void cpu_device_destroy(tg_device *d) {
+    if (!d) return;
+    cpu_pool_destroy(d->pool);
+    cpu_jit_destroy(d->jit);
+    free(d);
+}
+
+static const char *cpu_device_error(tg_device *d) { return d ? d->error : ""; }
+
+static tg_status cpu_device_caps(tg_device *d, tg_caps *caps) {
+    if (!caps) return dev_fail(d, TG_ERR_INVALID, "device_caps: caps is NULL");
+    tg_caps c;
+    memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
+    c.dtypes = (1u << TG_DTYPE_COUNT) - 1;
+    c.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
+    c.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED;
+    c.max_dims = TG_MAX_DIMS;
+    c.max_params = CPU_MAX_PARAMS;
+    c.max_view_depth = 16;
+    __builtin_cpu_init();
+    c.vector_width = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx2") ? 32 : 16;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    c.memory_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    c.name = "host CPU (C JIT)";
+    c.vendor = "tg";
+    c.version = "1";
+    c.driver = "cc";
+    size_t n = caps->struct_size < sizeof c ? caps->struct_size : sizeof c;
+    uint32_t keep = caps->struct_size;
+    memcpy(caps, &c, n);
+    caps->struct_size = keep;
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out) {
+    if (!out) return dev_fail(d, TG_ERR_INVALID, "buffer_create: out is NULL");
+    tg_buffer *b = calloc(1, sizeof *b);
+    uint64_t cap = (bytes + 63) / 64 * 64;
+    if (cap == 0) cap = 64;
+    if (b && cap >= bytes) b->data = aligned_alloc(64, cap);
+    if (!b || !b->data) {
+        free(b);
+        return dev_fail(d, TG_ERR_NO_MEMORY, "buffer_create: cannot allocate %llu bytes", (unsigned long long)bytes);
+    }
+    b->bytes = bytes;
+    *out = b;
+    return TG_OK;
+}
+
+static void cpu_buffer_destroy(tg_device *d, tg_buffer *b) {
+    (void)d;
+    if (!b) return;
+    free(b->data);
+    free(b);
+}
+
+static tg_status range_ok(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, const char *what) {
+    if (!b) return dev_fail(d, TG_ERR_INVALID, "%s: buffer is NULL", what);
+    if (off > b->bytes || bytes > b->bytes - off)
+        return dev_fail(d, TG_ERR_INVALID, "%s: range [%llu, +%llu) outside a buffer of %llu bytes", what,
+                        (unsigned long long)off, (unsigned long long)bytes, (unsigned long long)b->bytes);
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+    tg_status st = range_ok(d, b, off, bytes, "buffer_write");
+    if (st) return st;
+    if (bytes) memcpy((char *)b->data + off, src, bytes);
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes) {
+    tg_status st = range_ok(d, b, off, bytes, "buffer_read");
+    if (st) return st;
+    if (bytes) memcpy(dst, (char *)b->data + off, bytes);
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer *src, uint64_t soff,
+                                 uint64_t bytes) {
+    tg_status st = range_ok(d, dst, doff, bytes, "buffer_copy");
+    if (!st) st = range_ok(d, src, soff, bytes, "buffer_copy");
+    if (st) return st;
+    if (bytes) memmove((char *)dst->data + doff, (char *)src->data + soff, bytes);
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_map(tg_device *d, tg_buffer *b, void **out) {
+    if (!b || !out) return dev_fail(d, TG_ERR_INVALID, "buffer_map: NULL argument");
+    *out = b->data;
+    return TG_OK;
+}
+
+static void cpu_program_destroy(tg_device *d, tg_program *p) {
+    (void)d;
+    if (!p) return;
+    if (p->dl) dlclose(p->dl);
+    free(p->source);
+    free(p);
+}
+
+tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam);
+
+/* Build, compile and load a program for given options. */
+static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
+                               tg_program **out) {
+    tg_program *p = calloc(1, sizeof *p);
+    if (!p) return dev_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
+    p->info = *info;
+    p->opts = *o;
+    p->nparams = k->nparams;
+    cpu_sb sb = {0};
+    tg_status st = cpu_render(k, info, o, &sb);
+    if (st != TG_OK) {
+        cpu_sb_free(&sb);
+        free(p);
+        return dev_fail(d, st, "program_create: rendering %s failed", k->name ? k->name : "kernel");
+    }
+    p->source = sb.s;
+    st = cpu_jit_load(d->jit, p->source, &p->dl, d->error, sizeof d->error);
+    if (st != TG_OK) {
+        cpu_program_destroy(d, p);
+        return st;
+    }
+    p->fn_main = (void (*)(void))dlsym(p->dl, o->split ? "tgk_part" : "tgk");
+    p->fn_fin = o->split ? (void (*)(void))dlsym(p->dl, "tgk_fin") : NULL;
+    if (!p->fn_main || (o->split && !p->fn_fin)) {
+        cpu_program_destroy(d, p);
+        return dev_fail(d, TG_ERR_COMPILE, "program_create: compiled kernel lacks its entry points");
+    }
+    uint32_t np = k->nparams;
+    for (uint32_t i = 0; i < np; i++) p->types[i] = &ffi_type_pointer;
+    p->types[np] = &ffi_type_sint64;
+    p->types[np + 1] = &ffi_type_sint64;
+    p->types[np + 2] = &ffi_type_pointer;
+    if (ffi_prep_cif(&p->cif_main, FFI_DEFAULT_ABI, np + 2 + (o->split ? 1 : 0), &ffi_type_void, p->types) != FFI_OK) {
+        cpu_program_destroy(d, p);
+        return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
+    }
+    if (o->split) { /* tgk_fin(params..., part, nparts) */
+        for (uint32_t i = 0; i <= np; i++) p->types_fin[i] = &ffi_type_pointer;
+        p->types_fin[np + 1] = &ffi_type_sint64;
+        if (ffi_prep_cif(&p->cif_fin, FFI_DEFAULT_ABI, np + 2, &ffi_type_void, p->types_fin) != FFI_OK) {
+            cpu_program_destroy(d, p);
+            return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
+        }
+    }
+    p->par_size = 1;
+    p->par_align = 1;
+    if (o->par_axis >= 0) {
+        p->par_size = k->shape[o->par_axis];
+        if (o->mode == CPU_MODE_OUTER && o->par_axis == info->oin) p->par_align = 16;
+    }
+    p->work = info->out_count * (info->red_count > 0 ? info->red_count : 1);
+    *out = p;
+    return TG_OK;
+}
+
+static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
+    if (!k || !out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
+    if (k->nparams > CPU_MAX_PARAMS)
+        return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u buffers, at most %d", k->nparams, CPU_MAX_PARAMS);
+    cpu_info info;
+    tg_status st = cpu_analyze(k, &info, d->error, sizeof d->error);
+    if (st != TG_OK) return st;
+    cpu_opts o;
+    cpu_plan_default(k, &info, cpu_pool_size(d->pool), &o);
+    const char *beam = getenv("TG_BEAM");
+    if (beam && atoi(beam) > 0) {
+        st = cpu_tune(d, k, &info, &o, atoi(beam));
+        if (st != TG_OK) return st;
+    }
+    return program_build(d, k, &info, &o, out);
+}
+
+typedef struct launch_ctx {
+    tg_program *p;
+    void *ptrs[CPU_MAX_PARAMS];
+    char *part;        /* split: partial accumulators, [nparts][out_count] */
+} launch_ctx;
+
+static void run_part(void *vctx, int i, int n) {
+    launch_ctx *c = vctx;
+    tg_program *p = c->p;
+    int64_t size = p->par_size, a = p->par_align;
+    int64_t lo = size * i / n, hi = size * (i + 1) / n;
+    if (a > 1) {
+        lo = lo / a * a;
+        hi = i + 1 == n ? size : hi / a * a;
+    }
+    void *av[CPU_MAX_PARAMS + 3];
+    void *part = NULL;
+    uint32_t np = p->nparams;
+    for (uint32_t j = 0; j < np; j++) av[j] = &c->ptrs[j];
+    av[np] = &lo;
+    av[np + 1] = &hi;
+    if (c->part) {
+        part = c->part + (size_t)i * (size_t)p->info.out_count * (size_t)p->info.acc_size;
+        av[np + 2] = &part;
+    }
+    ffi_call(&p->cif_main, p->fn_main, NULL, av);
+}
+
+static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
+    if (!p || (!bufs && nbufs)) return dev_fail(d, TG_ERR_INVALID, "program_launch: NULL argument");
+    if (nbufs != p->nparams)
+        return dev_fail(d, TG_ERR_INVALID, "program_launch: %u buffers given, kernel has %u", nbufs, p->nparams);
+    launch_ctx c;
+    c.p = p;
+    c.part = NULL;
+    for (uint32_t i = 0; i < nbufs; i++) {
+        if (!bufs[i]) return dev_fail(d, TG_ERR_INVALID, "program_launch: buffer %u is NULL", i);
+        c.ptrs[i] = bufs[i]->data;
+    }
+    if (p->info.out_count == 0) return TG_OK;
+    int n = cpu_pool_size(d->pool);
+    if (p->work < CPU_SMALL_WORK) n = 1;
+    if (n > p->par_size) n = (int)p->par_size;
+    if (n < 1) n = 1;
+    if (p->opts.split) {
+        c.part = malloc((size_t)n * (size_t)p->info.out_count * (size_t)p->info.acc_size);
+        if (!c.part) return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: out of memory for partial sums");
+    }
+    if (n == 1) run_part(&c, 0, 1);
+    else cpu_pool_run(d->pool, run_part, &c, n);
+    if (p->opts.split) {
+        void *av[CPU_MAX_PARAMS + 2];
+        int64_t nparts = n;
+        void *part = c.part;
+        uint32_t np = p->nparams;
+        for (uint32_t j = 0; j < np; j++) av[j] = &c.ptrs[j];
+        av[np] = &part;
+        av[np + 1] = &nparts;
+        ffi_call(&p->cif_fin, p->fn_fin, NULL, av);
+        free(c.part);
+    }
+    return TG_OK;
+}
+
+static const char *cpu_program_source(tg_device *d, tg_program *p) {
+    (void)d;
+    return p ? p->source : NULL;
+}
+
+/* Rebuild a program with other options (tuning); exported to tune.c. */
+tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
+                            tg_program **out);
+tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
+                            tg_program **out) {
+    return program_build(d, k, info, o, out);
+}
+tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
+tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n) {
+    return cpu_program_launch(d, p, bufs, n);
+}
+void cpu_program_free(tg_device *d, tg_program *p);
+void cpu_program_free(tg_device *d, tg_program *p) { cpu_program_destroy(d, p); }
+
+/* Test hook: the device's cache counters and directory. */
+TG_PLUGIN_EXPORT void tg_cpu_cache_stats(tg_device *d, uint64_t *compiles, uint64_t *hits, const char **dir);
+TG_PLUGIN_EXPORT void tg_cpu_cache_stats(tg_device *d, uint64_t *compiles, uint64_t *hits, const char **dir) {
+    cpu_jit_stats(d->jit, compiles, hits);
+    *dir = cpu_jit_cache_dir(d->jit);
+}
+
+static const tg_plugin_api cpu_api = {
+    .abi_major = TG_ABI_MAJOR,
+    .abi_minor = TG_ABI_MINOR,
+    .struct_size = sizeof(tg_plugin_api),
+    .name = "cpu",
+    .version = "0.1.0",
+    .description = "host CPU: kernels rendered to C, compiled with cc, cached, threaded",
+    .plugin_error = cpu_plugin_error,
+    .device_count = cpu_device_count,
+    .device_create = cpu_device_create,
+    .device_destroy = cpu_device_destroy,
+    .device_error = cpu_device_error,
+    .device_caps = cpu_device_caps,
+    .buffer_create = cpu_buffer_create,
+    .buffer_destroy = cpu_buffer_destroy,
+    .buffer_write = cpu_buffer_write,
+    .buffer_read = cpu_buffer_read,
+    .program_create = cpu_program_create,
+    .program_destroy = cpu_program_destroy,
+    .program_launch = cpu_program_launch,
+    .synchronize = NULL,
+    .buffer_copy = cpu_buffer_copy,
+    .buffer_map = cpu_buffer_map,
+    .program_source = cpu_program_source,
+};
+
+TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,
+                                                      const char **out_reason) {
+    (void)core_minor;
+    if (core_major != TG_ABI_MAJOR) {
+        if (out_reason) *out_reason = "cpu plugin speaks ABI 1.x only";
+        return NULL;
+    }
+    return &cpu_api;
+}
