@@ -1,0 +1,691 @@
+/* plugins/vulkan/spv_gen.c -- renders a kernel IR (plugin.h) as SPIR-V
+ * assembly for a GLCompute shader.
+ *
+ * Layout: one storage buffer per kernel param (set 0, binding i), push
+ * constants vk_push. Two shapes of kernel:
+ *  - one invocation per point of out_shape: elementwise kernels, and
+ *    reductions with many outputs (each invocation loops over its reduced
+ *    points);
+ *  - "tree": one work group per output point, each lane strides over the
+ *    reduced points, then a tree in shared memory; lane 0 runs the nodes
+ *    after the reduction and the stores.
+ * Movement is in the views: every LOAD and STORE walks its view stack. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "spv_gen.h"
+#include "dtype_util.h"
+
+#define OP(name, t, ...) gen_op(g, name, t, __VA_ARGS__)
+
+static ct ct_of(uint32_t dt) {
+    switch (dt) {
+    case TG_BOOL: return CT_BOOL;
+    case TG_INT8: case TG_UINT8: return CT_U8;
+    case TG_INT16: case TG_UINT16: return CT_U16;
+    case TG_INT32: case TG_UINT32: return CT_U32;
+    case TG_INT64: case TG_UINT64: return CT_U64;
+    case TG_FLOAT64: return CT_F64;
+    default: return CT_F32; /* float16, bfloat16, float32 */
+    }
+}
+
+/* How a dtype is held in a storage buffer. */
+static ct st_of(uint32_t dt) {
+    switch (dt) {
+    case TG_BOOL: return CT_U8;
+    case TG_FLOAT16: return CT_F16;
+    case TG_BFLOAT16: return CT_U16;
+    default: return ct_of(dt);
+    }
+}
+
+static bool is_signed_int(uint32_t dt) {
+    return dt == TG_INT8 || dt == TG_INT16 || dt == TG_INT32 || dt == TG_INT64;
+}
+
+uint32_t vk_spv_dtypes(const vk_spv_target *t) {
+    uint32_t m = 1u << TG_INT32 | 1u << TG_UINT32 | 1u << TG_FLOAT32;
+    if (t->int8 && t->storage8) m |= 1u << TG_BOOL | 1u << TG_INT8 | 1u << TG_UINT8;
+    if (t->int16 && t->storage16) m |= 1u << TG_INT16 | 1u << TG_UINT16 | 1u << TG_BFLOAT16;
+    if (t->float16 && t->storage16) m |= 1u << TG_FLOAT16;
+    if (t->int64) m |= 1u << TG_INT64 | 1u << TG_UINT64;
+    if (t->float64 && t->int64) m |= 1u << TG_FLOAT64;
+    return m;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+typedef struct kgen {
+    gen g;
+    bool st_used[CT_COUNT];     /* storage element types of the buffers   */
+    int red;                    /* index of the REDUCE node, -1 if none    */
+    bool *cone;                 /* nodes evaluated at every point of shape */
+    int *val;                   /* value id of each node                   */
+    ct act;                     /* accumulator type                        */
+    char *err;
+    size_t errcap;
+} kgen;
+
+static int zero_of(gen *g, ct t) {
+    if (t == CT_BOOL) return gen_const_bool(g, false);
+    if (ct_is_float(t)) return gen_const_f(g, t, 0.0);
+    return gen_const_bits(g, t, 0);
+}
+
+static int cidx(gen *g, int64_t v) { return gen_const_bits(g, g->it, (uint64_t)v); }
+
+static int64_t prod(const int64_t *s, uint32_t n) {
+    int64_t p = 1;
+    for (uint32_t i = 0; i < n; i++) p *= s[i];
+    return p;
+}
+
+static int and_cond(gen *g, int a, int b) { return a < 0 ? b : OP("OpLogicalAnd", CT_BOOL, 2, a, b); }
+
+/* Walk a view stack. idx: the top view's multi-index (ids of g->it).
+ * Returns the element address; *valid is a bool id, -1 when every point is
+ * valid, -2 when none is. masks=false ignores masks (stores have none). */
+static int view_addr(gen *g, const tg_view *vs, uint32_t n, const int *idx_top, bool masks, int *valid) {
+    int idx[TG_MAX_DIMS];
+    int addr = -1;
+    *valid = -1;
+    for (int k = (int)n - 1; k >= 0; k--) {
+        const tg_view *v = &vs[k];
+        if (k == (int)n - 1) {
+            memcpy(idx, idx_top, sizeof idx);
+        } else {
+            /* unravel the address from the view above (row-major) */
+            int64_t stride = 1;
+            for (int d = (int)v->ndim - 1; d >= 0; d--) {
+                if (v->shape[d] == 0) { *valid = -2; return cidx(g, 0); }
+                if (v->shape[d] == 1) { idx[d] = cidx(g, 0); continue; }
+                int q = stride == 1 ? addr : OP("OpUDiv", g->it, 2, addr, cidx(g, stride));
+                idx[d] = d == 0 ? q : OP("OpUMod", g->it, 2, q, cidx(g, v->shape[d]));
+                stride *= v->shape[d];
+            }
+        }
+        if (masks && v->has_mask) {
+            for (uint32_t d = 0; d < v->ndim; d++) {
+                int64_t lo = v->mask_lo[d], hi = v->mask_hi[d];
+                if (lo >= hi || hi <= 0 || lo >= v->shape[d]) { *valid = -2; return cidx(g, 0); }
+                if (lo > 0)
+                    *valid = and_cond(g, *valid, OP("OpSGreaterThanEqual", CT_BOOL, 2, idx[d], cidx(g, lo)));
+                if (hi < v->shape[d])
+                    *valid = and_cond(g, *valid, OP("OpSLessThan", CT_BOOL, 2, idx[d], cidx(g, hi)));
+            }
+        }
+        int acc = -1;
+        for (uint32_t d = 0; d < v->ndim; d++) {
+            if (v->strides[d] == 0 || v->shape[d] == 1) continue;
+            int term = v->strides[d] == 1 ? idx[d] : OP("OpIMul", g->it, 2, idx[d], cidx(g, v->strides[d]));
+            acc = acc < 0 ? term : OP("OpIAdd", g->it, 2, acc, term);
+        }
+        if (v->offset != 0) acc = acc < 0 ? cidx(g, v->offset) : OP("OpIAdd", g->it, 2, acc, cidx(g, v->offset));
+        addr = acc < 0 ? cidx(g, 0) : acc;
+    }
+    return addr;
+}
+
+static int elem_ptr(kgen *kg, uint32_t buffer, int addr) {
+    gen *g = &kg->g;
+    ct st = st_of(kg->g.k->params[buffer].dtype);
+    int p = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpAccessChain %%pe_%s %%buf%u %%v%d %%v%d\n", p, ct_name[st], buffer,
+              gen_const_bits(g, CT_U32, 0), addr);
+    return p;
+}
+
+/* storage value -> computation value */
+static int from_storage(gen *g, uint32_t dt, int x) {
+    switch (dt) {
+    case TG_BOOL: return OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U8, 0));
+    case TG_FLOAT16: return OP("OpFConvert", CT_F32, 1, x);
+    case TG_BFLOAT16: {
+        int u = OP("OpUConvert", CT_U32, 1, x);
+        u = OP("OpShiftLeftLogical", CT_U32, 2, u, gen_const_bits(g, CT_U32, 16));
+        return OP("OpBitcast", CT_F32, 1, u);
+    }
+    default: return x;
+    }
+}
+
+static int to_storage(gen *g, uint32_t dt, int x) {
+    switch (dt) {
+    case TG_BOOL: return gen_select(g, CT_U8, x, gen_const_bits(g, CT_U8, 1), gen_const_bits(g, CT_U8, 0));
+    case TG_FLOAT16: return OP("OpFConvert", CT_F16, 1, x);
+    case TG_BFLOAT16: {
+        int u = OP("OpBitcast", CT_U32, 1, x);
+        u = OP("OpShiftRightLogical", CT_U32, 2, u, gen_const_bits(g, CT_U32, 16));
+        return OP("OpUConvert", CT_U16, 1, u);
+    }
+    default: return x;
+    }
+}
+
+static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
+    gen *g = &kg->g;
+    const tg_kernel *k = g->k;
+    uint32_t dt = k->params[n->buffer].dtype;
+    ct st = st_of(dt), t = ct_of(n->dtype);
+    int valid;
+    int addr = view_addr(g, k->views + n->view, n->nviews, idx, true, &valid);
+    if (valid == -2) return zero_of(g, t);
+    int sel = -1, pre = g->cur, lt = -1, lm = -1;
+    if (valid >= 0) {
+        lt = gen_id(g);
+        lm = gen_id(g);
+        sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, valid, lt, lm);
+        gen_label_at(g, lt);
+    }
+    int p = elem_ptr(kg, n->buffer, addr);
+    int x = gen_op(g, "OpLoad", st, 1, p);
+    int v = from_storage(g, dt, x);
+    if (valid >= 0) {
+        int from = g->cur;
+        sb_printf(&g->body, "OpBranch %%v%d\n", lm);
+        gen_label_at(g, lm);
+        sel = gen_id(g);
+        gen_use(g, t);
+        sb_printf(&g->body, "%%v%d = OpPhi %%%s %%v%d %%v%d %%v%d %%v%d\n", sel, ct_name[t], v, from, zero_of(g, t), pre);
+        return sel;
+    }
+    return v;
+}
+
+static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
+    gen *g = &kg->g;
+    const tg_kernel *k = g->k;
+    int valid;
+    int addr = view_addr(g, k->views + n->view, n->nviews, idx, false, &valid);
+    int x = to_storage(g, n->dtype, kg->val[n->src[0]]);
+    int p = elem_ptr(kg, n->buffer, addr);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", p, x);
+}
+
+/* Round a float computed in f32 to the node's 16-bit dtype. */
+static int round_to(gen *g, uint32_t dt, int x) {
+    if (dt == TG_FLOAT16) return math_round_f16(g, x);
+    if (dt == TG_BFLOAT16) return math_round_bf16(g, x);
+    return x;
+}
+
+static int emit_cast(gen *g, uint32_t to, uint32_t from, int x) {
+    ct tt = ct_of(to), tf = ct_of(from);
+    if (to == from) return x;
+    if (to == TG_BOOL) {
+        if (ct_is_float(tf)) return OP("OpFUnordNotEqual", CT_BOOL, 2, x, zero_of(g, tf));
+        return OP("OpINotEqual", CT_BOOL, 2, x, zero_of(g, tf));
+    }
+    if (from == TG_BOOL) {
+        int one = ct_is_float(tt) ? gen_const_f(g, tt, 1.0) : gen_const_bits(g, tt, 1);
+        return gen_select(g, tt, x, one, zero_of(g, tt));
+    }
+    bool fs = is_signed_int(from);
+    if (to == TG_FLOAT16) { /* convert straight to binary16: one rounding */
+        int h = ct_is_float(tf) ? OP("OpFConvert", CT_F16, 1, x) : gen_convert(g, CT_F16, tf, fs, true, x);
+        return OP("OpFConvert", CT_F32, 1, h);
+    }
+    if (to == TG_BFLOAT16) {
+        if (tf == CT_F32) return math_round_bf16(g, x);
+        if (tf == CT_F64) return math_f64_to_bf16(g, x);
+        if (g->t->float64) return math_f64_to_bf16(g, gen_convert(g, CT_F64, tf, fs, true, x));
+        return math_round_bf16(g, gen_convert(g, CT_F32, tf, fs, true, x));
+    }
+    return gen_convert(g, tt, tf, fs, is_signed_int(to), x);
+}
+
+static int int_div(gen *g, uint32_t dt, bool mod, int a, int b) {
+    ct t = ct_of(dt);
+    int zero = gen_const_bits(g, t, 0), one = gen_const_bits(g, t, 1);
+    int bad = OP("OpIEqual", CT_BOOL, 2, b, zero);
+    if (is_signed_int(dt)) {
+        int ovf = OP("OpLogicalAnd", CT_BOOL, 2,
+                     OP("OpIEqual", CT_BOOL, 2, a, gen_const_bits(g, t, UINT64_C(1) << (ct_bits(t) - 1))),
+                     OP("OpIEqual", CT_BOOL, 2, b, gen_const_bits(g, t, UINT64_MAX)));
+        bad = OP("OpLogicalOr", CT_BOOL, 2, bad, ovf);
+    }
+    int d = gen_select(g, t, bad, one, b);
+    if (is_signed_int(dt)) return OP(mod ? "OpSRem" : "OpSDiv", t, 2, a, d);
+    return OP(mod ? "OpUMod" : "OpUDiv", t, 2, a, d);
+}
+
+static int int_max(gen *g, uint32_t dt, int a, int b) {
+    ct t = ct_of(dt);
+    int gt = OP(is_signed_int(dt) ? "OpSGreaterThan" : "OpUGreaterThan", CT_BOOL, 2, a, b);
+    return gen_select(g, t, gt, a, b);
+}
+
+/* The combining step of a reduction (also used by the shared-memory tree). */
+static int combine(gen *g, uint32_t op, uint32_t dt, ct act, int a, int b) {
+    if (op == TG_OP_REDUCE_SUM) return OP(ct_is_float(act) ? "OpFAdd" : "OpIAdd", act, 2, a, b);
+    if (dt == TG_BOOL) return OP("OpLogicalOr", CT_BOOL, 2, a, b);
+    if (ct_is_float(act)) return math_max(g, act, a, b);
+    return int_max(g, dt, a, b);
+}
+
+static int identity(gen *g, uint32_t op, uint32_t dt, ct act) {
+    if (op == TG_OP_REDUCE_SUM || dt == TG_BOOL || tgp_dtype_is_unsigned(dt)) return zero_of(g, act);
+    if (ct_is_float(act)) return gen_const_f(g, act, -1.0 / 0.0);
+    return gen_const_bits(g, act, UINT64_C(1) << (ct_bits(act) - 1));
+}
+
+/* One node (not LOAD/STORE/REDUCE/CONST). */
+static tg_status emit_alu(kgen *kg, const tg_node *n, int *out) {
+    gen *g = &kg->g;
+    uint32_t dt = n->dtype;
+    uint32_t sdt = g->k->nodes[n->src[0]].dtype;
+    ct t = ct_of(dt), st = ct_of(sdt);
+    int a = kg->val[n->src[0]];
+    int b = n->src[1] >= 0 ? kg->val[n->src[1]] : -1;
+    int c = n->src[2] >= 0 ? kg->val[n->src[2]] : -1;
+    bool fl = ct_is_float(t), fsrc = ct_is_float(st);
+    int r = -1;
+    switch (n->op) {
+    case TG_OP_CAST: *out = emit_cast(g, dt, sdt, a); return TG_OK;
+    case TG_OP_WHERE: *out = gen_select(g, t, a, b, c); return TG_OK;
+    case TG_OP_CMPLT:
+        if (sdt == TG_BOOL) r = OP("OpLogicalAnd", CT_BOOL, 2, OP("OpLogicalNot", CT_BOOL, 1, a), b);
+        else if (fsrc) r = OP("OpFOrdLessThan", CT_BOOL, 2, a, b);
+        else r = OP(is_signed_int(sdt) ? "OpSLessThan" : "OpULessThan", CT_BOOL, 2, a, b);
+        *out = r;
+        return TG_OK;
+    default: break;
+    }
+    if (dt == TG_BOOL) {
+        if (n->op == TG_OP_MAX) r = OP("OpLogicalOr", CT_BOOL, 2, a, b);
+        else if (n->op == TG_OP_MUL) r = OP("OpLogicalAnd", CT_BOOL, 2, a, b);
+    } else if (fl) {
+        switch (n->op) {
+        case TG_OP_EXP2: r = math_exp2(g, t, a); break;
+        case TG_OP_LOG2: r = math_log2(g, t, a); break;
+        case TG_OP_SIN: r = math_sin(g, t, a); break;
+        case TG_OP_SQRT: r = gen_glsl(g, "Sqrt", t, 1, a); break;
+        case TG_OP_RECIP: r = OP("OpFDiv", t, 2, gen_const_f(g, t, 1.0), a); break;
+        case TG_OP_NEG: r = OP("OpFNegate", t, 1, a); break;
+        case TG_OP_ADD: r = OP("OpFAdd", t, 2, a, b); break;
+        case TG_OP_SUB: r = OP("OpFSub", t, 2, a, b); break;
+        case TG_OP_MUL: r = OP("OpFMul", t, 2, a, b); break;
+        case TG_OP_DIV: r = OP("OpFDiv", t, 2, a, b); break;
+        case TG_OP_MOD: r = math_fmod(g, t, a, b); break;
+        case TG_OP_MAX: r = math_max(g, t, a, b); break;
+        case TG_OP_MULACC: r = OP("OpFAdd", t, 2, OP("OpFMul", t, 2, a, b), c); break;
+        default: break;
+        }
+        if (r >= 0) r = round_to(g, dt, r);
+    } else {
+        switch (n->op) {
+        case TG_OP_NEG: r = OP("OpSNegate", t, 1, a); break;
+        case TG_OP_ADD: r = OP("OpIAdd", t, 2, a, b); break;
+        case TG_OP_SUB: r = OP("OpISub", t, 2, a, b); break;
+        case TG_OP_MUL: r = OP("OpIMul", t, 2, a, b); break;
+        case TG_OP_DIV: r = int_div(g, dt, false, a, b); break;
+        case TG_OP_MOD: r = int_div(g, dt, true, a, b); break;
+        case TG_OP_MAX: r = int_max(g, dt, a, b); break;
+        case TG_OP_MULACC: r = OP("OpIAdd", t, 2, OP("OpIMul", t, 2, a, b), c); break;
+        default: break;
+        }
+    }
+    if (r < 0) {
+        snprintf(kg->err, kg->errcap, "vulkan: op %u is not defined on dtype %u", n->op, dt);
+        return TG_ERR_UNSUPPORTED;
+    }
+    *out = r;
+    return TG_OK;
+}
+
+/* Emit the nodes of one stage (cone: the reduction's input cone, else the
+ * rest) at the point idx. */
+static tg_status emit_stage(kgen *kg, bool cone, const int *idx) {
+    const tg_kernel *k = kg->g.k;
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        if (n->op == TG_OP_CONST || (int)i == kg->red || kg->cone[i] != cone) continue;
+        if (n->op == TG_OP_LOAD) {
+            kg->val[i] = emit_load(kg, n, idx);
+        } else if (n->op == TG_OP_STORE) {
+            emit_store(kg, n, idx);
+        } else {
+            tg_status s = emit_alu(kg, n, &kg->val[i]);
+            if (s) return s;
+        }
+    }
+    return TG_OK;
+}
+
+static int const_node(gen *g, const tg_node *n) {
+    ct t = ct_of(n->dtype);
+    if (t == CT_BOOL) return gen_const_bool(g, n->value.i != 0);
+    if (ct_is_float(t)) return gen_const_f(g, t, n->value.f);
+    return gen_const_bits(g, t, n->value.u);
+}
+
+
+/* ----------------------------------------------------------- the body */
+
+static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, uint64_t n_red) {
+    gen *g = &kg->g;
+    const tg_kernel *k = g->k;
+    ct it = g->it;
+    uint32_t wg = plan->wg_size;
+    tg_status s;
+
+    for (uint32_t i = 0; i < k->nnodes; i++)
+        if (k->nodes[i].op == TG_OP_CONST) kg->val[i] = const_node(g, &k->nodes[i]);
+
+    /* linear work-group index: base + wid.y * count_x + wid.x */
+    int wid = gen_id(g), lid = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpLoad %%v3u32 %%gl_wid\n%%v%d = OpLoad %%v3u32 %%gl_lid\n", wid, lid);
+    int pcv[3];
+    for (int m = 0; m < 3; m++) {
+        int p = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u32 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, (uint64_t)m));
+        pcv[m] = OP("OpLoad", CT_U32, 1, p);
+    }
+    int wx = gen_id(g), wy = gen_id(g), lx = gen_id(g);
+    gen_use(g, CT_U32);
+    sb_printf(&g->body, "%%v%d = OpCompositeExtract %%u32 %%v%d 0\n%%v%d = OpCompositeExtract %%u32 %%v%d 1\n"
+                        "%%v%d = OpCompositeExtract %%u32 %%v%d 0\n", wx, wid, wy, wid, lx, lid);
+    int grp = OP("OpIAdd", CT_U32, 2, OP("OpIMul", CT_U32, 2, wy, pcv[2]), wx);
+    int base = pcv[0], lane = lx;
+    if (it == CT_U64) {
+        int hi = OP("OpShiftLeftLogical", CT_U64, 2, OP("OpUConvert", CT_U64, 1, pcv[1]), gen_const_bits(g, CT_U64, 32));
+        base = OP("OpBitwiseOr", CT_U64, 2, hi, OP("OpUConvert", CT_U64, 1, pcv[0]));
+        grp = OP("OpUConvert", CT_U64, 1, grp);
+        lane = OP("OpUConvert", CT_U64, 1, lx);
+    }
+    grp = OP("OpIAdd", it, 2, grp, base);
+    int lin = plan->tree ? grp : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, grp, cidx(g, wg)), lane);
+
+    int l_work = gen_id(g), l_end = gen_id(g);
+    int inside = OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_out));
+    sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_end, inside, l_work, l_end);
+    gen_label_at(g, l_work);
+
+    /* out index: unravel lin over out_shape (reduced axes are 0) */
+    int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
+    int64_t stride = 1;
+    for (int d = (int)k->ndim - 1; d >= 0; d--) {
+        bool reduced = k->reduce_axes >> d & 1;
+        int64_t size = reduced ? 1 : k->shape[d];
+        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
+        int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
+        oidx[d] = OP("OpUMod", it, 2, q, cidx(g, size));
+        stride *= size;
+    }
+
+    if (kg->red < 0) {
+        s = emit_stage(kg, false, oidx);
+        if (s) return s;
+    } else {
+        const tg_node *rn = &k->nodes[kg->red];
+        ct act = kg->act;
+        int acc = gen_fvar(g, act), rv = gen_fvar(g, it);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, identity(g, rn->op, rn->dtype, act));
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", rv, plan->tree ? lane : cidx(g, 0));
+        int lh = gen_id(g), lb = gen_id(g), lc = gen_id(g), lm = gen_id(g);
+        sb_printf(&g->body, "OpBranch %%v%d\n", lh);
+        gen_label_at(g, lh);
+        int r = OP("OpLoad", it, 1, rv);
+        int more = OP("OpULessThan", CT_BOOL, 2, r, cidx(g, (int64_t)n_red));
+        sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, lc, more, lb, lm);
+        gen_label_at(g, lb);
+        /* full index: out index with the reduced axes from r */
+        memcpy(fidx, oidx, sizeof fidx);
+        stride = 1;
+        for (int d = (int)k->ndim - 1; d >= 0; d--) {
+            if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
+            int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
+            fidx[d] = OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
+            stride *= k->shape[d];
+        }
+        s = emit_stage(kg, true, fidx);
+        if (s) return s;
+        int cur = OP("OpLoad", act, 1, acc);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, kg->val[rn->src[0]]));
+        sb_printf(&g->body, "OpBranch %%v%d\n", lc);
+        gen_label_at(g, lc);
+        int step = plan->tree ? cidx(g, wg) : cidx(g, 1);
+        int rn1 = OP("OpIAdd", it, 2, r, step);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", rv, rn1, lh);
+        gen_label_at(g, lm);
+
+        int l_post = -1, l_skip = -1;
+        if (plan->tree) {
+            /* shared-memory tree: sh[lane] = acc; halve until sh[0] holds it */
+            ct sht = act == CT_BOOL ? CT_U32 : act;
+            int v = OP("OpLoad", act, 1, acc);
+            if (act == CT_BOOL) v = gen_select(g, CT_U32, v, gen_const_bits(g, CT_U32, 1), gen_const_bits(g, CT_U32, 0));
+            int p = gen_id(g);
+            sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\nOpStore %%v%d %%v%d\n", p, ct_name[sht], lx, p, v);
+            int sc = gen_const_bits(g, CT_U32, 2), sem = gen_const_bits(g, CT_U32, 0x108);
+            sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+            for (uint32_t h = wg / 2; h > 0; h /= 2) {
+                int lt = gen_id(g), lmg = gen_id(g);
+                int c = OP("OpULessThan", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, h));
+                sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lmg, c, lt, lmg);
+                gen_label_at(g, lt);
+                int p2 = gen_id(g);
+                int other = OP("OpIAdd", CT_U32, 2, lx, gen_const_bits(g, CT_U32, h));
+                sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\n", p2, ct_name[sht], other);
+                int x = OP("OpLoad", sht, 1, p), y = OP("OpLoad", sht, 1, p2), z;
+                if (act == CT_BOOL) z = OP("OpBitwiseOr", CT_U32, 2, x, y);
+                else z = combine(g, rn->op, rn->dtype, act, x, y);
+                sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", p, z, lmg);
+                gen_label_at(g, lmg);
+                sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+            }
+            l_post = gen_id(g);
+            l_skip = gen_id(g);
+            int first = OP("OpIEqual", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, 0));
+            sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_skip, first, l_post, l_skip);
+            gen_label_at(g, l_post);
+            int v0 = OP("OpLoad", sht, 1, p);
+            if (act == CT_BOOL) v0 = OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0));
+            kg->val[kg->red] = v0;
+        } else {
+            kg->val[kg->red] = OP("OpLoad", act, 1, acc);
+        }
+        if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
+        s = emit_stage(kg, false, oidx);
+        if (s) return s;
+        if (plan->tree) {
+            sb_printf(&g->body, "OpBranch %%v%d\n", l_skip);
+            gen_label_at(g, l_skip);
+        }
+    }
+    sb_printf(&g->body, "OpBranch %%v%d\n", l_end);
+    gen_label_at(g, l_end);
+    sb_printf(&g->body, "OpReturn\n");
+    return TG_OK;
+}
+
+/* --------------------------------------------------------- the module */
+
+static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
+    gen *g = &kg->g;
+    const tg_kernel *k = g->k;
+    const vk_spv_target *t = g->t;
+    static const char *const cap[CT_COUNT] = {NULL, "Int8", "Int16", NULL, "Int64", "Float16", NULL, "Float64"};
+    bool st8 = kg->st_used[CT_U8], st16 = kg->st_used[CT_U16] || kg->st_used[CT_F16];
+    bool w_used[3] = {g->used[CT_F16], true, g->used[CT_F64]};
+    bool dp = false, sz = false, rte = false;
+    if (t->float_controls)
+        for (int w = 0; w < 3; w++) {
+            dp |= w_used[w] && t->denorm_preserve[w];
+            sz |= w_used[w] && t->szinp[w];
+        }
+    rte = t->float_controls && t->rte16 && g->used[CT_F16];
+
+    sb_printf(out, "; tg kernel %s, hash %016llx\nOpCapability Shader\n", k->name ? k->name : "?",
+              (unsigned long long)k->hash);
+    for (int i = 0; i < CT_COUNT; i++)
+        if (cap[i] && g->used[i]) sb_printf(out, "OpCapability %s\n", cap[i]);
+    if (st8) sb_printf(out, "OpCapability StorageBuffer8BitAccess\n");
+    if (st16) sb_printf(out, "OpCapability StorageBuffer16BitAccess\n");
+    if (dp) sb_printf(out, "OpCapability DenormPreserve\n");
+    if (sz) sb_printf(out, "OpCapability SignedZeroInfNanPreserve\n");
+    if (rte) sb_printf(out, "OpCapability RoundingModeRTE\n");
+    sb_printf(out, "OpExtension \"SPV_KHR_storage_buffer_storage_class\"\n");
+    if (st8) sb_printf(out, "OpExtension \"SPV_KHR_8bit_storage\"\n");
+    if (st16) sb_printf(out, "OpExtension \"SPV_KHR_16bit_storage\"\n");
+    if (dp || sz || rte) sb_printf(out, "OpExtension \"SPV_KHR_float_controls\"\n");
+    if (g->glsl) sb_printf(out, "%%glsl = OpExtInstImport \"GLSL.std.450\"\n");
+    sb_printf(out, "OpMemoryModel Logical GLSL450\n"
+                   "OpEntryPoint GLCompute %%main \"main\" %%gl_wid %%gl_lid\n"
+                   "OpExecutionMode %%main LocalSize %u 1 1\n", plan->wg_size);
+    for (int w = 0; w < 3; w++) {
+        if (!t->float_controls || !w_used[w]) continue;
+        if (t->denorm_preserve[w]) sb_printf(out, "OpExecutionMode %%main DenormPreserve %d\n", 16 << w);
+        if (t->szinp[w]) sb_printf(out, "OpExecutionMode %%main SignedZeroInfNanPreserve %d\n", 16 << w);
+    }
+    if (rte) sb_printf(out, "OpExecutionMode %%main RoundingModeRTE 16\n");
+
+    /* decorations */
+    sb_printf(out, "OpDecorate %%gl_wid BuiltIn WorkgroupId\nOpDecorate %%gl_lid BuiltIn LocalInvocationId\n"
+                   "OpDecorate %%pcs Block\nOpMemberDecorate %%pcs 0 Offset 0\nOpMemberDecorate %%pcs 1 Offset 4\n"
+                   "OpMemberDecorate %%pcs 2 Offset 8\nOpMemberDecorate %%pcs 3 Offset 12\n");
+    for (int i = 0; i < CT_COUNT; i++) {
+        if (!kg->st_used[i]) continue;
+        sb_printf(out, "OpDecorate %%rt_%s ArrayStride %d\nOpDecorate %%sb_%s Block\nOpMemberDecorate %%sb_%s 0 Offset 0\n",
+                  ct_name[i], ct_bits((ct)i) / 8, ct_name[i], ct_name[i]);
+    }
+    for (uint32_t i = 0; i < k->nparams; i++) {
+        sb_printf(out, "OpDecorate %%buf%u DescriptorSet 0\nOpDecorate %%buf%u Binding %u\n", i, i, i);
+        sb_printf(out, "OpDecorate %%buf%u %s\n", i, k->params[i].access == TG_ACCESS_READ ? "NonWritable" : "NonReadable");
+    }
+
+    /* types */
+    sb_printf(out, "%%void = OpTypeVoid\n%%fn = OpTypeFunction %%void\n%%bool = OpTypeBool\n");
+    static const char *const decl[CT_COUNT] = {NULL, "OpTypeInt 8 0", "OpTypeInt 16 0", "OpTypeInt 32 0",
+                                               "OpTypeInt 64 0", "OpTypeFloat 16", "OpTypeFloat 32", "OpTypeFloat 64"};
+    g->used[CT_U32] = true;
+    for (int i = 1; i < CT_COUNT; i++)
+        if (g->used[i]) sb_printf(out, "%%%s = %s\n", ct_name[i], decl[i]);
+    sb_printf(out, "%%v3u32 = OpTypeVector %%u32 3\n%%pin = OpTypePointer Input %%v3u32\n"
+                   "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32\n%%ppcs = OpTypePointer PushConstant %%pcs\n"
+                   "%%ppc_u32 = OpTypePointer PushConstant %%u32\n");
+    for (int i = 0; i < CT_COUNT; i++) {
+        if (g->used[i]) sb_printf(out, "%%pf_%s = OpTypePointer Function %%%s\n", ct_name[i], ct_name[i]);
+        if (!kg->st_used[i]) continue;
+        sb_printf(out, "%%rt_%s = OpTypeRuntimeArray %%%s\n%%sb_%s = OpTypeStruct %%rt_%s\n"
+                       "%%psb_%s = OpTypePointer StorageBuffer %%sb_%s\n%%pe_%s = OpTypePointer StorageBuffer %%%s\n",
+                  ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i]);
+    }
+    if (g->consts.s) sb_printf(out, "%s", g->consts.s);
+    if (plan->tree) {
+        const char *sht = ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act];
+        sb_printf(out, "%%wg_len = OpConstant %%u32 %u\n%%wa = OpTypeArray %%%s %%wg_len\n"
+                       "%%pwa = OpTypePointer Workgroup %%wa\n%%pw_%s = OpTypePointer Workgroup %%%s\n"
+                       "%%shared = OpVariable %%pwa Workgroup\n", plan->wg_size, sht, sht, sht);
+    }
+    sb_printf(out, "%%gl_wid = OpVariable %%pin Input\n%%gl_lid = OpVariable %%pin Input\n%%pc = OpVariable %%ppcs PushConstant\n");
+    for (uint32_t i = 0; i < k->nparams; i++)
+        sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
+
+    sb_printf(out, "%%main = OpFunction %%void None %%fn\n%%entry = OpLabel\n");
+    if (g->fvars.s) sb_printf(out, "%s", g->fvars.s);
+    if (g->body.s) sb_printf(out, "%s", g->body.s);
+    sb_printf(out, "OpFunctionEnd\n");
+}
+
+/* Does any index in the kernel need more than 31 bits? (with headroom) */
+static bool needs_idx64(const tg_kernel *k, uint64_t groups, uint32_t wg) {
+    const int64_t lim = INT64_C(1) << 30;
+    if (prod(k->shape, k->ndim) >= lim || (int64_t)(groups * wg) >= lim) return true;
+    for (uint32_t i = 0; i < k->nparams; i++)
+        if (k->params[i].count >= lim) return true;
+    for (uint32_t i = 0; i < k->nviews; i++) {
+        const tg_view *v = &k->views[i];
+        int64_t ext = v->offset < 0 ? -v->offset : v->offset;
+        for (uint32_t d = 0; d < v->ndim; d++) {
+            int64_t s = v->strides[d] < 0 ? -v->strides[d] : v->strides[d];
+            if (v->shape[d] > 1 && s > lim) return true;
+            ext += s * (v->shape[d] > 0 ? v->shape[d] - 1 : 0);
+            if (ext >= lim) return true;
+        }
+        if (prod(v->shape, v->ndim) >= lim) return true;
+    }
+    return false;
+}
+
+static void mark_cone(const tg_kernel *k, int i, bool *cone) {
+    if (i < 0 || cone[i]) return;
+    cone[i] = true;
+    for (int s = 0; s < 3; s++) mark_cone(k, k->nodes[i].src[s], cone);
+}
+
+tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out_text, vk_spv_plan *out_plan,
+                          char *err, size_t errcap) {
+    kgen *kg = calloc(1, sizeof *kg);
+    tg_status s = TG_OK;
+    *out_text = NULL;
+    if (!kg) return TG_ERR_NO_MEMORY;
+    kg->err = err;
+    kg->errcap = errcap;
+    kg->g.k = k;
+    kg->g.t = t;
+    kg->g.next = 1;
+    kg->red = -1;
+    kg->cone = calloc(k->nnodes + 1, sizeof *kg->cone);
+    kg->val = calloc(k->nnodes + 1, sizeof *kg->val);
+    if (!kg->cone || !kg->val) { s = TG_ERR_NO_MEMORY; goto done; }
+
+    uint32_t have = vk_spv_dtypes(t);
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        if (!(have >> n->dtype & 1)) {
+            snprintf(err, errcap, "vulkan: this device has no %s support (node %u)",
+                     n->dtype == TG_FLOAT64 ? "float64" : "storage/arithmetic for the dtype", i);
+            s = TG_ERR_UNSUPPORTED;
+            goto done;
+        }
+        if (n->op == TG_OP_REDUCE_SUM || n->op == TG_OP_REDUCE_MAX) kg->red = (int)i;
+    }
+    for (uint32_t i = 0; i < k->nparams; i++) kg->st_used[st_of(k->params[i].dtype)] = true;
+    if (kg->red >= 0) {
+        mark_cone(k, k->nodes[kg->red].src[0], kg->cone);
+        uint32_t dt = k->nodes[kg->red].dtype;
+        kg->act = ct_of(dt);
+    }
+
+    int64_t out_shape[TG_MAX_DIMS], red_shape[TG_MAX_DIMS];
+    uint32_t nred = 0;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        bool r = k->reduce_axes >> d & 1;
+        out_shape[d] = r ? 1 : k->shape[d];
+        if (r) red_shape[nred++] = k->shape[d];
+    }
+    uint64_t n_out = (uint64_t)prod(out_shape, k->ndim), n_red = (uint64_t)prod(red_shape, nred);
+    vk_spv_plan plan = {.wg_size = t->wg_size};
+    plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= 16384;
+    plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
+    plan.idx64 = needs_idx64(k, plan.groups, plan.wg_size);
+    if (plan.idx64 && !t->int64) {
+        snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
+        s = TG_ERR_UNSUPPORTED;
+        goto done;
+    }
+    kg->g.it = plan.idx64 ? CT_U64 : CT_U32;
+    gen_use(&kg->g, kg->g.it);
+
+    s = emit_body(kg, &plan, n_out, n_red);
+    if (s) goto done;
+    sbuf out = {0};
+    emit_module(kg, &plan, &out);
+    if (out.oom || kg->g.body.oom || kg->g.consts.oom || kg->g.fvars.oom) {
+        free(out.s);
+        s = TG_ERR_NO_MEMORY;
+        goto done;
+    }
+    *out_text = out.s;
+    *out_plan = plan;
+done:
+    free(kg->g.body.s);
+    free(kg->g.consts.s);
+    free(kg->g.fvars.s);
+    free(kg->cone);
+    free(kg->val);
+    free(kg);
+    return s;
+}

@@ -1,0 +1,106 @@
+/* plugins/vulkan/vk_device.h -- the Vulkan runtime's objects, shared by
+ * vk_plugin.c (plugin, devices, caps) and vk_run.c (buffers, programs,
+ * submissions). */
+#ifndef TG_VK_DEVICE_H
+#define TG_VK_DEVICE_H
+
+#include <vulkan/vulkan.h>
+#include "vk_internal.h"
+
+#define VK_MAX_PARAMS 64
+
+/* One command buffer in flight and what it keeps alive. */
+typedef struct vk_sub {
+    VkFence fence;
+    VkCommandBuffer cmd;
+    VkDescriptorPool dpool;
+    VkBuffer staging;
+    VkDeviceMemory staging_mem;
+    tg_buffer *bufs[VK_MAX_PARAMS];
+    uint32_t nbufs;
+    tg_program *prog;
+    struct vk_sub *next;
+} vk_sub;
+
+/* A compute pipeline, cached for the device's life by a hash of its SPIR-V. */
+typedef struct vk_pipe {
+    uint64_t key;
+    size_t nwords;
+    VkPipeline pipeline;
+    struct vk_pipe *next;
+} vk_pipe;
+
+struct tg_buffer {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    void *map;          /* persistent mapping where memory is host-visible */
+    uint64_t size;      /* bytes asked for                                 */
+    uint64_t alloc;     /* bytes of the VkBuffer (>= 4, multiple of 4)     */
+    uint32_t busy;      /* submissions in flight that use it               */
+    bool dead;          /* destroyed by the core while busy                */
+};
+
+struct tg_program {
+    vk_pipe *pipe;
+    uint32_t nparams;
+    vk_spv_plan plan;
+    char *text;         /* the SPIR-V assembly we generated                */
+    uint32_t busy;
+    bool dead;
+};
+
+struct tg_device {
+    VkInstance inst;
+    VkPhysicalDevice pd;
+    VkDevice dev;
+    VkQueue queue;
+    uint32_t qfam;
+    VkPhysicalDeviceProperties props;
+    uint32_t mem_type, staging_type;
+    bool host_visible, unified;
+    uint64_t heap_bytes;
+    vk_spv_target target;
+    VkCommandPool cpool;
+    VkPipelineCache pcache;
+    char *cache_path;
+    vk_sub *subs, *subs_tail;
+    VkDescriptorSetLayout dsl[VK_MAX_PARAMS + 1];
+    VkPipelineLayout pl[VK_MAX_PARAMS + 1];
+    vk_pipe *pipes;
+    uint32_t max_params;
+    char *err;          /* malloc'd long message, or NULL: then errbuf     */
+    char errbuf[512];
+    char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+    char driver[300];
+    char version[64];
+};
+
+const char *vk_result_name(VkResult r);
+/* Set the device's message (printf-style) and return status. */
+tg_status vk_fail(tg_device *d, tg_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Take ownership of a malloc'd message. */
+tg_status vk_fail_owned(tg_device *d, tg_status s, char *msg);
+void vk_clear_error(tg_device *d);
+
+/* vk_run.c: submissions (each a command buffer with its fence) */
+tg_status vk_sub_begin(tg_device *d, vk_sub **out);
+tg_status vk_sub_submit(tg_device *d, vk_sub *s);
+tg_status vk_sub_abort(tg_device *d, vk_sub *s, tg_status st);
+/* Retire finished submissions in order; wait for all if `all`. */
+tg_status vk_retire(tg_device *d, bool all);
+/* vk_run.c: buffers; vk_program.c: programs */
+tg_status vk_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out);
+void vk_buffer_destroy(tg_device *d, tg_buffer *b);
+tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes);
+tg_status vk_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes);
+tg_status vk_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer *src, uint64_t soff, uint64_t bytes);
+tg_status vk_buffer_map(tg_device *d, tg_buffer *b, void **out);
+tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out);
+void vk_program_destroy(tg_device *d, tg_program *p);
+tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
+const char *vk_program_source(tg_device *d, tg_program *p);
+tg_status vk_synchronize(tg_device *d);
+/* Wait for all work, free pipelines and layouts (vk_program.c). */
+void vk_run_teardown(tg_device *d);
+
+#endif
