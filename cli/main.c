@@ -8,10 +8,12 @@
  * in the order `tg --help` lists them. */
 int tg_cmd_plugins(int argc, char **argv);
 int tg_cmd_new_plugin(int argc, char **argv);
+int tg_cmd_conform(int argc, char **argv);
 
 static const tg_command commands[] = {
     {"plugins", tg_cmd_plugins, "list plugins, their devices and capabilities, and why others failed"},
     {"new-plugin", tg_cmd_new_plugin, "write a new plugin project from the template"},
+    {"conform", tg_cmd_conform, "certify a plugin against ref with the conformance suite"},
     {NULL, NULL, NULL},
 };
 

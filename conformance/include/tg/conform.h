@@ -1,0 +1,225 @@
+/*
+ * tg/conform.h -- the conformance suite as a library: the case catalog, the
+ * judge, the isolated runner and its reports. Used by `tg conform`, `tg fuzz`
+ * and tests/conformance. Not installed; not part of the plugin SDK.
+ *
+ * A case is one kernel in the plugin IR with recipes for its inputs and the
+ * rule that judges its outputs. The plugin under test and `ref` run the same
+ * kernel on the same inputs; the judge compares the two outputs.
+ */
+#ifndef TG_CONFORM_H
+#define TG_CONFORM_H
+
+#include <stdio.h>
+#include <tg/runtime.h>
+
+#define TGC_SUITE_VERSION "1.0.0"
+#define TGC_MAX_NODES 24
+#define TGC_MAX_VIEWS 12
+#define TGC_MAX_PARAMS 6
+#define TGC_ID_LEN 112
+
+/* Table rows beyond the 25 primitive ops (tgc_case.row). */
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COUNT };
+
+/* Input value classes (tgc_case.values[param]). */
+enum {
+    TGC_V_RANDOM = 0,  /* floats in about [-4, 4] with varied exponents; ints: all bits  */
+    TGC_V_SPECIAL,     /* NaN, +-inf, +-0, extremes, +-1 ... mixed with random values  */
+    TGC_V_SUBNORMAL,   /* subnormals of the dtype (and a few tiny normals)              */
+    TGC_V_POSITIVE,    /* floats in [0.5, 2]; ints in [1, 9]: well-conditioned chains  */
+    TGC_V_LARGE,       /* floats with |x| up to 1e6 (SIN's large-argument rule)        */
+    TGC_V_BOUNDARY,    /* floats around the integer types' limits (CAST)               */
+    TGC_V_SMALL,       /* ints in [-20, 20], floats small integers: exact chains        */
+    TGC_V_COUNT
+};
+
+/* How outputs are judged (tgc_case.rule). */
+enum {
+    TGC_RULE_NODE = 0, /* the rule of OPS.md for node `judge` (which feeds the STORE) */
+    TGC_RULE_CHAIN     /* within tol_ulp ULPs (0: bit-exact), NaN where ref has NaN  */
+};
+
+/* Certification levels (bits of tgc_case.levels; conformance/README.md). */
+enum {
+    TGC_LEVEL_CORE = 1u << 0,   /* every op on float32/int32/bool, every view     */
+    TGC_LEVEL_FULL = 1u << 1,   /* every op on every dtype (all non-fusion cases) */
+    TGC_LEVEL_FUSION = 1u << 2, /* fused kernels                                  */
+    TGC_LEVEL_COUNT = 3
+};
+
+typedef struct tgc_case {
+    char id[TGC_ID_LEN];
+    uint16_t row;     /* tg_op of the table row, or TGC_ROW_FUSION */
+    uint8_t dtype;    /* table column */
+    uint8_t rule;     /* TGC_RULE_* */
+    uint8_t tol_ulp;  /* TGC_RULE_CHAIN: allowed ULPs */
+    uint8_t judge;    /* TGC_RULE_NODE: the judged node */
+    uint8_t levels;   /* TGC_LEVEL_* bits */
+    uint32_t group;   /* isolation group (cases of one group share a child) */
+    uint32_t ndim;
+    int64_t shape[TG_MAX_DIMS];
+    uint32_t reduce_axes;
+    uint32_t nnodes, nviews, nparams;
+    tg_node nodes[TGC_MAX_NODES];
+    tg_view views[TGC_MAX_VIEWS];
+    tg_param params[TGC_MAX_PARAMS];
+    uint8_t values[TGC_MAX_PARAMS]; /* TGC_V_* per READ param */
+    uint64_t seed;
+} tgc_case;
+
+/* Point a tg_kernel at the case's arrays (valid while the case lives). */
+void tgc_case_kernel(const tgc_case *c, tg_kernel *out_kernel);
+
+/* ------------------------------------------------------------ catalog */
+
+typedef struct tgc_catalog {
+    tgc_case *cases;
+    size_t count, cap;
+} tgc_catalog;
+
+/* Build every case of the suite. */
+tg_status tgc_catalog_build(tgc_catalog *cat);
+void tgc_catalog_free(tgc_catalog *cat);
+/* Append one case (copied); assigns no group. */
+tg_status tgc_catalog_add(tgc_catalog *cat, const tgc_case *c);
+/* Case index by exact id, or -1. */
+long tgc_catalog_find(const tgc_catalog *cat, const char *id);
+
+/* Case files: a text form of cases (conformance/README.md). */
+tg_status tgc_casefile_write(FILE *f, const tgc_case *c);
+tg_status tgc_casefile_read(const char *path, tgc_catalog *cat);
+
+/* ------------------------------------------------------------- values */
+
+/* Fill n elements of dtype `dt` from value class `cls` and a seed. */
+void tgc_fill(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t seed);
+/* Element i as a double (exact for floats, bool and ints up to 2^53). */
+double tgc_get(const void *buf, tg_dtype dt, int64_t i);
+/* Raw bits of element i, zero-extended. */
+uint64_t tgc_bits(const void *buf, tg_dtype dt, int64_t i);
+/* Round a double to the dtype (nearest even) and store it as element i. */
+void tgc_set(void *buf, tg_dtype dt, int64_t i, double v);
+/* Distance in ULPs between two values of a float dtype (ordered bit patterns;
+ * +0 and -0 are 0 apart). */
+uint64_t tgc_ulp_distance(tg_dtype dt, uint64_t a_bits, uint64_t b_bits);
+/* The ULP of the float dtype at |x| (spacing of representable values). */
+double tgc_ulp(tg_dtype dt, double x);
+/* Print element i in a readable form ("1.5 (0x3fc00000)"). */
+void tgc_format(char *out, size_t cap, const void *buf, tg_dtype dt, int64_t i);
+
+/* --------------------------------------------------------------- exec */
+
+/* A device of a loaded plugin. */
+typedef struct tgc_device {
+    tg_plugin *plugin;
+    const tg_plugin_api *api;
+    tg_device *dev;
+    tg_caps caps;
+    uint32_t ndevices;
+} tgc_device;
+
+/* Load a plugin and open its device 0. A plugin without devices gives
+ * TG_ERR_UNSUPPORTED (with the plugin's reason in tg_last_error()). */
+tg_status tgc_device_open(const char *name_or_path, tgc_device *out);
+void tgc_device_close(tgc_device *d);
+/* Run a kernel: bufs[p] is host memory of params[p].count elements; READ
+ * params are uploaded, WRITE params are uploaded too (their initial content
+ * must survive where nothing is stored) and read back. */
+tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs);
+
+/* -------------------------------------------------------------- judge */
+
+/* Judge the outputs of case c: `inputs`/`expected`/`actual` are host buffers
+ * per param (inputs: READ params; expected/actual: WRITE params). For
+ * TGC_RULE_NODE cases that need the judged node's operands, `ref` runs a
+ * probe kernel. Returns 1 on pass, 0 on fail (then `detail` says why), -1
+ * when the probe could not run (detail says why). */
+int tgc_judge(const tgc_case *c, tgc_device *ref, void *const *inputs,
+              void *const *expected, void *const *actual, char *detail, size_t cap);
+
+/* ------------------------------------------------------------- runner */
+
+typedef enum tgc_result {
+    TGC_PASS = 0,
+    TGC_FAIL,
+    TGC_UNSUPPORTED,
+    TGC_XFAIL,
+    TGC_XPASS, /* listed in the expectations file but passed: flagged */
+    TGC_CRASH,
+    TGC_TIMEOUT,
+    TGC_NOTRUN,
+    TGC_RESULT_COUNT
+} tgc_result;
+const char *tgc_result_name(tgc_result r);
+
+/* Run one case in this process: returns the result and fills `detail`. */
+tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref,
+                        char *detail, size_t cap);
+
+typedef struct tgc_outcome {
+    tgc_result result;
+    char *detail; /* malloc'd, may be NULL */
+    char *xfail_reason; /* from the expectations file, or NULL */
+    double seconds;
+} tgc_outcome;
+
+typedef struct tgc_options {
+    const char *plugin;     /* name or path */
+    const char *ref;        /* default "ref" */
+    int jobs;               /* parallel children (>= 1) */
+    double timeout_s;       /* per group */
+    int progress;           /* draw a progress bar on stderr */
+    FILE *tap;              /* TAP 14 stream, or NULL */
+} tgc_options;
+
+/* What the plugin says about itself (gathered in a child process). */
+typedef struct tgc_plugin_facts {
+    char name[64], version[64], path[512], sha256[65];
+    char device[128], vendor[128], dev_version[128], driver[128];
+    uint32_t abi_major, abi_minor, ndevices, dtypes, fusion;
+    int loaded;          /* 1 if it loaded */
+    char error[256];     /* why not */
+} tgc_plugin_facts;
+tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out);
+
+/* Expectations: lines "GLOB reason..."; '#' comments. */
+typedef struct tgc_expect {
+    char **globs, **reasons;
+    size_t count;
+} tgc_expect;
+tg_status tgc_expect_load(const char *path, tgc_expect *out);
+void tgc_expect_free(tgc_expect *e);
+const char *tgc_expect_match(const tgc_expect *e, const char *id);
+
+/* Run the selected cases (sel[i] indexes cat) in forked children, `jobs` at
+ * a time, one child per group, a crashed or hung child's remaining cases
+ * rerun in a fresh one. out[i] receives sel[i]'s outcome. */
+tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel,
+                  const tgc_options *opt, const tgc_expect *expect, tgc_outcome *out);
+
+/* ------------------------------------------------------------ reports */
+
+typedef struct tgc_report {
+    const tgc_catalog *cat;
+    const size_t *sel;
+    size_t nsel;
+    const tgc_outcome *out;
+    const tgc_plugin_facts *facts;
+    double seconds;
+} tgc_report;
+
+void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome *o);
+void tgc_report_summary(FILE *f, const tgc_report *r);
+tg_status tgc_report_junit(const char *path, const tgc_report *r);
+tg_status tgc_report_json(const char *path, const tgc_report *r);
+tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path);
+
+/* SHA-256 of a file as 64 hex digits. */
+tg_status tgc_sha256_file(const char *path, char out_hex[65]);
+void tgc_sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* Glob match with '*' and '?'. */
+int tgc_glob(const char *pattern, const char *s);
+
+#endif

@@ -1,0 +1,379 @@
+/* The case catalog, generated from the tables below: which ops each dtype
+ * has, shape classes, view kinds, value classes, a covering design that
+ * keeps the suite to a few minutes on ref. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "build.h"
+#include "fusion.h"
+
+enum { ARITY_UNARY = 1, ARITY_BINARY, ARITY_TERNARY, ARITY_REDUCE };
+
+static const struct {
+    tg_op op;
+    int arity;
+} op_table[] = {
+    {TG_OP_EXP2, ARITY_UNARY},   {TG_OP_LOG2, ARITY_UNARY},   {TG_OP_SQRT, ARITY_UNARY},
+    {TG_OP_RECIP, ARITY_UNARY},  {TG_OP_NEG, ARITY_UNARY},    {TG_OP_SIN, ARITY_UNARY},
+    {TG_OP_CAST, ARITY_UNARY},   {TG_OP_ADD, ARITY_BINARY},   {TG_OP_SUB, ARITY_BINARY},
+    {TG_OP_MUL, ARITY_BINARY},   {TG_OP_DIV, ARITY_BINARY},   {TG_OP_MOD, ARITY_BINARY},
+    {TG_OP_MAX, ARITY_BINARY},   {TG_OP_CMPLT, ARITY_BINARY}, {TG_OP_WHERE, ARITY_TERNARY},
+    {TG_OP_MULACC, ARITY_TERNARY}, {TG_OP_REDUCE_SUM, ARITY_REDUCE}, {TG_OP_REDUCE_MAX, ARITY_REDUCE},
+};
+enum { NOPS = sizeof op_table / sizeof op_table[0] };
+
+/* Is `op` defined on dtype `dt` (SEMANTICS: bool has CAST CMPLT MAX MUL WHERE
+ * REDUCE_MAX; integers lack EXP2 LOG2 SQRT RECIP SIN; floats have all). */
+static int op_defined(tg_op op, tg_dtype dt) {
+    if (dt == TG_BOOL)
+        return op == TG_OP_CAST || op == TG_OP_CMPLT || op == TG_OP_MAX || op == TG_OP_MUL ||
+               op == TG_OP_WHERE || op == TG_OP_REDUCE_MAX;
+    if (!tg_dtype_is_float(dt))
+        return !(op == TG_OP_EXP2 || op == TG_OP_LOG2 || op == TG_OP_SQRT || op == TG_OP_RECIP ||
+                 op == TG_OP_SIN);
+    return 1;
+}
+
+static int core_dtype(tg_dtype dt) { return dt == TG_FLOAT32 || dt == TG_INT32 || dt == TG_BOOL; }
+
+/* A shape class: name in ids, rank and dims. */
+typedef struct shape_class {
+    const char *name;
+    uint32_t ndim;
+    int64_t dims[TG_MAX_DIMS];
+} shape_class;
+
+static const shape_class SH_MAIN = {"17x3", 2, {17, 3}};
+static const shape_class SH_SPECIAL = {"61", 1, {61}};
+static const shape_class SH_SUBNORMAL = {"31", 1, {31}};
+static const shape_class SH_VIEW = {"5x7", 2, {5, 7}};
+static const shape_class SH_VIEW3 = {"4x3x5", 3, {4, 3, 5}};
+static const shape_class small_shapes[] = {
+    {"scalar", 0, {0}}, {"1", 1, {1}}, {"0", 1, {0}}, {"3x0", 2, {3, 0}}, {"97", 1, {97}}};
+static const shape_class rank_shapes[] = {
+    {"scalar", 0, {0}},
+    {"7", 1, {7}},
+    {"3x5", 2, {3, 5}},
+    {"2x3x5", 3, {2, 3, 5}},
+    {"2x3x1x5", 4, {2, 3, 1, 5}},
+    {"2x1x3x2x3", 5, {2, 1, 3, 2, 3}},
+    {"2x3x1x2x1x3", 6, {2, 3, 1, 2, 1, 3}},
+    {"1x2x3x1x2x1x3", 7, {1, 2, 3, 1, 2, 1, 3}},
+    {"2x1x2x3x1x2x1x3", 8, {2, 1, 2, 3, 1, 2, 1, 3}},
+};
+enum { NRANKS = sizeof rank_shapes / sizeof rank_shapes[0] };
+
+static const char *const value_names[TGC_V_COUNT] = {"random", "special", "subnormal", "positive",
+                                                     "large", "boundary", "small"};
+
+/* One single-op case. */
+typedef struct op_spec {
+    tg_op op;
+    tg_dtype dt;      /* operand dtype */
+    tg_dtype to;      /* CAST target */
+    shape_class sh;
+    int vk;           /* load view kind */
+    int store_vk;     /* store view kind */
+    int values;       /* value class of operands */
+    uint32_t axes;    /* reductions */
+    const char *tag;  /* extra id part or NULL */
+} op_spec;
+
+static int op_arity(tg_op op) {
+    for (int i = 0; i < NOPS; i++)
+        if (op_table[i].op == op) return op_table[i].arity;
+    return 0;
+}
+
+static void append(char *id, const char *fmt, ...) {
+    size_t len = strlen(id);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(id + len, TGC_ID_LEN - len, fmt, ap);
+    va_end(ap);
+}
+
+static void axes_text(char *out, size_t cap, uint32_t ndim, uint32_t axes) {
+    out[0] = '\0';
+    for (uint32_t d = 0; d < ndim; d++)
+        if (axes >> d & 1) snprintf(out + strlen(out), cap - strlen(out), "%s%u", out[0] ? "," : "", d);
+}
+
+/* The value class operand k of op gets. */
+static int operand_values(const op_spec *s, int k) {
+    if (s->values == TGC_V_SUBNORMAL && k == 1 && (s->op == TG_OP_MUL || s->op == TG_OP_DIV || s->op == TG_OP_MOD))
+        return TGC_V_POSITIVE;
+    if (s->values == TGC_V_SUBNORMAL && s->op == TG_OP_MULACC && k == 1) return TGC_V_POSITIVE;
+    return s->values;
+}
+
+static tg_status add_op_case(tgc_catalog *cat, const op_spec *s) {
+    tgc_case c;
+    uint32_t axes = op_arity(s->op) == ARITY_REDUCE ? s->axes : 0;
+    tgc_b_init(&c, s->sh.ndim, s->sh.dims, axes);
+    int64_t out[TG_MAX_DIMS];
+    tgc_b_out_shape(&c, out);
+    const int64_t *full = c.shape;
+    int n;
+    switch (op_arity(s->op)) {
+    case ARITY_UNARY: {
+        int a = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 0));
+        n = tgc_b_op(&c, s->op, s->op == TG_OP_CAST ? s->to : s->dt, a, -1, -1);
+        break;
+    }
+    case ARITY_BINARY: {
+        int a = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 0));
+        int b = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 1));
+        n = tgc_b_op(&c, s->op, s->op == TG_OP_CMPLT ? TG_BOOL : s->dt, a, b, -1);
+        break;
+    }
+    case ARITY_TERNARY: {
+        int a = tgc_b_load(&c, s->op == TG_OP_WHERE ? TG_BOOL : s->dt, s->vk, full, operand_values(s, 0));
+        int b = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 1));
+        int d = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 2));
+        n = tgc_b_op(&c, s->op, s->dt, a, b, d);
+        break;
+    }
+    default: {
+        int a = tgc_b_load(&c, s->dt, s->vk, full, s->values);
+        n = tgc_b_op(&c, s->op, s->dt, a, -1, -1);
+        break;
+    }
+    }
+    tgc_b_store(&c, n, s->store_vk, out);
+    c.row = (uint16_t)s->op;
+    c.dtype = (uint8_t)s->dt;
+    c.rule = TGC_RULE_NODE;
+    c.judge = (uint8_t)n;
+    int core_ok = core_dtype(s->dt) && (s->op != TG_OP_CAST || core_dtype(s->to)) && s->values != TGC_V_SUBNORMAL;
+    c.levels = TGC_LEVEL_FULL | (core_ok ? TGC_LEVEL_CORE : 0);
+    c.seed = 1000003u * (uint64_t)cat->count + 17;
+    snprintf(c.id, sizeof c.id, "op.%s.%s", tg_op_name(s->op), tg_dtype_name(s->dt));
+    if (s->op == TG_OP_CAST) append(c.id, ">%s", tg_dtype_name(s->to));
+    append(c.id, ".shape=%s", s->sh.name);
+    if (axes) {
+        char t[32];
+        axes_text(t, sizeof t, s->sh.ndim, axes);
+        append(c.id, ".axes=%s", t);
+    }
+    if (s->vk != TGC_VK_CONTIG) append(c.id, ".view=%s", tgc_view_kind_names[s->vk]);
+    if (s->store_vk != TGC_VK_CONTIG) append(c.id, ".store=%s", tgc_view_kind_names[s->store_vk]);
+    if (s->values != TGC_V_RANDOM) append(c.id, ".values=%s", value_names[s->values]);
+    if (s->tag) append(c.id, ".%s", s->tag);
+    return tgc_catalog_add(cat, &c);
+}
+
+/* The reduction axes used by default: the last axis (all axes for rank 1). */
+static uint32_t default_axes(const shape_class *sh) {
+    return sh->ndim == 0 ? 0 : 1u << (sh->ndim - 1);
+}
+
+/* Every op x dtype on the main shape, special values, subnormals and small
+ * shapes; every view kind on the core dtypes. */
+static tg_status add_op_cases(tgc_catalog *cat) {
+    tg_status st = TG_OK;
+    for (int i = 0; i < NOPS && st == TG_OK; i++) {
+        tg_op op = op_table[i].op;
+        for (int d = 0; d < TG_DTYPE_COUNT && st == TG_OK; d++) {
+            tg_dtype dt = (tg_dtype)d;
+            if (!op_defined(op, dt) || op == TG_OP_CAST) continue;
+            int fl = tg_dtype_is_float(dt);
+            op_spec s = {.op = op, .dt = dt, .sh = SH_MAIN, .values = TGC_V_RANDOM};
+            s.axes = default_axes(&s.sh);
+            st = add_op_case(cat, &s);
+            if (dt != TG_BOOL) {
+                s.sh = SH_SPECIAL, s.values = TGC_V_SPECIAL, s.axes = 0;
+                if (op_arity(op) == ARITY_REDUCE) s.sh = (shape_class){"61x4", 2, {61, 4}}, s.axes = 2;
+                if (st == TG_OK) st = add_op_case(cat, &s);
+            }
+            if (fl && st == TG_OK) {
+                s.sh = SH_SUBNORMAL, s.values = TGC_V_SUBNORMAL, s.axes = 1;
+                st = add_op_case(cat, &s);
+            }
+            if (op == TG_OP_SIN && st == TG_OK) {
+                s.sh = SH_SUBNORMAL, s.values = TGC_V_LARGE, s.axes = 0;
+                st = add_op_case(cat, &s);
+            }
+            if ((op == TG_OP_DIV || op == TG_OP_MOD || op == TG_OP_MUL) && !fl && dt != TG_BOOL && st == TG_OK) {
+                s.sh = SH_SUBNORMAL, s.values = TGC_V_SMALL, s.axes = 0;
+                st = add_op_case(cat, &s);
+            }
+            for (size_t k = 0; k < sizeof small_shapes / sizeof small_shapes[0] && st == TG_OK; k++) {
+                s.sh = small_shapes[k], s.values = TGC_V_RANDOM;
+                s.axes = default_axes(&s.sh);
+                st = add_op_case(cat, &s);
+            }
+            if (!core_dtype(dt)) continue;
+            /* every view kind, for loads and for stores */
+            for (int vk = 1; vk < TGC_VK_COUNT && st == TG_OK; vk++) {
+                s = (op_spec){.op = op, .dt = dt, .sh = vk == TGC_VK_PERMUTE ? SH_VIEW3 : SH_VIEW, .vk = vk};
+                s.axes = default_axes(&s.sh);
+                st = add_op_case(cat, &s);
+            }
+            int store_kinds[] = {TGC_VK_PERMUTE, TGC_VK_FLIP, TGC_VK_STRIDE};
+            for (int k = 0; k < 3 && st == TG_OK; k++) {
+                s = (op_spec){.op = op, .dt = dt, .sh = SH_VIEW3, .store_vk = store_kinds[k]};
+                s.axes = op_arity(op) == ARITY_REDUCE ? 1u : 0; /* out_shape 1x3x5 */
+                st = add_op_case(cat, &s);
+            }
+        }
+    }
+    return st;
+}
+
+/* CAST: every source x target pair, random values and specials (boundary
+ * values for float sources). */
+static tg_status add_cast_cases(tgc_catalog *cat) {
+    tg_status st = TG_OK;
+    for (int a = 0; a < TG_DTYPE_COUNT && st == TG_OK; a++)
+        for (int b = 0; b < TG_DTYPE_COUNT && st == TG_OK; b++) {
+            op_spec s = {.op = TG_OP_CAST, .dt = (tg_dtype)a, .to = (tg_dtype)b, .sh = SH_MAIN};
+            st = add_op_case(cat, &s);
+            if (a == TG_BOOL || st != TG_OK) continue;
+            s.sh = SH_SPECIAL;
+            s.values = tg_dtype_is_float((tg_dtype)a) && !tg_dtype_is_float((tg_dtype)b) ? TGC_V_BOUNDARY : TGC_V_SPECIAL;
+            st = add_op_case(cat, &s);
+            if (st == TG_OK && tg_dtype_is_float((tg_dtype)a) && tg_dtype_is_float((tg_dtype)b)) {
+                s.sh = SH_SUBNORMAL, s.values = TGC_V_SUBNORMAL;
+                st = add_op_case(cat, &s);
+            }
+        }
+    /* views on the core casts */
+    const tg_dtype pairs[][2] = {{TG_FLOAT32, TG_INT32}, {TG_INT32, TG_FLOAT32}, {TG_BOOL, TG_FLOAT32}};
+    for (int p = 0; p < 3 && st == TG_OK; p++)
+        for (int vk = 1; vk < TGC_VK_COUNT && st == TG_OK; vk++) {
+            op_spec s = {.op = TG_OP_CAST, .dt = pairs[p][0], .to = pairs[p][1], .sh = SH_VIEW, .vk = vk};
+            st = add_op_case(cat, &s);
+        }
+    return st;
+}
+
+/* Every rank up to TG_MAX_DIMS, reductions over one/several/all axes. */
+static tg_status add_rank_cases(tgc_catalog *cat) {
+    tg_status st = TG_OK;
+    const tg_op ops[] = {TG_OP_ADD, TG_OP_WHERE, TG_OP_REDUCE_SUM, TG_OP_REDUCE_MAX};
+    const tg_dtype dts[] = {TG_FLOAT32, TG_INT32};
+    for (int r = 0; r < NRANKS && st == TG_OK; r++)
+        for (int o = 0; o < 4 && st == TG_OK; o++)
+            for (int d = 0; d < 2 && st == TG_OK; d++) {
+                op_spec s = {.op = ops[o], .dt = dts[d], .sh = rank_shapes[r], .tag = "rank"};
+                uint32_t nd = s.sh.ndim;
+                s.axes = nd ? (nd >= 3 ? 0x5u : 1u) : 0;         /* several axes */
+                st = add_op_case(cat, &s);
+                if (st == TG_OK && nd >= 2 && op_arity(ops[o]) == ARITY_REDUCE) {
+                    s.axes = (1u << nd) - 1;                       /* all axes */
+                    st = add_op_case(cat, &s);
+                }
+                if (st == TG_OK && nd >= 3 && op_arity(ops[o]) == ARITY_REDUCE) {
+                    s.vk = TGC_VK_FLIP, s.axes = 2;                /* one middle axis, flipped */
+                    st = add_op_case(cat, &s);
+                }
+            }
+    /* reductions over each axis set of a 3-d shape, on every float dtype;
+       a long reduction (accumulation bound) */
+    const shape_class sh = {"4x5x6", 3, {4, 5, 6}};
+    const uint32_t axsets[] = {1, 2, 4, 3, 6, 7};
+    for (int d = TG_FLOAT16; d <= TG_FLOAT64 && st == TG_OK; d++)
+        for (int a = 0; a < 6 && st == TG_OK; a++) {
+            op_spec s = {.op = TG_OP_REDUCE_SUM, .dt = (tg_dtype)d, .sh = sh, .axes = axsets[a]};
+            st = add_op_case(cat, &s);
+        }
+    const shape_class longsh = {"4099", 1, {4099}};
+    for (int d = TG_FLOAT16; d <= TG_FLOAT64 && st == TG_OK; d++) {
+        op_spec s = {.op = TG_OP_REDUCE_SUM, .dt = (tg_dtype)d, .sh = longsh, .axes = 1};
+        st = add_op_case(cat, &s);
+    }
+    /* larger than the last-level cache (capped: see conformance/README.md) */
+    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    int64_t n = (llc > 0 ? llc : 8 << 20) / 4 + 1;
+    if (n > (1 << 22) + 1) n = (1 << 22) + 1;
+    if (st == TG_OK) {
+        op_spec s = {.op = TG_OP_ADD, .dt = TG_FLOAT32, .sh = {"llc", 1, {n}}};
+        st = add_op_case(cat, &s);
+    }
+    return st;
+}
+
+/* Movement ops through views: LOAD(view) -> STORE, on every dtype. */
+static tg_status add_movement_cases(tgc_catalog *cat) {
+    static const struct { tg_op op; int vk; } moves[] = {
+        {TG_OP_RESHAPE, TGC_VK_STACK}, {TG_OP_PERMUTE, TGC_VK_PERMUTE}, {TG_OP_EXPAND, TGC_VK_EXPAND},
+        {TG_OP_SHRINK, TGC_VK_SHRINK}, {TG_OP_PAD, TGC_VK_PAD},         {TG_OP_FLIP, TGC_VK_FLIP},
+        {TG_OP_STRIDE, TGC_VK_STRIDE}};
+    tg_status st = TG_OK;
+    for (int m = 0; m < 7 && st == TG_OK; m++)
+        for (int d = 0; d < TG_DTYPE_COUNT && st == TG_OK; d++) {
+            const shape_class shapes[] = {SH_VIEW3, {"6x1x4", 3, {6, 1, 4}}};
+            for (int k = 0; k < 2 && st == TG_OK; k++) {
+                if (k == 1 && !core_dtype((tg_dtype)d)) continue;
+                tgc_case c;
+                tgc_b_init(&c, shapes[k].ndim, shapes[k].dims, 0);
+                int a = tgc_b_load(&c, (tg_dtype)d, moves[m].vk, c.shape, TGC_V_SPECIAL);
+                tgc_b_store(&c, a, TGC_VK_CONTIG, c.shape);
+                c.row = (uint16_t)moves[m].op;
+                c.dtype = (uint8_t)d;
+                c.rule = TGC_RULE_CHAIN;
+                c.levels = TGC_LEVEL_FULL | (core_dtype((tg_dtype)d) ? TGC_LEVEL_CORE : 0);
+                c.seed = 7919u * (uint64_t)cat->count;
+                snprintf(c.id, sizeof c.id, "move.%s.%s.shape=%s", tg_op_name(moves[m].op),
+                         tg_dtype_name((tg_dtype)d), shapes[k].name);
+                st = tgc_catalog_add(cat, &c);
+            }
+        }
+    return st;
+}
+
+/* Groups: cases of one table cell share a child process, at most 32 each. */
+static void assign_groups(tgc_catalog *cat) {
+    uint32_t group = 0, in_group = 0;
+    for (size_t i = 0; i < cat->count; i++) {
+        tgc_case *c = &cat->cases[i];
+        if (i > 0) {
+            const tgc_case *p = &cat->cases[i - 1];
+            if (p->row != c->row || p->dtype != c->dtype || in_group >= 32) group++, in_group = 0;
+        }
+        c->group = group;
+        in_group++;
+    }
+}
+
+tg_status tgc_catalog_build(tgc_catalog *cat) {
+    memset(cat, 0, sizeof *cat);
+    tg_status st = add_op_cases(cat);
+    if (st == TG_OK) st = add_cast_cases(cat);
+    if (st == TG_OK) st = add_rank_cases(cat);
+    if (st == TG_OK) st = add_movement_cases(cat);
+    if (st == TG_OK) st = tgc_fusion_cases(cat);
+    if (st != TG_OK) {
+        tgc_catalog_free(cat);
+        return st;
+    }
+    assign_groups(cat);
+    return TG_OK;
+}
+
+void tgc_catalog_free(tgc_catalog *cat) {
+    if (!cat) return;
+    free(cat->cases);
+    memset(cat, 0, sizeof *cat);
+}
+
+tg_status tgc_catalog_add(tgc_catalog *cat, const tgc_case *c) {
+    if (cat->count == cat->cap) {
+        size_t cap = cat->cap ? cat->cap * 2 : 256;
+        tgc_case *p = realloc(cat->cases, cap * sizeof *p);
+        if (!p) return tg_error(TG_ERR_NO_MEMORY, "conformance catalog: out of memory");
+        cat->cases = p;
+        cat->cap = cap;
+    }
+    cat->cases[cat->count++] = *c;
+    return TG_OK;
+}
+
+long tgc_catalog_find(const tgc_catalog *cat, const char *id) {
+    for (size_t i = 0; i < cat->count; i++)
+        if (!strcmp(cat->cases[i].id, id)) return (long)i;
+    return -1;
+}

@@ -1,0 +1,26 @@
+/* Internal: what the reports share (report.c, certificate.c). */
+#ifndef TGC_REPORT_H
+#define TGC_REPORT_H
+
+#include <stdlib.h>
+#include <tg/conform.h>
+
+/* One result as the table and the certificate see it. */
+typedef struct tgc_entry {
+    const char *id;
+    int row, dtype, levels;
+    tgc_result result;
+} tgc_entry;
+
+typedef struct tgc_table {
+    size_t cell[TGC_ROW_COUNT][TG_DTYPE_COUNT][TGC_RESULT_COUNT];
+    size_t totals[TGC_RESULT_COUNT];
+    size_t level_cases[TGC_LEVEL_COUNT], level_pass[TGC_LEVEL_COUNT];
+} tgc_table;
+
+tgc_entry *tgc_entries(const tgc_report *r); /* malloc'd, r->nsel entries */
+void tgc_table_fill(tgc_table *t, const tgc_entry *e, size_t n);
+const char *tgc_row_name(int row);
+const char *tgc_level_name(int level);
+
+#endif

@@ -1,0 +1,358 @@
+/* The isolated runner: each group of cases runs in a forked child that opens
+ * ref and the plugin and reports each case's result through a pipe. A child
+ * that dies or stops making progress marks its current case CRASH or
+ * TIMEOUT; the rest of its group reruns in a fresh child. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <tg/conform.h>
+
+typedef struct record {
+    uint32_t index; /* position in sel */
+    uint32_t result;
+    uint32_t len;   /* detail bytes that follow */
+    float seconds;
+} record;
+
+typedef struct range { size_t start, end; } range;
+
+typedef struct slot {
+    pid_t pid;
+    int fd;
+    range r;
+    size_t next;     /* next position in sel the child will report */
+    double deadline;
+    char *buf;
+    size_t len, cap;
+} slot;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void send_result(int fd, size_t index, tgc_result r, const char *detail, double secs) {
+    record rec = {(uint32_t)index, (uint32_t)r, (uint32_t)strlen(detail), (float)secs};
+    if (write_all(fd, &rec, sizeof rec) == 0) write_all(fd, detail, rec.len);
+}
+
+enum { DETAIL_CAP = 16384 };
+
+/* The child: runs sel[start..end) and exits. */
+static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt, int fd) {
+    static char detail[DETAIL_CAP];
+    tgc_device ref, plug;
+    int have_ref = tgc_device_open(opt->ref ? opt->ref : "ref", &ref) == TG_OK;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", tg_last_error());
+    if (!have_ref) {
+        for (size_t i = r.start; i < r.end; i++) {
+            snprintf(detail, sizeof detail, "cannot open the reference plugin: %s", why);
+            send_result(fd, i, TGC_FAIL, detail, 0);
+        }
+        _exit(0);
+    }
+    tg_status st = tgc_device_open(opt->plugin, &plug);
+    if (st != TG_OK) {
+        snprintf(why, sizeof why, "%s", tg_last_error());
+        for (size_t i = r.start; i < r.end; i++) {
+            snprintf(detail, sizeof detail, "%s", why);
+            send_result(fd, i, st == TG_ERR_UNSUPPORTED ? TGC_UNSUPPORTED : TGC_FAIL, detail, 0);
+        }
+        _exit(0);
+    }
+    for (size_t i = r.start; i < r.end; i++) {
+        double t0 = now();
+        tgc_result res = tgc_case_run(&cat->cases[sel[i]], &plug, &ref, detail, sizeof detail);
+        send_result(fd, i, res, detail, now() - t0);
+    }
+    tgc_device_close(&plug);
+    tgc_device_close(&ref);
+    _exit(0);
+}
+
+static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt) {
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        signal(SIGPIPE, SIG_IGN);
+        child_main(cat, sel, r, opt, p[1]);
+        _exit(0);
+    }
+    close(p[1]);
+    memset(s, 0, sizeof *s);
+    s->pid = pid;
+    s->fd = p[0];
+    s->r = r;
+    s->next = r.start;
+    s->deadline = now() + opt->timeout_s;
+    return 0;
+}
+
+typedef struct run_state {
+    const tgc_catalog *cat;
+    const size_t *sel;
+    size_t nsel, done, printed;
+    const tgc_options *opt;
+    const tgc_expect *expect;
+    tgc_outcome *out;
+    range *queue;
+    size_t qhead, qtail;
+    size_t counts[TGC_RESULT_COUNT];
+} run_state;
+
+static void progress(run_state *rs) {
+    if (!rs->opt->progress) return;
+    int width = 40, fill = rs->nsel ? (int)(rs->done * (size_t)width / rs->nsel) : width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu  pass %zu fail %zu unsup %zu crash %zu timeout %zu ", fill,
+            "########################################", width - fill, "", rs->done, rs->nsel,
+            rs->counts[TGC_PASS] + rs->counts[TGC_XPASS], rs->counts[TGC_FAIL], rs->counts[TGC_UNSUPPORTED],
+            rs->counts[TGC_CRASH], rs->counts[TGC_TIMEOUT]);
+    if (rs->done == rs->nsel) fprintf(stderr, "\n");
+}
+
+static void settle(run_state *rs, size_t i, tgc_result r, const char *detail, size_t len, double secs) {
+    tgc_outcome *o = &rs->out[i];
+    if (o->result != TGC_NOTRUN) return;
+    const char *reason = rs->expect ? tgc_expect_match(rs->expect, rs->cat->cases[rs->sel[i]].id) : NULL;
+    if (reason) {
+        o->xfail_reason = strdup(reason);
+        if (r == TGC_FAIL || r == TGC_CRASH || r == TGC_TIMEOUT) r = TGC_XFAIL;
+        else if (r == TGC_PASS) r = TGC_XPASS;
+    }
+    o->result = r;
+    o->seconds = secs;
+    o->detail = malloc(len + 1);
+    if (o->detail) {
+        memcpy(o->detail, detail, len);
+        o->detail[len] = '\0';
+    }
+    rs->done++;
+    rs->counts[r]++;
+    while (rs->printed < rs->nsel && rs->out[rs->printed].result != TGC_NOTRUN) {
+        if (rs->opt->tap) tgc_report_tap_line(rs->opt->tap, rs->printed + 1, &rs->cat->cases[rs->sel[rs->printed]], &rs->out[rs->printed]);
+        rs->printed++;
+    }
+    progress(rs);
+}
+
+/* Parse complete records out of the slot's buffer. */
+static void drain(run_state *rs, slot *s) {
+    size_t off = 0;
+    while (s->len - off >= sizeof(record)) {
+        record rec;
+        memcpy(&rec, s->buf + off, sizeof rec);
+        if (s->len - off < sizeof rec + rec.len) break;
+        if (rec.index < rs->nsel && rec.result < TGC_RESULT_COUNT) {
+            settle(rs, rec.index, (tgc_result)rec.result, s->buf + off + sizeof rec, rec.len, rec.seconds);
+            if (rec.index + 1 > s->next) s->next = rec.index + 1;
+        }
+        off += sizeof rec + rec.len;
+        s->deadline = now() + rs->opt->timeout_s;
+    }
+    memmove(s->buf, s->buf + off, s->len - off);
+    s->len -= off;
+}
+
+static void finish_child(run_state *rs, slot *s, int timed_out) {
+    int status = 0;
+    if (timed_out) kill(s->pid, SIGKILL);
+    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {}
+    close(s->fd);
+    drain(rs, s);
+    if (s->next < s->r.end) {
+        char msg[256];
+        tgc_result r = TGC_CRASH;
+        if (timed_out) {
+            r = TGC_TIMEOUT;
+            snprintf(msg, sizeof msg, "no result within %.1f s: the child was killed", rs->opt->timeout_s);
+        } else if (WIFSIGNALED(status)) {
+            snprintf(msg, sizeof msg, "the child died of signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        } else {
+            snprintf(msg, sizeof msg, "the child exited with status %d before reporting", WEXITSTATUS(status));
+        }
+        settle(rs, s->next, r, msg, strlen(msg), 0);
+        if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end};
+    }
+    free(s->buf);
+    s->pid = 0;
+}
+
+tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const tgc_options *opt,
+                  const tgc_expect *expect, tgc_outcome *out) {
+    run_state rs = {.cat = cat, .sel = sel, .nsel = nsel, .opt = opt, .expect = expect, .out = out};
+    int jobs = opt->jobs > 0 ? opt->jobs : 1;
+    for (size_t i = 0; i < nsel; i++) out[i] = (tgc_outcome){.result = TGC_NOTRUN};
+    /* every range can split at most once per case: nsel + groups entries */
+    rs.queue = malloc((2 * nsel + 1) * sizeof *rs.queue);
+    slot *slots = calloc((size_t)jobs, sizeof *slots);
+    struct pollfd *pfd = calloc((size_t)jobs, sizeof *pfd);
+    if (!rs.queue || !slots || !pfd) {
+        free(rs.queue), free(slots), free(pfd);
+        return tg_error(TG_ERR_NO_MEMORY, "conformance runner: out of memory");
+    }
+    for (size_t i = 0; i < nsel;) {
+        size_t j = i + 1;
+        while (j < nsel && cat->cases[sel[j]].group == cat->cases[sel[i]].group) j++;
+        rs.queue[rs.qtail++] = (range){i, j};
+        i = j;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    tg_status st = TG_OK;
+    for (;;) {
+        int active = 0;
+        for (int k = 0; k < jobs; k++) {
+            if (!slots[k].pid && rs.qhead < rs.qtail) {
+                if (spawn(&slots[k], cat, sel, rs.queue[rs.qhead], opt) != 0) {
+                    st = tg_error(TG_ERR_INTERNAL, "conformance runner: fork failed: %s", strerror(errno));
+                    break;
+                }
+                rs.qhead++;
+            }
+            if (slots[k].pid) active++;
+        }
+        if (st != TG_OK || !active) break;
+        double t = now(), next_deadline = 1e300;
+        int n = 0;
+        for (int k = 0; k < jobs; k++) {
+            if (!slots[k].pid) continue;
+            pfd[n] = (struct pollfd){.fd = slots[k].fd, .events = POLLIN};
+            n++;
+            if (slots[k].deadline < next_deadline) next_deadline = slots[k].deadline;
+        }
+        int wait_ms = (int)((next_deadline - t) * 1000) + 1;
+        if (wait_ms < 0) wait_ms = 0;
+        poll(pfd, (nfds_t)n, wait_ms);
+        n = 0;
+        for (int k = 0; k < jobs; k++) {
+            slot *s = &slots[k];
+            if (!s->pid) continue;
+            struct pollfd *p = &pfd[n++];
+            if (p->revents & (POLLIN | POLLHUP | POLLERR)) {
+                if (s->cap - s->len < 65536) {
+                    size_t cap = s->cap * 2 + 65536;
+                    char *b = realloc(s->buf, cap);
+                    if (!b) { kill(s->pid, SIGKILL); continue; }
+                    s->buf = b;
+                    s->cap = cap;
+                }
+                ssize_t r = read(s->fd, s->buf + s->len, s->cap - s->len);
+                if (r > 0) {
+                    s->len += (size_t)r;
+                    drain(&rs, s);
+                } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+                    finish_child(&rs, s, 0);
+                    continue;
+                }
+            }
+            if (s->pid && now() > s->deadline) finish_child(&rs, s, 1);
+        }
+    }
+    for (int k = 0; k < jobs; k++)
+        if (slots[k].pid) finish_child(&rs, &slots[k], 1);
+    free(rs.queue);
+    free(slots);
+    free(pfd);
+    return st;
+}
+
+/* ----------------------------------------------------------- facts */
+
+tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out) {
+    memset(out, 0, sizeof *out);
+    int p[2];
+    if (pipe(p) != 0) return tg_error(TG_ERR_INTERNAL, "pipe: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        tgc_plugin_facts f;
+        memset(&f, 0, sizeof f);
+        tg_plugin *pl = NULL;
+        if (tg_plugin_open(name_or_path, &pl) != TG_OK) {
+            snprintf(f.error, sizeof f.error, "%s", tg_last_error());
+        } else {
+            const tg_plugin_api *api = tg_plugin_get_api(pl);
+            f.loaded = 1;
+            snprintf(f.name, sizeof f.name, "%s", api->name ? api->name : "");
+            snprintf(f.version, sizeof f.version, "%s", api->version ? api->version : "");
+            snprintf(f.path, sizeof f.path, "%s", tg_plugin_get_path(pl));
+            f.abi_major = api->abi_major;
+            f.abi_minor = api->abi_minor;
+            tg_device *dev = NULL;
+            if (api->device_count(&f.ndevices) != TG_OK || f.ndevices == 0) {
+                f.ndevices = 0;
+                snprintf(f.error, sizeof f.error, "no device on this host: %s", api->plugin_error());
+            } else if (api->device_create(0, &dev) == TG_OK) {
+                tg_caps caps = {.struct_size = sizeof caps};
+                if (api->device_caps(dev, &caps) == TG_OK) {
+                    f.dtypes = caps.dtypes;
+                    f.fusion = caps.fusion;
+                    snprintf(f.device, sizeof f.device, "%s", caps.name ? caps.name : "");
+                    snprintf(f.vendor, sizeof f.vendor, "%s", caps.vendor ? caps.vendor : "");
+                    snprintf(f.dev_version, sizeof f.dev_version, "%s", caps.version ? caps.version : "");
+                    snprintf(f.driver, sizeof f.driver, "%s", caps.driver ? caps.driver : "");
+                }
+                api->device_destroy(dev);
+            } else {
+                snprintf(f.error, sizeof f.error, "device_create failed: %s", api->plugin_error());
+            }
+        }
+        write_all(p[1], &f, sizeof f);
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return tg_error(TG_ERR_INTERNAL, "fork: %s", strerror(errno));
+    }
+    size_t got = 0;
+    struct pollfd pf = {.fd = p[0], .events = POLLIN};
+    double deadline = now() + 30;
+    while (got < sizeof *out && now() < deadline) {
+        if (poll(&pf, 1, 1000) <= 0) continue;
+        ssize_t r = read(p[0], (char *)out + got, sizeof *out - got);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(p[0]);
+    if (got < sizeof *out) kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got < sizeof *out) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->error, sizeof out->error, "the plugin crashed or hung while loading");
+        return tg_error(TG_ERR_DEVICE, "plugin '%s': %s", name_or_path, out->error);
+    }
+    if (out->loaded && out->path[0]) tgc_sha256_file(out->path, out->sha256);
+    return TG_OK;
+}
