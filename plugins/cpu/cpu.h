@@ -31,7 +31,7 @@ typedef struct cpu_opts {
     int lanes;      /* accumulators on the innermost reduce axis (FLAT)        */
     int block;      /* output block of the inner axis (OUTER); NR (MATMUL)      */
     int mr;         /* MATMUL: rows per register tile                          */
-    int kc;         /* MATMUL: K block                                          */
+    int nc;         /* MATMUL: columns of B packed per block                   */
     int split;      /* 1: split the reduction over threads, combine partials   */
     int par_axis;   /* axis split over threads (-1: none)                      */
 } cpu_opts;

@@ -1,5 +1,7 @@
 /* plugins/cpu/plan.c -- the default layout of a kernel: loop order from the
  * strides of its loads, matrix-product detection, the thread split. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -55,7 +57,7 @@ void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, c
     o->par_axis = -1;
     o->block = 256;
     o->mr = 4;
-    o->kc = 256;
+    o->nc = 256;
     int oin = info->oin, rin = info->rin;
     if (info->reduce_node >= 0) {
         int wide = info->acc_size == 8;
@@ -71,7 +73,17 @@ void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, c
         }
         if (oin >= 0 && (rin < 0 || c_o > c_r)) o->mode = CPU_MODE_OUTER;
         detect_matmul(k, info);
-        if (info->mm_m >= 0 && k->shape[info->mm_n] >= 16 && 0) o->mode = CPU_MODE_MATMUL;
+        if (info->mm_m >= 0 && k->shape[info->mm_n] >= 16) {
+            int64_t kbytes = k->shape[info->mm_k] * (int64_t)info->acc_size;
+            o->mode = CPU_MODE_MATMUL;
+            __builtin_cpu_init();
+            o->mr = 6; /* 6 x 4 vectors of accumulators: 24 of AVX-512's 32 registers */
+            o->block = __builtin_cpu_supports("avx512f") ? 4 : 2;
+            o->nc = (int)(512 * 1024 / (kbytes > 0 ? kbytes : 1)) / 64 * 64;
+            if (o->nc < 64) o->nc = 64;
+            const char *e = getenv("TG_CPU_MATMUL"); /* experiments: "MR,NV,NC" */
+            if (e) sscanf(e, "%d,%d,%d", &o->mr, &o->block, &o->nc);
+        }
     }
     /* threads: the outermost output axis with enough work, else the largest */
     int64_t best = 1;

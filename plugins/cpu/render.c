@@ -581,7 +581,72 @@ static void emit_fin(const rctx *c) {
     cpu_sb_printf(c->sb, "}\n");
 }
 
-void cpu_render_matmul(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *sb);
+/* MATMUL: C[m,n] = post(sum_k A[m,k] * B[k,n]). Per thread, a block of NC
+ * columns of B is packed into panels of NR columns ([K][NR] each, zero-padded);
+ * then for every MR rows of the thread's range of m, a register-blocked
+ * micro-kernel (GCC vector extensions, fused multiply-add) computes an MR x NR
+ * tile over the whole of K, and the post stage runs on the tile. */
+static void emit_matmul(const rctx *c) {
+    const tg_kernel *k = c->k;
+    const cpu_info *in = c->info;
+    const tg_node *na = &k->nodes[in->mm_a], *nb = &k->nodes[in->mm_b];
+    const tg_view *va = &k->views[na->view], *vb = &k->views[nb->view];
+    int m = in->mm_m, n = in->mm_n, kx = in->mm_k;
+    int64_t K = k->shape[kx], N = k->shape[n];
+    const char *T = ctype(na->dtype);
+    cpu_sb *sb = c->sb;
+    cpu_sb_printf(sb, "#if defined(__AVX512F__)\n#define VB 64\n#elif defined(__AVX__)\n#define VB 32\n#else\n#define VB 16\n#endif\n");
+    cpu_sb_printf(sb, "typedef %s vT __attribute__((vector_size(VB)));\n", T);
+    cpu_sb_printf(sb, "#define VL ((int)(VB / sizeof(%s)))\n#define MR %d\n#define NV %d\n#define NR (NV * VL)\n", T, c->o->mr,
+                  c->o->block);
+    cpu_sb_printf(sb, "#define KK %" PRId64 "\n#define NN %" PRId64 "\n", K, N);
+    cpu_sb_printf(sb, "#define NC ((%d + NR - 1) / NR * NR)\n", c->o->nc);
+    /* the micro-kernel: MR rows of A (pointers), one packed panel of B */
+    cpu_sb_printf(sb,
+        "#ifdef __clang__\n#define TG_CONTRACT\n#else\n#define TG_CONTRACT __attribute__((optimize(\"fp-contract=fast\")))\n#endif\n"
+        "TG_CONTRACT static inline void tg_micro(const %s *const *a, const %s *R bp, %s ct[MR][NR]) {\n"
+        "#ifdef __clang__\n#pragma clang fp contract(fast)\n#endif\n"
+        "  vT acc[MR][NV];\n"
+        "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) acc[i][v] = (vT){0};\n"
+        "  for (int64_t kk = 0; kk < KK; kk++) {\n"
+        "    vT b[NV];\n"
+        "    _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) b[v] = *(const vT *)(bp + kk * NR + v * VL);\n"
+        "    _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) {\n"
+        "      const vT av = -(vT){0} + a[i][kk * %" PRId64 "]; /* -0 + x == x: a broadcast */\n"
+        "      _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) acc[i][v] += av * b[v];\n"
+        "    }\n  }\n"
+        "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) memcpy(&ct[i][v * VL], &acc[i][v], sizeof(vT));\n"
+        "}\n", T, T, T, va->strides[kx]);
+    cpu_sb_printf(sb, "#include <stdlib.h>\nvoid tgk(");
+    emit_params(c);
+    cpu_sb_printf(sb, "int64_t lo, int64_t hi) {\n");
+    emit_consts(c);
+    for (uint32_t d = 0; d < k->ndim; d++)
+        if ((int)d != m && (int)d != n && (int)d != kx) cpu_sb_printf(sb, "const int64_t i%u = 0; (void)i%u;\n", d, d);
+    cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, (size_t)NC * KK * sizeof(%s) + 64);\nif (!bp) return;\n", T, T);
+    cpu_sb_printf(sb, "for (int64_t j0 = 0; j0 < NN; j0 += NC) {\n"
+                      "const int64_t nc = NN - j0 < NC ? NN - j0 : NC;\n"
+                      "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
+                      "%s *R pp = bp + (jp / NR) * KK * NR;\n"
+                      "for (int64_t kk = 0; kk < KK; kk++) for (int c_ = 0; c_ < NR; c_++) {\n"
+                      "const int64_t col = j0 + jp + c_;\n"
+                      "pp[kk * NR + c_] = col < NN ? p%u[%" PRId64 " + kk * %" PRId64 " + col * %" PRId64 "] : 0;\n}}\n",
+                  T, nb->buffer, vb->offset, vb->strides[kx], vb->strides[n]);
+    cpu_sb_printf(sb, "for (int64_t m0 = lo; m0 < hi; m0 += MR) {\n"
+                      "const %s *a[MR];\n"
+                      "for (int i = 0; i < MR; i++) a[i] = p%u + %" PRId64 " + (m0 + i < hi ? m0 + i : hi - 1) * %" PRId64 ";\n"
+                      "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
+                      "%s ct[MR][NR];\n"
+                      "tg_micro(a, bp + (jp / NR) * KK * NR, ct);\n"
+                      "const int rows = hi - m0 < MR ? (int)(hi - m0) : MR, cols = nc - jp < NR ? (int)(nc - jp) : NR;\n"
+                      "for (int r_ = 0; r_ < rows; r_++) for (int c_ = 0; c_ < cols; c_++) {\n"
+                      "const int64_t i%d = m0 + r_, i%d = j0 + jp + c_;\n",
+                  T, na->buffer, va->offset, va->strides[m], T, m, n);
+    emit_reduce_value(c, "ct[r_][c_]");
+    emit_stage(c, 1);
+    cpu_sb_printf(sb, "}}}}\nfree(bp);\n(void)lo; (void)hi;\n}\n");
+}
+
 
 tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *out) {
     unsigned char *cone = calloc(k->nnodes ? k->nnodes : 1, 1);
@@ -601,7 +666,7 @@ tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o
     cpu_sb_printf(out, "/* kernel %s: mode %d lanes %d block %d split %d par %d */\n", k->name ? k->name : "",
                   o->mode, o->lanes, o->block, o->split, o->par_axis);
     if (o->mode == CPU_MODE_MATMUL && !o->split) {
-        cpu_render_matmul(k, info, o, out);
+        emit_matmul(&c);
     } else if (o->split) {
         emit_main(&c, 1);
         emit_fin(&c);
