@@ -68,6 +68,7 @@ struct tg_device {
     VkPipelineLayout pl[VK_MAX_PARAMS + 1];
     vk_pipe *pipes;
     uint32_t max_params;
+    uint32_t max_gx, max_gy; /* work groups per dispatch in x and y        */
     char *err;          /* malloc'd long message, or NULL: then errbuf     */
     char errbuf[512];
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];

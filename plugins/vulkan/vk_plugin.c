@@ -281,6 +281,15 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
                       wg * 8 > lim->maxComputeSharedMemorySize))
         wg /= 2;
     t->wg_size = wg;
+    /* TG_VULKAN_MAX_GROUPS lowers the work groups per dispatch (to test the
+     * split of large iteration spaces on small inputs) */
+    d->max_gx = lim->maxComputeWorkGroupCount[0];
+    d->max_gy = lim->maxComputeWorkGroupCount[1];
+    const char *mg = getenv("TG_VULKAN_MAX_GROUPS");
+    if (mg && atol(mg) > 0) {
+        if ((unsigned long)atol(mg) < d->max_gx) d->max_gx = (uint32_t)atol(mg);
+        if ((unsigned long)atol(mg) < d->max_gy) d->max_gy = (uint32_t)atol(mg);
+    }
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
 

@@ -173,7 +173,7 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipe->pipeline);
     if (n) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[n], 0, 1, &set, 0, NULL);
     /* split the groups into dispatches within maxComputeWorkGroupCount */
-    uint64_t maxx = d->props.limits.maxComputeWorkGroupCount[0], maxy = d->props.limits.maxComputeWorkGroupCount[1];
+    uint64_t maxx = d->max_gx, maxy = d->max_gy;
     for (uint64_t base = 0, left = p->plan.groups; left;) {
         uint64_t cx = left < maxx ? left : maxx;
         uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);
