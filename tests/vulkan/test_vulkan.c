@@ -87,7 +87,7 @@ static void compare(kit_kernel *kk, const char *what, int fill, int64_t nred) {
                 good = (isnan(g) && isnan(w)) || g == w || fabs(g - w) <= tol;
             } else if (op == TG_OP_MULACC && tgp_dtype_is_float(dt)) {
                 double x = chk_get(a[k->nodes[src->src[0]].buffer], dt, i) * chk_get(a[k->nodes[src->src[1]].buffer], dt, i);
-                double tol = ldexp(1.0, ilogb(w) - mant) + (x != 0 && isfinite(x) ? ldexp(1.0, ilogb(x) - mant) : 0);
+                double tol = (w != 0 && isfinite(w) ? ldexp(1.0, ilogb(w) - mant) : 0) + (x != 0 && isfinite(x) ? ldexp(1.0, ilogb(x) - mant) : 0);
                 good = (isnan(g) && isnan(w)) || g == w || fabs(g - w) <= tol;
             } else if (op == TG_OP_SIN && fabs(chk_get(a[k->nodes[src->src[0]].buffer], dt, i)) > 1e4) {
                 good = isnan(g) == isnan(w) && (isnan(g) || fabs(g) <= 1); /* large arguments */
