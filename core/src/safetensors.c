@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,23 +221,35 @@ static tg_status parse_uint(parser *p, uint64_t max, const char *what, uint64_t 
     return TG_OK;
 }
 
+/* Walks the members of an object or the elements of an array whose opening
+ * bracket was consumed: true while another one follows (its comma consumed),
+ * false at the closing bracket, or on an error (in *st). */
+static bool more(parser *p, char close, bool *first, tg_status *st) {
+    char c = peek(p);
+    if (*first) {
+        *first = false;
+        if (c != close) return true;
+    } else if (c == ',') {
+        p->pos++;
+        return true;
+    }
+    *st = expect(p, close);
+    return false;
+}
+
 static tg_status skip_value(parser *p, int depth) {
-    tg_status st;
+    tg_status st = TG_OK;
+    bool first = true;
     if (depth > MAX_JSON_DEPTH) return bad(p, "nested deeper than %d", MAX_JSON_DEPTH);
     char c = peek(p);
     if (c == '"') return parse_string(p, NULL);
     if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
         p->pos++;
-        if (peek(p) == close) { p->pos++; return TG_OK; }
-        for (;;) {
-            if (c == '{') {
-                if ((st = parse_string(p, NULL)) || (st = expect(p, ':'))) return st;
-            }
+        while (more(p, c == '{' ? '}' : ']', &first, &st)) {
+            if (c == '{' && ((st = parse_string(p, NULL)) || (st = expect(p, ':')))) return st;
             if ((st = skip_value(p, depth + 1))) return st;
-            if (peek(p) == ',') { p->pos++; continue; }
-            return expect(p, close);
         }
+        return st;
     }
     static const char *const words[] = {"true", "false", "null"};
     for (int i = 0; i < 3; i++) {
@@ -246,48 +259,36 @@ static tg_status skip_value(parser *p, int depth) {
             return TG_OK;
         }
     }
-    if (c == '-' || (c >= '0' && c <= '9')) {   /* any JSON number */
-        if (c == '-') p->pos++;
-        size_t digits = 0;
-        while (p->pos < p->n && strchr("0123456789.eE+-", p->s[p->pos]) && p->s[p->pos]) {
-            p->pos++;
-            digits++;
-        }
-        if (digits == 0) return bad(p, "bad number");
-        return TG_OK;
-    }
+    size_t start = p->pos;   /* any JSON number, loosely */
+    while (p->pos < p->n && p->s[p->pos] && strchr("0123456789.eE+-", p->s[p->pos])) p->pos++;
+    if (p->pos > start) return TG_OK;
     return p->pos >= p->n ? bad(p, "unexpected end of the header") : bad(p, "unexpected '%c'", c);
 }
 
 /* "__metadata__": an object of strings. */
 static tg_status parse_metadata(parser *p) {
     tg_status st = expect(p, '{');
-    if (st) return st;
-    if (peek(p) == '}') { p->pos++; return TG_OK; }
-    for (;;) {
+    bool first = true;
+    while (!st && more(p, '}', &first, &st)) {
         if ((st = parse_string(p, NULL)) || (st = expect(p, ':'))) return st;
         if (peek(p) != '"') return bad(p, "__metadata__ values must be strings");
-        if ((st = parse_string(p, NULL))) return st;
-        if (peek(p) == ',') { p->pos++; continue; }
-        return expect(p, '}');
+        st = parse_string(p, NULL);
     }
+    return st;
 }
 
 static tg_status parse_shape(parser *p, parsed *t) {
     tg_status st = expect(p, '[');
-    if (st) return st;
-    t->e.ndim = 0;
-    if (peek(p) == ']') { p->pos++; return TG_OK; }
-    for (;;) {
+    bool first = true;
+    while (!st && more(p, ']', &first, &st)) {
         uint64_t d;
         if ((st = parse_uint(p, INT64_MAX, "a shape entry", &d))) return st;
         if (t->e.ndim == TG_MAX_DIMS)
             return tg_error(TG_ERR_UNSUPPORTED, "%s: tensor '%s' has more than %d dims (tg's limit)",
                             p->src, t->e.name, TG_MAX_DIMS);
         t->e.shape[t->e.ndim++] = (int64_t)d;
-        if (peek(p) == ',') { p->pos++; continue; }
-        return expect(p, ']');
     }
+    return st;
 }
 
 static tg_status parse_offsets(parser *p, parsed *t) {
@@ -299,101 +300,76 @@ static tg_status parse_offsets(parser *p, parsed *t) {
     return expect(p, ']');
 }
 
+static tg_status parse_dtype(parser *p, parsed *t) {
+    char *name = NULL;
+    if (peek(p) != '"') return bad(p, "tensor '%s': dtype must be a string", t->e.name);
+    tg_status st = parse_string(p, &name);
+    if (!st && (st = tg_safetensors_dtype_parse(name, &t->e.dtype)))
+        tg_error(st, "%s: tensor '%s' has dtype '%s', which tg does not support", p->src, t->e.name, name);
+    free(name);
+    return st;
+}
+
 /* {"dtype": ..., "shape": [...], "data_offsets": [b, e]}; other keys skipped. */
 static tg_status parse_tensor(parser *p, parsed *t) {
+    static const char *const keys[3] = {"dtype", "shape", "data_offsets"};
+    bool seen[3] = {false}, first = true;
     tg_status st = expect(p, '{');
-    int seen_dtype = 0, seen_shape = 0, seen_offsets = 0;
-    if (st) return st;
-    if (peek(p) != '}') {
-        for (;;) {
-            char *key = NULL;
-            if ((st = parse_string(p, &key)) || (st = expect(p, ':'))) {
-                free(key);
-                return st;
-            }
-            int *seen = strcmp(key, "dtype") == 0 ? &seen_dtype
-                        : strcmp(key, "shape") == 0 ? &seen_shape
-                        : strcmp(key, "data_offsets") == 0 ? &seen_offsets : NULL;
-            if (seen && *seen) {
-                st = bad(p, "tensor '%s': key '%s' appears twice", t->e.name, key);
-                free(key);
-                return st;
-            }
-            if (seen) *seen = 1;
-            if (seen == &seen_dtype) {
-                char *name = NULL;
-                if (peek(p) != '"') st = bad(p, "tensor '%s': dtype must be a string", t->e.name);
-                else if (!(st = parse_string(p, &name))) {
-                    st = tg_safetensors_dtype_parse(name, &t->e.dtype);
-                    if (st)
-                        tg_error(st, "%s: tensor '%s' has dtype '%s', which tg does not support",
-                                 p->src, t->e.name, name);
-                }
-                free(name);
-            } else if (seen == &seen_shape)
-                st = parse_shape(p, t);
-            else if (seen == &seen_offsets)
-                st = parse_offsets(p, t);
-            else
-                st = skip_value(p, 1);
-            free(key);
-            if (st) return st;
-            if (peek(p) == ',') { p->pos++; continue; }
-            if ((st = expect(p, '}'))) return st;
-            break;
+    while (!st && more(p, '}', &first, &st)) {
+        char *key = NULL;
+        int k = 0;
+        if (!(st = parse_string(p, &key)) && !(st = expect(p, ':'))) {
+            while (k < 3 && strcmp(key, keys[k]) != 0) k++;
+            if (k < 3 && seen[k]) st = bad(p, "tensor '%s': key '%s' appears twice", t->e.name, key);
+            else if (k < 3) seen[k] = true;
         }
-    } else
-        p->pos++;
-    if (!seen_dtype || !seen_shape || !seen_offsets)
-        return bad(p, "tensor '%s' lacks '%s'", t->e.name,
-                   !seen_dtype ? "dtype" : !seen_shape ? "shape" : "data_offsets");
-    return TG_OK;
+        free(key);
+        if (!st) st = k == 0 ? parse_dtype(p, t) : k == 1 ? parse_shape(p, t) : k == 2 ? parse_offsets(p, t)
+                                                                                       : skip_value(p, 1);
+    }
+    for (int k = 0; !st && k < 3; k++)
+        if (!seen[k]) st = bad(p, "tensor '%s' lacks '%s'", t->e.name, keys[k]);
+    return st;
 }
 
 static tg_status parse_header(parser *p) {
-    tg_status st;
     size_t bad_utf8 = utf8_check((const unsigned char *)p->s, p->n);
     if (bad_utf8 < p->n) {
         p->pos = bad_utf8;
         return bad(p, "not valid UTF-8");
     }
-    if ((st = expect(p, '{'))) return st;
-    int seen_metadata = 0;
-    if (peek(p) == '}') p->pos++;
-    else {
-        for (;;) {
-            char *name = NULL;
-            if ((st = parse_string(p, &name)) || (st = expect(p, ':'))) {
-                free(name);
-                return st;
-            }
-            if (strcmp(name, "__metadata__") == 0) {
-                free(name);
-                if (seen_metadata++) return bad(p, "__metadata__ appears twice");
-                if ((st = parse_metadata(p))) return st;
-            } else {
-                if (p->count == p->cap) {
-                    size_t cap = p->cap ? p->cap * 2 : 16;
-                    parsed *items = realloc(p->items, cap * sizeof *items);
-                    if (!items) {
-                        free(name);
-                        return tg_error(TG_ERR_NO_MEMORY, "%s: out of memory", p->src);
-                    }
-                    p->items = items;
-                    p->cap = cap;
-                }
-                parsed *t = &p->items[p->count++];
-                memset(t, 0, sizeof *t);
-                t->e.name = name;
-                if ((st = parse_tensor(p, t))) return st;
-            }
-            if (peek(p) == ',') { p->pos++; continue; }
-            if ((st = expect(p, '}'))) return st;
-            break;
+    tg_status st = expect(p, '{');
+    bool first = true, seen_metadata = false;
+    while (!st && more(p, '}', &first, &st)) {
+        char *name = NULL;
+        if ((st = parse_string(p, &name)) || (st = expect(p, ':'))) {
+            free(name);
+            return st;
         }
+        if (strcmp(name, "__metadata__") == 0) {
+            free(name);
+            if (seen_metadata) return bad(p, "__metadata__ appears twice");
+            seen_metadata = true;
+            st = parse_metadata(p);
+            continue;
+        }
+        if (p->count == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 16;
+            parsed *items = realloc(p->items, cap * sizeof *items);
+            if (!items) {
+                free(name);
+                return tg_error(TG_ERR_NO_MEMORY, "%s: out of memory", p->src);
+            }
+            p->items = items;
+            p->cap = cap;
+        }
+        parsed *t = &p->items[p->count++];
+        memset(t, 0, sizeof *t);
+        t->e.name = name;
+        st = parse_tensor(p, t);
     }
-    if (peek(p) != 0) return bad(p, "unexpected '%c' after the header object", p->s[p->pos]);
-    return TG_OK;
+    if (!st && peek(p) != 0) return bad(p, "unexpected '%c' after the header object", p->s[p->pos]);
+    return st;
 }
 
 static int cmp_name(const void *a, const void *b) {
