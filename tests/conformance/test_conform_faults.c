@@ -1,0 +1,148 @@
+/* The suite against plugins that are wrong on purpose (proxy_plugin.c): the
+ * wrong one must fail exactly the cases its faults touch; the crashing and
+ * hanging ones give CRASH and TIMEOUT and the run completes.
+ * Environment: TG_PROXY_REF (tg-ref.so), TG_WRONG_PLUGIN, TG_CRASH_PLUGIN,
+ * TG_HANG_PLUGIN (paths). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tg/conform.h>
+#include "tap.h"
+
+static int has_node(const tgc_case *c, uint32_t op, uint32_t dt) {
+    for (uint32_t i = 0; i < c->nnodes; i++)
+        if (c->nodes[i].op == op && c->nodes[i].dtype == dt) return 1;
+    return 0;
+}
+
+/* A view with a negative stride on an axis longer than 1, on a LOAD or on a
+ * STORE of computed (not constant) data. */
+static int has_flip(const tgc_case *c) {
+    for (uint32_t i = 0; i < c->nnodes; i++) {
+        const tg_node *n = &c->nodes[i];
+        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
+        if (n->op == TG_OP_STORE && c->nodes[n->src[0]].op == TG_OP_CONST) continue;
+        for (uint32_t v = n->view; v < n->view + n->nviews; v++)
+            for (uint32_t d = 0; d < c->views[v].ndim; d++)
+                if (c->views[v].strides[d] < 0 && c->views[v].shape[d] > 1) return 1;
+    }
+    return 0;
+}
+
+/* Could the wrong plugin's faults change this case's result at all? */
+static int touched(const tgc_case *c) {
+    return has_node(c, TG_OP_SIN, TG_FLOAT32) || has_node(c, TG_OP_MAX, TG_FLOAT32) ||
+           has_node(c, TG_OP_DIV, TG_INT32) || has_flip(c);
+}
+
+/* Must the fault show? (the inputs make it visible for sure) */
+static int must_fail(const tgc_case *c) {
+    const char *id = c->id;
+    if (!strncmp(id, "op.SIN.float32.", 15)) return !strstr(id, "values=large") && !strstr(id, "shape=0") && !strstr(id, "shape=3x0");
+    if (!strcmp(id, "op.MAX.float32.shape=61.values=special")) return 1;
+    if (!strncmp(id, "op.DIV.int32.shape=17x3", 23) || !strcmp(id, "op.DIV.int32.shape=61.values=special")) return 1;
+    /* constant data and any-of-many bools look the same flipped */
+    if (strstr(id, "const_only") || !strncmp(id, "op.REDUCE_MAX.bool.", 19)) return 0;
+    return strstr(id, "view=flip") || strstr(id, "store=flip") || !strncmp(id, "move.FLIP.", 10);
+}
+
+static int run(const tgc_catalog *cat, size_t *sel, size_t n, const char *plugin, double timeout, tgc_outcome *out) {
+    tgc_options opt = {.plugin = plugin, .ref = getenv("TG_PROXY_REF"), .jobs = 2, .timeout_s = timeout};
+    return tgc_run(cat, sel, n, &opt, NULL, out) == TG_OK;
+}
+
+static void free_out(tgc_outcome *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(out[i].detail);
+        free(out[i].xfail_reason);
+    }
+}
+
+static void test_wrong(const tgc_catalog *cat) {
+    size_t n = cat->count, *sel = malloc(n * sizeof *sel);
+    tgc_outcome *out = calloc(n, sizeof *out);
+    for (size_t i = 0; i < n; i++) sel[i] = i;
+    tap_ok(run(cat, sel, n, getenv("TG_WRONG_PLUGIN"), 60, out), "wrong: the run completes");
+    size_t fails = 0, untouched_bad = 0, missed = 0, other = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tgc_case *c = &cat->cases[i];
+        tgc_result r = out[i].result;
+        fails += r == TGC_FAIL;
+        if (r != TGC_PASS && r != TGC_FAIL) {
+            if (other++ < 5) tap_diag("unexpected %s: %s: %s", tgc_result_name(r), c->id, out[i].detail);
+        } else if (r == TGC_FAIL && !touched(c)) {
+            if (untouched_bad++ < 5) tap_diag("failed but untouched: %s\n%s", c->id, out[i].detail);
+        } else if (r == TGC_PASS && must_fail(c)) {
+            if (missed++ < 5) tap_diag("fault not caught: %s", c->id);
+        }
+    }
+    tap_ok(other == 0, "wrong: every case PASS or FAIL (%zu others)", other);
+    tap_ok(untouched_bad == 0, "wrong: no case the faults cannot touch fails (%zu did)", untouched_bad);
+    tap_ok(missed == 0, "wrong: every case that must show a fault fails (%zu passed)", missed);
+    tap_diag("wrong: %zu of %zu cases failed", fails, n);
+    /* the report of one failure names the errors, the index, the values and the IR */
+    long k = tgc_catalog_find(cat, "op.SIN.float32.shape=17x3");
+    const char *d = k >= 0 ? out[k].detail : NULL;
+    tap_ok(d && strstr(d, "max error 5 ulp") && strstr(d, "first mismatch at point") && strstr(d, "expected") &&
+               strstr(d, "kernel:"),
+           "wrong: a SIN failure reports 5 ulp, the point, the values and the kernel");
+    if (d) tap_diag("%s", d);
+    k = tgc_catalog_find(cat, "op.MAX.float32.shape=61.values=special");
+    d = k >= 0 ? out[k].detail : NULL;
+    tap_ok(d && (strstr(d, "expected nan") || strstr(d, "expected -nan")), "wrong: the MAX failure shows a NaN expected");
+    free_out(out, n);
+    free(out);
+    free(sel);
+}
+
+/* Cases whose ids match one of the globs. */
+static size_t pick(const tgc_catalog *cat, const char *const *globs, size_t *sel) {
+    size_t n = 0;
+    for (size_t i = 0; i < cat->count; i++)
+        for (const char *const *g = globs; *g; g++)
+            if (tgc_glob(*g, cat->cases[i].id)) {
+                sel[n++] = i;
+                break;
+            }
+    return n;
+}
+
+static void test_crash_hang(const tgc_catalog *cat, const char *plugin, const char *op, tgc_result want, double timeout) {
+    size_t *sel = malloc(cat->count * sizeof *sel);
+    char g1[64], g2[64];
+    snprintf(g1, sizeof g1, "op.%s.float32.shape=1*", op);
+    snprintf(g2, sizeof g2, "op.%s.float32.shape=17x3", op);
+    const char *globs[] = {"op.ADD.float32.shape=1*", g1, g2, "op.NEG.float32.shape=17x3", NULL};
+    size_t n = pick(cat, globs, sel), hit = 0, pass = 0, target = 0;
+    tgc_outcome *out = calloc(n, sizeof *out);
+    tap_ok(run(cat, sel, n, plugin, timeout, out), "%s: the run completes", tgc_result_name(want));
+    for (size_t i = 0; i < n; i++) {
+        const char *id = cat->cases[sel[i]].id;
+        int is_target = strstr(id, op) != NULL;
+        target += is_target;
+        if (is_target) hit += out[i].result == want;
+        else pass += out[i].result == TGC_PASS;
+        if (out[i].result != (is_target ? want : TGC_PASS))
+            tap_diag("%s: %s (%s)", id, tgc_result_name(out[i].result), out[i].detail ? out[i].detail : "");
+    }
+    tap_ok(target >= 2 && hit == target, "%s: every %s case is %s (%zu of %zu)", tgc_result_name(want), op,
+           tgc_result_name(want), hit, target);
+    tap_ok(pass == n - target, "%s: every other case passes (%zu of %zu)", tgc_result_name(want), pass, n - target);
+    free_out(out, n);
+    free(out);
+    free(sel);
+}
+
+int main(void) {
+    if (!getenv("TG_PROXY_REF") || !getenv("TG_WRONG_PLUGIN") || !getenv("TG_CRASH_PLUGIN") || !getenv("TG_HANG_PLUGIN")) {
+        tap_skip("TG_PROXY_REF/TG_WRONG_PLUGIN/TG_CRASH_PLUGIN/TG_HANG_PLUGIN not set");
+        return tap_done();
+    }
+    tgc_catalog cat;
+    if (!tap_ok(tgc_catalog_build(&cat) == TG_OK, "the catalog builds")) return tap_done();
+    test_wrong(&cat);
+    test_crash_hang(&cat, getenv("TG_CRASH_PLUGIN"), "MUL", TGC_CRASH, 20);
+    test_crash_hang(&cat, getenv("TG_HANG_PLUGIN"), "SUB", TGC_TIMEOUT, 1);
+    tgc_catalog_free(&cat);
+    return tap_done();
+}
