@@ -270,6 +270,21 @@ static int identity(gen *g, uint32_t op, uint32_t dt, ct act) {
     return gen_const_bits(g, act, UINT64_C(1) << (ct_bits(act) - 1));
 }
 
+/* a*b+c without an intermediate overflow or a double rounding beyond what
+ * OPS.md allows: in double (a*b is exact there for every narrower type),
+ * else with a fused multiply-add. */
+static int emit_mulacc(gen *g, uint32_t dt, int a, int b, int c) {
+    if (dt == TG_FLOAT64 || !g->t->float64) {
+        int r = gen_glsl(g, "Fma", ct_of(dt), 3, a, b, c);
+        return round_to(g, dt, r);
+    }
+    int x = OP("OpFConvert", CT_F64, 1, a), y = OP("OpFConvert", CT_F64, 1, b), z = OP("OpFConvert", CT_F64, 1, c);
+    int r = OP("OpFAdd", CT_F64, 2, OP("OpFMul", CT_F64, 2, x, y), z);
+    if (dt == TG_BFLOAT16) return math_f64_to_bf16(g, r);
+    if (dt == TG_FLOAT16) return OP("OpFConvert", CT_F32, 1, OP("OpFConvert", CT_F16, 1, r));
+    return OP("OpFConvert", CT_F32, 1, r);
+}
+
 /* One node (not LOAD/STORE/REDUCE/CONST). */
 static tg_status emit_alu(kgen *kg, const tg_node *n, int *out) {
     gen *g = &kg->g;
@@ -309,7 +324,7 @@ static tg_status emit_alu(kgen *kg, const tg_node *n, int *out) {
         case TG_OP_DIV: r = OP("OpFDiv", t, 2, a, b); break;
         case TG_OP_MOD: r = math_fmod(g, t, a, b); break;
         case TG_OP_MAX: r = math_max(g, t, a, b); break;
-        case TG_OP_MULACC: r = OP("OpFAdd", t, 2, OP("OpFMul", t, 2, a, b), c); break;
+        case TG_OP_MULACC: *out = emit_mulacc(g, dt, a, b, c); return TG_OK;
         default: break;
         }
         if (r >= 0) r = round_to(g, dt, r);
