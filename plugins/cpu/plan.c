@@ -6,48 +6,49 @@
 
 #include "cpu.h"
 
-/* Stride of a single-view, unmasked LOAD on axis d; 0 with *simple = 0 otherwise. */
-static int64_t load_stride(const tg_kernel *k, const tg_node *nd, int d, int *simple) {
-    const tg_view *v = &k->views[nd->view];
-    *simple = nd->nviews == 1 && !v->has_mask;
-    return *simple ? v->strides[d] : 0;
+/* A product C[.., m, n] = sum_k A[.., m, k] * B[.., k, n] in float32/64: the
+ * reduce's source is MUL(LOAD, LOAD); A is one unmasked view that reads all
+ * reduce axes with one flat stride, is constant along n; B (any view stack) is
+ * constant along m. Fills info->mm_*; returns 1 if B is contiguous along n. */
+static int try_matmul(const tg_kernel *k, cpu_info *info, int ia, int ib) {
+    const tg_node *a = &k->nodes[ia], *b = &k->nodes[ib];
+    const tg_view *va = &k->views[a->view], *vb = &k->views[b->view + b->nviews - 1];
+    if (a->nviews != 1 || va->has_mask) return -1;
+    int64_t expect = 0;
+    for (int d = (int)k->ndim - 1; d >= 0; d--) {
+        if (!(k->reduce_axes >> d & 1u) || k->shape[d] == 1) continue;
+        if (expect == 0) expect = va->strides[d];
+        else if (va->strides[d] != expect) return -1;
+        expect *= k->shape[d];
+    }
+    if (expect == 0) return -1;
+    int m = -1, n = -1;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        if ((k->reduce_axes >> d & 1u) || k->shape[d] == 1) continue;
+        if (va->strides[d] != 0 && vb->strides[d] == 0 && (m < 0 || k->shape[d] > k->shape[m])) m = (int)d;
+        if (va->strides[d] == 0 && vb->strides[d] != 0) n = (int)d;
+    }
+    if (m < 0 || n < 0) return -1;
+    info->mm_a = ia;
+    info->mm_b = ib;
+    info->mm_m = m;
+    info->mm_n = n;
+    info->mm_k = info->rin;
+    return vb->strides[n] == 1 && b->nviews == 1;
 }
 
-/* A product C[m,n] = sum_k A[m,k] * B[k,n] (any batch axes of size 1), float32/64:
- * the reduce's source is MUL(LOAD a, LOAD b), b contiguous along n, a constant
- * along n, b constant along m, and everything after the reduction plain. */
 static void detect_matmul(const tg_kernel *k, cpu_info *info) {
-    if (info->reduce_node < 0) return;
+    if (info->reduce_node < 0 || info->rin < 0) return;
     const tg_node *r = &k->nodes[info->reduce_node];
     if (r->op != TG_OP_REDUCE_SUM || (r->dtype != TG_FLOAT32 && r->dtype != TG_FLOAT64)) return;
     const tg_node *mul = &k->nodes[r->src[0]];
     if (mul->op != TG_OP_MUL) return;
-    const tg_node *a = &k->nodes[mul->src[0]], *b = &k->nodes[mul->src[1]];
-    if (a->op != TG_OP_LOAD || b->op != TG_OP_LOAD) return;
-    int m = -1, n = -1, kk = -1, nout = 0, nred = 0;
-    for (uint32_t d = 0; d < k->ndim; d++) {
-        if (k->shape[d] == 1) continue;
-        if (k->reduce_axes >> d & 1u) { kk = (int)d; nred++; }
-        else { if (nout == 0) m = (int)d; else n = (int)d; nout++; }
-    }
-    if (nred != 1 || nout != 2) return;
-    int sa, sb;
-    int64_t a_n = load_stride(k, a, n, &sa), b_n = load_stride(k, b, n, &sb);
-    if (!sa || !sb) return;
-    int64_t a_m = load_stride(k, a, m, &sa), b_m = load_stride(k, b, m, &sb);
-    if (b_n == 1 && a_n == 0 && b_m == 0 && a_m != 0) {
-        info->mm_a = mul->src[0];
-        info->mm_b = mul->src[1];
-    } else if (a_n == 1 && b_n == 0 && a_m == 0 && b_m != 0) {
-        info->mm_a = mul->src[1];
-        info->mm_b = mul->src[0];
-    } else {
-        return;
-    }
-    /* post stage: loads must be unmasked single views (they index [m,n]) */
-    info->mm_m = m;
-    info->mm_n = n;
-    info->mm_k = kk;
+    int x = mul->src[0], y = mul->src[1];
+    if (k->nodes[x].op != TG_OP_LOAD || k->nodes[y].op != TG_OP_LOAD) return;
+    if (try_matmul(k, info, x, y) == 1) return;
+    cpu_info keep = *info;
+    if (try_matmul(k, info, y, x) == 1) return;
+    if (keep.mm_m >= 0) *info = keep;
 }
 
 void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, cpu_opts *o) {
@@ -89,7 +90,8 @@ void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, c
     int64_t best = 1;
     for (uint32_t d = 0; d < k->ndim; d++) {
         if (info->reduce_node >= 0 && (k->reduce_axes >> d & 1u)) continue;
-        if (o->mode == CPU_MODE_MATMUL && (int)d != info->mm_m) continue;
+        if (o->mode == CPU_MODE_MATMUL && ((int)d == info->mm_n || ((int)d != info->mm_m && k->shape[d] < 4 * nthreads)))
+            continue;
         if (k->shape[d] >= 4 * nthreads) { o->par_axis = (int)d; break; }
         if (k->shape[d] > best) { best = k->shape[d]; o->par_axis = (int)d; }
     }

@@ -245,7 +245,7 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info 
     if (o->par_axis >= 0) {
         p->par_size = k->shape[o->par_axis];
         if (o->mode == CPU_MODE_OUTER && o->par_axis == info->oin) p->par_align = 16;
-        if (o->mode == CPU_MODE_MATMUL && !o->split) p->par_align = o->mr;
+        if (o->mode == CPU_MODE_MATMUL && !o->split && o->par_axis == info->mm_m) p->par_align = o->mr;
     }
     p->work = info->out_count * (info->red_count > 0 ? info->red_count : 1);
     *out = p;

@@ -189,50 +189,125 @@ typedef struct rctx {
     unsigned char *cone; /* [nnodes]: 1 if in the reduction's input cone */
 } rctx;
 
-/* Index of axis d in a stage: reduced axes are 0 after the reduction. */
-static void idx(char *buf, size_t cap, const rctx *c, uint32_t d, int post) {
-    if (post && c->info->reduce_node >= 0 && (c->k->reduce_axes >> d & 1u)) snprintf(buf, cap, "0");
-    else snprintf(buf, cap, "i%u", d);
+/* An index that is affine in the kernel's loop variables: c0 + sum_j c[j] * i_j. */
+typedef struct aff {
+    int64_t c0, c[TG_MAX_DIMS];
+} aff;
+
+static void aff_print(cpu_sb *sb, const aff *a, uint32_t ndim) {
+    cpu_sb_printf(sb, "(%" PRId64, a->c0);
+    for (uint32_t j = 0; j < ndim; j++)
+        if (a->c[j]) cpu_sb_printf(sb, " + i%u * %" PRId64, j, a->c[j]);
+    cpu_sb_printf(sb, ")");
 }
 
-/* Emits into sb the address expression and (if masked) validity condition
- * of a view stack, as statements defining a_<n> (int64_t) and ok_<n> (int). */
+/* Unravel an affine address into the row-major shape of view v without div/mod:
+ * possible when every term lands in one dimension and no dimension can carry
+ * over the whole iteration box. */
+static int aff_unravel(const rctx *c, const aff *addr, const tg_view *v, aff *u) {
+    int64_t P[TG_MAX_DIMS], off = addr->c0;
+    int nl = (int)v->ndim;
+    if (off < 0) return 0;
+    for (int d = nl - 1; d >= 0; d--) {
+        if (v->shape[d] <= 0) return 0;
+        P[d] = d == nl - 1 ? 1 : P[d + 1] * v->shape[d + 1];
+        memset(&u[d], 0, sizeof u[d]);
+    }
+    if (nl == 0) return 0;
+    for (int d = nl - 1; d > 0; d--) {
+        u[d].c0 = off % v->shape[d];
+        off /= v->shape[d];
+    }
+    u[0].c0 = off;
+    for (uint32_t j = 0; j < c->k->ndim; j++) {
+        int64_t s = addr->c[j];
+        if (!s) continue;
+        int d = 0;
+        while (s % P[d] != 0) d++;
+        u[d].c[j] += s / P[d];
+    }
+    for (int d = 0; d < nl; d++) {
+        int64_t lo = u[d].c0, hi = u[d].c0;
+        for (uint32_t j = 0; j < c->k->ndim; j++) {
+            int64_t r = u[d].c[j] * (c->k->shape[j] > 0 ? c->k->shape[j] - 1 : 0);
+            if (r < 0) lo += r;
+            else hi += r;
+        }
+        if (lo < 0 || hi >= v->shape[d]) return 0;
+    }
+    return 1;
+}
+
+/* Emits into sb statements defining a<n>_0 (int64_t, the element index) and,
+ * if any view of the stack is masked, ok<n> (int). Indices stay affine in the
+ * loop variables as long as possible; otherwise addresses are unravelled with
+ * div/mod. */
 static void emit_view_addr(const rctx *c, uint32_t n, int post, int *out_masked) {
     const tg_node *nd = &c->k->nodes[n];
     cpu_sb *sb = c->sb;
-    int masked = 0;
-    char ix[TG_MAX_DIMS][48];
+    int masked = 0, is_aff = 1;
+    uint32_t kd = c->k->ndim;
+    aff ix[TG_MAX_DIMS], addr;
+    char name[TG_MAX_DIMS][48];
     for (int vi = (int)nd->nviews - 1; vi >= 0; vi--) {
         const tg_view *v = &c->k->views[nd->view + vi];
         if (vi == (int)nd->nviews - 1) {
-            for (uint32_t d = 0; d < v->ndim; d++) idx(ix[d], sizeof ix[d], c, d, post);
-        } else {
-            /* unravel the address of the view above into this view's shape */
+            for (uint32_t d = 0; d < v->ndim; d++) {
+                memset(&ix[d], 0, sizeof ix[d]);
+                if (!(post && c->info->reduce_node >= 0 && (c->k->reduce_axes >> d & 1u)) && v->shape[d] != 1)
+                    ix[d].c[d] = 1;
+            }
+        } else if (!(is_aff && aff_unravel(c, &addr, v, ix))) {
+            if (is_aff) {
+                cpu_sb_printf(sb, "const int64_t a%u_%d = ", n, vi + 1);
+                aff_print(sb, &addr, kd);
+                cpu_sb_printf(sb, ";");
+            }
+            is_aff = 0;
             int64_t p = 1;
             for (int d = (int)v->ndim - 1; d >= 0; d--) {
-                if (v->shape[d] <= 1) snprintf(ix[d], sizeof ix[d], "0");
+                if (v->shape[d] <= 1) snprintf(name[d], sizeof name[d], "0");
                 else {
-                    snprintf(ix[d], sizeof ix[d], "u%u_%d_%d", n, vi, d);
-                    cpu_sb_printf(sb, "const int64_t %s = (a%u_%d / %" PRId64 ") %% %" PRId64 ";", ix[d], n, vi + 1,
+                    snprintf(name[d], sizeof name[d], "u%u_%d_%d", n, vi, d);
+                    cpu_sb_printf(sb, "const int64_t %s = (a%u_%d / %" PRId64 ") %% %" PRId64 ";", name[d], n, vi + 1,
                                   p, v->shape[d]);
                 }
                 if (v->shape[d] > 0) p *= v->shape[d];
             }
         }
-        cpu_sb_printf(sb, "const int64_t a%u_%d = %" PRId64, n, vi, v->offset);
-        for (uint32_t d = 0; d < v->ndim; d++)
-            if (v->strides[d] != 0 && v->shape[d] != 1 && strcmp(ix[d], "0"))
-                cpu_sb_printf(sb, " + %s * %" PRId64, ix[d], v->strides[d]);
-        cpu_sb_printf(sb, ";");
-        if (v->has_mask) {
+        if (is_aff) {
+            memset(&addr, 0, sizeof addr);
+            addr.c0 = v->offset;
             for (uint32_t d = 0; d < v->ndim; d++) {
-                if (!masked) cpu_sb_printf(sb, "int ok%u = 1;", n);
-                masked = 1;
+                addr.c0 += ix[d].c0 * v->strides[d];
+                for (uint32_t j = 0; j < kd; j++) addr.c[j] += ix[d].c[j] * v->strides[d];
+            }
+        } else {
+            cpu_sb_printf(sb, "const int64_t a%u_%d = %" PRId64, n, vi, v->offset);
+            for (uint32_t d = 0; d < v->ndim; d++)
+                if (v->strides[d] != 0 && strcmp(name[d], "0")) cpu_sb_printf(sb, " + %s * %" PRId64, name[d], v->strides[d]);
+            cpu_sb_printf(sb, ";");
+        }
+        if (v->has_mask) {
+            if (!masked) cpu_sb_printf(sb, "int ok%u = 1;", n);
+            masked = 1;
+            for (uint32_t d = 0; d < v->ndim; d++) {
+                int lo = v->mask_lo[d] > 0, hi = v->mask_hi[d] < v->shape[d];
                 if (v->mask_lo[d] >= v->mask_hi[d]) cpu_sb_printf(sb, "ok%u = 0;", n);
-                if (v->mask_lo[d] > 0) cpu_sb_printf(sb, "ok%u &= %s >= %" PRId64 ";", n, ix[d], v->mask_lo[d]);
-                if (v->mask_hi[d] < v->shape[d]) cpu_sb_printf(sb, "ok%u &= %s < %" PRId64 ";", n, ix[d], v->mask_hi[d]);
+                for (int side = 0; side < 2; side++) {
+                    if (!(side ? hi : lo)) continue;
+                    cpu_sb_printf(sb, "ok%u &= ", n);
+                    if (is_aff) aff_print(sb, &ix[d], kd);
+                    else cpu_sb_printf(sb, "%s", name[d]);
+                    cpu_sb_printf(sb, side ? " < %" PRId64 ";" : " >= %" PRId64 ";", side ? v->mask_hi[d] : v->mask_lo[d]);
+                }
             }
         }
+    }
+    if (is_aff) {
+        cpu_sb_printf(sb, "const int64_t a%u_0 = ", n);
+        aff_print(sb, &addr, kd);
+        cpu_sb_printf(sb, ";");
     }
     *out_masked = masked;
 }
@@ -581,27 +656,31 @@ static void emit_fin(const rctx *c) {
     cpu_sb_printf(c->sb, "}\n");
 }
 
-/* MATMUL: C[m,n] = post(sum_k A[m,k] * B[k,n]). Per thread, a block of NC
- * columns of B is packed into panels of NR columns ([K][NR] each, zero-padded);
- * then for every MR rows of the thread's range of m, a register-blocked
+/* MATMUL: C[.., m, n] = post(sum_k A[.., m, k] * B[.., k, n]), k being all
+ * reduce axes flattened (A reads them with one stride). For every point of the
+ * other ("batch") output axes: a block of NC columns of B is packed into panels
+ * of NR columns ([K][NR], zero-padded) through the generic load (so B may be
+ * masked, strided, a view stack); then for every MR rows of m a register-blocked
  * micro-kernel (GCC vector extensions, fused multiply-add) computes an MR x NR
  * tile over the whole of K, and the post stage runs on the tile. */
 static void emit_matmul(const rctx *c) {
     const tg_kernel *k = c->k;
     const cpu_info *in = c->info;
-    const tg_node *na = &k->nodes[in->mm_a], *nb = &k->nodes[in->mm_b];
-    const tg_view *va = &k->views[na->view], *vb = &k->views[nb->view];
-    int m = in->mm_m, n = in->mm_n, kx = in->mm_k;
-    int64_t K = k->shape[kx], N = k->shape[n];
+    const tg_node *na = &k->nodes[in->mm_a];
+    const tg_view *va = &k->views[na->view];
+    int m = in->mm_m, n = in->mm_n;
+    int64_t K = in->red_count, N = k->shape[n], M = k->shape[m];
     const char *T = ctype(na->dtype);
     cpu_sb *sb = c->sb;
+    int64_t sak = 0; /* A's stride along flattened k: that of the innermost reduce axis */
+    for (uint32_t d = 0; d < k->ndim; d++)
+        if (is_red(c, d) && k->shape[d] > 1) sak = va->strides[d];
     cpu_sb_printf(sb, "#if defined(__AVX512F__)\n#define VB 64\n#elif defined(__AVX__)\n#define VB 32\n#else\n#define VB 16\n#endif\n");
     cpu_sb_printf(sb, "typedef %s vT __attribute__((vector_size(VB)));\n", T);
     cpu_sb_printf(sb, "#define VL ((int)(VB / sizeof(%s)))\n#define MR %d\n#define NV %d\n#define NR (NV * VL)\n", T, c->o->mr,
                   c->o->block);
     cpu_sb_printf(sb, "#define KK %" PRId64 "\n#define NN %" PRId64 "\n", K, N);
     cpu_sb_printf(sb, "#define NC ((%d + NR - 1) / NR * NR)\n", c->o->nc);
-    /* the micro-kernel: MR rows of A (pointers), one packed panel of B */
     cpu_sb_printf(sb,
         "#ifdef __clang__\n#define TG_CONTRACT\n#else\n#define TG_CONTRACT __attribute__((optimize(\"fp-contract=fast\")))\n#endif\n"
         "TG_CONTRACT static inline void tg_micro(const %s *const *a, const %s *R bp, %s ct[MR][NR]) {\n"
@@ -616,37 +695,56 @@ static void emit_matmul(const rctx *c) {
         "      _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) acc[i][v] += av * b[v];\n"
         "    }\n  }\n"
         "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) memcpy(&ct[i][v * VL], &acc[i][v], sizeof(vT));\n"
-        "}\n", T, T, T, va->strides[kx]);
+        "}\n", T, T, T, sak);
     cpu_sb_printf(sb, "#include <stdlib.h>\nvoid tgk(");
     emit_params(c);
     cpu_sb_printf(sb, "int64_t lo, int64_t hi) {\n");
     emit_consts(c);
-    for (uint32_t d = 0; d < k->ndim; d++)
-        if ((int)d != m && (int)d != n && (int)d != kx) cpu_sb_printf(sb, "const int64_t i%u = 0; (void)i%u;\n", d, d);
     cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, (size_t)NC * KK * sizeof(%s) + 64);\nif (!bp) return;\n", T, T);
+    int closes = 0;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        if (is_red(c, d) || (int)d == m || (int)d == n) continue;
+        open_loop(c, d, (int)d == c->o->par_axis);
+        closes++;
+    }
+    if (m == c->o->par_axis) cpu_sb_printf(sb, "const int64_t mlo = lo, mhi = hi;\n");
+    else cpu_sb_printf(sb, "const int64_t mlo = 0, mhi = %" PRId64 ";\n", M);
+    /* pack B */
     cpu_sb_printf(sb, "for (int64_t j0 = 0; j0 < NN; j0 += NC) {\n"
                       "const int64_t nc = NN - j0 < NC ? NN - j0 : NC;\n"
                       "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
                       "%s *R pp = bp + (jp / NR) * KK * NR;\n"
-                      "for (int64_t kk = 0; kk < KK; kk++) for (int c_ = 0; c_ < NR; c_++) {\n"
-                      "const int64_t col = j0 + jp + c_;\n"
-                      "pp[kk * NR + c_] = col < NN ? p%u[%" PRId64 " + kk * %" PRId64 " + col * %" PRId64 "] : 0;\n}}\n",
-                  T, nb->buffer, vb->offset, vb->strides[kx], vb->strides[n]);
-    cpu_sb_printf(sb, "for (int64_t m0 = lo; m0 < hi; m0 += MR) {\n"
-                      "const %s *a[MR];\n"
-                      "for (int i = 0; i < MR; i++) a[i] = p%u + %" PRId64 " + (m0 + i < hi ? m0 + i : hi - 1) * %" PRId64 ";\n"
+                      "int64_t kf = 0;\n", T);
+    int rc = 0;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        if (!is_red(c, d)) continue;
+        open_loop(c, d, 0);
+        rc++;
+    }
+    cpu_sb_printf(sb, "for (int c_ = 0; c_ < NR; c_++) {\nconst int64_t i%d = j0 + jp + c_;\n%s bv = 0;\nif (i%d < NN) {\n", n, T, n);
+    emit_load(c, (uint32_t)in->mm_b, 0);
+    cpu_sb_printf(sb, "bv = v%d;\n}\npp[kf * NR + c_] = bv;\n}\nkf++;\n", in->mm_b);
+    for (int i = 0; i < rc; i++) cpu_sb_printf(sb, "}\n");
+    cpu_sb_printf(sb, "}\n");
+    /* tiles */
+    cpu_sb_printf(sb, "for (int64_t m0 = mlo; m0 < mhi; m0 += MR) {\nconst %s *a[MR];\n"
+                      "for (int r_ = 0; r_ < MR; r_++) {\nconst int64_t i%d = m0 + r_ < mhi ? m0 + r_ : mhi - 1;\n"
+                      "a[r_] = p%u + %" PRId64, T, m, na->buffer, va->offset);
+    for (uint32_t d = 0; d < k->ndim; d++)
+        if (!is_red(c, d) && va->strides[d] != 0 && k->shape[d] != 1) cpu_sb_printf(sb, " + i%u * %" PRId64, d, va->strides[d]);
+    cpu_sb_printf(sb, ";\n}\n"
                       "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
                       "%s ct[MR][NR];\n"
                       "tg_micro(a, bp + (jp / NR) * KK * NR, ct);\n"
-                      "const int rows = hi - m0 < MR ? (int)(hi - m0) : MR, cols = nc - jp < NR ? (int)(nc - jp) : NR;\n"
+                      "const int rows = mhi - m0 < MR ? (int)(mhi - m0) : MR, cols = nc - jp < NR ? (int)(nc - jp) : NR;\n"
                       "for (int r_ = 0; r_ < rows; r_++) for (int c_ = 0; c_ < cols; c_++) {\n"
-                      "const int64_t i%d = m0 + r_, i%d = j0 + jp + c_;\n",
-                  T, na->buffer, va->offset, va->strides[m], T, m, n);
+                      "const int64_t i%d = m0 + r_, i%d = j0 + jp + c_;\n", T, m, n);
     emit_reduce_value(c, "ct[r_][c_]");
     emit_stage(c, 1);
-    cpu_sb_printf(sb, "}}}}\nfree(bp);\n(void)lo; (void)hi;\n}\n");
+    cpu_sb_printf(sb, "}}}}\n");
+    for (int i = 0; i < closes; i++) cpu_sb_printf(sb, "}\n");
+    cpu_sb_printf(sb, "free(bp);\n(void)lo; (void)hi;\n}\n");
 }
-
 
 tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *out) {
     unsigned char *cone = calloc(k->nnodes ? k->nnodes : 1, 1);
