@@ -285,8 +285,10 @@ static int judge_output(const judge_ctx *j, const tg_node *st, const void *exp, 
         }
         if (node_rule && j->sumabs && j->op == TG_OP_REDUCE_SUM)
             add(detail, cap, "  rule: |error| <= n*u*sum|x| + 1 ulp with n = %lld, sum|x| = %.9g\n", (long long)j->nreduced, j->sumabs[first_L]);
-        else if (node_rule)
+        else if (node_rule && fl)
             add(detail, cap, "  rule: %s on %s, %d ulp\n", tg_op_name((tg_op)j->op), tg_dtype_name(dt), ulp_tol(j->op, dt));
+        else if (node_rule)
+            add(detail, cap, "  rule: %s on %s, exact\n", tg_op_name((tg_op)j->op), tg_dtype_name(dt));
         else
             add(detail, cap, "  rule: fused chain, %d ulp\n", c->tol_ulp);
     }

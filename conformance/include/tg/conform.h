@@ -90,6 +90,25 @@ long tgc_catalog_find(const tgc_catalog *cat, const char *id);
 tg_status tgc_casefile_write(FILE *f, const tgc_case *c);
 tg_status tgc_casefile_read(const char *path, tgc_catalog *cat);
 
+/* ------------------------------------------------------------ builder */
+
+/* Assemble a case's kernel node by node. View kinds: 0 = contiguous; others
+ * in conformance/src/build.h. */
+void tgc_b_init(tgc_case *c, uint32_t ndim, const int64_t *shape, uint32_t reduce_axes);
+/* A new READ param of `dt` read through a view of kind `vk` of shape `vshape`
+ * (ndim = c->ndim); returns the LOAD node. */
+int tgc_b_load(tgc_case *c, tg_dtype dt, int vk, const int64_t *vshape, int values);
+int tgc_b_const(tgc_case *c, tg_dtype dt, tg_scalar v);
+int tgc_b_op(tgc_case *c, tg_op op, tg_dtype dt, int s0, int s1, int s2);
+/* A new WRITE param stored through a view of kind `vk` of shape `vshape`. */
+void tgc_b_store(tgc_case *c, int src, int vk, const int64_t *vshape);
+/* The kernel's out_shape. */
+void tgc_b_out_shape(const tgc_case *c, int64_t *out);
+/* Evaluate a view stack at a point; returns 1 if valid and sets *addr. */
+int tgc_view_addr(const tg_view *views, uint32_t n, const int64_t *point, int64_t *addr);
+int64_t tgc_numel(uint32_t ndim, const int64_t *shape);
+
+
 /* ------------------------------------------------------------- values */
 
 /* Fill n elements of dtype `dt` from value class `cls` and a seed. */
