@@ -180,8 +180,62 @@ void cpu_jit_stats(const cpu_jit *j, uint64_t *compiles, uint64_t *hits) {
     *hits = j->hits;
 }
 
-/* dlopen an entry and check that it carries the expected key. */
+/* Entries end with a trailer: "tgck" + FNV-1a hash of every byte before it.
+ * dlopen of a truncated object can raise SIGBUS, so the trailer is checked first. */
+#define TRAILER_MAGIC "tgck"
+#define TRAILER_SIZE 12
+
+static char *read_file(const char *path, size_t *out_n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (cap - n < 65536) {
+            char *nb = realloc(buf, cap + 65536);
+            if (!nb) { free(buf); fclose(f); return NULL; }
+            buf = nb;
+            cap += 65536;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    fclose(f);
+    *out_n = n;
+    return buf;
+}
+
+static int entry_intact(const char *path) {
+    size_t n = 0;
+    char *buf = read_file(path, &n);
+    int ok = 0;
+    if (buf && n > TRAILER_SIZE && !memcmp(buf + n - TRAILER_SIZE, TRAILER_MAGIC, 4)) {
+        uint64_t h = cpu_hash(CPU_FNV_SEED, buf, n - TRAILER_SIZE), want;
+        memcpy(&want, buf + n - 8, 8);
+        ok = h == want;
+    }
+    free(buf);
+    return ok;
+}
+
+/* Append the trailer to a freshly compiled object. */
+static int add_trailer(const char *path) {
+    size_t n = 0;
+    char *buf = read_file(path, &n);
+    if (!buf) return -1;
+    uint64_t h = cpu_hash(CPU_FNV_SEED, buf, n);
+    free(buf);
+    FILE *f = fopen(path, "ab");
+    if (!f) return -1;
+    int bad = fwrite(TRAILER_MAGIC, 1, 4, f) != 4 || fwrite(&h, 1, 8, f) != 8;
+    bad |= fclose(f) != 0;
+    return bad ? -1 : 0;
+}
+
+/* dlopen an intact entry and check that it carries the expected key. */
 static void *open_entry(const char *path, const char *key) {
+    if (!entry_intact(path)) return NULL;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) return NULL;
     const char *k = dlsym(h, "tg_cache_key");
@@ -277,6 +331,11 @@ static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, cons
         if (used > 0 && (size_t)used < errcap) log_head(lpath, err, errcap, (size_t)used);
         /* 127 from a shell wrapper, or a full disk, look alike: let the caller decide */
         st = TG_ERR_COMPILE;
+        goto done;
+    }
+    if (add_trailer(opath) != 0) {
+        snprintf(err, errcap, "cpu: cannot finish the cache entry %s: %s", opath, strerror(errno));
+        st = TG_ERR_IO;
         goto done;
     }
     if (rename(opath, final) != 0) {

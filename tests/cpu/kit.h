@@ -77,7 +77,7 @@ static uint32_t kit_view(kit_kernel *kk, uint32_t ndim, const int64_t *shape, co
     return kk->k.nviews++;
 }
 
-static void kit_mask(kit_kernel *kk, uint32_t view, const int64_t *lo, const int64_t *hi) {
+__attribute__((unused)) static void kit_mask(kit_kernel *kk, uint32_t view, const int64_t *lo, const int64_t *hi) {
     tg_view *v = &kk->views[view];
     v->has_mask = 1;
     for (uint32_t d = 0; d < v->ndim; d++) { v->mask_lo[d] = lo[d]; v->mask_hi[d] = hi[d]; }

@@ -271,6 +271,48 @@ static void test_matmul(uint32_t dt, int64_t M, int64_t N, int64_t K, int post, 
     run_compare(&kk, name, 1, NULL, K);
 }
 
+/* conv2d with padding 1 as a reduction over [N, O, H, W, C, R, R]; x read
+ * through a stack (padded view, then a window view); post: + bias[o]. */
+static void test_conv(uint32_t dt, int64_t N, int64_t C, int64_t O, int64_t H, int64_t W) {
+    const int64_t R = 3;
+    char name[80];
+    snprintf(name, sizeof name, "conv_%s_%lldx%lldx%lldx%lldx%lld", dtn[dt], (long long)N, (long long)C, (long long)O,
+             (long long)H, (long long)W);
+    kit_kernel kk;
+    int64_t shape[7] = {N, O, H, W, C, R, R}, os[7] = {N, O, H, W, 1, 1, 1};
+    kit_init(&kk, 7, shape, (1u << 4) | (1u << 5) | (1u << 6), name);
+    int64_t ps[4] = {N, C, H + 2, W + 2}, pst[4] = {C * H * W, H * W, W, 1};
+    uint32_t v0 = kit_view(&kk, 4, ps, pst, -(W + 1));
+    int64_t lo[4] = {0, 0, 1, 1}, hi[4] = {N, C, H + 1, W + 1};
+    kit_mask(&kk, v0, lo, hi);
+    int64_t wst[7] = {C * (H + 2) * (W + 2), 0, W + 2, 1, (H + 2) * (W + 2), W + 2, 1};
+    kit_view(&kk, 7, shape, wst, 0);
+    int64_t fst[7] = {0, C * R * R, 0, 0, R * R, R, 1}, ost[7] = {O * H * W, H * W, W, 1, 0, 0, 0};
+    int64_t bst[7] = {0, 1, 0, 0, 0, 0, 0};
+    uint32_t vf = kit_view(&kk, 7, shape, fst, 0), vo = kit_view(&kk, 7, os, ost, 0), vbias = kit_view(&kk, 7, os, bst, 0);
+    int32_t x = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, N * C * H * W), v0, 2);
+    int32_t f = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, O * C * R * R), vf, 1);
+    int32_t r = kit_node(&kk, TG_OP_REDUCE_SUM, dt, kit_node(&kk, TG_OP_MUL, dt, x, f, -1), -1, -1);
+    int32_t bias = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, O), vbias, 1);
+    kit_store(&kk, kit_param(&kk, dt, TG_ACCESS_WRITE, N * O * H * W), vo, kit_node(&kk, TG_OP_ADD, dt, r, bias, -1));
+    run_compare(&kk, name, 1, NULL, C * R * R);
+}
+
+/* batched matmul: [B, M, N, K], reduce K */
+static void test_bmm(void) {
+    const int64_t B = 3, M = 13, N = 40, K = 21;
+    kit_kernel kk;
+    int64_t shape[4] = {B, M, N, K}, os[4] = {B, M, N, 1};
+    kit_init(&kk, 4, shape, 8, "bmm_f32");
+    int64_t as[4] = {M * K, K, 0, 1}, bs[4] = {K * N, 0, 1, N}, cs[4] = {M * N, N, 1, 0};
+    uint32_t va = kit_view(&kk, 4, shape, as, 0), vb = kit_view(&kk, 4, shape, bs, 0), vc = kit_view(&kk, 4, os, cs, 0);
+    int32_t a = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, B * M * K), va, 1);
+    int32_t b = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, B * K * N), vb, 1);
+    int32_t r = kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, b, a, -1), -1, -1);
+    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, B * M * N), vc, r);
+    run_compare(&kk, "bmm_f32", 1, NULL, K);
+}
+
 static void test_misc(void) {
     /* a scalar kernel (ndim 0): a + 2.5 */
     kit_kernel kk;
@@ -356,6 +398,10 @@ int main(int argc, char **argv) {
     test_matmul(TG_FLOAT32, 64, 96, 80, 0, 1);
     test_matmul(TG_FLOAT64, 17, 40, 50, 1, 0);
     test_matmul(TG_FLOAT16, 17, 40, 50, 0, 0);
+    test_conv(TG_FLOAT32, 2, 3, 7, 5, 20);
+    test_conv(TG_FLOAT64, 1, 2, 4, 4, 17);
+    test_conv(TG_FLOAT32, 1, 2, 3, 4, 6);
+    test_bmm();
     test_misc();
     kit_close(&cpu);
     kit_close(&ref);
