@@ -1,0 +1,224 @@
+/* Devices (a plugin and one of its devices, with a program cache) and the
+ * tensors made from host data: from_data, full, arange, eye, random. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tensor_internal.h"
+
+tg_status tg_device_open(const char *name, tg_dev **out_dev) {
+    char picked[64];
+    if (!name || !out_dev) return tg__failst(TG_ERR_INVALID, "tg_device_open: NULL argument");
+    *out_dev = NULL;
+    if (strcmp(name, "auto") == 0) {
+        tg_status s = tg_plugin_pick_auto(picked, sizeof picked);
+        if (s != TG_OK) return tg__set_status(s);
+        name = picked;
+    }
+    tg_dev *dev = calloc(1, sizeof *dev);
+    if (!dev) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    tg_status s = tg_plugin_open(name, &dev->plugin);
+    if (s != TG_OK) {
+        free(dev);
+        return tg__set_status(s);
+    }
+    dev->api = tg_plugin_get_api(dev->plugin);
+    uint32_t count = 0;
+    s = dev->api->device_count(&count);
+    if (s == TG_OK && count == 0) s = TG_ERR_NOT_FOUND;
+    if (s == TG_OK) s = dev->api->device_create(0, &dev->device);
+    if (s != TG_OK) {
+        tg__failst(s, "device '%s': no device: %s", name, dev->api->plugin_error());
+        tg_plugin_close(dev->plugin);
+        free(dev);
+        return s;
+    }
+    dev->caps.struct_size = sizeof dev->caps;
+    s = dev->api->device_caps(dev->device, &dev->caps);
+    if (s != TG_OK) {
+        tg__failst(s, "device '%s': device_caps: %s", name, dev->api->device_error(dev->device));
+        dev->api->device_destroy(dev->device);
+        tg_plugin_close(dev->plugin);
+        free(dev);
+        return s;
+    }
+    snprintf(dev->name, sizeof dev->name, "%s", dev->api->name ? dev->api->name : name);
+    dev->refs = 1;
+    *out_dev = dev;
+    return TG_OK;
+}
+
+void tg_device_unref(tg_dev *dev) {
+    if (!dev || --dev->refs > 0) return;
+    for (size_t i = 0; i < dev->cap_progs; i++)
+        if (dev->progs[i].program) dev->api->program_destroy(dev->device, dev->progs[i].program);
+    free(dev->progs);
+    dev->api->device_destroy(dev->device);
+    tg_plugin_close(dev->plugin);
+    free(dev);
+}
+
+void tg_device_close(tg_dev *dev) {
+    if (!dev || dev->closed) return;
+    dev->closed = true;
+    tg_device_unref(dev);
+}
+
+const char *tg_device_name(const tg_dev *dev) { return dev ? dev->name : ""; }
+const tg_caps *tg_device_caps(const tg_dev *dev) { return dev ? &dev->caps : NULL; }
+
+/* ------------------------------------------------------------- creation */
+
+static bool check_shape(const char *op, int ndim, const int64_t *shape) {
+    if (ndim < 0 || ndim > TG_MAX_DIMS) {
+        tg__fail(TG_ERR_SHAPE, "%s: %d dims (at most %d)", op, ndim, TG_MAX_DIMS);
+        return false;
+    }
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 0) {
+            tg__fail(TG_ERR_SHAPE, "%s: negative size %lld in dim %d", op, (long long)shape[d], d);
+            return false;
+        }
+    return true;
+}
+
+tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    if (!dev) return tg__fail(TG_ERR_INVALID, "from_data: device is NULL");
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "from_data: bad dtype %d", dtype);
+    if (!check_shape("from_data", ndim, shape)) return NULL;
+    if (!(dev->caps.dtypes & (1u << dtype)))
+        return tg__fail(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
+    uint64_t bytes = (uint64_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);
+    if (bytes && !data) return tg__fail(TG_ERR_INVALID, "from_data: data is NULL");
+    tg_buf *b;
+    if (tg__buf_create(dev, bytes, &b) != TG_OK) return NULL;
+    if (bytes) {
+        tg_status s = dev->api->buffer_write(dev->device, b->handle, 0, data, bytes);
+        if (s != TG_OK) {
+            tg__failst(s, "%s: buffer_write: %s", dev->name, dev->api->device_error(dev->device));
+            tg__buf_release(b);
+            return NULL;
+        }
+    }
+    tg_tensor *t = tg__node(dev, TG_N_BUFFER, dtype, ndim, shape, 0, NULL);
+    if (!t) {
+        tg__buf_release(b);
+        return NULL;
+    }
+    t->buf = b;
+    return t;
+}
+
+tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const double *data) {
+    if (!check_shape("from_f64", ndim, shape)) return NULL;
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "from_f64: bad dtype %d", dtype);
+    int64_t n = tg__numel(ndim, shape);
+    void *tmp = malloc((size_t)n * tg_dtype_size(dtype) + 1);
+    if (!tmp) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
+    for (int64_t i = 0; i < n; i++) tg__store_elem(tmp, dtype, i, data[i]);
+    tg_tensor *t = tg_from_data(dev, dtype, ndim, shape, tmp);
+    free(tmp);
+    return t;
+}
+
+tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value) {
+    if (!dev) return tg__fail(TG_ERR_INVALID, "const: device is NULL");
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "const: bad dtype %d", dtype);
+    tg_tensor *t = tg__node(dev, TG_N_CONST, dtype, 0, NULL, 0, NULL);
+    if (t) t->value = tg__round_to_dtype(value, dtype);
+    return t;
+}
+
+tg_tensor *tg_full(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double value) {
+    if (!check_shape("full", ndim, shape)) return NULL;
+    int64_t ones[TG_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) ones[d] = 1;
+    tg_scope_begin();
+    tg_tensor *c = tg_const(dev, dtype, value);
+    tg_tensor *r = tg_keep(tg__expand(tg__reshape(c, ndim, ones), shape));
+    tg_scope_end();
+    return r;
+}
+
+tg_tensor *tg_zeros(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+    return tg_full(dev, dtype, ndim, shape, 0);
+}
+tg_tensor *tg_ones(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape) {
+    return tg_full(dev, dtype, ndim, shape, 1);
+}
+tg_tensor *tg_full_like(tg_tensor *x, double v) {
+    return x ? tg_full(x->dev, x->dtype, x->ndim, x->shape, v) : tg__null_arg("full_like");
+}
+tg_tensor *tg_zeros_like(tg_tensor *x) { return tg_full_like(x, 0); }
+tg_tensor *tg_ones_like(tg_tensor *x) { return tg_full_like(x, 1); }
+
+/* arange and eye are small; they are made on the host. */
+tg_tensor *tg_arange(tg_dev *dev, tg_dtype dtype, double start, double stop, double step) {
+    if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step))
+        return tg__fail(TG_ERR_INVALID, "arange: bad range %g..%g step %g", start, stop, step);
+    double c = ceil((stop - start) / step);
+    int64_t n = c > 0 ? (int64_t)c : 0;
+    double *v = malloc((size_t)n * sizeof *v + 1);
+    if (!v) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
+    for (int64_t i = 0; i < n; i++) v[i] = start + (double)i * step;
+    tg_tensor *t = tg_from_f64(dev, dtype, 1, &n, v);
+    free(v);
+    return t;
+}
+
+tg_tensor *tg_eye(tg_dev *dev, tg_dtype dtype, int64_t n) {
+    if (n < 0) return tg__fail(TG_ERR_SHAPE, "eye: negative size %lld", (long long)n);
+    double *v = calloc((size_t)(n * n) + 1, sizeof *v);
+    if (!v) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
+    for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;
+    int64_t shape[2] = {n, n};
+    tg_tensor *t = tg_from_f64(dev, dtype, 2, shape, v);
+    free(v);
+    return t;
+}
+
+/* Counter-based generator: element i of seed s is a hash of (s, i), so the
+ * numbers do not depend on the device or on how the work is split. */
+static uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double unit(uint64_t seed, uint64_t i) { /* [0, 1) with 53 bits */
+    return (double)(mix64(mix64(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull) ^ i) >> 11) *
+           (1.0 / 9007199254740992.0);
+}
+
+static tg_tensor *random_tensor(const char *op, tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape,
+                                uint64_t seed, bool normal, double lo, double hi) {
+    if (!tg_dtype_is_float(dtype)) return tg__fail(TG_ERR_DTYPE, "%s: needs a float dtype, not %s", op, tg_dtype_name(dtype));
+    if (!check_shape(op, ndim, shape)) return NULL;
+    int64_t n = tg__numel(ndim, shape);
+    double *v = malloc((size_t)n * sizeof *v + 1);
+    if (!v) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
+    for (int64_t i = 0; i < n; i++) {
+        if (normal) { /* Box-Muller on two independent counters */
+            double u1 = unit(seed, 2 * (uint64_t)i), u2 = unit(seed, 2 * (uint64_t)i + 1);
+            v[i] = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
+        } else {
+            v[i] = lo + (hi - lo) * unit(seed, (uint64_t)i);
+            double r = tg__round_to_dtype(v[i], dtype);
+            if (r >= hi) v[i] = lo; /* rounding must not reach hi */
+        }
+    }
+    tg_tensor *t = tg_from_f64(dev, dtype, ndim, shape, v);
+    free(v);
+    return t;
+}
+
+tg_tensor *tg_rand(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, uint64_t seed) {
+    return random_tensor("rand", dev, dtype, ndim, shape, seed, false, 0, 1);
+}
+tg_tensor *tg_uniform(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double lo, double hi,
+                      uint64_t seed) {
+    return random_tensor("uniform", dev, dtype, ndim, shape, seed, false, lo, hi);
+}
+tg_tensor *tg_randn(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, uint64_t seed) {
+    return random_tensor("randn", dev, dtype, ndim, shape, seed, true, 0, 0);
+}

@@ -1,0 +1,246 @@
+/* Elementwise ops with broadcasting, composed from the primitives:
+ * exp(x) = exp2(x*log2 e), log via log2, cos via sin, tanh/sigmoid via
+ * exp2 and recip, comparisons and logic via CMPLT/WHERE/MAX/MUL. */
+#include <math.h>
+#include "tensor_internal.h"
+
+#define LOG2E 1.44269504088896340736
+#define LN2 0.69314718055994530942
+
+/* Each public op runs in its own scope and keeps only its result. */
+#define OP_BEGIN tg_scope_begin()
+#define OP_END(r)                                                                                                      \
+    do {                                                                                                               \
+        tg_tensor *r_ = tg_keep(r);                                                                                    \
+        tg_scope_end();                                                                                                \
+        return r_;                                                                                                     \
+    } while (0)
+
+static tg_tensor *bin(const char *name, int op, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *x, *y;
+    if (!a || !b) return tg__null_arg(name);
+    OP_BEGIN;
+    if (tg__broadcast(name, a, b, &x, &y) != TG_OK) OP_END(NULL);
+    OP_END(tg__binary(op, x, y));
+}
+
+static tg_tensor *cst(tg_tensor *x, double v) { return tg__const_like(x, v); }
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return bin("add", TG_OP_ADD, a, b); }
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return bin("sub", TG_OP_SUB, a, b); }
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return bin("mul", TG_OP_MUL, a, b); }
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return bin("div", TG_OP_DIV, a, b); }
+tg_tensor *tg_mod(tg_tensor *a, tg_tensor *b) { return bin("mod", TG_OP_MOD, a, b); }
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) { return bin("maximum", TG_OP_MAX, a, b); }
+tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b) { return bin("lt", TG_OP_CMPLT, a, b); }
+tg_tensor *tg_gt(tg_tensor *a, tg_tensor *b) { return bin("gt", TG_OP_CMPLT, b, a); }
+
+tg_tensor *tg_logical_not(tg_tensor *x) {
+    if (!x) return tg__null_arg("logical_not");
+    if (x->dtype != TG_BOOL) return tg__fail(TG_ERR_DTYPE, "logical_not: needs bool, not %s", tg_dtype_name(x->dtype));
+    OP_BEGIN;
+    OP_END(tg__binary(TG_OP_CMPLT, x, cst(x, 1))); /* x < true  <=>  !x */
+}
+
+static tg_tensor *need_bool(const char *name, tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg(name);
+    if (a->dtype != TG_BOOL || b->dtype != TG_BOOL)
+        return tg__fail(TG_ERR_DTYPE, "%s: needs bool operands, not %s and %s", name, tg_dtype_name(a->dtype),
+                        tg_dtype_name(b->dtype));
+    return a;
+}
+
+tg_tensor *tg_logical_and(tg_tensor *a, tg_tensor *b) {
+    return need_bool("logical_and", a, b) ? bin("logical_and", TG_OP_MUL, a, b) : NULL;
+}
+tg_tensor *tg_logical_or(tg_tensor *a, tg_tensor *b) {
+    return need_bool("logical_or", a, b) ? bin("logical_or", TG_OP_MAX, a, b) : NULL;
+}
+tg_tensor *tg_logical_xor(tg_tensor *a, tg_tensor *b) {
+    if (!need_bool("logical_xor", a, b)) return NULL;
+    OP_BEGIN; /* a != b on bools: (a < b) or (b < a) */
+    OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
+}
+tg_tensor *tg_le(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("le");
+    OP_BEGIN;
+    OP_END(tg_logical_not(tg_lt(b, a)));
+}
+tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("ge");
+    OP_BEGIN;
+    OP_END(tg_logical_not(tg_lt(a, b)));
+}
+tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("ne");
+    OP_BEGIN;
+    OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
+}
+tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("eq");
+    OP_BEGIN;
+    OP_END(tg_logical_not(tg_ne(a, b)));
+}
+
+tg_tensor *tg_where(tg_tensor *c, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *x, *y, *z;
+    if (!c || !a || !b) return tg__null_arg("where");
+    OP_BEGIN;
+    if (tg__broadcast("where", a, b, &x, &y) != TG_OK || tg__broadcast("where", c, x, &z, &x) != TG_OK ||
+        tg__broadcast("where", y, z, &y, &z) != TG_OK)
+        OP_END(NULL);
+    OP_END(tg__where(z, x, y));
+}
+
+tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype) {
+    OP_BEGIN;
+    OP_END(tg__cast(x, dtype));
+}
+
+/* ----------------------------------------------------- scalar variants */
+
+static tg_tensor *bins(const char *name, int op, tg_tensor *x, double v, bool swap) {
+    if (!x) return tg__null_arg(name);
+    OP_BEGIN;
+    tg_tensor *c = cst(x, v);
+    OP_END(swap ? tg__binary(op, c, x) : tg__binary(op, x, c));
+}
+
+tg_tensor *tg_adds(tg_tensor *x, double v) { return bins("adds", TG_OP_ADD, x, v, false); }
+tg_tensor *tg_subs(tg_tensor *x, double v) { return bins("subs", TG_OP_SUB, x, v, false); }
+tg_tensor *tg_rsubs(tg_tensor *x, double v) { return bins("rsubs", TG_OP_SUB, x, v, true); }
+tg_tensor *tg_muls(tg_tensor *x, double v) { return bins("muls", TG_OP_MUL, x, v, false); }
+tg_tensor *tg_divs(tg_tensor *x, double v) { return bins("divs", TG_OP_DIV, x, v, false); }
+tg_tensor *tg_maximums(tg_tensor *x, double v) { return bins("maximums", TG_OP_MAX, x, v, false); }
+
+tg_tensor *tg_neg(tg_tensor *x) {
+    if (x && x->dtype == TG_BOOL) return tg_logical_not(x);
+    OP_BEGIN;
+    OP_END(tg__unary(TG_OP_NEG, x));
+}
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("minimum");
+    OP_BEGIN;
+    OP_END(tg_neg(tg_maximum(tg_neg(a), tg_neg(b))));
+}
+tg_tensor *tg_minimums(tg_tensor *x, double v) {
+    if (!x) return tg__null_arg("minimums");
+    OP_BEGIN;
+    OP_END(tg_neg(tg_maximums(tg_neg(x), -v)));
+}
+tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi) {
+    OP_BEGIN;
+    OP_END(tg_minimums(tg_maximums(x, lo), hi));
+}
+
+/* ----------------------------------------------------------- unary ops */
+
+static tg_tensor *un(int op, tg_tensor *x) {
+    OP_BEGIN;
+    OP_END(tg__unary(op, x));
+}
+
+tg_tensor *tg_exp2(tg_tensor *x) { return un(TG_OP_EXP2, x); }
+tg_tensor *tg_log2(tg_tensor *x) { return un(TG_OP_LOG2, x); }
+tg_tensor *tg_sqrt(tg_tensor *x) { return un(TG_OP_SQRT, x); }
+tg_tensor *tg_recip(tg_tensor *x) { return un(TG_OP_RECIP, x); }
+tg_tensor *tg_sin(tg_tensor *x) { return un(TG_OP_SIN, x); }
+
+tg_tensor *tg_exp(tg_tensor *x) {
+    OP_BEGIN;
+    OP_END(tg_exp2(tg_muls(x, LOG2E)));
+}
+tg_tensor *tg_log(tg_tensor *x) {
+    OP_BEGIN;
+    OP_END(tg_muls(tg_log2(x), LN2));
+}
+tg_tensor *tg_rsqrt(tg_tensor *x) {
+    OP_BEGIN;
+    OP_END(tg_recip(tg_sqrt(x)));
+}
+tg_tensor *tg_square(tg_tensor *x) {
+    if (!x) return tg__null_arg("square");
+    OP_BEGIN;
+    OP_END(tg__binary(TG_OP_MUL, x, x));
+}
+tg_tensor *tg_cos(tg_tensor *x) {
+    OP_BEGIN;
+    OP_END(tg_sin(tg_adds(x, M_PI / 2)));
+}
+tg_tensor *tg_tan(tg_tensor *x) {
+    if (!x) return tg__null_arg("tan");
+    OP_BEGIN;
+    OP_END(tg_div(tg_sin(x), tg_cos(x)));
+}
+tg_tensor *tg_sigmoid(tg_tensor *x) { /* 1 / (1 + exp(-x)) */
+    OP_BEGIN;
+    OP_END(tg_recip(tg_adds(tg_exp2(tg_muls(x, -LOG2E)), 1)));
+}
+tg_tensor *tg_tanh(tg_tensor *x) { /* 2 * sigmoid(2x) - 1 */
+    OP_BEGIN;
+    OP_END(tg_subs(tg_muls(tg_sigmoid(tg_muls(x, 2)), 2), 1));
+}
+tg_tensor *tg_relu(tg_tensor *x) { return tg_maximums(x, 0); }
+tg_tensor *tg_leaky_relu(tg_tensor *x, double slope) {
+    if (!x) return tg__null_arg("leaky_relu");
+    OP_BEGIN; /* x > 0 ? x : slope*x */
+    OP_END(tg_where(tg_gt(x, cst(x, 0)), x, tg_muls(x, slope)));
+}
+tg_tensor *tg_gelu(tg_tensor *x) { /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    if (!x) return tg__null_arg("gelu");
+    OP_BEGIN;
+    tg_tensor *inner = tg_muls(tg_add(x, tg_muls(tg_mul(tg_square(x), x), 0.044715)), sqrt(2.0 / M_PI));
+    OP_END(tg_mul(tg_muls(x, 0.5), tg_adds(tg_tanh(inner), 1)));
+}
+tg_tensor *tg_silu(tg_tensor *x) {
+    if (!x) return tg__null_arg("silu");
+    OP_BEGIN;
+    OP_END(tg_mul(x, tg_sigmoid(x)));
+}
+tg_tensor *tg_softplus(tg_tensor *x) { /* max(x,0) + log(1 + exp(-|x|)), stable */
+    if (!x) return tg__null_arg("softplus");
+    OP_BEGIN;
+    OP_END(tg_add(tg_relu(x), tg_log(tg_adds(tg_exp(tg_neg(tg_abs(x))), 1))));
+}
+tg_tensor *tg_abs(tg_tensor *x) {
+    if (!x) return tg__null_arg("abs");
+    OP_BEGIN;
+    if (x->dtype == TG_BOOL) OP_END(tg__ref(x));
+    OP_END(tg_maximum(x, tg_neg(x)));
+}
+tg_tensor *tg_sign(tg_tensor *x) { /* (x > 0) - (x < 0); 0 stays 0 */
+    if (!x) return tg__null_arg("sign");
+    OP_BEGIN;
+    tg_tensor *z = cst(x, 0);
+    OP_END(tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype)));
+}
+
+/* pow for floats: |a|^b = exp2(b log2|a|); a negative a takes its sign
+ * from an odd integer b and gives NaN for a non-integer b; x^0 = 1. */
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *x, *y;
+    if (!a || !b) return tg__null_arg("pow");
+    if (!tg_dtype_is_float(a->dtype)) return tg__fail(TG_ERR_DTYPE, "pow: needs a float dtype, not %s", tg_dtype_name(a->dtype));
+    OP_BEGIN;
+    if (tg__broadcast("pow", a, b, &x, &y) != TG_OK) OP_END(NULL);
+    if (x->dtype != y->dtype) OP_END(tg__binary(TG_OP_MUL, x, y)); /* reports the dtype mismatch */
+    tg_tensor *mag = tg_exp2(tg_mul(y, tg_log2(tg_abs(x))));
+    /* b == 0 gives 1 even for a == 0 */
+    tg_tensor *bzero = tg_eq(y, cst(y, 0));
+    tg_tensor *neg = tg_lt(x, cst(x, 0));
+    tg_tensor *bint = tg_eq(tg_mod(y, cst(y, 1)), cst(y, 0));
+    tg_tensor *odd = tg_eq(tg_abs(tg_mod(y, cst(y, 2))), cst(y, 1));
+    tg_tensor *signed_mag = tg_where(odd, tg_neg(mag), mag);
+    tg_tensor *negres = tg_where(bint, signed_mag, cst(x, NAN));
+    OP_END(tg_where(bzero, cst(x, 1), tg_where(neg, negres, mag)));
+}
+
+tg_tensor *tg_pows(tg_tensor *x, double v) {
+    if (!x) return tg__null_arg("pows");
+    if (!tg_dtype_is_float(x->dtype)) return tg__fail(TG_ERR_DTYPE, "pows: needs a float dtype, not %s", tg_dtype_name(x->dtype));
+    OP_BEGIN;
+    if (v == 2) OP_END(tg_square(x));
+    if (v == 1) OP_END(tg__ref(x));
+    if (v == 0.5) OP_END(tg_sqrt(x));
+    OP_END(tg_pow(x, cst(x, v)));
+}

@@ -1,0 +1,438 @@
+/* The scheduler: walks the pending graph of the tensors to realize, decides
+ * which nodes get a buffer (everything else is fused into the kernel of a
+ * consumer), and lowers each such node into one tg_kernel.
+ *
+ * Fusion rules (within the device's tg_caps.fusion):
+ *  - elementwise nodes and movement nodes are inlined into their consumers
+ *    (movement becomes the views of the LOADs);
+ *  - a reduction takes its whole elementwise input cone, and the elementwise
+ *    work after it as long as only reshapes lie between (the post stage is
+ *    indexed by out_shape);
+ *  - a node whose cone holds a reduction gets a buffer if it has more than
+ *    one consumer, or is read through a non-reshape movement, or meets a
+ *    second reduction;
+ *  - a PAD over a computed node needs that node in a buffer (a masked LOAD
+ *    gives 0, an inlined expression would not). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tensor_internal.h"
+
+static uint64_t epoch;
+
+/* ------------------------------------------------------ the decision pass */
+
+typedef struct nodelist {
+    tg_tensor **v;
+    size_t n, cap;
+} nodelist;
+
+static bool list_push(nodelist *l, tg_tensor *t) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        tg_tensor **v = realloc(l->v, cap * sizeof *v);
+        if (!v) return false;
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = t;
+    return true;
+}
+
+static bool is_leaf(const tg_tensor *t) { return t->buf != NULL; }
+
+/* Post-order (topological) list of the unrealized nodes under the targets,
+ * counting each node's consumers; takes a reference on each listed node so
+ * that nothing is freed mid-schedule. */
+static tg_status collect(size_t n, tg_tensor *const *ts, nodelist *order) {
+    nodelist stack = {0};
+    int *next = NULL;
+    size_t cap_next = 0;
+    tg_status st = TG_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        if (is_leaf(ts[i]) || ts[i]->mark == epoch) continue;
+        ts[i]->mark = epoch, ts[i]->consumers = 0, ts[i]->mat = false, ts[i]->red = NULL;
+        if (!list_push(&stack, ts[i])) st = TG_ERR_NO_MEMORY;
+        while (stack.n > 0 && !st) {
+            if (stack.n > cap_next) {
+                int *nx = realloc(next, stack.cap * sizeof *nx);
+                if (!nx) { st = TG_ERR_NO_MEMORY; break; }
+                for (size_t j = cap_next; j < stack.cap; j++) nx[j] = 0;
+                next = nx, cap_next = stack.cap;
+            }
+            tg_tensor *t = stack.v[stack.n - 1];
+            int *k = &next[stack.n - 1];
+            if (*k >= t->nsrc) { /* children done */
+                *k = 0;
+                stack.n--;
+                tg_retain(t);
+                if (!list_push(order, t)) st = TG_ERR_NO_MEMORY;
+                continue;
+            }
+            tg_tensor *c = t->src[(*k)++];
+            if (is_leaf(c)) continue;
+            if (c->mark == epoch) { /* finished already (a DAG has no path back) */
+                c->consumers++;
+                continue;
+            }
+            c->mark = epoch, c->consumers = 1, c->mat = false, c->red = NULL;
+            if (!list_push(&stack, c)) st = TG_ERR_NO_MEMORY;
+        }
+    }
+    free(stack.v);
+    free(next);
+    if (st) return tg__failst(st, "schedule: out of host memory");
+    return TG_OK;
+}
+
+static bool is_elementwise(int op) { return op < TG_OP_COUNT && !tg__is_movement(op) && !tg__is_reduce(op); }
+
+/* The node that holds the data a chain of movement nodes reads. */
+static tg_tensor *base_of(tg_tensor *t) {
+    while (tg__is_movement(t->op) && !t->buf && !t->mat) t = t->src[0];
+    return t;
+}
+
+static void materialize(tg_tensor *t) {
+    if (!t->buf) t->mat = true;
+}
+
+static tg_tensor *red_of(const tg_tensor *t) { return t->buf || t->mat ? NULL : t->red; }
+
+static void decide(tg_tensor *n, uint32_t fusion) {
+    tg_tensor *r = NULL;
+    if (n->op == TG_N_CONST) {
+        r = NULL;
+    } else if (tg__is_movement(n->op)) {
+        r = red_of(n->src[0]);
+        if (r && n->op != TG_OP_RESHAPE) {
+            materialize(base_of(n->src[0]));
+            r = NULL;
+        }
+        if (n->op == TG_OP_PAD) {
+            tg_tensor *b = base_of(n->src[0]);
+            if (!b->buf) materialize(b);
+        }
+    } else if (tg__is_reduce(n->op)) {
+        tg_tensor *b = base_of(n->src[0]);
+        if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && b->op != TG_N_CONST))
+            materialize(b);
+        r = n;
+    } else { /* elementwise, CONTIG */
+        int nred = 0;
+        for (int s = 0; s < n->nsrc; s++) {
+            tg_tensor *rs = red_of(n->src[s]);
+            if (rs && rs != r) nred++, r = rs;
+        }
+        if (nred > 1 || (r && !(fusion & TG_FUSE_REDUCE_OUTPUT))) {
+            for (int s = 0; s < n->nsrc; s++)
+                if (red_of(n->src[s])) materialize(base_of(n->src[s]));
+            r = NULL;
+        }
+        if (!(fusion & TG_FUSE_ELEMENTWISE) || n->op == TG_N_CONTIG) n->mat = true;
+    }
+    n->red = r;
+    if (r && n->consumers > 1) n->mat = true;
+}
+
+/* --------------------------------------------------------- kernel building */
+
+/* A movement op still to apply to a LOAD's views (a persistent list: the
+ * head is applied first). */
+typedef struct tnode {
+    int op, ndim;
+    const int64_t *shape, *arg;
+    struct tnode *next;
+} tnode;
+
+typedef struct memo {
+    tg_tensor *t;
+    const tnode *T;
+    int stage, idx;
+} memo;
+
+typedef struct kb {
+    tg_dev *dev;
+    tg_tensor *root, *red;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS], out[TG_MAX_DIMS];
+    tg_node *nodes;
+    size_t nnodes, cap_nodes;
+    tg_view *views;
+    size_t nviews, cap_views;
+    tg_param params[64];
+    tg_tensor *ptensor[64];
+    uint32_t nparams;
+    memo *memo;
+    size_t nmemo, cap_memo;
+    tnode **arena;
+    size_t narena, cap_arena;
+    tg_status err;
+    uint64_t mark;
+} kb;
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return p;
+    size_t c = *cap ? *cap * 2 : 32;
+    while (c < need) c *= 2;
+    void *q = realloc(p, c * elem);
+    if (q) *cap = c;
+    return q;
+}
+
+static int fail(kb *b, tg_status s, const char *msg) {
+    if (!b->err) b->err = tg__failst(s, "schedule: %s", msg);
+    return -1;
+}
+
+static int add_node(kb *b, int op, tg_dtype dt, int s0, int s1, int s2) {
+    tg_node *n = grow(b->nodes, &b->cap_nodes, b->nnodes + 1, sizeof *n);
+    if (!n) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
+    b->nodes = n;
+    n = &b->nodes[b->nnodes];
+    memset(n, 0, sizeof *n);
+    n->op = (uint32_t)op, n->dtype = (uint32_t)dt;
+    n->src[0] = s0, n->src[1] = s1, n->src[2] = s2;
+    return (int)b->nnodes++;
+}
+
+static bool same_T(const tnode *a, const tnode *c) {
+    for (; a && c; a = a->next, c = c->next) {
+        if (a == c) return true;
+        if (a->op != c->op || a->ndim != c->ndim || memcmp(a->shape, c->shape, (size_t)a->ndim * 8) ||
+            (a->arg != c->arg && (!a->arg || !c->arg || memcmp(a->arg, c->arg, sizeof(int64_t) * 2 * TG_MAX_DIMS))))
+            return false;
+    }
+    return a == c;
+}
+
+static int memo_find(kb *b, tg_tensor *t, const tnode *T, int stage) {
+    for (size_t i = b->nmemo; i-- > 0;)
+        if (b->memo[i].t == t && b->memo[i].stage == stage && same_T(b->memo[i].T, T)) return b->memo[i].idx;
+    return -1;
+}
+
+static int memo_add(kb *b, tg_tensor *t, const tnode *T, int stage, int idx) {
+    if (idx < 0) return idx;
+    memo *m = grow(b->memo, &b->cap_memo, b->nmemo + 1, sizeof *m);
+    if (!m) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
+    b->memo = m;
+    b->memo[b->nmemo++] = (memo){t, T, stage, idx};
+    return idx;
+}
+
+static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64_t *arg, tnode *next) {
+    tnode **a = grow(b->arena, &b->cap_arena, b->narena + 1, sizeof *a);
+    tnode *n = malloc(sizeof *n);
+    if (!a || !n) {
+        free(n);
+        if (a) b->arena = a;
+        fail(b, TG_ERR_NO_MEMORY, "out of host memory");
+        return NULL;
+    }
+    b->arena = a;
+    b->arena[b->narena++] = n;
+    *n = (tnode){op, ndim, shape, arg, next};
+    return n;
+}
+
+static int param_of(kb *b, tg_tensor *t, uint32_t access) {
+    for (uint32_t i = 0; i < b->nparams; i++)
+        if (b->ptensor[i] == t) return (int)i;
+    if (b->nparams == 64) return fail(b, TG_ERR_UNSUPPORTED, "more than 64 buffers in one kernel");
+    b->ptensor[b->nparams] = t;
+    b->params[b->nparams] = (tg_param){(uint32_t)t->dtype, access, tg__numel(t->ndim, t->shape)};
+    return (int)b->nparams++;
+}
+
+static int add_views(kb *b, const tg_vstack *s) {
+    tg_view *v = grow(b->views, &b->cap_views, b->nviews + (size_t)s->n, sizeof *v);
+    if (!v) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
+    b->views = v;
+    memcpy(&b->views[b->nviews], s->v, (size_t)s->n * sizeof *v);
+    b->nviews += (size_t)s->n;
+    return (int)(b->nviews - (size_t)s->n);
+}
+
+static int emit_load(kb *b, tg_tensor *t, const tnode *T) {
+    tg_vstack s;
+    s.n = 1;
+    tg_view_contiguous(&s.v[0], t->ndim, t->shape);
+    for (; T; T = T->next)
+        if (!tg_vstack_apply(&s, T->op, T->arg, T->ndim, T->shape))
+            return fail(b, TG_ERR_UNSUPPORTED, "view stack too deep");
+    tg_vstack_simplify(&s);
+    uint32_t depth = b->dev->caps.max_view_depth ? b->dev->caps.max_view_depth : 1;
+    if ((uint32_t)s.n > depth) return fail(b, TG_ERR_UNSUPPORTED, "view stack deeper than the device allows");
+    int p = param_of(b, t, TG_ACCESS_READ);
+    if (p < 0) return -1;
+    int v = add_views(b, &s);
+    if (v < 0) return -1;
+    int i = add_node(b, TG_OP_LOAD, t->dtype, -1, -1, -1);
+    if (i < 0) return -1;
+    b->nodes[i].buffer = (uint32_t)p, b->nodes[i].view = (uint32_t)v, b->nodes[i].nviews = (uint32_t)s.n;
+    return i;
+}
+
+static tg_scalar scalar_of(tg_dtype dt, double v) {
+    tg_scalar s;
+    if (tg_dtype_is_float(dt)) s.f = v;
+    else if (dt == TG_BOOL || tg_dtype_is_signed(dt)) s.i = (int64_t)v;
+    else s.u = (uint64_t)v;
+    return s;
+}
+
+static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
+    int m = memo_find(b, t, T, stage), idx = -1;
+    if (m >= 0 || b->err) return b->err ? -1 : m;
+    if (t != b->root && (t->buf || t->mat)) {
+        idx = emit_load(b, t, T);
+    } else if (t->op == TG_N_CONST) {
+        idx = add_node(b, TG_OP_CONST, t->dtype, -1, -1, -1);
+        if (idx >= 0) b->nodes[idx].value = scalar_of(t->dtype, t->value);
+    } else if (tg__is_movement(t->op)) {
+        tnode *n = prepend(b, t->op, t->ndim, t->shape, t->arg, T);
+        idx = n ? emit(b, t->src[0], n, stage) : -1;
+    } else if (t->op == TG_N_CONTIG) {
+        idx = emit(b, t->src[0], T, stage);
+    } else if (tg__is_reduce(t->op)) {
+        if (t != b->red || stage != 1) return fail(b, TG_ERR_INTERNAL, "a second reduction in one kernel");
+        for (const tnode *x = T; x; x = x->next)
+            if (x->op != TG_OP_RESHAPE) return fail(b, TG_ERR_INTERNAL, "movement after a fused reduction");
+        int s = emit(b, t->src[0], NULL, 0);
+        idx = s < 0 ? -1 : add_node(b, t->op, t->dtype, s, -1, -1);
+    } else if (is_elementwise(t->op)) {
+        int s[3] = {-1, -1, -1};
+        for (int i = 0; i < t->nsrc; i++)
+            if ((s[i] = emit(b, t->src[i], T, stage)) < 0) return -1;
+        idx = add_node(b, t->op, t->dtype, s[0], s[1], s[2]);
+    } else {
+        return fail(b, TG_ERR_INTERNAL, "unknown node kind");
+    }
+    return memo_add(b, t, T, stage, idx);
+}
+
+/* The one reduction in t's kernel cone (through unmaterialized nodes). */
+static tg_status find_reduce(kb *b, tg_tensor *t, bool top) {
+    if (!top && (t->buf || t->mat)) return TG_OK;
+    if (t->mark == b->mark) return TG_OK;
+    t->mark = b->mark;
+    if (tg__is_reduce(t->op)) {
+        if (b->red && b->red != t) return tg__failst(TG_ERR_INTERNAL, "schedule: two reductions in one kernel");
+        b->red = t;
+        return TG_OK; /* its input cone holds no other (by the decisions) */
+    }
+    for (int s = 0; s < t->nsrc; s++) {
+        tg_status st = find_reduce(b, t->src[s], false);
+        if (st) return st;
+    }
+    return TG_OK;
+}
+
+static void kernel_name(const kb *b, char *name, size_t cap) {
+    size_t n = (size_t)snprintf(name, cap, "%s", b->red ? "r" : "E");
+    for (int d = 0; d < b->ndim && n + 1 < cap; d++)
+        n += (size_t)snprintf(name + n, cap - n, "_%lld", (long long)b->shape[d]);
+    if (b->red && n + 1 < cap) snprintf(name + n, cap - n, "_%s", b->red->op == TG_OP_REDUCE_SUM ? "sum" : "max");
+}
+
+static void kb_free(kb *b) {
+    free(b->nodes);
+    free(b->views);
+    free(b->memo);
+    for (size_t i = 0; i < b->narena; i++) free(b->arena[i]);
+    free(b->arena);
+}
+
+static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
+    kb b;
+    memset(&b, 0, sizeof b);
+    b.dev = root->dev, b.root = root, b.mark = mark;
+    tg_status st = find_reduce(&b, root, true);
+    if (st) return tg__set_status(st);
+    const tg_tensor *shape_src = b.red ? b.red->src[0] : root;
+    b.ndim = b.red ? b.red->ndim : root->ndim;
+    for (int d = 0; d < b.ndim; d++) {
+        b.shape[d] = shape_src->shape[d];
+        b.out[d] = b.red ? b.red->shape[d] : root->shape[d];
+    }
+    int out = param_of(&b, root, TG_ACCESS_WRITE);
+    tnode *T = NULL;
+    if (b.red && (root->ndim != b.ndim || memcmp(root->shape, b.out, (size_t)b.ndim * 8) != 0))
+        T = prepend(&b, TG_OP_RESHAPE, b.ndim, b.out, NULL, NULL);
+    int v = emit(&b, root, T, 1);
+    if (v >= 0) {
+        tg_vstack s = {.n = 1};
+        tg_view_contiguous(&s.v[0], b.ndim, b.out);
+        int vi = add_views(&b, &s);
+        int si = vi < 0 ? -1 : add_node(&b, TG_OP_STORE, root->dtype, v, -1, -1);
+        if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = 1;
+    }
+    if (b.err) {
+        kb_free(&b);
+        return b.err;
+    }
+    /* work estimate for TG_DEBUG=2: ALU nodes times the points they run at */
+    double flops = 0, in_pts = (double)tg__numel(b.ndim, b.shape), out_pts = (double)tg__numel(b.ndim, b.out);
+    {
+        /* nodes before the reduction node are its input stage */
+        int ridx = -1;
+        for (size_t i = 0; i < b.nnodes; i++)
+            if (tg__is_reduce((int)b.nodes[i].op)) ridx = (int)i;
+        for (size_t i = 0; i < b.nnodes; i++) {
+            int op = (int)b.nodes[i].op;
+            if (op >= TG_OP_COUNT || op == TG_OP_CAST) continue;
+            flops += (ridx >= 0 && (int)i <= ridx) ? in_pts : out_pts;
+        }
+    }
+    char name[96];
+    kernel_name(&b, name, sizeof name);
+    tg_kernel k;
+    memset(&k, 0, sizeof k);
+    k.struct_size = sizeof k;
+    k.ndim = (uint32_t)b.ndim;
+    memcpy(k.shape, b.shape, sizeof k.shape);
+    k.reduce_axes = b.red ? (uint32_t)b.red->arg[0] : 0;
+    k.nnodes = (uint32_t)b.nnodes, k.nodes = b.nodes;
+    k.nviews = (uint32_t)b.nviews, k.views = b.views;
+    k.nparams = b.nparams, k.params = b.params;
+    k.name = name;
+    k.hash = tg_kernel_hash(&k);
+    st = tg__run_kernel(b.dev, &k, b.ptensor, flops);
+    kb_free(&b);
+    return st;
+}
+
+/* ------------------------------------------------------------- the driver */
+
+tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
+    nodelist order = {0};
+    for (size_t i = 0; i < n; i++)
+        if (!ts[i]) return tg__null_arg("realize") ? TG_ERR_INVALID : tg_last_status();
+    epoch++;
+    tg_status st = collect(n, ts, &order);
+    for (size_t i = 0; i < n; i++)
+        if (!ts[i]->buf) ts[i]->mat = true;
+    for (size_t i = 0; i < order.n && !st; i++) {
+        tg_tensor *t = order.v[i];
+        uint32_t fusion = t->dev->caps.fusion;
+        decide(t, fusion);
+    }
+    for (size_t i = 0; i < order.n && !st; i++) {
+        tg_tensor *t = order.v[i];
+        if (!t->mat || t->buf) continue;
+        st = build_and_run(t, ++epoch);
+        if (st) break;
+        t->mat = false;
+        if (!t->requires_grad) tg__drop_sources(t);
+    }
+    /* reset scratch and drop the schedule's references */
+    for (size_t i = 0; i < order.n; i++) {
+        order.v[i]->mat = false;
+        order.v[i]->red = NULL;
+        order.v[i]->mark = 0;
+    }
+    for (size_t i = order.n; i-- > 0;) tg_release(order.v[i]);
+    free(order.v);
+    if (!st) tg__stats_realize();
+    return st;
+}

@@ -1,0 +1,157 @@
+/* Internal structures of the tensor core: devices, buffers, lazy nodes,
+ * views. Shared by the core's tensor files only. */
+#ifndef TG_TENSOR_INTERNAL_H
+#define TG_TENSOR_INTERNAL_H
+
+#include <tg/tg.h>
+
+#define TG_MAX_STACK 16 /* deepest view stack the core builds */
+
+/* Node kinds beyond tg_op: a realized leaf, a constant, an identity that
+ * forces a contiguous buffer. */
+enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102 };
+
+typedef struct tg_prog_entry {
+    uint64_t hash;
+    tg_program *program;
+} tg_prog_entry;
+
+struct tg_dev {
+    int refs;              /* 1 for the opener + 1 per live tensor/buffer */
+    bool closed;           /* tg_device_close was called */
+    tg_plugin *plugin;
+    const tg_plugin_api *api;
+    tg_device *device;
+    tg_caps caps;
+    char name[64];
+    tg_prog_entry *progs;  /* program cache, open addressing by hash */
+    size_t nprogs, cap_progs;
+};
+
+/* A device buffer with a reference count (tensors may share one). */
+typedef struct tg_buf {
+    int refs;
+    tg_dev *dev;
+    tg_buffer *handle;
+    uint64_t bytes;
+} tg_buf;
+
+struct tg_tensor {
+    int refs;
+    tg_dev *dev;
+    tg_dtype dtype;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int op;                    /* tg_op or TG_N_* */
+    int nsrc;
+    tg_tensor *src[3];         /* owned references */
+    int64_t arg[2 * TG_MAX_DIMS]; /* movement args; reduce: axes mask in arg[0] */
+    double value;              /* TG_N_CONST: the value, rounded to dtype */
+    tg_buf *buf;               /* when realized: contiguous data of shape */
+    bool requires_grad;        /* gradients flow through this node */
+    bool is_param;             /* the user asked for its gradient */
+    tg_tensor *grad;           /* owned */
+    /* scratch for one schedule / backward pass */
+    uint64_t mark;
+    int consumers;
+    bool mat;
+    tg_tensor *red;            /* the unmaterialised reduce in its cone */
+    tg_tensor *bgrad;          /* backward: the gradient flowing in */
+};
+
+/* ---------------------------------------------------------------- views */
+
+/* A view stack: views[0] addresses the buffer, views[n-1] the point. */
+typedef struct tg_vstack {
+    int n;
+    tg_view v[TG_MAX_STACK];
+} tg_vstack;
+
+void tg_view_contiguous(tg_view *v, int ndim, const int64_t *shape);
+bool tg_view_is_identity(const tg_view *v);
+/* Movement on a stack; return false only when the stack would overflow. */
+bool tg_vstack_reshape(tg_vstack *s, int ndim, const int64_t *shape);
+void tg_vstack_permute(tg_vstack *s, const int64_t *perm);
+void tg_vstack_expand(tg_vstack *s, const int64_t *shape);
+void tg_vstack_shrink(tg_vstack *s, const int64_t *lo, const int64_t *hi);
+void tg_vstack_pad(tg_vstack *s, const int64_t *lo, const int64_t *hi);
+void tg_vstack_flip(tg_vstack *s, const int64_t *flip);
+void tg_vstack_stride(tg_vstack *s, const int64_t *step);
+/* Drop identity views at the bottom. */
+void tg_vstack_simplify(tg_vstack *s);
+/* Apply movement node op/arg (result shape ndim/shape) to a stack. */
+bool tg_vstack_apply(tg_vstack *s, int op, const int64_t *arg, int ndim, const int64_t *shape);
+
+/* --------------------------------------------------------------- errors */
+
+/* Record a failure: status and message. Returns NULL (for op returns). */
+void *tg__fail(tg_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+tg_status tg__failst(tg_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* A NULL operand: keeps the first message. Returns NULL. */
+void *tg__null_arg(const char *op);
+/* After a runtime call failed with the message already set by tg_error. */
+tg_status tg__set_status(tg_status s);
+const char *tg__shape_str(const tg_tensor *t, char *buf, size_t cap);
+
+/* ------------------------------------------------------------- tensors */
+
+/* A new node (a new reference, registered in the current scope); takes its
+ * own references on the sources. */
+tg_tensor *tg__node(tg_dev *dev, int op, tg_dtype dtype, int ndim, const int64_t *shape, int nsrc,
+                    tg_tensor *const *src);
+void tg__drop_sources(tg_tensor *t);
+/* Another reference to t, owned by the current scope (or the caller). */
+tg_tensor *tg__ref(tg_tensor *t);
+void tg__buf_release(tg_buf *b);
+tg_buf *tg__buf_retain(tg_buf *b);
+tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out);
+int64_t tg__numel(int ndim, const int64_t *shape);
+bool tg__is_movement(int op);
+bool tg__is_reduce(int op);
+int tg__norm_axis(int axis, int ndim, const char *op, bool *ok);
+bool tg__dtype_has_op(tg_dtype dtype, int op);
+double tg__round_to_dtype(double v, tg_dtype dtype);
+/* Host conversions between raw dtype elements and doubles. */
+double tg__load_elem(const void *p, tg_dtype dt, int64_t i);
+void tg__store_elem(void *p, tg_dtype dt, int64_t i, double v);
+extern int tg__debug_level;
+void tg__stats_kernel(void);
+void tg__stats_compiled(void);
+void tg__stats_realize(void);
+
+/* ------------------------------------------------ primitives (graph.c) */
+
+tg_tensor *tg__unary(int op, tg_tensor *x);
+tg_tensor *tg__binary(int op, tg_tensor *a, tg_tensor *b); /* same shape */
+tg_tensor *tg__where(tg_tensor *c, tg_tensor *a, tg_tensor *b);
+tg_tensor *tg__cast(tg_tensor *x, tg_dtype dtype);
+tg_tensor *tg__reduce(int op, tg_tensor *x, uint32_t axes); /* keepdim */
+tg_tensor *tg__reshape(tg_tensor *x, int ndim, const int64_t *shape);
+tg_tensor *tg__permute(tg_tensor *x, const int64_t *perm);
+tg_tensor *tg__expand(tg_tensor *x, const int64_t *shape); /* same ndim */
+tg_tensor *tg__shrink(tg_tensor *x, const int64_t *lo, const int64_t *hi);
+tg_tensor *tg__pad(tg_tensor *x, const int64_t *lo, const int64_t *hi); /* zeros */
+tg_tensor *tg__flip(tg_tensor *x, const int64_t *flip);
+tg_tensor *tg__stride(tg_tensor *x, const int64_t *step); /* every step-th element */
+tg_tensor *tg__const_like(tg_tensor *x, double v); /* x's dtype, device, shape */
+tg_tensor *tg__const_dt(tg_tensor *x, tg_dtype dt, double v);
+/* Broadcast a and b to one shape (new references in *oa, *ob). */
+tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **oa, tg_tensor **ob);
+
+/* ------------------------------------------------- schedule / realize */
+
+tg_status tg__schedule_run(size_t n, tg_tensor *const *ts);
+/* Launch one built kernel on its device; params' tensors give buffers. */
+tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params, double flops);
+/* Backward rules (autograd.c). */
+tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out_grads);
+
+#endif
