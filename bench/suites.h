@@ -1,0 +1,34 @@
+/*
+ * suites.h -- tg's benchmark suites and their registration.
+ *
+ * Every benchmark is named "<plugin>/<class>/<workload>"; the class is one
+ * of elementwise, reduction, matmul (matmul and conv), overhead, model, and
+ * the suites group them: "op" (the first three), "overhead", "model".
+ */
+#ifndef TG_BENCH_SUITES_H
+#define TG_BENCH_SUITES_H
+
+#include "plan.h"
+
+/* The plans of a suite; returns how many were stored in out[0..max). */
+int suite_ops(int quick, plan **out, int max);
+int suite_models(int quick, plan **out, int max);
+
+/* Steps shared by the suites (see suite_ops.c). */
+void ops_matmul_step(plan *p, int A, int B, int C, int64_t batch, int64_t m, int64_t n, int64_t k, int ta, int tb);
+void ops_conv_step(plan *p, int in, int wt, int out, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o);
+void ops_softmax_steps(plan *p, int x, int y, int64_t r, int64_t c);
+void ops_layernorm_steps(plan *p, int x, int g, int b, int y, int64_t r, int64_t c);
+
+/* Register the suites named in `suites` ("op,overhead,model"; NULL = all)
+ * for device d. Returns the number registered. Everything allocated is
+ * freed by suites_release, after tgb_run. */
+int suites_register(bdev *d, const char *suites, int quick);
+void suites_release(void);
+
+/* The class of a benchmark name "<plugin>/<class>/<workload>" ("" if none)
+ * written to out; returns out. */
+const char *suite_class_of(const char *name, char *out, size_t cap);
+extern const char *const tg_bench_classes[5];
+
+#endif
