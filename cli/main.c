@@ -9,15 +9,19 @@
 int tg_cmd_plugins(int argc, char **argv);
 int tg_cmd_new_plugin(int argc, char **argv);
 int tg_cmd_conform(int argc, char **argv);
+int tg_cmd_fuzz(int argc, char **argv);
 int tg_cmd_spirv(int argc, char **argv);
 int tg_cmd_bench(int argc, char **argv);
+int tg_cmd_rank(int argc, char **argv);
 
 static const tg_command commands[] = {
     {"plugins", tg_cmd_plugins, "list plugins, their devices and capabilities, and why others failed"},
     {"new-plugin", tg_cmd_new_plugin, "write a new plugin project from the template"},
     {"conform", tg_cmd_conform, "certify a plugin against ref with the conformance suite"},
+    {"fuzz", tg_cmd_fuzz, "differential fuzzing of a plugin against ref with random kernels"},
     {"spirv", tg_cmd_spirv, "print the SPIR-V the vulkan plugin makes for a case file's kernels"},
     {"bench", tg_cmd_bench, "benchmark plugins side by side (Google Benchmark JSON, roofline plot)"},
+    {"rank", tg_cmd_rank, "rank the certified plugins on this host; device \"auto\" follows it"},
     {NULL, NULL, NULL},
 };
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "report.h"
 
-void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome *o) {
+void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome *o, const char *plugin) {
     const char *detail = o->detail ? o->detail : "";
     switch (o->result) {
     case TGC_PASS: fprintf(f, "ok %zu - %s\n", n, c->id); break;
@@ -18,8 +18,8 @@ void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome
     case TGC_XFAIL: fprintf(f, "not ok %zu - %s # TODO %s\n", n, c->id, o->xfail_reason ? o->xfail_reason : ""); break;
     case TGC_XPASS: fprintf(f, "ok %zu - %s # TODO unexpected pass (expected to fail: %s)\n", n, c->id, o->xfail_reason ? o->xfail_reason : ""); break;
     default: {
-        fprintf(f, "not ok %zu - %s\n  ---\n  result: %s\n  reproduce: tg conform --case %s\n  message: |\n", n, c->id,
-                tgc_result_name(o->result), c->id);
+        fprintf(f, "not ok %zu - %s\n  ---\n  result: %s\n  reproduce: tg conform --plugin %s --case '%s'\n  message: |\n", n,
+                c->id, tgc_result_name(o->result), plugin ? plugin : "ref", c->id);
         const char *p = detail;
         while (*p) {
             size_t len = strcspn(p, "\n");

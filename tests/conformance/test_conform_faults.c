@@ -9,6 +9,15 @@
 #include <tg/conform.h>
 #include "tap.h"
 
+/* tap_diag for text of several lines */
+static void diag_lines(const char *text) {
+    while (text && *text) {
+        size_t len = strcspn(text, "\n");
+        tap_diag("  %.*s", (int)len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
 static int has_node(const tgc_case *c, uint32_t op, uint32_t dt) {
     for (uint32_t i = 0; i < c->nnodes; i++)
         if (c->nodes[i].op == op && c->nodes[i].dtype == dt) return 1;
@@ -69,9 +78,9 @@ static void test_wrong(const tgc_catalog *cat) {
         tgc_result r = out[i].result;
         fails += r == TGC_FAIL;
         if (r != TGC_PASS && r != TGC_FAIL) {
-            if (other++ < 5) tap_diag("unexpected %s: %s: %s", tgc_result_name(r), c->id, out[i].detail);
+            if (other++ < 5) tap_diag("unexpected %s: %s", tgc_result_name(r), c->id), diag_lines(out[i].detail);
         } else if (r == TGC_FAIL && !touched(c)) {
-            if (untouched_bad++ < 5) tap_diag("failed but untouched: %s\n%s", c->id, out[i].detail);
+            if (untouched_bad++ < 5) tap_diag("failed but untouched: %s", c->id), diag_lines(out[i].detail);
         } else if (r == TGC_PASS && must_fail(c)) {
             if (missed++ < 5) tap_diag("fault not caught: %s", c->id);
         }
@@ -86,7 +95,7 @@ static void test_wrong(const tgc_catalog *cat) {
     tap_ok(d && strstr(d, "max error 5 ulp") && strstr(d, "first mismatch at point") && strstr(d, "expected") &&
                strstr(d, "kernel:"),
            "wrong: a SIN failure reports 5 ulp, the point, the values and the kernel");
-    if (d) tap_diag("%s", d);
+    diag_lines(d);
     k = tgc_catalog_find(cat, "op.MAX.float32.shape=61.values=special");
     d = k >= 0 ? out[k].detail : NULL;
     tap_ok(d && (strstr(d, "expected nan") || strstr(d, "expected -nan")), "wrong: the MAX failure shows a NaN expected");
@@ -123,7 +132,7 @@ static void test_crash_hang(const tgc_catalog *cat, const char *plugin, const ch
         if (is_target) hit += out[i].result == want;
         else pass += out[i].result == TGC_PASS;
         if (out[i].result != (is_target ? want : TGC_PASS))
-            tap_diag("%s: %s (%s)", id, tgc_result_name(out[i].result), out[i].detail ? out[i].detail : "");
+            tap_diag("%s: %s", id, tgc_result_name(out[i].result)), diag_lines(out[i].detail);
     }
     tap_ok(target >= 2 && hit == target, "%s: every %s case is %s (%zu of %zu)", tgc_result_name(want), op,
            tgc_result_name(want), hit, target);

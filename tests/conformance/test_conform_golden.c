@@ -93,7 +93,8 @@ int main(int argc, char **argv) {
             if (have) {
                 int ok = run_case(&ref, g, detail, sizeof detail);
                 ncases++;
-                if (!tap_ok(ok, "golden %s %s", g->op, g->dt)) tap_diag("%s", detail);
+                if (!tap_ok(ok, "golden %s %s", g->op, g->dt))
+                    for (char *l = strtok(detail, "\n"); l; l = strtok(NULL, "\n")) tap_diag("  %s", l);
             }
             if (!l) break;
             memset(g, 0, sizeof *g);

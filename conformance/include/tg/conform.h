@@ -217,6 +217,17 @@ const char *tgc_expect_match(const tgc_expect *e, const char *id);
 tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel,
                   const tgc_options *opt, const tgc_expect *expect, tgc_outcome *out);
 
+/* --------------------------------------------------------------- fuzz */
+
+/* A random valid kernel case from a seed (tg fuzz); see fuzz.c for which
+ * ops may appear where so that judging stays exact. */
+tg_status tgc_fuzz_case(uint64_t seed, tgc_case *out);
+/* Shrink a failing case in place: fewer nodes, plain views, a smaller
+ * iteration space, plain values, one output; each step is kept only if
+ * still_fails(candidate) says it still fails. Returns the steps kept. */
+typedef int (*tgc_fail_fn)(const tgc_case *c, void *ctx);
+int tgc_fuzz_shrink(tgc_case *c, tgc_fail_fn still_fails, void *ctx);
+
 /* ------------------------------------------------------------ reports */
 
 typedef struct tgc_report {
@@ -228,7 +239,8 @@ typedef struct tgc_report {
     double seconds;
 } tgc_report;
 
-void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome *o);
+/* One TAP test point; `plugin` goes into the line that reproduces a failure. */
+void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome *o, const char *plugin);
 void tgc_report_summary(FILE *f, const tgc_report *r);
 tg_status tgc_report_junit(const char *path, const tgc_report *r);
 tg_status tgc_report_json(const char *path, const tgc_report *r);
