@@ -153,6 +153,11 @@ int main(int argc, char **argv) {
     tap_ok(st == TG_OK, "read %s %s", path, st ? tg_last_error() : "");
     tg_dev *dev = NULL;
     st = tg_device_open(devname, &dev);
+    if (st && strcmp(devname, "ref") != 0) { /* a plugin built without its device here */
+        tap_skip(tg_last_error());
+        tg_safetensors_free(es, golden_count);
+        return tap_done();
+    }
     tap_ok(st == TG_OK, "open device %s %s", devname, st ? tg_last_error() : "");
     if (st) return tap_done();
 
