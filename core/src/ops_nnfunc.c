@@ -1,0 +1,169 @@
+/* Functional neural-network ops: softmax, log_softmax, losses, layernorm,
+ * batchnorm, embedding, dropout, scaled dot-product attention. */
+#include <math.h>
+#include "tensor_internal.h"
+
+#define OP_BEGIN tg_scope_begin()
+#define OP_END(r)                                                                                                      \
+    do {                                                                                                               \
+        tg_tensor *r_ = tg_keep(r);                                                                                    \
+        tg_scope_end();                                                                                                \
+        return r_;                                                                                                     \
+    } while (0)
+
+static tg_tensor *need_float(const char *op, tg_tensor *x) {
+    if (!x) return tg__null_arg(op);
+    if (!tg_dtype_is_float(x->dtype)) return tg__fail(TG_ERR_DTYPE, "%s: needs a float dtype, not %s", op, tg_dtype_name(x->dtype));
+    return x;
+}
+
+tg_tensor *tg_softmax(tg_tensor *x, int axis) {
+    if (!need_float("softmax", x)) return NULL;
+    OP_BEGIN;
+    tg_tensor *e = tg_exp(tg_sub(x, tg_detach(tg_max(x, 1, &axis, true))));
+    OP_END(tg_div(e, tg_sum(e, 1, &axis, true)));
+}
+
+tg_tensor *tg_log_softmax(tg_tensor *x, int axis) {
+    if (!need_float("log_softmax", x)) return NULL;
+    OP_BEGIN;
+    tg_tensor *z = tg_sub(x, tg_detach(tg_max(x, 1, &axis, true)));
+    OP_END(tg_sub(z, tg_log(tg_sum(tg_exp(z), 1, &axis, true))));
+}
+
+/* (N) integer classes -> (N, C) float one-hot of dtype dt. */
+static tg_tensor *one_hot(tg_tensor *target, int64_t C, tg_dtype dt) {
+    tg_tensor *ar = tg_arange(target->dev, TG_INT32, 0, (double)C, 1);
+    return tg_cast(tg_eq(tg_unsqueeze(tg_cast(target, TG_INT32), -1), ar), dt);
+}
+
+static bool check_targets(const char *op, tg_tensor *x, tg_tensor *t) {
+    char sa[128], sb[128];
+    if (x->ndim != 2 || t->ndim != 1 || t->shape[0] != x->shape[0]) {
+        tg__fail(TG_ERR_SHAPE, "%s: input %s (needs N,C) and target %s (needs N) do not match", op,
+                 tg__shape_str(x, sa, sizeof sa), tg__shape_str(t, sb, sizeof sb));
+        return false;
+    }
+    if (tg_dtype_is_float(t->dtype) || t->dtype == TG_BOOL) {
+        tg__fail(TG_ERR_DTYPE, "%s: target must be an integer dtype, not %s", op, tg_dtype_name(t->dtype));
+        return false;
+    }
+    return true;
+}
+
+tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *target) {
+    if (!need_float("nll", logp) || !target) return tg__null_arg("nll");
+    if (!check_targets("nll", logp, target)) return NULL;
+    OP_BEGIN;
+    tg_tensor *oh = one_hot(target, logp->shape[1], logp->dtype);
+    OP_END(tg_divs(tg_neg(tg_sum(tg_mul(logp, oh), TG_ALL_AXES, false)), (double)logp->shape[0]));
+}
+
+tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double ls) {
+    if (!need_float("cross_entropy", logits) || !target) return tg__null_arg("cross_entropy");
+    if (!check_targets("cross_entropy", logits, target)) return NULL;
+    OP_BEGIN;
+    int64_t C = logits->shape[1];
+    tg_tensor *logp = tg_log_softmax(logits, 1);
+    tg_tensor *w = one_hot(target, C, logits->dtype);
+    if (ls != 0) w = tg_adds(tg_muls(w, 1 - ls), ls / (double)C);
+    OP_END(tg_divs(tg_neg(tg_sum(tg_mul(logp, w), TG_ALL_AXES, false)), (double)logits->shape[0]));
+}
+
+tg_tensor *tg_mse(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b) return tg__null_arg("mse");
+    OP_BEGIN;
+    OP_END(tg_mean(tg_square(tg_sub(a, b)), TG_ALL_AXES, false));
+}
+
+tg_tensor *tg_layernorm(tg_tensor *x, int naxes, tg_tensor *w, tg_tensor *b, double eps) {
+    if (!need_float("layernorm", x)) return NULL;
+    if (naxes < 1 || naxes > x->ndim)
+        return tg__fail(TG_ERR_SHAPE, "layernorm: %d normalised axes for %d dims", naxes, x->ndim);
+    int axes[TG_MAX_DIMS];
+    for (int i = 0; i < naxes; i++) axes[i] = x->ndim - naxes + i;
+    OP_BEGIN;
+    tg_tensor *c = tg_sub(x, tg_mean(x, naxes, axes, true));
+    tg_tensor *r = tg_mul(c, tg_rsqrt(tg_adds(tg_mean(tg_square(c), naxes, axes, true), eps)));
+    if (w) r = tg_mul(r, w);
+    if (b) r = tg_add(r, b);
+    OP_END(r);
+}
+
+tg_tensor *tg_batchnorm(tg_tensor *x, tg_tensor *w, tg_tensor *b, tg_tensor *rm, tg_tensor *rv, bool training,
+                        double momentum, double eps) {
+    if (!need_float("batchnorm", x)) return NULL;
+    if (x->ndim < 2) return tg__fail(TG_ERR_SHAPE, "batchnorm: input needs (N, C, ...), has %d dims", x->ndim);
+    int axes[TG_MAX_DIMS], na = 0;
+    int64_t bshape[TG_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) {
+        if (d != 1) axes[na++] = d;
+        bshape[d] = d == 1 ? x->shape[1] : 1;
+    }
+    OP_BEGIN;
+    tg_tensor *mean, *var;
+    if (training) {
+        mean = tg_mean(x, na, axes, true);
+        var = tg_mean(tg_square(tg_sub(x, mean)), na, axes, true);
+        if (rm && rv) {
+            int64_t n = tg__numel(x->ndim, x->shape) / x->shape[1];
+            tg_no_grad_begin();
+            tg_tensor *m1 = tg_reshape(tg_detach(mean), 1, &x->shape[1]);
+            tg_tensor *v1 = tg_muls(tg_reshape(tg_detach(var), 1, &x->shape[1]), n > 1 ? (double)n / (double)(n - 1) : 1);
+            tg_status st = tg_assign(rm, tg_add(tg_muls(rm, 1 - momentum), tg_muls(m1, momentum)));
+            if (!st) st = tg_assign(rv, tg_add(tg_muls(rv, 1 - momentum), tg_muls(v1, momentum)));
+            tg_no_grad_end();
+            if (st) OP_END(NULL);
+        }
+    } else {
+        if (!rm || !rv) OP_END(tg__fail(TG_ERR_INVALID, "batchnorm: eval mode needs running_mean and running_var"));
+        mean = tg_reshape(rm, x->ndim, bshape);
+        var = tg_reshape(rv, x->ndim, bshape);
+    }
+    tg_tensor *r = tg_mul(tg_sub(x, mean), tg_rsqrt(tg_adds(var, eps)));
+    if (w) r = tg_mul(r, tg_reshape(w, x->ndim, bshape));
+    if (b) r = tg_add(r, tg_reshape(b, x->ndim, bshape));
+    OP_END(r);
+}
+
+/* One-hot rows times the table: gradients reach the weight through MUL. */
+tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx) {
+    char sa[128];
+    if (!weight || !idx) return tg__null_arg("embedding");
+    if (weight->ndim != 2) return tg__fail(TG_ERR_SHAPE, "embedding: weight %s needs (V, D)", tg__shape_str(weight, sa, sizeof sa));
+    if (tg_dtype_is_float(idx->dtype) || idx->dtype == TG_BOOL)
+        return tg__fail(TG_ERR_DTYPE, "embedding: index must be an integer dtype, not %s", tg_dtype_name(idx->dtype));
+    OP_BEGIN;
+    tg_tensor *ar = tg_arange(weight->dev, TG_INT32, 0, (double)weight->shape[0], 1);
+    tg_tensor *oh = tg_cast(tg_eq(tg_unsqueeze(tg_cast(idx, TG_INT32), -1), ar), weight->dtype);
+    OP_END(tg_matmul(oh, weight));
+}
+
+tg_tensor *tg_dropout(tg_tensor *x, double p, uint64_t seed) {
+    if (!need_float("dropout", x)) return NULL;
+    if (p < 0 || p >= 1) {
+        if (p == 1) return tg_zeros_like(x);
+        return tg__fail(TG_ERR_INVALID, "dropout: p = %g outside [0, 1]", p);
+    }
+    OP_BEGIN;
+    if (p == 0) OP_END(tg__ref(x));
+    tg_tensor *u = tg_rand(x->dev, TG_FLOAT32, x->ndim, x->shape, seed);
+    tg_tensor *keep = tg_ge(u, tg__const_like(u, p));
+    OP_END(tg_where(keep, tg_muls(x, 1 / (1 - p)), tg__const_like(x, 0)));
+}
+
+tg_tensor *tg_sdpa(tg_tensor *q, tg_tensor *k, tg_tensor *v, tg_tensor *mask, bool causal) {
+    if (!need_float("sdpa", q) || !k || !v) return tg__null_arg("sdpa");
+    OP_BEGIN;
+    double scale = 1.0 / sqrt((double)q->shape[q->ndim - 1]);
+    tg_tensor *s = tg_muls(tg_matmul(q, tg_transpose(k, -1, -2)), scale);
+    tg_tensor *ninf = s ? tg__const_like(s, -INFINITY) : NULL;
+    if (mask) s = tg_where(mask, s, ninf);
+    if (causal && s) {
+        int64_t lq = s->shape[s->ndim - 2], lk = s->shape[s->ndim - 1];
+        tg_tensor *i = tg_reshape(tg_arange(q->dev, TG_INT32, 0, (double)lq, 1), TG_SHAPE(lq, 1));
+        tg_tensor *j = tg_reshape(tg_arange(q->dev, TG_INT32, 0, (double)lk, 1), TG_SHAPE(1, lk));
+        s = tg_where(tg_le(j, i), s, ninf);
+    }
+    OP_END(tg_matmul(tg_softmax(s, -1), v));
+}
