@@ -195,7 +195,7 @@ static value cast(uint32_t to, uint32_t from, value v) {
     if (is_float(from)) {
         if (is_float(to)) r.f = round_float(to, v.f);
         else if (to == TG_BOOL) r.u = v.f != 0 || isnan(v.f);
-        else if (!(v.f > -0x1p63 && v.f < 0x1p64)) r.u = 0; /* unspecified: any value, no trap */
+        else if (!(v.f >= -0x1p63 && v.f < 0x1p64)) r.u = 0; /* unspecified: any value, no trap */
         else if (v.f >= 0x1p63) r = wrap(to, (value){.u = (uint64_t)v.f});
         else r = wrap(to, (value){.i = (int64_t)v.f});
     } else if (is_float(to)) {
