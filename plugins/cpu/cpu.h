@@ -63,6 +63,8 @@ void cpu_jit_destroy(cpu_jit *jit);
 /* Compile (or find in the cache) and dlopen the source. *out_handle for dlsym/dlclose. */
 tg_status cpu_jit_load(cpu_jit *jit, const char *src, void **out_handle, char *err, size_t errcap);
 const char *cpu_jit_cache_dir(const cpu_jit *jit);
+/* Hash of the compiler's identity, flags and host CPU (for per-host caches). */
+uint64_t cpu_jit_ident(const cpu_jit *jit);
 /* Counters for tests: compiles run, cache hits. */
 void cpu_jit_stats(const cpu_jit *jit, uint64_t *compiles, uint64_t *hits);
 
@@ -74,6 +76,20 @@ void cpu_pool_destroy(cpu_pool *pool);
 int cpu_pool_size(const cpu_pool *pool);
 /* Run fn(ctx, i, nparts) for every i < nparts (nparts <= size); returns when all ended. */
 void cpu_pool_run(cpu_pool *pool, cpu_task_fn fn, void *ctx, int nparts);
+
+/* ---------------------------------------------------------- plugin.c, tune */
+/* Build a program with given options; run it; free it (used by tuning). */
+tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
+                            tg_program **out);
+tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
+void cpu_program_free(tg_device *d, tg_program *p);
+cpu_jit *cpu_device_jit(tg_device *d);
+tg_status cpu_buffer_new(tg_device *d, uint64_t bytes, tg_buffer **out);
+void *cpu_buffer_data(tg_buffer *b);
+void cpu_buffer_free(tg_device *d, tg_buffer *b);
+int cpu_device_threads(tg_device *d);
+/* Search options by measurement (TG_BEAM=beam candidates); the winner is cached per host. */
+tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam);
 
 /* 64-bit FNV-1a, continued from h (start with CPU_FNV_SEED). */
 #define CPU_FNV_SEED 0xcbf29ce484222325ull

@@ -173,6 +173,8 @@ void cpu_jit_destroy(cpu_jit *j) {
     free(j);
 }
 
+uint64_t cpu_jit_ident(const cpu_jit *j) { return j->ident; }
+
 const char *cpu_jit_cache_dir(const cpu_jit *j) { return j->fallback[0] ? j->fallback : j->dir; }
 
 void cpu_jit_stats(const cpu_jit *j, uint64_t *compiles, uint64_t *hits) {

@@ -194,7 +194,6 @@ static void cpu_program_destroy(tg_device *d, tg_program *p) {
     free(p);
 }
 
-tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam);
 
 /* Build, compile and load a program for given options. */
 static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
@@ -340,16 +339,17 @@ static const char *cpu_program_source(tg_device *d, tg_program *p) {
 
 /* Rebuild a program with other options (tuning); exported to tune.c. */
 tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
-                            tg_program **out);
-tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
                             tg_program **out) {
     return program_build(d, k, info, o, out);
 }
-tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
 tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n) {
     return cpu_program_launch(d, p, bufs, n);
 }
-void cpu_program_free(tg_device *d, tg_program *p);
+cpu_jit *cpu_device_jit(tg_device *d) { return d->jit; }
+tg_status cpu_buffer_new(tg_device *d, uint64_t bytes, tg_buffer **out) { return cpu_buffer_create(d, bytes, out); }
+void *cpu_buffer_data(tg_buffer *b) { return b->data; }
+void cpu_buffer_free(tg_device *d, tg_buffer *b) { cpu_buffer_destroy(d, b); }
+int cpu_device_threads(tg_device *d) { return cpu_pool_size(d->pool); }
 void cpu_program_free(tg_device *d, tg_program *p) { cpu_program_destroy(d, p); }
 
 /* Test hook: the device's cache counters and directory. */

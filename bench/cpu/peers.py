@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""bench/cpu/peers.py -- the cpu plugin beside numpy, torch and tinygrad (each
+where installed) and the machine's C baselines, in one run on one machine.
+Prints every figure and the ratio each target of the cpu issue asks for.
+
+usage: bench/cpu/peers.py [--build DIR] [--skip-peers] [--only NAME,...]
+
+DIR is a meson build directory holding plugins/cpu/tg-cpu.so and core/libtg.so
+(default: build). The kernel-level programs (bench_cpu.c, bench_tg.c) are
+compiled here with the system C compiler.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def median_time(fn, reps=7, warm=1):
+    for _ in range(warm):
+        fn()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def sh(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def build_programs(build, out):
+    cc = os.environ.get("CC", "cc")
+    inc = ["-I", f"{ROOT}/sdk/include", "-I", f"{ROOT}/tests/cpu", "-I", f"{ROOT}/plugins/common",
+           "-I", f"{ROOT}/core/include"]
+    sh([cc, "-O3", "-march=native", "-std=gnu11", *inc, "-o", f"{out}/bench_cpu", f"{HERE}/bench_cpu.c",
+        "-ldl", "-lm", "-lpthread"])
+    tg = None
+    if os.path.exists(f"{build}/core/libtg.so"):
+        try:
+            sh([cc, "-O2", "-std=gnu11", *inc, "-o", f"{out}/bench_tg", f"{HERE}/bench_tg.c", f"-L{build}/core", "-ltg",
+                f"-Wl,-rpath,{build}/core", "-lm"])
+            tg = f"{out}/bench_tg"
+        except RuntimeError as e:
+            print(f"# bench_tg not built: {e}", file=sys.stderr)
+    return f"{out}/bench_cpu", tg
+
+
+def parse(text):
+    res = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 3:
+            res[f[0]] = (float(f[1]), float(f[2]), f[3] if len(f) > 3 else "")
+    return res
+
+
+def run_tg(build, skip_tg, only):
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_cpu, bench_tg = build_programs(build, tmp)
+        env = dict(os.environ, TG_PLUGIN_PATH=f"{build}/plugins")
+        work = [w for w in ["triad", "relu", "read", "sum", "matmul1024", "matmul2048", "conv", "tiny"]
+                if not only or w in only or w in ("triad", "read")]
+        res = parse(sh([bench_cpu, f"{build}/plugins/cpu/tg-cpu.so", *work], env))
+        if bench_tg and not skip_tg:
+            for w in ["tiny", "mlp"]:
+                if only and w not in only and "tg_" + w not in only:
+                    continue
+                try:
+                    res.update(parse(sh([bench_tg, w, "cpu"], env)))
+                except RuntimeError as e:
+                    print(f"# bench_tg {w}: {e}", file=sys.stderr)
+            try:
+                sh([bench_tg, "expr", "cpu"], env)  # warm the kernel cache
+                t = median_time(lambda: sh([bench_tg, "expr", "cpu"], env), reps=9, warm=0)
+                res["tg_process"] = (t, t * 1e3, "ms")
+            except RuntimeError as e:
+                print(f"# bench_tg expr: {e}", file=sys.stderr)
+        return res
+
+
+N16 = 16 << 20
+N64 = 64 << 20
+
+
+def peer_numpy(res):
+    import numpy as np
+    for n in (1024, 2048):
+        a = np.random.rand(n, n).astype(np.float32)
+        b = np.random.rand(n, n).astype(np.float32)
+        t = median_time(lambda: a @ b, reps=5 if n == 2048 else 9)
+        res[f"matmul{n}"] = 2 * n ** 3 / t * 1e-9
+    a, b, c = (np.random.rand(N16).astype(np.float32) for _ in range(3))
+    t = median_time(lambda: np.maximum(a * b + c, 0))
+    res["relu"] = 16 * N16 / t * 1e-9
+    x = np.random.rand(N64).astype(np.float32)
+    t = median_time(lambda: x.sum())
+    res["sum"] = 4 * N64 / t * 1e-9
+
+
+def peer_torch(res):
+    import torch
+    for n in (1024, 2048):
+        a, b = torch.rand(n, n), torch.rand(n, n)
+        t = median_time(lambda: a @ b, reps=5)
+        res[f"matmul{n}"] = 2 * n ** 3 / t * 1e-9
+    a, b, c = torch.rand(N16), torch.rand(N16), torch.rand(N16)
+    t = median_time(lambda: torch.relu(a * b + c))
+    res["relu"] = 16 * N16 / t * 1e-9
+    x = torch.rand(N64)
+    t = median_time(lambda: x.sum())
+    res["sum"] = 4 * N64 / t * 1e-9
+    x = torch.rand(32, 64, 56, 56)
+    w = torch.rand(64, 64, 3, 3)
+    with torch.no_grad():
+        t = median_time(lambda: torch.nn.functional.conv2d(x, w, padding=1), reps=5)
+    res["conv"] = 2 * 32 * 64 * 56 * 56 * 64 * 9 / t * 1e-9
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xb, yb = torch.rand(128, 784), torch.arange(128) % 10
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+    t = median_time(lambda: [step() for _ in range(20)], reps=5) / 20
+    res["tg_mlp"] = 1 / t
+    a1, b1 = torch.ones(1), torch.ones(1)
+    t = median_time(lambda: [a1 + b1 for _ in range(10000)], reps=5) / 10000
+    res["tg_tiny"] = t * 1e6
+
+
+def peer_tinygrad(res):
+    os.environ.setdefault("DEV", "CPU")
+    from tinygrad import Tensor
+    a, b = Tensor.rand(1024, 1024).realize(), Tensor.rand(1024, 1024).realize()
+    t = median_time(lambda: (a @ b).realize(), reps=3)
+    res["matmul1024"] = 2 * 1024 ** 3 / t * 1e-9
+    a, b, c = (Tensor.rand(N16).realize() for _ in range(3))
+    t = median_time(lambda: (a * b + c).relu().realize(), reps=5)
+    res["relu"] = 16 * N16 / t * 1e-9
+    x = Tensor.rand(N64).realize()
+    t = median_time(lambda: x.sum().realize(), reps=5)
+    res["sum"] = 4 * N64 / t * 1e-9
+    a1, b1 = Tensor.ones(1).contiguous().realize(), Tensor.ones(1).contiguous().realize()
+    t = median_time(lambda: [(a1 + b1).realize() for _ in range(200)], reps=5) / 200
+    res["tg_tiny"] = t * 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--skip-peers", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated workloads")
+    args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    build = os.path.abspath(args.build)
+    tg = run_tg(build, False, only)
+    peers = {}
+    if not args.skip_peers:
+        for name, fn in (("numpy", peer_numpy), ("torch", peer_torch), ("tinygrad", peer_tinygrad)):
+            try:
+                r = {}
+                fn(r)
+                peers[name] = r
+            except Exception as e:  # not installed, or the peer failed: say so and go on
+                print(f"# {name}: {type(e).__name__}: {e}", file=sys.stderr)
+
+    def val(key):
+        return tg[key][1] if key in tg else None
+
+    rows = [
+        # workload, unit, tg key, baseline (name, value), target text, met(tg, base)
+        ("matmul f32 N=1024", "GFLOP/s", "matmul1024", "numpy", ">= 0.9x numpy", lambda t, b: t >= 0.9 * b),
+        ("matmul f32 N=2048", "GFLOP/s", "matmul2048", "numpy", ">= 0.9x numpy", lambda t, b: t >= 0.9 * b),
+        ("relu(a*b+c) 16M f32", "GB/s", "relu", "c_triad", ">= 0.9x C triad", lambda t, b: t >= 0.9 * b),
+        ("sum 64M f32", "GB/s", "sum", "c_read", ">= 0.9x C read loop", lambda t, b: t >= 0.9 * b),
+        ("conv2d 32x64x56x56 3x3", "GFLOP/s", "conv", "torch", ">= torch", lambda t, b: t >= b),
+        ("MLP 784-128-10 step b128", "steps/s", "tg_mlp", "torch", "> torch", lambda t, b: t > b),
+        ("tiny add, tensor API", "us", "tg_tiny", None, "< 2 us", lambda t, b: t < 2),
+        ("tiny add, plugin launch", "us", "tiny", None, "(info)", None),
+        ("process, warm cache", "ms", "tg_process", None, "< 20 ms", lambda t, b: t < 20),
+    ]
+    names = ["numpy", "torch", "tinygrad"]
+    print(f"{'workload':26} {'unit':8} {'tg cpu':>9} " + " ".join(f"{n:>9}" for n in names) +
+          f" {'C base':>9}  {'target':20} {'ratio':>6} met")
+    for label, unit, key, base, target, ok in rows:
+        t = val(key)
+        if only and key not in only and key.replace("tg_", "") not in only:
+            continue
+        cols = []
+        for n in names:
+            v = peers.get(n, {}).get(key)
+            cols.append(f"{v:9.2f}" if v is not None else f"{'-':>9}")
+        cbase = None
+        if base in ("c_triad", "c_read"):
+            cbase = val(base)
+        bval = cbase if cbase is not None else peers.get(base, {}).get(key) if base else None
+        ratio = f"{t / bval:6.2f}" if t is not None and bval else f"{'':6}"
+        met = "" if ok is None or t is None else ("yes" if ok(t, bval) else "NO") if (bval or base is None) else "?"
+        tcol = f"{t:9.2f}" if t is not None else f"{'-':>9}"
+        ccol = f"{cbase:9.2f}" if cbase is not None else f"{'':>9}"
+        print(f"{label:26} {unit:8} {tcol} " + " ".join(cols) + f" {ccol}  {target:20} {ratio} {met}")
+
+
+if __name__ == "__main__":
+    main()
