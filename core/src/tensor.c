@@ -135,21 +135,17 @@ void tg_scope_end(void) {
 }
 
 tg_tensor *tg_keep(tg_tensor *t) {
-    if (!t) return NULL;
-    if (nscopes > 0) {
-        scope *s = &scopes[nscopes - 1];
-        for (size_t i = s->n; i-- > 0;) {
-            if (s->items[i] != t) continue;
-            memmove(&s->items[i], &s->items[i + 1], (s->n - i - 1) * sizeof *s->items);
-            s->n--;
-            if (nscopes > 1) scope_push(&scopes[nscopes - 2], t);
-            return t;
-        }
-        t->refs++;
+    if (!t || nscopes == 0) return t; /* outside scopes the caller owns it already */
+    scope *s = &scopes[nscopes - 1];
+    for (size_t i = s->n; i-- > 0;) {
+        if (s->items[i] != t) continue;
+        memmove(&s->items[i], &s->items[i + 1], (s->n - i - 1) * sizeof *s->items);
+        s->n--;
         if (nscopes > 1) scope_push(&scopes[nscopes - 2], t);
         return t;
     }
     t->refs++;
+    if (nscopes > 1) scope_push(&scopes[nscopes - 2], t);
     return t;
 }
 

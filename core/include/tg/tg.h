@@ -103,10 +103,11 @@ void tg_scope_begin(void);
 /* Drops every reference the innermost scope owns. */
 void tg_scope_end(void);
 /* Moves t's scope-owned reference out of the innermost scope (to the
- * enclosing scope, or to the caller outside all scopes); returns t. If t is
+ * enclosing scope, or to the caller when there is none); returns t. If t is
  * not owned by the innermost scope, adds a reference owned by the enclosing
- * scope / the caller instead, so tg_keep is always balanced by exactly one
- * release. NULL gives NULL. */
+ * scope / the caller instead, so the kept tensor always needs exactly one
+ * release (or the enclosing scope's end). Outside all scopes it does
+ * nothing (the caller owns new tensors already). NULL gives NULL. */
 tg_tensor *tg_keep(tg_tensor *t);
 
 /* ----------------------------------------------------------- creation */
