@@ -20,6 +20,8 @@
 
 static uint64_t epoch;
 
+#define RETRY (TG_ERR_UNSUPPORTED + 1000) /* internal: rebuild after a new buffer */
+
 /* ------------------------------------------------------ the decision pass */
 
 typedef struct nodelist {
@@ -168,6 +170,7 @@ typedef struct kb {
     size_t narena, cap_arena;
     tg_status err;
     uint64_t mark;
+    bool retry; /* a node was given a buffer to keep view stacks shallow */
 } kb;
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
@@ -273,6 +276,18 @@ static int emit_load(kb *b, tg_tensor *t, const tnode *T) {
     return i;
 }
 
+/* Would T on a contiguous view of t need more views than the device takes? */
+static bool too_deep(const kb *b, const tg_tensor *t, const tnode *T) {
+    tg_vstack s;
+    s.n = 1;
+    tg_view_contiguous(&s.v[0], t->ndim, t->shape);
+    for (; T; T = T->next)
+        if (!tg_vstack_apply(&s, T->op, T->arg, T->ndim, T->shape)) return true;
+    tg_vstack_simplify(&s);
+    uint32_t depth = b->dev->caps.max_view_depth ? b->dev->caps.max_view_depth : 1;
+    return (uint32_t)s.n > depth;
+}
+
 static tg_scalar scalar_of(tg_dtype dt, double v) {
     tg_scalar s;
     if (tg_dtype_is_float(dt)) s.f = v;
@@ -291,6 +306,12 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
         if (idx >= 0) b->nodes[idx].value = scalar_of(t->dtype, t->value);
     } else if (tg__is_movement(t->op)) {
         tnode *n = prepend(b, t->op, t->ndim, t->shape, t->arg, T);
+        if (n && t != b->root && too_deep(b, t->src[0], n)) {
+            t->mat = true; /* copy t into a buffer first, then load it */
+            b->retry = true;
+            if (!b->err) b->err = RETRY;
+            return -1;
+        }
         idx = n ? emit(b, t->src[0], n, stage) : -1;
     } else if (t->op == TG_N_CONTIG) {
         idx = emit(b, t->src[0], T, stage);
@@ -421,6 +442,11 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
         tg_tensor *t = order.v[i];
         if (!t->mat || t->buf) continue;
         st = build_and_run(t, ++epoch);
+        if (st == RETRY) { /* an earlier node now needs a buffer: start over */
+            st = TG_OK;
+            i = (size_t)-1;
+            continue;
+        }
         if (st) break;
         t->mat = false;
         if (!t->requires_grad) tg__drop_sources(t);

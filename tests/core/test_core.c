@@ -76,6 +76,18 @@ static void test_values_and_views(void) {
         ok = out[i] == want;
     }
     tap_ok(ok, "%s: reshape of a permuted, padded, flipped view", d);
+    /* the same with the device limited to one view per load: the core must
+     * copy into a contiguous buffer where a stack would be needed */
+    tg_caps *caps = (tg_caps *)tg_device_caps(dev), saved = *caps;
+    caps->max_view_depth = 1;
+    tg_tensor *y1 = tg_reshape(tg_flip(tg_pad(tg_permute(x, (int[]){2, 0, 1}), (int64_t[]){0, 0, 1, 0, 0, 1}, 0),
+                                       TG_AXES(2)),
+                               TG_SHAPE(-1));
+    double out1[48];
+    int64_t k0 = kernels();
+    tap_ok(tg_to_f64(y1, out1, 48) == TG_OK && memcmp(out, out1, sizeof out1) == 0 && kernels() - k0 == 2,
+           "%s: with max_view_depth 1 the view stack becomes a copy (%lld kernels)", d, (long long)(kernels() - k0));
+    *caps = saved;
     double it;
     tap_ok(tg_item(tg_sum(x, TG_ALL_AXES, false), &it) == TG_OK && it == 276, "%s: sum of 0..23 is 276", d);
     tg_tensor *e = tg_eye(dev, TG_FLOAT32, 3), *ar = tg_arange(dev, TG_INT32, 5, 0, -2);
