@@ -24,8 +24,9 @@ static void append_ir(char *detail, size_t cap, const tg_kernel *k) {
 
 tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap) {
     tg_kernel k;
-    tgc_case_kernel(c, &k);
     detail[0] = '\0';
+    if (c->composite) return tgc_composite_run(c, plug, ref, detail, cap);
+    tgc_case_kernel(c, &k);
     if (tg_kernel_validate(&k, NULL) != TG_OK) {
         snprintf(detail, cap, "suite bug: invalid kernel: %s\n", tg_last_error());
         append_ir(detail, cap, &k);

@@ -1,10 +1,12 @@
 /* Run a kernel on a plugin's device: upload, compile, launch, read back. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tg/conform.h>
 
 tg_status tgc_device_open(const char *name_or_path, tgc_device *out) {
     memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name_or_path);
     tg_status st = tg_plugin_open(name_or_path, &out->plugin);
     if (st != TG_OK) return st;
     out->api = tg_plugin_get_api(out->plugin);

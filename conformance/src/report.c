@@ -33,7 +33,12 @@ void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome
     fflush(f);
 }
 
-const char *tgc_row_name(int row) { return row == TGC_ROW_FUSION ? "FUSION" : tg_op_name((tg_op)row); }
+const char *tgc_row_name(int row) {
+    if (row == TGC_ROW_FUSION) return "FUSION";
+    if (row == TGC_ROW_COMPOSITE) return "COMPOSITE";
+    if (row == TGC_ROW_AUTODIFF) return "AUTODIFF";
+    return tg_op_name((tg_op)row);
+}
 
 void tgc_table_fill(tgc_table *t, const tgc_entry *e, size_t n) {
     memset(t, 0, sizeof *t);
@@ -49,7 +54,7 @@ void tgc_table_fill(tgc_table *t, const tgc_entry *e, size_t n) {
     }
 }
 
-static const char *const level_names[TGC_LEVEL_COUNT] = {"core", "full", "fusion"};
+static const char *const level_names[TGC_LEVEL_COUNT] = {"core", "full", "fusion", "composite", "autodiff"};
 const char *tgc_level_name(int l) { return l >= 0 && l < TGC_LEVEL_COUNT ? level_names[l] : "?"; }
 
 void tgc_report_summary(FILE *f, const tgc_report *r) {

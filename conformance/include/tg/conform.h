@@ -20,7 +20,7 @@
 #define TGC_ID_LEN 112
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
-enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COUNT };
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_COUNT };
 
 /* Input value classes (tgc_case.values[param]). */
 enum {
@@ -45,7 +45,9 @@ enum {
     TGC_LEVEL_CORE = 1u << 0,   /* every op on float32/int32/bool, every view     */
     TGC_LEVEL_FULL = 1u << 1,   /* every op on every dtype (all non-fusion cases) */
     TGC_LEVEL_FUSION = 1u << 2, /* fused kernels                                  */
-    TGC_LEVEL_COUNT = 3
+    TGC_LEVEL_COMPOSITE = 1u << 3, /* matmul, conv2d, ... through the tensor API  */
+    TGC_LEVEL_AUTODIFF = 1u << 4,  /* gradients of every op, an MLP's backward    */
+    TGC_LEVEL_COUNT = 5
 };
 
 typedef struct tgc_case {
@@ -56,6 +58,7 @@ typedef struct tgc_case {
     uint8_t tol_ulp;  /* TGC_RULE_CHAIN: allowed ULPs */
     uint8_t judge;    /* TGC_RULE_NODE: the judged node */
     uint8_t levels;   /* TGC_LEVEL_* bits */
+    uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -136,6 +139,7 @@ typedef struct tgc_device {
     tg_device *dev;
     tg_caps caps;
     uint32_t ndevices;
+    char name[1024]; /* as given to tgc_device_open */
 } tgc_device;
 
 /* Load a plugin and open its device 0. A plugin without devices gives
@@ -216,6 +220,14 @@ const char *tgc_expect_match(const tgc_expect *e, const char *id);
  * rerun in a fresh one. out[i] receives sel[i]'s outcome. */
 tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel,
                   const tgc_options *opt, const tgc_expect *expect, tgc_outcome *out);
+
+/* ---------------------------------------------------------- composites */
+
+/* Composite and autodiff cases through the tensor API (tg.h). */
+tg_status tgc_composite_cases(tgc_catalog *cat);
+/* Run one on the plugin and on ref (opened by name with tg_device_open). */
+tgc_result tgc_composite_run(const tgc_case *c, const tgc_device *plug, const tgc_device *ref, char *detail,
+                             size_t cap);
 
 /* --------------------------------------------------------------- fuzz */
 
