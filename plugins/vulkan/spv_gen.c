@@ -58,11 +58,14 @@ uint32_t vk_spv_dtypes(const vk_spv_target *t) {
 
 typedef struct kgen {
     gen g;
-    bool st_used[CT_COUNT];     /* storage element types of the buffers   */
+    bool st_used[CT_COUNT];     /* storage types of descriptor buffers     */
+    bool st_pp[CT_COUNT];       /* storage types reached through addresses */
     int red;                    /* index of the REDUCE node, -1 if none    */
     bool *cone;                 /* nodes evaluated at every point of shape */
     int *val;                   /* value id of each node                   */
     ct act;                     /* accumulator type                        */
+    uint64_t bda;               /* params reached through device addresses */
+    int base[64];               /* their addresses (u64 ids)               */
     char *err;
     size_t errcap;
 } kgen;
@@ -130,10 +133,24 @@ static int view_addr(gen *g, const tg_view *vs, uint32_t n, const int *idx_top, 
 static int elem_ptr(kgen *kg, uint32_t buffer, int addr) {
     gen *g = &kg->g;
     ct st = st_of(kg->g.k->params[buffer].dtype);
+    if (kg->bda >> buffer & 1) { /* base + addr * size, as a pointer */
+        int a64 = g->it == CT_U64 ? addr : OP("OpUConvert", CT_U64, 1, addr);
+        int off = OP("OpIMul", CT_U64, 2, a64, gen_const_bits(g, CT_U64, (uint64_t)ct_bits(st) / 8));
+        int p = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpConvertUToPtr %%pp_%s %%v%d\n", p, ct_name[st],
+                  OP("OpIAdd", CT_U64, 2, kg->base[buffer], off));
+        return p;
+    }
     int p = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe_%s %%buf%u %%v%d %%v%d\n", p, ct_name[st], buffer,
               gen_const_bits(g, CT_U32, 0), addr);
     return p;
+}
+
+/* The memory operand of a load or store through a device address. */
+static const char *align(const kgen *kg, uint32_t buffer) {
+    static const char *const al[9] = {"", " Aligned 1", " Aligned 2", "", " Aligned 4", "", "", "", " Aligned 8"};
+    return kg->bda >> buffer & 1 ? al[tgp_dtype_size(kg->g.k->params[buffer].dtype)] : "";
 }
 
 /* storage value -> computation value */
@@ -179,7 +196,8 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
         gen_label_at(g, lt);
     }
     int p = elem_ptr(kg, n->buffer, addr);
-    int x = gen_op(g, "OpLoad", st, 1, p);
+    int x = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpLoad %%%s %%v%d%s\n", x, ct_name[st], p, align(kg, n->buffer));
     int v = from_storage(g, dt, x);
     if (valid >= 0) {
         int from = g->cur;
@@ -200,7 +218,7 @@ static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
     int addr = view_addr(g, k->views + n->view, n->nviews, idx, false, &valid);
     int x = to_storage(g, n->dtype, kg->val[n->src[0]]);
     int p = elem_ptr(kg, n->buffer, addr);
-    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", p, x);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d%s\n", p, x, align(kg, n->buffer));
 }
 
 /* Round a float computed in f32 to the node's 16-bit dtype. */
@@ -397,6 +415,12 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
         sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u32 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, (uint64_t)m));
         pcv[m] = OP("OpLoad", CT_U32, 1, p);
     }
+    for (uint32_t i = 0, j = 0; i < k->nparams; i++) {
+        if (!(kg->bda >> i & 1)) continue;
+        int p = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u64 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, 4 + j++));
+        kg->base[i] = OP("OpLoad", CT_U64, 1, p);
+    }
     int wx = gen_id(g), wy = gen_id(g), lx = gen_id(g);
     gen_use(g, CT_U32);
     sb_printf(&g->body, "%%v%d = OpCompositeExtract %%u32 %%v%d 0\n%%v%d = OpCompositeExtract %%u32 %%v%d 1\n"
@@ -522,7 +546,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     const tg_kernel *k = g->k;
     const vk_spv_target *t = g->t;
     static const char *const cap[CT_COUNT] = {NULL, "Int8", "Int16", NULL, "Int64", "Float16", NULL, "Float64"};
-    bool st8 = kg->st_used[CT_U8], st16 = kg->st_used[CT_U16] || kg->st_used[CT_F16];
+    bool st8 = kg->st_used[CT_U8] || kg->st_pp[CT_U8];
+    bool st16 = kg->st_used[CT_U16] || kg->st_used[CT_F16] || kg->st_pp[CT_U16] || kg->st_pp[CT_F16];
     bool w_used[3] = {g->used[CT_F16], true, g->used[CT_F64]};
     bool dp = false, sz = false, rte = false;
     if (t->float_controls)
@@ -541,12 +566,15 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     if (dp) sb_printf(out, "OpCapability DenormPreserve\n");
     if (sz) sb_printf(out, "OpCapability SignedZeroInfNanPreserve\n");
     if (rte) sb_printf(out, "OpCapability RoundingModeRTE\n");
+    if (kg->bda) sb_printf(out, "OpCapability PhysicalStorageBufferAddresses\n");
     sb_printf(out, "OpExtension \"SPV_KHR_storage_buffer_storage_class\"\n");
     if (st8) sb_printf(out, "OpExtension \"SPV_KHR_8bit_storage\"\n");
     if (st16) sb_printf(out, "OpExtension \"SPV_KHR_16bit_storage\"\n");
     if (dp || sz || rte) sb_printf(out, "OpExtension \"SPV_KHR_float_controls\"\n");
+    if (kg->bda) sb_printf(out, "OpExtension \"SPV_KHR_physical_storage_buffer\"\n");
     if (g->glsl) sb_printf(out, "%%glsl = OpExtInstImport \"GLSL.std.450\"\n");
-    sb_printf(out, "OpMemoryModel Logical GLSL450\n"
+    sb_printf(out, "OpMemoryModel %s GLSL450\n", kg->bda ? "PhysicalStorageBuffer64" : "Logical");
+    sb_printf(out, 
                    "OpEntryPoint GLCompute %%main \"main\" %%gl_wid %%gl_lid\n"
                    "OpExecutionMode %%main LocalSize %u 1 1\n", plan->wg_size);
     for (int w = 0; w < 3; w++) {
@@ -560,12 +588,16 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     sb_printf(out, "OpDecorate %%gl_wid BuiltIn WorkgroupId\nOpDecorate %%gl_lid BuiltIn LocalInvocationId\n"
                    "OpDecorate %%pcs Block\nOpMemberDecorate %%pcs 0 Offset 0\nOpMemberDecorate %%pcs 1 Offset 4\n"
                    "OpMemberDecorate %%pcs 2 Offset 8\nOpMemberDecorate %%pcs 3 Offset 12\n");
+    int npc = 4;
+    for (uint32_t i = 0; i < k->nparams; i++)
+        if (kg->bda >> i & 1) { sb_printf(out, "OpMemberDecorate %%pcs %d Offset %d\n", npc, 16 + 8 * (npc - 4)); npc++; }
     for (int i = 0; i < CT_COUNT; i++) {
         if (!kg->st_used[i]) continue;
         sb_printf(out, "OpDecorate %%rt_%s ArrayStride %d\nOpDecorate %%sb_%s Block\nOpMemberDecorate %%sb_%s 0 Offset 0\n",
                   ct_name[i], ct_bits((ct)i) / 8, ct_name[i], ct_name[i]);
     }
     for (uint32_t i = 0; i < k->nparams; i++) {
+        if (kg->bda >> i & 1) continue;
         sb_printf(out, "OpDecorate %%buf%u DescriptorSet 0\nOpDecorate %%buf%u Binding %u\n", i, i, i);
         sb_printf(out, "OpDecorate %%buf%u %s\n", i, k->params[i].access == TG_ACCESS_READ ? "NonWritable" : "NonReadable");
     }
@@ -578,10 +610,13 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     for (int i = 1; i < CT_COUNT; i++)
         if (g->used[i]) sb_printf(out, "%%%s = %s\n", ct_name[i], decl[i]);
     sb_printf(out, "%%v3u32 = OpTypeVector %%u32 3\n%%pin = OpTypePointer Input %%v3u32\n"
-                   "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32\n%%ppcs = OpTypePointer PushConstant %%pcs\n"
-                   "%%ppc_u32 = OpTypePointer PushConstant %%u32\n");
+                   "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32");
+    for (int i = 4; i < npc; i++) sb_printf(out, " %%u64");
+    sb_printf(out, "\n%%ppcs = OpTypePointer PushConstant %%pcs\n%%ppc_u32 = OpTypePointer PushConstant %%u32\n");
+    if (kg->bda) sb_printf(out, "%%ppc_u64 = OpTypePointer PushConstant %%u64\n");
     for (int i = 0; i < CT_COUNT; i++) {
         if (g->used[i]) sb_printf(out, "%%pf_%s = OpTypePointer Function %%%s\n", ct_name[i], ct_name[i]);
+        if (kg->st_pp[i]) sb_printf(out, "%%pp_%s = OpTypePointer PhysicalStorageBuffer %%%s\n", ct_name[i], ct_name[i]);
         if (!kg->st_used[i]) continue;
         sb_printf(out, "%%rt_%s = OpTypeRuntimeArray %%%s\n%%sb_%s = OpTypeStruct %%rt_%s\n"
                        "%%psb_%s = OpTypePointer StorageBuffer %%sb_%s\n%%pe_%s = OpTypePointer StorageBuffer %%%s\n",
@@ -596,7 +631,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     }
     sb_printf(out, "%%gl_wid = OpVariable %%pin Input\n%%gl_lid = OpVariable %%pin Input\n%%pc = OpVariable %%ppcs PushConstant\n");
     for (uint32_t i = 0; i < k->nparams; i++)
-        sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
+        if (!(kg->bda >> i & 1))
+            sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
 
     sb_printf(out, "%%main = OpFunction %%void None %%fn\n%%entry = OpLabel\n");
     if (g->fvars.s) sb_printf(out, "%s", g->fvars.s);
@@ -657,7 +693,25 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         }
         if (n->op == TG_OP_REDUCE_SUM || n->op == TG_OP_REDUCE_MAX) kg->red = (int)i;
     }
-    for (uint32_t i = 0; i < k->nparams; i++) kg->st_used[st_of(k->params[i].dtype)] = true;
+    for (uint32_t i = 0; i < k->nparams; i++) {
+        ct st = st_of(k->params[i].dtype);
+        gen_use(&kg->g, st);
+        uint64_t bytes = (uint64_t)k->params[i].count * (uint64_t)(ct_bits(st) / 8);
+        if (t->max_range && bytes > t->max_range) {
+            if (!t->bda || i >= 64) {
+                snprintf(err, errcap, "vulkan: param %u has %llu bytes; a storage buffer binding reaches at most %llu "
+                         "(maxStorageBufferRange) and the device has no buffer device addresses", i,
+                         (unsigned long long)bytes, (unsigned long long)t->max_range);
+                s = TG_ERR_UNSUPPORTED;
+                goto done;
+            }
+            kg->bda |= UINT64_C(1) << i;
+            kg->st_pp[st] = true;
+            gen_use(&kg->g, CT_U64);
+        } else {
+            kg->st_used[st] = true;
+        }
+    }
     if (kg->red >= 0) {
         mark_cone(k, k->nodes[kg->red].src[0], kg->cone);
         uint32_t dt = k->nodes[kg->red].dtype;
@@ -694,6 +748,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         goto done;
     }
     *out_text = out.s;
+    plan.bda = kg->bda;
     *out_plan = plan;
 done:
     free(kg->g.body.s);

@@ -58,7 +58,10 @@ struct tg_device {
     VkPhysicalDeviceProperties props;
     uint32_t mem_type, staging_type;
     bool host_visible, unified;
+    bool bda;                /* buffers have device addresses              */
+    uint32_t push_bytes;     /* push-constant range of every layout        */
     uint64_t heap_bytes;
+    uint64_t max_alloc;      /* maxMemoryAllocationSize                    */
     vk_spv_target target;
     VkCommandPool cpool;
     VkPipelineCache pcache;
@@ -72,7 +75,7 @@ struct tg_device {
     char *err;          /* malloc'd long message, or NULL: then errbuf     */
     char errbuf[512];
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
-    char driver[300];
+    char driver[2 * VK_MAX_DRIVER_NAME_SIZE + 8];
     char version[64];
 };
 

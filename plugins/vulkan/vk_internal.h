@@ -19,6 +19,8 @@ typedef struct vk_spv_target {
     bool szinp[3];                             /* SignedZeroInfNanPreserve   */
     bool rte16;                                /* RoundingModeRTE for f16    */
     uint32_t wg_size;                          /* work-group size, power of 2 */
+    bool bda;                                  /* buffer device addresses    */
+    uint64_t max_range;                        /* maxStorageBufferRange      */
 } vk_spv_target;
 
 /* How a program is dispatched (decided by the generator). */
@@ -27,11 +29,15 @@ typedef struct vk_spv_plan {
     uint64_t groups;     /* work groups in all (0: nothing to run)          */
     bool tree;           /* one work group per output point, shared-memory tree */
     bool idx64;          /* 64-bit index arithmetic                          */
+    uint64_t bda;        /* bit i: param i is larger than a storage-buffer
+                            binding reaches and is addressed through its
+                            device address, pushed after vk_push         */
 } vk_spv_plan;
 
 /* The push constants every kernel takes: the linear index of the first work
  * group of this dispatch (a dispatch covers at most maxCount x * y groups)
- * and the x count of the dispatch. */
+ * and the x count of the dispatch. Then one uint64 device address per param
+ * of vk_spv_plan.bda, in param order. */
 typedef struct vk_push {
     uint32_t base_lo, base_hi, count_x, pad;
 } vk_push;

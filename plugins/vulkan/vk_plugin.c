@@ -256,6 +256,10 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
     VkPhysicalDeviceDriverProperties dp = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES, .pNext = &fc};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = v12 ? &dp : NULL};
     vkGetPhysicalDeviceProperties2(d->pd, &p2);
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2m = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
+    vkGetPhysicalDeviceProperties2(d->pd, &p2m);
+    d->max_alloc = m3.maxMemoryAllocationSize;
 
     vk_spv_target *t = &d->target;
     t->int64 = f2.features.shaderInt64;
@@ -274,7 +278,14 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
         t->szinp[1] = fc.shaderSignedZeroInfNanPreserveFloat32;
         t->szinp[2] = fc.shaderSignedZeroInfNanPreserveFloat64;
         t->rte16 = fc.shaderRoundingModeRTEFloat16;
+        /* buffers beyond maxStorageBufferRange are reached by address */
+        d->bda = f12.bufferDeviceAddress && t->int64;
     }
+    t->bda = d->bda;
+    t->max_range = d->props.limits.maxStorageBufferRange;
+    /* TG_VULKAN_MAX_RANGE lowers it (to test addressing by device address) */
+    const char *mr = getenv("TG_VULKAN_MAX_RANGE");
+    if (mr && atoll(mr) > 0 && (uint64_t)atoll(mr) < t->max_range) t->max_range = (uint64_t)atoll(mr);
     uint32_t wg = 256;
     const VkPhysicalDeviceLimits *lim = &d->props.limits;
     while (wg > 1 && (wg > lim->maxComputeWorkGroupInvocations || wg > lim->maxComputeWorkGroupSize[0] ||
@@ -290,13 +301,15 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
         if ((unsigned long)atol(mg) < d->max_gx) d->max_gx = (uint32_t)atol(mg);
         if ((unsigned long)atol(mg) < d->max_gy) d->max_gy = (uint32_t)atol(mg);
     }
+    d->push_bytes = lim->maxPushConstantsSize < 16 + 8 * VK_MAX_PARAMS ? lim->maxPushConstantsSize : 16 + 8 * VK_MAX_PARAMS;
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
 
     /* the logical device, enabling exactly what we use */
     VkPhysicalDeviceVulkan12Features e12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                             .shaderInt8 = f12.shaderInt8, .shaderFloat16 = f12.shaderFloat16,
-                                            .storageBuffer8BitAccess = f12.storageBuffer8BitAccess};
+                                            .storageBuffer8BitAccess = f12.storageBuffer8BitAccess,
+                                            .bufferDeviceAddress = d->bda};
     VkPhysicalDevice16BitStorageFeatures e16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
                                                 .pNext = v12 ? &e12 : NULL,
                                                 .storageBuffer16BitAccess = f16s.storageBuffer16BitAccess};
@@ -380,8 +393,7 @@ static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
     c.max_view_depth = 16;
     c.vector_width = 16;
     c.memory_bytes = d->heap_bytes;
-    uint64_t range = d->props.limits.maxStorageBufferRange;
-    c.max_buffer_bytes = range;
+    c.max_buffer_bytes = d->bda ? d->max_alloc : d->props.limits.maxStorageBufferRange;
     c.name = d->name;
     c.vendor = vendor_name(d->props.vendorID);
     c.version = d->version;

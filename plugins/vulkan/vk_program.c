@@ -31,7 +31,7 @@ static tg_status layout(tg_device *d, uint32_t n) {
     VkDescriptorSetLayoutCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
                                            .bindingCount = n, .pBindings = b};
     CHECK(d, vkCreateDescriptorSetLayout(d->dev, &dci, NULL, &d->dsl[n]), TG_ERR_DEVICE);
-    VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(vk_push)};
+    VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = d->push_bytes};
     VkPipelineLayoutCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
                                       .pSetLayouts = &d->dsl[n], .pushConstantRangeCount = 1, .pPushConstantRanges = &pr};
     VkResult r = vkCreatePipelineLayout(d->dev, &pci, NULL, &d->pl[n]);
@@ -89,6 +89,13 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
                        k ? k->nparams : 0, d->max_params);
     tg_status st = vk_spv_generate(k, &d->target, &text, &plan, err, sizeof err);
     if (st) return vk_fail(d, st, "%s", err[0] ? err : "vulkan: SPIR-V generation failed");
+    int nbda = 0;
+    for (uint32_t i = 0; i < k->nparams; i++) nbda += plan.bda >> i & 1;
+    if (16 + 8 * nbda > (int)d->push_bytes) {
+        free(text);
+        return vk_fail(d, TG_ERR_UNSUPPORTED, "vulkan: %d params beyond maxStorageBufferRange need %d bytes of push "
+                       "constants; the device has %u", nbda, 16 + 8 * nbda, d->push_bytes);
+    }
     st = vk_spv_assemble(text, &words, &nwords, &msg);
     if (st) {
         free(text);
@@ -157,12 +164,10 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
         VkWriteDescriptorSet w[VK_MAX_PARAMS];
         uint64_t range = d->props.limits.maxStorageBufferRange;
         for (uint32_t i = 0; i < n; i++) {
-            if (bufs[i]->alloc > range)
-                return vk_sub_abort(d, s, vk_fail(d, TG_ERR_UNSUPPORTED,
-                                                  "vulkan: buffer %u has %llu bytes; a storage buffer binding "
-                                                  "reaches at most %llu (maxStorageBufferRange)",
-                                                  i, (unsigned long long)bufs[i]->size, (unsigned long long)range));
-            bi[i] = (VkDescriptorBufferInfo){.buffer = bufs[i]->buf, .offset = 0, .range = bufs[i]->alloc};
+            /* params beyond the range are reached by address (plan.bda);
+             * the binding then covers what it can and goes unused */
+            bi[i] = (VkDescriptorBufferInfo){.buffer = bufs[i]->buf, .offset = 0,
+                                             .range = bufs[i]->alloc < range ? bufs[i]->alloc : range & ~UINT64_C(3)};
             w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set,
                                           .dstBinding = i, .descriptorCount = 1,
                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[i]};
@@ -174,11 +179,21 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     if (n) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[n], 0, 1, &set, 0, NULL);
     /* split the groups into dispatches within maxComputeWorkGroupCount */
     uint64_t maxx = d->max_gx, maxy = d->max_gy;
+    uint8_t push[16 + 8 * VK_MAX_PARAMS];
+    uint32_t npush = 16;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(p->plan.bda >> i & 1)) continue;
+        VkBufferDeviceAddressInfo ai = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = bufs[i]->buf};
+        uint64_t addr = vkGetBufferDeviceAddress(d->dev, &ai);
+        memcpy(push + npush, &addr, 8);
+        npush += 8;
+    }
     for (uint64_t base = 0, left = p->plan.groups; left;) {
         uint64_t cx = left < maxx ? left : maxx;
         uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);
         vk_push pc = {(uint32_t)base, (uint32_t)(base >> 32), (uint32_t)cx, 0};
-        vkCmdPushConstants(s->cmd, d->pl[n], VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof pc, &pc);
+        memcpy(push, &pc, sizeof pc);
+        vkCmdPushConstants(s->cmd, d->pl[n], VK_SHADER_STAGE_COMPUTE_BIT, 0, npush, push);
         vkCmdDispatch(s->cmd, (uint32_t)cx, (uint32_t)cy, 1);
         base += cx * cy;
         left -= cx * cy;

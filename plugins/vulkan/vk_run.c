@@ -121,7 +121,8 @@ tg_status vk_sub_abort(tg_device *d, vk_sub *s, tg_status st) {
 static tg_status make_buffer(tg_device *d, uint64_t bytes, uint32_t type, VkBuffer *out_buf, VkDeviceMemory *out_mem) {
     VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = bytes,
                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                       (d->bda ? VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT : 0),
                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
     VkResult r = vkCreateBuffer(d->dev, &bci, NULL, out_buf);
     if (r != VK_SUCCESS) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: vkCreateBuffer(%llu bytes): %s",
@@ -132,8 +133,10 @@ static tg_status make_buffer(tg_device *d, uint64_t bytes, uint32_t type, VkBuff
         vkDestroyBuffer(d->dev, *out_buf, NULL);
         return vk_fail(d, TG_ERR_DEVICE, "vulkan: buffers cannot use memory type %u", type);
     }
-    VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = req.size,
-                                .memoryTypeIndex = type};
+    VkMemoryAllocateFlagsInfo fi = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                    .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
+    VkMemoryAllocateInfo mai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = d->bda ? &fi : NULL,
+                                .allocationSize = req.size, .memoryTypeIndex = type};
     r = vkAllocateMemory(d->dev, &mai, NULL, out_mem);
     if (r != VK_SUCCESS) {
         vkDestroyBuffer(d->dev, *out_buf, NULL);
