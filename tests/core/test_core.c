@@ -52,6 +52,20 @@ static void test_fusion(void) {
     tap_ok(count(tg_transpose(a, 0, 1)) == 1, "%s: a realized view is one copy kernel", d);
     tg_tensor *m = tg_mean(a, TG_ALL_AXES, false);
     tap_ok(count(tg_sub(a, m)) == 2, "%s: x - mean(x) is two kernels (reduce, then broadcast)", d);
+    /* without fusion caps the same graphs still compute, one op per kernel */
+    tg_caps *caps = (tg_caps *)tg_device_caps(dev), saved = *caps;
+    double want[4], got[4];
+    tg_tensor *ref_y = tg_shrink(tg_softmax(tg_relu(tg_add(tg_mul(a, b), c)), -1), (int64_t[]){0, 0}, (int64_t[]){2, 2});
+    bool ok = tg_to_f64(ref_y, want, 4) == TG_OK;
+    caps->fusion = 0;
+    tg_tensor *y0 = tg_shrink(tg_softmax(tg_relu(tg_add(tg_mul(a, b), c)), -1), (int64_t[]){0, 0}, (int64_t[]){2, 2});
+    int64_t k0 = kernels();
+    ok = ok && tg_to_f64(y0, got, 4) == TG_OK;
+    int64_t k1 = kernels() - k0;
+    for (int i = 0; ok && i < 4; i++) ok = fabs(got[i] - want[i]) <= 1e-6 * fabs(want[i]) + 1e-12;
+    tap_ok(ok && k1 > 5, "%s: with no fusion caps softmax(relu(a*b+c)) still computes (%lld kernels) %s", d,
+           (long long)k1, ok ? "" : tg_last_error());
+    *caps = saved;
     tg_scope_end();
 }
 
@@ -265,6 +279,10 @@ int main(void) {
         tg_device_close(other);
         tg_device_close(dev);
     }
+    tg_dev *autodev = NULL;
+    tg_status ast = tg_device_open("auto", &autodev);
+    tap_ok(ast == TG_OK, "device \"auto\" opens (%s)", autodev ? tg_device_name(autodev) : tg_last_error());
+    tg_device_close(autodev);
     tg_stats s;
     tg_stats_get(&s);
     tap_ok(s.live_tensors == s0.live_tensors && s.live_buffers == 0, "nothing left alive at the end (%lld tensors, %lld buffers)",
