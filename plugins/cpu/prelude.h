@@ -40,7 +40,17 @@ static const char cpu_prelude[] =
     "  return (uint16_t)(u >> 16);\n"
     "}\n"
     /* round a float to the nearest float16 / bfloat16 value, kept as float */
-    "static inline float tg_rh(float f) { return tg_h2f(tg_f2h(f)); }\n"
+    /* float16 rounding without _Float16: GCC 12 vectorises (float)(_Float16)x with
+     * AVX512-FP16 and drops the rounding, so this is done in bits: subnormal halves
+     * by adding and removing 0.5 (quantum 2^-24), normal ones at 13 dropped bits. */
+    "static inline float tg_rh(float f) {\n"
+    "  uint32_t u = tg_fbits(f), s = u & 0x80000000u, a = u ^ s;\n"
+    "  float small = (tg_bitsf(a) + 0.5f) - 0.5f;\n"
+    "  uint32_t n = (a + 0xfffu + ((a >> 13) & 1u)) & ~0x1fffu;\n"
+    "  uint32_t r = a < 0x38800000u ? tg_fbits(small) : a > 0x7f800000u ? (a | 0x400000u)\n"
+    "             : a >= 0x477ff000u ? 0x7f800000u : n;\n"
+    "  return tg_bitsf(s | r);\n"
+    "}\n"
     "static inline float tg_rb(float f) { return tg_b2f(tg_f2b(f)); }\n"
     /* double -> float rounded to odd: a later rounding to <= 22 bits is then correct */
     "static inline float tg_d2f_odd(double d) {\n"
