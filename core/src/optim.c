@@ -104,6 +104,15 @@ void tg_optim_destroy(tg_optim *optim) {
     free(optim);
 }
 
+/* A 0-d tensor holding v, like p. Values that change from step to step
+ * (learning rate, bias corrections) travel as these small buffers rather
+ * than as constants in the kernels, so that every step runs the same
+ * compiled programs. */
+static tg_tensor *scalar(tg_tensor *p, double v) {
+    static const int64_t no_shape[1];
+    return tg_from_f64(tg_tensor_device(p), tg_tensor_dtype(p), 0, no_shape, &v);
+}
+
 /* The new values of one parameter and its state; lazy, scope-owned.
  * dst[k] receives src[k]; returns how many pairs, or -1 on error. */
 static int update(const tg_optim_opts *o, tg_tensor *p, tg_tensor *g, tg_tensor *m, tg_tensor *v, int64_t t,
@@ -118,21 +127,21 @@ static int update(const tg_optim_opts *o, tg_tensor *p, tg_tensor *g, tg_tensor 
             g = o->nesterov ? tg_add(g, tg_muls(buf, o->momentum)) : buf;
         }
         dst[k] = p;
-        src[k++] = tg_sub(p, tg_muls(g, o->lr));
+        src[k++] = tg_sub(p, tg_mul(g, scalar(p, o->lr)));
     } else {
         tg_tensor *base = p;
-        if (o->kind == TG_OPTIM_ADAMW && o->weight_decay) base = tg_muls(p, 1 - o->lr * o->weight_decay);
+        if (o->kind == TG_OPTIM_ADAMW && o->weight_decay) base = tg_mul(p, scalar(p, 1 - o->lr * o->weight_decay));
         if (o->kind == TG_OPTIM_ADAM && o->weight_decay) g = tg_add(g, tg_muls(p, o->weight_decay));
         tg_tensor *m_new = tg_add(tg_muls(m, o->beta1), tg_muls(g, 1 - o->beta1));
         tg_tensor *v_new = tg_add(tg_muls(v, o->beta2), tg_muls(tg_square(g), 1 - o->beta2));
         double bc1 = 1 - pow(o->beta1, (double)t), bc2_sqrt = sqrt(1 - pow(o->beta2, (double)t));
-        tg_tensor *denom = tg_adds(tg_divs(tg_sqrt(v_new), bc2_sqrt), o->eps);
+        tg_tensor *denom = tg_adds(tg_div(tg_sqrt(v_new), scalar(p, bc2_sqrt)), o->eps);
         dst[k] = m;
         src[k++] = m_new;
         dst[k] = v;
         src[k++] = v_new;
         dst[k] = p;
-        src[k++] = tg_sub(base, tg_muls(tg_div(m_new, denom), o->lr / bc1));
+        src[k++] = tg_sub(base, tg_mul(tg_div(m_new, denom), scalar(p, o->lr / bc1)));
     }
     for (int i = 0; i < k; i++)
         if (!src[i]) return -1;

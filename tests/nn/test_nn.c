@@ -154,7 +154,7 @@ static void test_save_load(void) {
     tap_ok(same, "read back: same names and values %s", st ? tg_last_error() : "");
 
     st = tg_params_load(pb, path, true);
-    tap_ok(st == TG_ERR_INVALID && strstr(tg_last_error(), "conv.weight"), "strict load refuses extra tensors: %s",
+    tap_ok(st == TG_ERR_INVALID && strstr(tg_last_error(), "'conv."), "strict load refuses extra tensors: %s",
            tg_last_error());
     double *before = to_host(b->weight);
     st = tg_params_load(pb, path, false);
@@ -256,10 +256,9 @@ static void test_training(void) {
     tap_ok(correct >= 44, "the trained model classifies %d/48 points", correct);
     model_destroy(&m);
 
-    /* 1,000 steps: nothing accumulates */
-    tg_optim_opts sgd = tg_optim_defaults(TG_OPTIM_SGD, 0.05);
-    sgd.momentum = 0.9;
-    st = model_create(&m, 8, sgd);
+    /* 1,000 Adam steps: nothing accumulates, and the step-dependent bias
+     * corrections do not make new kernels */
+    st = model_create(&m, 8, tg_optim_defaults(TG_OPTIM_ADAMW, 0.01));
     tg_stats s10 = {0}, s500 = {0}, s1000 = {0};
     for (int i = 1; st == TG_OK && i <= 1000; i++) {
         st = train_step(&m, x, y, NULL);
@@ -268,13 +267,13 @@ static void test_training(void) {
         if (i == 1000) tg_stats_get(&s1000);
     }
     tap_ok(st == TG_OK, "1000 training steps ran %s", st ? tg_last_error() : "");
-    tap_ok(s10.live_buffers == s1000.live_buffers && s500.live_buffers == s1000.live_buffers,
+    tap_ok(st == TG_OK && s10.live_buffers == s1000.live_buffers && s500.live_buffers == s1000.live_buffers,
            "live buffers flat: %lld at step 10, %lld at 500, %lld at 1000", (long long)s10.live_buffers,
            (long long)s500.live_buffers, (long long)s1000.live_buffers);
-    tap_ok(s10.live_tensors == s1000.live_tensors && s10.live_bytes == s1000.live_bytes,
+    tap_ok(st == TG_OK && s10.live_tensors == s1000.live_tensors && s10.live_bytes == s1000.live_bytes,
            "live tensors and bytes flat: %lld/%lld tensors, %lld/%lld bytes", (long long)s10.live_tensors,
            (long long)s1000.live_tensors, (long long)s10.live_bytes, (long long)s1000.live_bytes);
-    tap_ok(s1000.programs_compiled == s10.programs_compiled,
+    tap_ok(st == TG_OK && s1000.programs_compiled == s10.programs_compiled,
            "no program compiled after step 10 (%lld then %lld)", (long long)s10.programs_compiled,
            (long long)s1000.programs_compiled);
     model_destroy(&m);
