@@ -178,7 +178,7 @@ static void drain(run_state *rs, slot *s) {
         off += sizeof rec + rec.len;
         s->deadline = now() + rs->opt->timeout_s;
     }
-    memmove(s->buf, s->buf + off, s->len - off);
+    if (off) memmove(s->buf, s->buf + off, s->len - off);
     s->len -= off;
 }
 

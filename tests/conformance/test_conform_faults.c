@@ -69,13 +69,15 @@ static void free_out(tgc_outcome *out, size_t n) {
 }
 
 static void test_wrong(const tgc_catalog *cat) {
-    size_t n = cat->count, *sel = malloc(n * sizeof *sel);
-    tgc_outcome *out = calloc(n, sizeof *out);
-    for (size_t i = 0; i < n; i++) sel[i] = i;
+    /* every kernel case but the big one (time under sanitizers) */
+    size_t n = 0, *sel = malloc(cat->count * sizeof *sel);
+    tgc_outcome *out = calloc(cat->count, sizeof *out);
+    for (size_t i = 0; i < cat->count; i++)
+        if (!cat->cases[i].composite && !strstr(cat->cases[i].id, "shape=llc")) sel[n++] = i;
     tap_ok(run(cat, sel, n, getenv("TG_WRONG_PLUGIN"), 60, out), "wrong: the run completes");
     size_t fails = 0, untouched_bad = 0, missed = 0, other = 0;
     for (size_t i = 0; i < n; i++) {
-        const tgc_case *c = &cat->cases[i];
+        const tgc_case *c = &cat->cases[sel[i]];
         tgc_result r = out[i].result;
         fails += r == TGC_FAIL;
         if (r != TGC_PASS && r != TGC_FAIL) {
@@ -91,13 +93,17 @@ static void test_wrong(const tgc_catalog *cat) {
     tap_ok(missed == 0, "wrong: every case that must show a fault fails (%zu passed)", missed);
     tap_diag("wrong: %zu of %zu cases failed", fails, n);
     /* the report of one failure names the errors, the index, the values and the IR */
-    long k = tgc_catalog_find(cat, "op.SIN.float32.shape=17x3");
+    long k = -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(cat->cases[sel[i]].id, "op.SIN.float32.shape=17x3")) k = (long)i;
     const char *d = k >= 0 ? out[k].detail : NULL;
     tap_ok(d && strstr(d, "max error 5 ulp") && strstr(d, "first mismatch at point") && strstr(d, "expected") &&
                strstr(d, "kernel:"),
            "wrong: a SIN failure reports 5 ulp, the point, the values and the kernel");
     diag_lines(d);
-    k = tgc_catalog_find(cat, "op.MAX.float32.shape=61.values=special");
+    k = -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(cat->cases[sel[i]].id, "op.MAX.float32.shape=61.values=special")) k = (long)i;
     d = k >= 0 ? out[k].detail : NULL;
     tap_ok(d && (strstr(d, "expected nan") || strstr(d, "expected -nan")), "wrong: the MAX failure shows a NaN expected");
     free_out(out, n);
