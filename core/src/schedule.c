@@ -364,6 +364,26 @@ static void kb_free(kb *b) {
     free(b->arena);
 }
 
+/* Mark the computed nodes feeding root (through elementwise nodes that are
+ * not yet materialized, one level down) for their own kernels; false if
+ * there is nothing left to split. */
+static bool split_inputs(tg_tensor *root) {
+    bool changed = false;
+    for (int i = 0; i < root->nsrc; i++) {
+        tg_tensor *b = base_of(root->src[i]);
+        if (b->buf || b->mat || b->op == TG_N_CONST) continue;
+        if (tg__is_reduce(root->op) || b != root->src[i] || is_elementwise(b->op) || tg__is_reduce(b->op)) {
+            b->mat = true;
+            changed = true;
+        }
+    }
+    if (!changed && root->nsrc > 0) /* a single chain: split below the first source */
+        for (int i = 0; i < root->nsrc && !changed; i++)
+            if (!root->src[i]->buf && !root->src[i]->mat && root->src[i]->op != TG_N_CONST)
+                changed = split_inputs(root->src[i]);
+    return changed;
+}
+
 static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     kb b;
     memset(&b, 0, sizeof b);
@@ -387,6 +407,14 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
         int vi = add_views(&b, &s);
         int si = vi < 0 ? -1 : add_node(&b, TG_OP_STORE, root->dtype, v, -1, -1);
         if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = 1;
+    }
+    const tg_caps *caps = &b.dev->caps;
+    if (!b.err && ((caps->max_params && b.nparams > caps->max_params) ||
+                   (caps->max_nodes && b.nnodes > caps->max_nodes))) {
+        /* too big for the device: give the root's computed inputs buffers */
+        if (split_inputs(root)) b.err = RETRY;
+        else b.err = tg__failst(TG_ERR_UNSUPPORTED, "schedule: a kernel needs %u buffers and %zu nodes, the device "
+                                "takes %u and %u", b.nparams, b.nnodes, caps->max_params, caps->max_nodes);
     }
     if (b.err) {
         kb_free(&b);

@@ -66,6 +66,25 @@ static void test_fusion(void) {
     tap_ok(ok && k1 > 5, "%s: with no fusion caps softmax(relu(a*b+c)) still computes (%lld kernels) %s", d,
            (long long)k1, ok ? "" : tg_last_error());
     *caps = saved;
+    /* a device that takes at most 3 buffers and 6 nodes per kernel */
+    tg_tensor *terms[6];
+    for (int i = 0; i < 6; i++) terms[i] = tg_muls(rnd(TG_SHAPE(4, 4), 20 + (uint64_t)i), i + 1);
+    tg_tensor *sum6 = terms[0];
+    for (int i = 1; i < 6; i++) sum6 = tg_add(sum6, terms[i]);
+    tg_tensor *tot = tg_sum(tg_exp(sum6), TG_ALL_AXES, false);
+    double w1, w2;
+    ok = tg_item(tot, &w1) == TG_OK;
+    caps->max_params = 3, caps->max_nodes = 6;
+    for (int i = 0; i < 6; i++) terms[i] = tg_muls(rnd(TG_SHAPE(4, 4), 20 + (uint64_t)i), i + 1);
+    sum6 = terms[0];
+    for (int i = 1; i < 6; i++) sum6 = tg_add(sum6, terms[i]);
+    tot = tg_sum(tg_exp(sum6), TG_ALL_AXES, false);
+    k0 = kernels();
+    ok = ok && tg_item(tot, &w2) == TG_OK && fabs(w1 - w2) <= 1e-5 * fabs(w1);
+    k1 = kernels() - k0;
+    tap_ok(ok && k1 > 1, "%s: kernels split to fit max_params 3 / max_nodes 6 (%lld kernels) %s", d, (long long)k1,
+           ok ? "" : tg_last_error());
+    *caps = saved;
     tg_scope_end();
 }
 
