@@ -288,7 +288,7 @@ static tg_status add_rank_cases(tgc_catalog *cat) {
     /* larger than the last-level cache (capped: see conformance/README.md) */
     long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
     int64_t n = (llc > 0 ? llc : 8 << 20) / 4 + 1;
-    if (n > (1 << 24) + 1) n = (1 << 24) + 1;
+    if (n > (1 << 23) + 1) n = (1 << 23) + 1;
     if (st == TG_OK) {
         op_spec s = {.op = TG_OP_ADD, .dt = TG_FLOAT32, .sh = {"llc", 1, {n}}};
         st = add_op_case(cat, &s);

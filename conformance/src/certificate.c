@@ -14,7 +14,11 @@ static const char *const field_names[NFIELDS] = {
     "suite_version", "plugin_name", "plugin_version", "plugin_path", "plugin_sha256", "abi_version",
     "device_name", "device_vendor", "device_version", "driver", "host", "date", "shards"};
 
-typedef struct cert_header { char v[NFIELDS][512]; double seconds; } cert_header;
+typedef struct cert_header {
+    char v[NFIELDS][512];
+    double seconds;
+    size_t level_total[TGC_LEVEL_COUNT];
+} cert_header;
 
 static void json_string(FILE *f, const char *s) {
     fputc('"', f);
@@ -37,6 +41,7 @@ static tg_status write_cert(const char *path, const cert_header *h, const tgc_en
         return tg_error(TG_ERR_NO_MEMORY, "out of memory");
     }
     tgc_table_fill(t, e, n);
+    memcpy(t->level_total, h->level_total, sizeof t->level_total);
     fprintf(f, "{\n  \"suite\": \"tg-conformance\",\n");
     for (int i = 0; i < NFIELDS; i++) {
         fprintf(f, "  \"%s\": ", field_names[i]);
@@ -47,8 +52,9 @@ static tg_status write_cert(const char *path, const cert_header *h, const tgc_en
     for (int k = 0; k < TGC_NOTRUN; k++) fprintf(f, "%s\"%s\": %zu", k ? ", " : "", tgc_result_name((tgc_result)k), t->totals[k]);
     fprintf(f, "},\n  \"levels\": {");
     for (int l = 0; l < TGC_LEVEL_COUNT; l++)
-        fprintf(f, "%s\"%s\": %s", l ? ", " : "", tgc_level_name(l),
-                !t->level_cases[l] ? "null" : t->level_pass[l] == t->level_cases[l] ? "true" : "false");
+        fprintf(f, "%s\"%s\": \"%s\"", l ? ", " : "", tgc_level_name(l), tgc_level_status(t, l));
+    fprintf(f, "},\n  \"level_totals\": {");
+    for (int l = 0; l < TGC_LEVEL_COUNT; l++) fprintf(f, "%s\"%s\": %zu", l ? ", " : "", tgc_level_name(l), h->level_total[l]);
     fprintf(f, "},\n  \"table\": {");
     int first_row = 1;
     for (int row = 0; row < TGC_ROW_COUNT; row++) {
@@ -109,6 +115,7 @@ tg_status tgc_report_json(const char *path, const tgc_report *r) {
     strftime(h->v[11], 512, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     snprintf(h->v[12], 512, "1");
     h->seconds = r->seconds;
+    tgc_level_totals(r, h->level_total);
     tg_status st = write_cert(path, h, e, r->nsel);
     free(h);
     free(e);
@@ -174,6 +181,13 @@ tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_pat
                 }
                 double s;
                 if (sscanf(line, " \"seconds\": %lf", &s) == 1) h->seconds += s;
+                if (i == 0 && strstr(line, "\"level_totals\": {"))
+                    for (int l = 0; l < TGC_LEVEL_COUNT; l++) {
+                        char key[48];
+                        snprintf(key, sizeof key, "\"%s\": ", tgc_level_name(l));
+                        const char *p = strstr(line, key);
+                        if (p) h->level_total[l] = (size_t)strtoull(p + strlen(key), NULL, 10);
+                    }
                 continue;
             }
             char id[TGC_ID_LEN], row[32], dt[32], res[32];

@@ -57,11 +57,24 @@ void tgc_table_fill(tgc_table *t, const tgc_entry *e, size_t n) {
 static const char *const level_names[TGC_LEVEL_COUNT] = {"core", "full", "fusion", "composite", "autodiff"};
 const char *tgc_level_name(int l) { return l >= 0 && l < TGC_LEVEL_COUNT ? level_names[l] : "?"; }
 
+void tgc_level_totals(const tgc_report *r, size_t *totals) {
+    for (int l = 0; l < TGC_LEVEL_COUNT; l++) totals[l] = 0;
+    for (size_t i = 0; i < r->cat->count; i++)
+        for (int l = 0; l < TGC_LEVEL_COUNT; l++) totals[l] += r->cat->cases[i].levels >> l & 1;
+}
+
+const char *tgc_level_status(const tgc_table *t, int l) {
+    if (!t->level_cases[l]) return "not-run";
+    if (t->level_pass[l] < t->level_cases[l]) return "no";
+    return t->level_cases[l] < t->level_total[l] ? "partial" : "yes";
+}
+
 void tgc_report_summary(FILE *f, const tgc_report *r) {
     tgc_entry *e = tgc_entries(r);
     if (!e) return;
     tgc_table t;
     tgc_table_fill(&t, e, r->nsel);
+    tgc_level_totals(r, t.level_total);
     free(e);
     fprintf(f, "\n%-11s", "op");
     for (int d = 0; d < TG_DTYPE_COUNT; d++) fprintf(f, " %8s", tg_dtype_name((tg_dtype)d));
@@ -91,8 +104,7 @@ void tgc_report_summary(FILE *f, const tgc_report *r) {
         if (k != TGC_NOTRUN) fprintf(f, "%s %zu  ", tgc_result_name((tgc_result)k), t.totals[k]);
     fprintf(f, "\nlevels:");
     for (int l = 0; l < TGC_LEVEL_COUNT; l++)
-        fprintf(f, " %s=%s", level_names[l],
-                !t.level_cases[l] ? "not-run" : t.level_pass[l] == t.level_cases[l] ? "yes" : "no");
+        fprintf(f, " %s=%s", level_names[l], tgc_level_status(&t, l));
     fprintf(f, "  (%.1f s)\n", r->seconds);
 }
 

@@ -184,7 +184,8 @@ static void test_shards(const tgc_catalog *cat) {
     ok &= tgc_report_merge(paths, 2, merged) == TG_OK;
     tap_ok(ok && part[0] && part[1], "two shards run and merge (%zu + %zu cases)", part[0], part[1]);
     tap_ok(count_lines(merged, "\"result\": \"PASS\"") == (int)n && count_lines(merged, "\"shards\": \"2\"") == 1 &&
-               count_lines(merged, facts.sha256) == 1 && count_lines(merged, "\"NEG\": {") == 1,
+               count_lines(merged, facts.sha256) == 1 && count_lines(merged, "\"NEG\": {") == 1 &&
+               count_lines(merged, "\"levels\": {\"core\": \"partial\", \"full\": \"partial\", \"fusion\": \"not-run\"") == 1,
            "the merged certificate holds every case once, the plugin's hash and the table");
     /* a shard of another build is refused */
     FILE *f = fopen(paths[1], "r+");
