@@ -3,7 +3,7 @@
 #include "build.h"
 
 const char *const tgc_view_kind_names[TGC_VK_COUNT] = {
-    "contig", "expand", "permute", "shrink", "pad", "flip", "stride", "stack"};
+    "contig", "expand", "permute", "shrink", "pad", "flip", "stride", "stack", "mixed", "stackpad"};
 
 int64_t tgc_numel(uint32_t ndim, const int64_t *shape) {
     int64_t n = 1;
@@ -111,7 +111,20 @@ static int64_t make_view(tgc_case *c, int vk, const int64_t *sh, uint32_t *first
             v->offset = (2 * sh[nd - 1] - 1) * bs[nd - 1];
         }
         return tgc_numel(nd, base);
-    case TGC_VK_STACK: { /* [r, c] transposed (strides [1, r]), reshaped to sh */
+    case TGC_VK_MIXED: /* axes reversed, a window [1, n+1) of each, axis 0 backwards */
+        for (uint32_t d = 0; d < nd; d++) base[d] = sh[nd - 1 - d] + 1;
+        row_major(nd, base, bs);
+        for (uint32_t d = 0; d < nd; d++) {
+            v->strides[d] = bs[nd - 1 - d];
+            v->offset += bs[d];
+        }
+        if (nd > 0 && sh[0] > 0) {
+            v->offset += (sh[0] - 1) * bs[nd - 1];
+            v->strides[0] = -bs[nd - 1];
+        }
+        return tgc_numel(nd, base);
+    case TGC_VK_STACK:
+    case TGC_VK_STACKPAD: { /* [r, c] transposed (strides [1, r]), reshaped to sh */
         int64_t r = nd > 0 ? sh[nd - 1] : 1, cc = r > 0 ? numel / r : 0;
         if (r == 0) cc = 0;
         tg_view *lo = v; /* views[first] is the bottom of the stack */
@@ -125,6 +138,13 @@ static int64_t make_view(tgc_case *c, int vk, const int64_t *sh, uint32_t *first
         memcpy(top->shape, sh, sizeof(int64_t) * nd);
         row_major(nd, sh, top->strides);
         *n = 2;
+        if (vk == TGC_VK_STACKPAD && nd > 0) { /* top: axis 0 from 1; bottom: not its last column */
+            top->has_mask = lo->has_mask = 1;
+            for (uint32_t d = 0; d < nd; d++) top->mask_hi[d] = sh[d];
+            top->mask_lo[0] = sh[0] > 0 ? 1 : 0;
+            lo->mask_hi[0] = r;
+            lo->mask_hi[1] = cc > 0 ? cc - 1 : 0;
+        }
         return numel;
     }
     default:

@@ -15,6 +15,8 @@ enum {
     TGC_VK_FLIP,
     TGC_VK_STRIDE,
     TGC_VK_STACK,   /* a reshape of a transposed view: two views */
+    TGC_VK_MIXED,   /* permuted, shrunk and flipped in one view */
+    TGC_VK_STACKPAD,/* a two-view stack with a mask in each view */
     TGC_VK_COUNT
 };
 extern const char *const tgc_view_kind_names[TGC_VK_COUNT];

@@ -53,7 +53,7 @@ static int must_fail(const tgc_case *c) {
     if (!strncmp(id, "op.DIV.int32.shape=17x3", 23) || !strcmp(id, "op.DIV.int32.shape=61.values=special")) return 1;
     /* constant data and any-of-many bools look the same flipped */
     if (strstr(id, "const_only") || !strncmp(id, "op.REDUCE_MAX.bool.", 19)) return 0;
-    return strstr(id, "view=flip") || strstr(id, "store=flip") || !strncmp(id, "move.FLIP.", 10);
+    return strstr(id, "view=flip") || strstr(id, "store=flip") || strstr(id, "view=mixed") || !strncmp(id, "move.FLIP.", 10);
 }
 
 static int run(const tgc_catalog *cat, size_t *sel, size_t n, const char *plugin, double timeout, tgc_outcome *out) {
