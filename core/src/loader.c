@@ -1,13 +1,22 @@
-/* The plugin loader: find tg-NAME.so files, dlopen them, negotiate the ABI
- * version and check the function table before anyone calls through it. */
+/* The plugin loader: find tg-NAME.so files, probe each in a child process,
+ * dlopen the ones that survive, negotiate the ABI version and check the
+ * function table before anyone calls through it. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <tg/runtime.h>
 
 struct tg_plugin {
@@ -218,14 +227,9 @@ static tg_status check_table(const tg_plugin_api *api, const char *path, char *r
     return TG_OK;
 }
 
-/* dlopen `path` and negotiate. On failure: reason says why (without the
- * path) and *out_raw is the table the plugin returned, if any. */
-static tg_status load(const char *path, tg_plugin *p, const tg_plugin_api **out_raw, char *reason, size_t cap) {
-    *out_raw = NULL;
-    if (!is_file(path)) {
-        snprintf(reason, cap, "no such file");
-        return TG_ERR_NOT_FOUND;
-    }
+/* dlopen `path` in this process and negotiate. On failure: reason says why
+ * (without the path). version[] gets the ABI version the table declared. */
+static tg_status load_here(const char *path, tg_plugin *p, uint32_t version[2], char *reason, size_t cap) {
     dlerror();
     p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!p->handle) {
@@ -247,7 +251,8 @@ static tg_status load(const char *path, tg_plugin *p, const tg_plugin_api **out_
                  why && *why ? why : "(no reason given)");
         return TG_ERR_VERSION;
     }
-    *out_raw = api;
+    version[0] = api->abi_major;
+    version[1] = api->abi_minor;
     tg_status st = check_table(api, path, reason, cap);
     if (st) return st;
     size_t n = api->struct_size < sizeof p->api ? api->struct_size : sizeof p->api;
@@ -256,13 +261,200 @@ static tg_status load(const char *path, tg_plugin *p, const tg_plugin_api **out_
     return TG_OK;
 }
 
+/* ------------------------------------------------------------------ probe */
+
+/* A plugin whose constructor, entry or device_count crashes or hangs must
+ * not take the loading process with it. So each file is first loaded in a
+ * forked child, which reports back through a pipe; only a file that passed
+ * is dlopen()ed here. Results are cached per file (path, mtime, size). */
+
+typedef struct probe_result {
+    tg_status status;
+    uint32_t version[2];
+    char reason[1024];
+} probe_result;
+
+typedef struct probe_entry {
+    struct probe_entry *next;
+    char *path; /* realpath */
+    struct timespec mtime;
+    off_t size;
+    probe_result result;
+} probe_entry;
+
+static probe_entry *probe_cache;
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Seconds to wait for the child: TG_PLUGIN_PROBE_TIMEOUT, default 10;
+ * 0 turns probing off. */
+static double probe_timeout(void) {
+    const char *env = getenv("TG_PLUGIN_PROBE_TIMEOUT");
+    char *end;
+    double t = env && *env ? strtod(env, &end) : -1;
+    return env && *env && !*end && t >= 0 && t < 1e6 ? t : 10;
+}
+
+static const char *signal_name(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGABRT: return "SIGABRT";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    default: return NULL;
+    }
+}
+
+/* In the child: load as load_here() would, call device_count, report. */
+static void probe_child(const char *path, int fd) {
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL); /* die, tell */
+    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
+    probe_result r = {0};
+    tg_plugin p = {0};
+    r.status = load_here(path, &p, r.version, r.reason, sizeof r.reason);
+    uint32_t n;
+    if (!r.status) p.api.device_count(&n); /* its answer does not matter, surviving it does */
+    if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) _exit(1);
+    _exit(0);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Fork, let the child load the plugin, read its answer or see it die.
+ * Returns 0 if r holds a result worth caching, -1 if no probe could run. */
+static int probe_run(const char *path, double timeout, probe_result *r) {
+    int fds[2];
+    if (pipe(fds)) {
+        snprintf(r->reason, sizeof r->reason, "cannot probe: pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL); /* a plugin calling exit() must not print our buffers twice */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        probe_child(path, fds[1]);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        snprintf(r->reason, sizeof r->reason, "cannot probe: fork: %s", strerror(errno));
+        return -1;
+    }
+    probe_result got;
+    size_t have = 0;
+    double deadline = now_s() + timeout;
+    while (have < sizeof got) {
+        double left = deadline - now_s();
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        int ready = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) break; /* out of time */
+        ssize_t k = read(fds[0], (char *)&got + have, sizeof got - have);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break; /* the child is gone */
+        have += (size_t)k;
+    }
+    close(fds[0]);
+    int ws = 0, late = 0;
+    pid_t w;
+    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && now_s() < deadline) nanosleep(&(struct timespec){0, 5000000}, NULL);
+    if (w == 0) { /* still running past the deadline */
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
+        late = 1;
+    }
+    if (have == sizeof got) {
+        *r = got;
+        r->reason[sizeof r->reason - 1] = '\0';
+    } else if (late) {
+        r->status = TG_ERR_INTERNAL;
+        snprintf(r->reason, sizeof r->reason, "did not answer within %g s while loading (killed; "
+                 "TG_PLUGIN_PROBE_TIMEOUT sets the limit)", timeout);
+    } else if (w > 0 && WIFSIGNALED(ws)) {
+        const char *name = signal_name(WTERMSIG(ws));
+        r->status = TG_ERR_INTERNAL;
+        if (name) snprintf(r->reason, sizeof r->reason, "crashed with %s while loading", name);
+        else snprintf(r->reason, sizeof r->reason, "crashed with signal %d while loading", WTERMSIG(ws));
+    } else {
+        r->status = TG_ERR_INTERNAL;
+        if (w > 0 && WIFEXITED(ws))
+            snprintf(r->reason, sizeof r->reason, "exited with status %d while loading", WEXITSTATUS(ws));
+        else
+            snprintf(r->reason, sizeof r->reason, "the probe process ended without an answer");
+    }
+    return 0;
+}
+
+/* The probe's verdict on `path`, from the cache or a fresh child. */
+static tg_status probe(const char *path, uint32_t version[2], char *reason, size_t cap) {
+    double timeout = probe_timeout();
+    char real[PATH_MAX];
+    struct stat st;
+    if (timeout == 0) return TG_OK;
+    if (!realpath(path, real) || stat(real, &st)) {
+        snprintf(reason, cap, "cannot probe: %s", strerror(errno));
+        return TG_ERR_IO;
+    }
+    probe_result r = {0};
+    int found = 0;
+    pthread_mutex_lock(&probe_lock);
+    for (probe_entry *e = probe_cache; e && !found; e = e->next)
+        if (!strcmp(e->path, real) && e->size == st.st_size && e->mtime.tv_sec == st.st_mtim.tv_sec &&
+            e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            r = e->result, found = 1;
+    pthread_mutex_unlock(&probe_lock);
+    if (!found) {
+        if (probe_run(path, timeout, &r)) {
+            snprintf(reason, cap, "%s", r.reason);
+            return TG_ERR_IO;
+        }
+        probe_entry *e = calloc(1, sizeof *e);
+        if (e && (e->path = strdup(real))) {
+            e->mtime = st.st_mtim;
+            e->size = st.st_size;
+            e->result = r;
+            pthread_mutex_lock(&probe_lock);
+            e->next = probe_cache;
+            probe_cache = e;
+            pthread_mutex_unlock(&probe_lock);
+        } else {
+            free(e);
+        }
+    }
+    if (!r.status) return TG_OK;
+    version[0] = r.version[0];
+    version[1] = r.version[1];
+    snprintf(reason, cap, "%s", r.reason);
+    return r.status;
+}
+
+/* Check that the file exists, probe it in a child process, and only if
+ * the probe passed, load it in this one. */
+static tg_status load(const char *path, tg_plugin *p, uint32_t version[2], char *reason, size_t cap) {
+    if (!is_file(path)) {
+        snprintf(reason, cap, "no such file");
+        return TG_ERR_NOT_FOUND;
+    }
+    tg_status st = probe(path, version, reason, cap);
+    if (st) return st;
+    return load_here(path, p, version, reason, cap);
+}
+
 /* Open `path`; on failure *out_plugin is NULL, reason is filled and
  * version[] holds the ABI version the table declared (0.0 if none). */
 static tg_status open_path(const char *path, tg_plugin **out_plugin, uint32_t version[2], char *reason,
                            size_t cap) {
     tg_plugin *p = calloc(1, sizeof *p);
     char *copy = strdup(path);
-    const tg_plugin_api *raw = NULL;
     *out_plugin = NULL;
     version[0] = version[1] = 0;
     if (!p || !copy) {
@@ -272,11 +464,7 @@ static tg_status open_path(const char *path, tg_plugin **out_plugin, uint32_t ve
         return TG_ERR_NO_MEMORY;
     }
     p->path = copy;
-    tg_status st = load(path, p, &raw, reason, cap);
-    if (raw) { /* read it before the library goes away */
-        version[0] = raw->abi_major;
-        version[1] = raw->abi_minor;
-    }
+    tg_status st = load(path, p, version, reason, cap);
     if (st) {
         tg_plugin_close(p);
         return st;

@@ -3,9 +3,12 @@
  * host-memory buffers and run no kernels. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <tg/plugin.h>
 
 #define UNUSED __attribute__((unused))
+/* A real SIGSEGV, without UBSan's report of the null store first. */
+#define CRASHES __attribute__((no_sanitize("undefined")))
 
 #ifndef FAKE_NAME
 #error "define FAKE_NAME"
@@ -16,7 +19,19 @@ struct tg_buffer { uint64_t bytes; unsigned char *data; };
 
 static const char *fake_plugin_error(void) { return ""; }
 
-static tg_status fake_device_count(uint32_t *out_count) {
+#ifdef FAKE_CTOR_CRASH
+/* Runs at dlopen, before the loader sees any symbol. */
+__attribute__((constructor)) CRASHES static void fake_crash_at_load(void) {
+    volatile int *volatile nowhere = NULL; /* volatile: the store must happen */
+    *nowhere = 1;
+}
+#endif
+
+CRASHES static tg_status fake_device_count(uint32_t *out_count) {
+#ifdef FAKE_COUNT_CRASH
+    volatile int *volatile nowhere = NULL; /* volatile: the store must happen */
+    *nowhere = 1;
+#endif
     *out_count = 1;
     return TG_OK;
 }
@@ -150,6 +165,11 @@ UNUSED static const fake_api_1_7 table = {
 #endif
 
 TG_PLUGIN_EXPORT const tg_plugin_api *ENTRY_NAME(uint32_t core_major, uint32_t core_minor, const char **out_reason) {
+#if defined(FAKE_ENTRY_ABORT)
+    abort();
+#elif defined(FAKE_ENTRY_HANG)
+    for (;;) sleep(1);
+#endif
 #ifdef FAKE_REFUSE
     *out_reason = "this plugin needs a frobnicator, and this host has none";
     return NULL;

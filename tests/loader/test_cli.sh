@@ -40,6 +40,12 @@ has "$out" "plugin speaks 2.1, core speaks 1.0" "major's reason"
 has "$out" "struct_size 40" "small's reason"
 has "$out" "required slot buffer_read is NULL" "nullslot's reason"
 has "$out" "invalid ELF header\|not a dynamic\|file too short" "garbage's reason"
+for p in ctorcrash entryabort countcrash entryhang; do
+    has "$out" "^$p FAILED.*TG_ERR_INTERNAL.*tg-$p.so" "plugins lists $p as failed"
+done
+has "$out" "crashed with SIGSEGV while loading" "ctorcrash's reason"
+has "$out" "crashed with SIGABRT while loading" "entryabort's reason"
+has "$out" "did not answer within" "entryhang's reason"
 has "$out" "^old 0.0.1 (ABI 1.0)" "old loads (ABI 1.0)"
 has "$out" "^new 0.0.1 (ABI 1.7)" "new loads (ABI 1.7)"
 has "$out" "device 0: fake device" "the fake device opens"

@@ -100,6 +100,12 @@ int main(void) {
     check_broken("garbage", TG_ERR_IO, "cannot load");
     check_broken("renamed", TG_ERR_INVALID, "calls itself 'other'");
     check_broken("nosuch", TG_ERR_NOT_FOUND, "not found");
+    /* Crashes and hangs while loading happen in the probe process, not here. */
+    check_broken("ctorcrash", TG_ERR_INTERNAL, "crashed with SIGSEGV while loading");
+    check_broken("entryabort", TG_ERR_INTERNAL, "crashed with SIGABRT while loading");
+    check_broken("countcrash", TG_ERR_INTERNAL, "crashed with SIGSEGV while loading");
+    check_broken("entryhang", TG_ERR_INTERNAL, "did not answer within 2 s");
+    check_broken("entryhang", TG_ERR_INTERNAL, "did not answer within 2 s"); /* again, from the cache */
     {
         tg_status st = tg_plugin_open("./tg-nosuch.so", &(tg_plugin *){NULL});
         tap_ok(st == TG_ERR_NOT_FOUND && contains(tg_last_error(), "./tg-nosuch.so: no such file"),
@@ -129,6 +135,15 @@ int main(void) {
         tg_plugin_close(q);
         tg_plugin_close(p);
         tg_plugin_close(NULL);
+        /* TG_PLUGIN_PROBE_TIMEOUT=0 loads without a probe process. */
+        const char *timeout = getenv("TG_PLUGIN_PROBE_TIMEOUT");
+        setenv("TG_PLUGIN_PROBE_TIMEOUT", "0", 1);
+        p = NULL;
+        tap_ok(tg_plugin_open("nullslot", &p) == TG_ERR_INVALID && tg_plugin_open("old", &p) == TG_OK && p,
+               "without the probe the checks still apply and good plugins load");
+        tg_plugin_close(p);
+        if (timeout) setenv("TG_PLUGIN_PROBE_TIMEOUT", timeout, 1);
+        else unsetenv("TG_PLUGIN_PROBE_TIMEOUT");
     }
 
     tg_plugin_info *list = NULL;
@@ -139,6 +154,8 @@ int main(void) {
         {"major", TG_ERR_VERSION, "mismatch"},      {"small", TG_ERR_VERSION, "too small"},
         {"nullslot", TG_ERR_INVALID, "buffer_read"}, {"noname", TG_ERR_INVALID, "no name"},
         {"garbage", TG_ERR_IO, "cannot load"},     {"renamed", TG_ERR_INVALID, "tg-renamed.so"},
+        {"ctorcrash", TG_ERR_INTERNAL, "SIGSEGV"}, {"entryabort", TG_ERR_INTERNAL, "SIGABRT"},
+        {"countcrash", TG_ERR_INTERNAL, "SIGSEGV"}, {"entryhang", TG_ERR_INTERNAL, "did not answer"},
         {"old", TG_OK, ""},
         {"new", TG_OK, ""},
     };

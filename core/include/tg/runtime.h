@@ -43,10 +43,21 @@ typedef struct tg_plugin tg_plugin;
 
 /* Load a plugin by name ("ref": searched in TG_PLUGIN_PATH, the build tree,
  * the install prefix's plugin directory, in that order) or by path (any
- * argument containing '/'). Every failure names the file and the reason. */
+ * argument containing '/'). Every failure names the file and the reason.
+ * Before the file is dlopen()ed here it is loaded in a forked child (dlopen,
+ * entry, the table checks, device_count): a plugin that crashes there fails
+ * with TG_ERR_INTERNAL "crashed with SIGSEGV while loading", one that takes
+ * longer than $TG_PLUGIN_PROBE_TIMEOUT seconds (default 10; 0 = no probe)
+ * with "did not answer within 10 s". The verdict is cached per file (path,
+ * mtime, size) for the life of the process. See ABI.md section 3. */
 tg_status tg_plugin_open(const char *name_or_path, tg_plugin **out_plugin);
 void tg_plugin_close(tg_plugin *plugin); /* NULL is a no-op */
+/* The core's copy of the plugin's table, owned by `plugin` and valid until
+ * tg_plugin_close: every slot of the core's tg_plugin_api may be read, and
+ * optional slots past the plugin's struct_size read as NULL. abi_minor and
+ * struct_size are the plugin's own. NULL for a NULL plugin. */
 const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin);
+/* The path it was loaded from, as given or found; owned by `plugin`. */
 const char *tg_plugin_get_path(const tg_plugin *plugin);
 
 /* Every plugin file found in the search path, loaded or not. */
@@ -54,7 +65,7 @@ typedef struct tg_plugin_info {
     char *name;          /* plugin name (from the table, else the file name) */
     char *path;          /* the file                                         */
     tg_status status;    /* TG_OK if it loads                                */
-    char *error;         /* why it did not load; "" if it did                */
+    char *error;         /* why it did not load, without the path; "" if it did */
     uint32_t abi_major, abi_minor;
 } tg_plugin_info;
 tg_status tg_plugin_scan(tg_plugin_info **out_list, size_t *out_count);
@@ -72,8 +83,10 @@ tg_status tg_plugin_pick_auto(char *out_name, size_t cap);
 /* -------------------------------------------------------------- kernels */
 
 /* Check every rule of plugin.h's tg_kernel against `caps` (NULL: no caps
- * limits). On failure returns TG_ERR_INVALID (or TG_ERR_UNSUPPORTED when
- * only caps are exceeded) with a message naming the node and the rule. */
+ * limits), and also: struct_size >= sizeof(tg_kernel), name non-empty and
+ * [A-Za-z0-9_], hash == tg_kernel_hash(kernel). On failure returns
+ * TG_ERR_INVALID (or TG_ERR_UNSUPPORTED when only caps are exceeded) with a
+ * message naming the node and the rule. */
 tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps);
 /* A stable 64-bit hash of the kernel's content (not of hash or name). */
 uint64_t tg_kernel_hash(const tg_kernel *kernel);

@@ -173,7 +173,10 @@ typedef enum tg_op {
  *
  * The core guarantees (tg_kernel validation): every address a valid point
  * reaches lies in [0, count) of the buffer, every index into a lower view
- * lies within that view's shape, and 0 <= ndim <= TG_MAX_DIMS.             */
+ * lies within that view's shape, 0 <= ndim <= TG_MAX_DIMS, and a mask lies
+ * within the shape: 0 <= mask_lo[d] <= mask_hi[d] <= shape[d] for each dim
+ * (the core clamps the masks it builds, e.g. SHRINK of a padded view, into
+ * that range; validation refuses any other).                              */
 typedef struct tg_view {
     uint32_t ndim;
     uint32_t has_mask;             /* 0: mask_lo/mask_hi are ignored          */
@@ -262,13 +265,22 @@ typedef struct tg_kernel {
                                      use it in cache keys, with care: it does
                                      not cover the plugin's own options.      */
     const char *name;             /* short readable name ("r_64_32_sum"), for
-                                     logs and generated symbols; [A-Za-z0-9_] */
+                                     logs and generated symbols; non-empty,
+                                     [A-Za-z0-9_]                             */
 } tg_kernel;
 
 /* ----------------------------------------------------------- capabilities */
 
 /* Fusion a device accepts in one kernel (tg_caps.fusion). Without a flag the
- * core splits the work into more kernels and buffers.                      */
+ * core splits the work into more kernels and buffers. Validation counts the
+ * elementwise nodes (every op below TG_OP_COUNT except REDUCE_*, so CAST
+ * counts; LOAD, CONST and STORE do not) in each stage, the reduction's input
+ * cone and the rest (see tg_kernel), and requires:
+ *  - more than one elementwise node in a stage: TG_FUSE_ELEMENTWISE;
+ *  - any elementwise node in the input cone: TG_FUSE_REDUCE_INPUT;
+ *  - any elementwise node after the reduction: TG_FUSE_REDUCE_OUTPUT;
+ *  - more than one STORE: TG_FUSE_MULTI_OUTPUT.
+ * A kernel that needs a flag the device lacks is refused as unsupported.   */
 enum {
     TG_FUSE_ELEMENTWISE = 1u << 0,  /* chains of elementwise nodes           */
     TG_FUSE_REDUCE_INPUT = 1u << 1, /* elementwise nodes before a reduction  */
@@ -428,7 +440,10 @@ typedef struct tg_plugin_api {
  * does not know). To refuse, return NULL and point *out_reason at a static
  * or plugin-owned string saying why (valid while the plugin is loaded).
  * The returned table is constant and owned by the plugin; the core never
- * frees or writes it. The entry may be called more than once.              */
+ * frees or writes it. The entry may be called more than once: the loader
+ * first loads the plugin in a short-lived child process (constructors, the
+ * entry, device_count) to see that it neither crashes nor hangs, then loads
+ * it again in the caller (ABI.md section 3).                               */
 typedef const tg_plugin_api *(*tg_plugin_entry_fn)(uint32_t core_major,
                                                   uint32_t core_minor,
                                                   const char **out_reason);
