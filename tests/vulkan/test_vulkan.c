@@ -7,6 +7,7 @@
  * usage: test_vulkan VULKAN_PLUGIN REF_PLUGIN
  *        test_vulkan VULKAN_PLUGIN --no-device   (expects device_count 0)
  * Uses the kernel kit of tests/cpu (kit.h, check.h). */
+#include <dirent.h>
 #include <sys/stat.h>
 #include "../tap.h"
 #include "check.h"
@@ -422,8 +423,18 @@ int main(int argc, char **argv) {
     if (cache) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/tg", cache);
-        struct stat sb;
-        tap_ok(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), "pipeline cache directory %s exists", dir);
+        DIR *dp = opendir(dir);
+        struct dirent *e;
+        long size = 0;
+        while (dp && (e = readdir(dp))) {
+            char path[1400];
+            struct stat sb;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (!strncmp(e->d_name, "vulkan-", 7) && strstr(e->d_name, ".pipelines") && stat(path, &sb) == 0)
+                size = (long)sb.st_size;
+        }
+        if (dp) closedir(dp);
+        tap_ok(size > 0, "pipeline cache written to %s (%ld bytes)", dir, size);
     }
     kit_close(&ref);
     return tap_done();
