@@ -238,14 +238,17 @@ typedef struct tg_param {
  * after the reduction. Consequently:
  *  - a LOAD in the input cone has a top view (views[view+nviews-1]) of shape
  *    `shape`; every other LOAD and every STORE has a top view of out_shape;
- *  - CONSTs have no view and may be used in both stages.
+ *  - CONSTs have no view and may be used in both stages; no other node is
+ *    used by both (a node after the reduction uses only the REDUCE node,
+ *    CONSTs, and nodes outside the input cone).
  * A REDUCE_SUM/REDUCE_MAX over an empty axis yields the identity: 0 for SUM;
  * for MAX -inf (floats), the minimum value (integers), false (bool).
  * A kernel with a 0 in out_shape stores nothing.
  *
  * Every kernel has at least one STORE; each written buffer is stored by
  * exactly one STORE, and every point of out_shape is stored to a distinct
- * element (store views have no mask and are one-to-one).
+ * element (store views have no mask and are one-to-one). Elements of a
+ * written buffer that no point stores to keep their contents.
  *
  * Lifetime: the kernel and everything it points to are borrowed for the
  * duration of program_create only.                                          */
