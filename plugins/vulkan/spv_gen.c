@@ -303,6 +303,18 @@ static int emit_mulacc(gen *g, uint32_t dt, int a, int b, int c) {
     return OP("OpFConvert", CT_F32, 1, r);
 }
 
+/* DIV, RECIP, SQRT of float16/bfloat16 computed in double and rounded once
+ * to the dtype: exact on any device whose double ops are within a few ulps
+ * (Vulkan lets 32-bit OpFDiv be 2.5 ulps off, enough to misround a half). */
+static int emit_narrow_f64(gen *g, uint32_t op, uint32_t dt, int a, int b) {
+    int x = OP("OpFConvert", CT_F64, 1, a), r;
+    if (op == TG_OP_SQRT) r = gen_glsl(g, "Sqrt", CT_F64, 1, x);
+    else if (op == TG_OP_RECIP) r = OP("OpFDiv", CT_F64, 2, gen_const_f(g, CT_F64, 1.0), x);
+    else r = OP("OpFDiv", CT_F64, 2, x, OP("OpFConvert", CT_F64, 1, b));
+    if (dt == TG_BFLOAT16) return math_f64_to_bf16(g, r);
+    return OP("OpFConvert", CT_F32, 1, OP("OpFConvert", CT_F16, 1, r));
+}
+
 /* One node (not LOAD/STORE/REDUCE/CONST). */
 static tg_status emit_alu(kgen *kg, const tg_node *n, int *out) {
     gen *g = &kg->g;
@@ -328,6 +340,9 @@ static tg_status emit_alu(kgen *kg, const tg_node *n, int *out) {
     if (dt == TG_BOOL) {
         if (n->op == TG_OP_MAX) r = OP("OpLogicalOr", CT_BOOL, 2, a, b);
         else if (n->op == TG_OP_MUL) r = OP("OpLogicalAnd", CT_BOOL, 2, a, b);
+    } else if (fl && (dt == TG_FLOAT16 || dt == TG_BFLOAT16) && g->t->float64 &&
+               (n->op == TG_OP_DIV || n->op == TG_OP_RECIP || n->op == TG_OP_SQRT)) {
+        r = emit_narrow_f64(g, n->op, dt, a, b); /* rounded once, as OPS.md wants */
     } else if (fl) {
         switch (n->op) {
         case TG_OP_EXP2: r = math_exp2(g, t, a); break;

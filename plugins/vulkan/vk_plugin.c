@@ -198,7 +198,11 @@ static void pick_memory(tg_device *d) {
         if (mp.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT && mp.memoryHeaps[i].size > biggest)
             biggest = mp.memoryHeaps[i].size;
     d->mem_type = d->staging_type = UINT32_MAX;
-    for (uint32_t i = 0; i < mp.memoryTypeCount; i++) {
+    /* TG_VULKAN_STAGING=1 copies through staging buffers even where device
+     * memory is host-visible (to test the path discrete GPUs take) */
+    const char *stg = getenv("TG_VULKAN_STAGING");
+    bool force = stg && *stg && *stg != '0';
+    for (uint32_t i = 0; i < mp.memoryTypeCount && !force; i++) {
         VkMemoryPropertyFlags f = mp.memoryTypes[i].propertyFlags;
         uint64_t heap = mp.memoryHeaps[mp.memoryTypes[i].heapIndex].size;
         if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & hv) == hv && heap >= biggest && !d->host_visible) {

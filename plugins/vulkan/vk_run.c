@@ -251,6 +251,15 @@ tg_status vk_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer 
     vk_clear_error(d);
     tg_status st = check_range(d, "buffer_copy (dst)", dst, doff, bytes);
     if (st || (st = check_range(d, "buffer_copy (src)", src, soff, bytes)) || !bytes) return st;
+    if (dst == src && soff < doff + bytes && doff < soff + bytes) {
+        /* Vulkan forbids overlapping regions: go through the host */
+        void *tmp = malloc(bytes);
+        if (!tmp) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
+        st = vk_buffer_read(d, src, soff, tmp, bytes);
+        if (!st) st = vk_buffer_write(d, dst, doff, tmp, bytes);
+        free(tmp);
+        return st;
+    }
     vk_sub *s = NULL;
     if ((st = vk_sub_begin(d, &s))) return vk_sub_abort(d, s, st);
     VkBufferCopy region = {.srcOffset = soff, .dstOffset = doff, .size = bytes};

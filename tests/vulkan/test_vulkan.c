@@ -315,6 +315,39 @@ static void test_async(void) {
     free(y);
 }
 
+/* buffer_copy between buffers and within one (overlapping), ordered with
+ * writes; buffer_map where the memory is host-visible. */
+static void test_copy(void) {
+    const tg_plugin_api *api = vk.api;
+    int32_t x[300], y[300];
+    for (int i = 0; i < 300; i++) x[i] = i;
+    tg_buffer *a = NULL, *b = NULL;
+    int ok = api->buffer_create(vk.dev, sizeof x, &a) == TG_OK && api->buffer_create(vk.dev, sizeof x, &b) == TG_OK &&
+             api->buffer_write(vk.dev, a, 0, x, sizeof x) == TG_OK &&
+             api->buffer_copy(vk.dev, b, 0, a, 0, sizeof x) == TG_OK &&
+             api->buffer_copy(vk.dev, b, 40, a, 400, 200) == TG_OK &&  /* b[10..60) = a[100..150) */
+             api->buffer_copy(vk.dev, a, 200, a, 0, 400) == TG_OK &&   /* a[50..150) = a[0..100) */
+             api->buffer_read(vk.dev, b, 0, y, sizeof y) == TG_OK;
+    int bad = 0;
+    for (int i = 0; ok && i < 300; i++) bad += y[i] != (i >= 10 && i < 60 ? i + 90 : i);
+    ok = ok && api->buffer_read(vk.dev, a, 0, y, sizeof y) == TG_OK;
+    for (int i = 0; ok && i < 300; i++) bad += y[i] != (i >= 50 && i < 150 ? i - 50 : i);
+    tap_ok(ok && bad == 0, "buffer_copy, also overlapping within one buffer (%d wrong)", bad);
+    tg_caps caps = {.struct_size = sizeof caps};
+    api->device_caps(vk.dev, &caps);
+    void *p = NULL;
+    if (caps.flags & TG_CAP_HOST_VISIBLE) {
+        ok = api->buffer_map(vk.dev, b, &p) == TG_OK && p && memcmp(p, x, 40) == 0;
+        tap_ok(ok, "buffer_map gives the buffer's memory");
+    } else {
+        tap_ok(api->buffer_map(vk.dev, b, &p) == TG_ERR_UNSUPPORTED, "buffer_map refused without host-visible memory");
+    }
+    tap_ok(api->buffer_write(vk.dev, a, 1196, x, 8) == TG_ERR_INVALID && strstr(api->device_error(vk.dev), "outside"),
+           "a write past the end is refused: %s", api->device_error(vk.dev));
+    api->buffer_destroy(vk.dev, a);
+    api->buffer_destroy(vk.dev, b);
+}
+
 /* The generator and SPIRV-Tools alone: a 64-bit-index kernel validates; a
  * broken module is refused with the disassembly in the message. */
 static void test_spirv(void) {
@@ -417,6 +450,7 @@ int main(int argc, char **argv) {
     test_matmul(TG_FLOAT16, 17, 40, 50);
     test_edges();
     test_async();
+    test_copy();
     kit_close(&vk);
     /* the pipeline cache was written when the device closed */
     const char *cache = getenv("XDG_CACHE_HOME");
