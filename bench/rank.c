@@ -49,8 +49,7 @@ static int by_overall(const void *a, const void *b) {
 
 void bench_score_sort(bench_score *s, int n) { qsort(s, (size_t)n, sizeof *s, by_overall); }
 
-/* mkdir -p for the directory part of path. */
-static int make_parent_dirs(const char *path) {
+int bench_make_parent_dirs(const char *path) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
     for (char *p = buf + 1; *p; p++) {
@@ -70,7 +69,7 @@ tg_status bench_ranking_write(const char *path, const char *baseline, const benc
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     tg_host_fingerprint(fp, desc, sizeof desc);
-    if (make_parent_dirs(path) != 0) return tg_error(TG_ERR_IO, "cannot create the directory of '%s'", path);
+    if (bench_make_parent_dirs(path) != 0) return tg_error(TG_ERR_IO, "cannot create the directory of '%s'", path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return tg_error(TG_ERR_IO, "cannot write '%s'", tmp);
@@ -83,7 +82,9 @@ tg_status bench_ranking_write(const char *path, const char *baseline, const benc
             if (s[i].nwork[c]) fprintf(f, " %s=%.4g", tg_bench_classes[c], s[i].cls[c]);
         fprintf(f, "\n");
     }
-    for (int i = 0; i < nfailed; i++) fprintf(f, "failed %s %s %s\n", failed[i].name, failed[i].sha256, failed[i].reason);
+    for (int i = 0; i < nfailed; i++)
+        fprintf(f, "%s %s %s %s\n", failed[i].failed ? "failed" : "unranked", failed[i].name,
+                failed[i].sha256[0] ? failed[i].sha256 : "-", failed[i].reason);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         remove(tmp);
         return tg_error(TG_ERR_IO, "cannot write '%s'", path);

@@ -27,7 +27,11 @@ void bench_score_runs(const bench_plugin_run *runs, int n, int baseline, bench_s
 /* Sort scores best first (by overall). */
 void bench_score_sort(bench_score *s, int n);
 
+/* A plugin left out of the ranking: failed = 1 when it failed conformance
+ * or the benchmarks (a "failed" line: device "auto" never falls back to
+ * that build), 0 when it merely has no certificate ("unranked", ignored). */
 typedef struct bench_unranked {
+    int failed;
     char name[64];
     char sha256[65];
     char reason[256];
@@ -37,6 +41,8 @@ typedef struct bench_unranked {
  * directory; scores sorted best first. Returns TG_OK or TG_ERR_IO. */
 tg_status bench_ranking_write(const char *path, const char *baseline, const bench_score *s, int n,
                               const bench_unranked *failed, int nfailed);
+/* mkdir -p of the directories leading to path; 0 or -1. */
+int bench_make_parent_dirs(const char *path);
 void bench_print_ranking(FILE *f, const char *baseline, const bench_score *s, int n);
 
 #endif

@@ -13,6 +13,7 @@
  *   baseline <plugin>
  *   rank <plugin> <sha256> <overall> [<class>=<score> ...]   best first
  *   failed <plugin> <sha256> <free text: why it is not ranked>
+ *   unranked <plugin> <sha256 or -> <free text>    (no certificate; ignored here)
  *
  * A ranking is fresh when every rank and failed line's sha256 equals the
  * SHA-256 of the file that tg_plugin_open(<plugin>) loads today.

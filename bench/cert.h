@@ -1,0 +1,21 @@
+/*
+ * cert.h -- read the JSON certificates `tg conform --json` writes, enough to
+ * tell whether a plugin build passed conformance on this host.
+ */
+#ifndef TG_BENCH_CERT_H
+#define TG_BENCH_CERT_H
+
+#include <stddef.h>
+
+typedef struct bench_cert {
+    char plugin[64];
+    char sha256[65];
+    char date[40];
+    long pass, fail, crash, timeout;
+    int passed;      /* no FAIL, CRASH or TIMEOUT, and at least one PASS */
+} bench_cert;
+
+/* 0 if `path` is a tg-conformance certificate (fields filled), else -1. */
+int bench_cert_read(const char *path, bench_cert *out);
+
+#endif
