@@ -341,6 +341,22 @@ static void test_misc(void) {
     kit_store(&kk, kit_param(&kk, TG_INT32, TG_ACCESS_WRITE, 0), v, kit_node(&kk, TG_OP_NEG, TG_INT32, la, -1, -1));
     run_compare(&kk, "empty_out", 0, NULL, 0);
 
+    /* float16 chains: every intermediate is rounded to float16 (RECIP of a
+     * subnormal overflows to inf before the MULACC sees it) */
+    uint32_t hdts[2] = {TG_FLOAT16, TG_BFLOAT16};
+    for (int i = 0; i < 2; i++) {
+        int64_t sh[1] = {999};
+        kit_init(&kk, 1, sh, 0, i ? "chain_recip_mulacc_bf16" : "chain_recip_mulacc_f16");
+        uint32_t vv = kit_view(&kk, 1, sh, NULL, 0);
+        int32_t a = kit_load(&kk, kit_param(&kk, hdts[i], TG_ACCESS_READ, 999), vv, 1);
+        int32_t b = kit_load(&kk, kit_param(&kk, hdts[i], TG_ACCESS_READ, 999), vv, 1);
+        int32_t r = kit_node(&kk, TG_OP_RECIP, hdts[i], a, -1, -1);
+        int32_t e = kit_node(&kk, TG_OP_MUL, hdts[i], r, b, -1);
+        kit_store(&kk, kit_param(&kk, hdts[i], TG_ACCESS_WRITE, 999), vv, kit_node(&kk, TG_OP_MULACC, hdts[i], r, a, b));
+        kit_store(&kk, kit_param(&kk, hdts[i], TG_ACCESS_WRITE, 999), vv, kit_node(&kk, TG_OP_SUB, hdts[i], e, r, -1));
+        run_compare(&kk, i ? "chain_recip_mulacc_bf16" : "chain_recip_mulacc_f16", 0, NULL, 0);
+    }
+
     /* fused chain: relu(a*b+c) with a broadcast c, f32 and bf16 */
     uint32_t dts[2] = {TG_FLOAT32, TG_BFLOAT16};
     for (int i = 0; i < 2; i++) {
