@@ -411,11 +411,146 @@ static int const_node(gen *g, const tg_node *n) {
 
 /* ----------------------------------------------------------- the body */
 
+/* What one dispatch computes: every point (WORK); or, for a reduction split
+ * over several work groups per output, the partial results into scratch
+ * (PART) and then their reduction with the nodes after it (FINAL). */
+enum { WORK, PART, FINAL };
+
+static void branch_if(gen *g, int cond, int *l_merge) {
+    int lt = gen_id(g);
+    *l_merge = gen_id(g);
+    sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", *l_merge, cond, lt, *l_merge);
+    gen_label_at(g, lt);
+}
+
+static void branch_end(gen *g, int l_merge) {
+    sb_printf(&g->body, "OpBranch %%v%d\n", l_merge);
+    gen_label_at(g, l_merge);
+}
+
+static int scratch_ptr(gen *g, ct sht, int idx) {
+    int p = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpAccessChain %%pe_%s %%scratch %%v%d %%v%d\n", p, ct_name[sht],
+              gen_const_bits(g, CT_U32, 0), idx);
+    return p;
+}
+
+/* The work of one dispatch at linear work group grp and lane (ids of it;
+ * lx: the lane as u32). */
+static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp, int lane, int lx, uint64_t n_out,
+                           uint64_t n_red) {
+    gen *g = &kg->g;
+    const tg_kernel *k = g->k;
+    ct it = g->it;
+    uint32_t wg = plan->wg_size, S = plan->split;
+    bool tree = plan->tree;
+    tg_status s;
+    int lin = mode == PART ? OP("OpUDiv", it, 2, grp, cidx(g, S))
+              : tree       ? grp : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, grp, cidx(g, wg)), lane);
+    int l_end;
+    branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_out)), &l_end);
+
+    /* out index: unravel lin over out_shape (reduced axes are 0) */
+    int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
+    int64_t stride = 1;
+    for (int d = (int)k->ndim - 1; d >= 0; d--) {
+        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d];
+        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
+        int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
+        oidx[d] = OP("OpUMod", it, 2, q, cidx(g, size));
+        stride *= size;
+    }
+    if (kg->red < 0) {
+        s = emit_stage(kg, false, oidx);
+        if (s) return s;
+        branch_end(g, l_end);
+        return TG_OK;
+    }
+
+    const tg_node *rn = &k->nodes[kg->red];
+    ct act = kg->act, sht = act == CT_BOOL ? CT_U32 : act;
+    int acc = gen_fvar(g, act), rv = gen_fvar(g, it);
+    int start = !tree ? cidx(g, 0) : mode != PART ? lane
+              : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, OP("OpUMod", it, 2, grp, cidx(g, S)), cidx(g, wg)), lane);
+    int step = cidx(g, !tree ? 1 : mode == PART ? (int64_t)S * wg : wg);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpStore %%v%d %%v%d\n", acc, identity(g, rn->op, rn->dtype, act), rv, start);
+    int lh = gen_id(g), lb = gen_id(g), lc = gen_id(g), lm = gen_id(g);
+    sb_printf(&g->body, "OpBranch %%v%d\n", lh);
+    gen_label_at(g, lh);
+    int r = OP("OpLoad", it, 1, rv);
+    int more = OP("OpULessThan", CT_BOOL, 2, r, cidx(g, mode == FINAL ? (int64_t)S : (int64_t)n_red));
+    sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, lc, more, lb, lm);
+    gen_label_at(g, lb);
+    int x;
+    if (mode == FINAL) { /* a partial result */
+        x = OP("OpLoad", sht, 1, scratch_ptr(g, sht, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, S)), r)));
+        if (act == CT_BOOL) x = OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U32, 0));
+    } else { /* full index: out index with the reduced axes from r */
+        memcpy(fidx, oidx, sizeof fidx);
+        stride = 1;
+        for (int d = (int)k->ndim - 1; d >= 0; d--) {
+            if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
+            int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
+            fidx[d] = OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
+            stride *= k->shape[d];
+        }
+        s = emit_stage(kg, true, fidx);
+        if (s) return s;
+        x = kg->val[rn->src[0]];
+    }
+    int cur = OP("OpLoad", act, 1, acc);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, x), lc);
+    gen_label_at(g, lc);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", rv, OP("OpIAdd", it, 2, r, step), lh);
+    gen_label_at(g, lm);
+
+    int l_skip = -1;
+    if (tree) {
+        /* shared-memory tree: sh[lane] = acc; halve until sh[0] holds it */
+        int v = OP("OpLoad", act, 1, acc);
+        if (act == CT_BOOL) v = gen_select(g, CT_U32, v, gen_const_bits(g, CT_U32, 1), gen_const_bits(g, CT_U32, 0));
+        int p = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\nOpStore %%v%d %%v%d\n", p, ct_name[sht], lx, p, v);
+        int sc = gen_const_bits(g, CT_U32, 2), sem = gen_const_bits(g, CT_U32, 0x108);
+        sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+        for (uint32_t h = wg / 2; h > 0; h /= 2) {
+            int lmg;
+            branch_if(g, OP("OpULessThan", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, h)), &lmg);
+            int p2 = gen_id(g);
+            int other = OP("OpIAdd", CT_U32, 2, lx, gen_const_bits(g, CT_U32, h));
+            sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\n", p2, ct_name[sht], other);
+            int a = OP("OpLoad", sht, 1, p), b = OP("OpLoad", sht, 1, p2);
+            int z = act == CT_BOOL ? OP("OpBitwiseOr", CT_U32, 2, a, b) : combine(g, rn->op, rn->dtype, act, a, b);
+            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", p, z);
+            branch_end(g, lmg);
+            sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+        }
+        branch_if(g, OP("OpIEqual", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, 0)), &l_skip);
+        int v0 = OP("OpLoad", sht, 1, p);
+        if (mode == PART) {
+            int part = OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, S)), OP("OpUMod", it, 2, grp, cidx(g, S)));
+            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", scratch_ptr(g, sht, part), v0);
+            branch_end(g, l_skip);
+            branch_end(g, l_end);
+            return TG_OK;
+        }
+        if (act == CT_BOOL) v0 = OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0));
+        kg->val[kg->red] = v0;
+    } else {
+        kg->val[kg->red] = OP("OpLoad", act, 1, acc);
+    }
+    if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
+    s = emit_stage(kg, false, oidx);
+    if (s) return s;
+    if (tree) branch_end(g, l_skip);
+    branch_end(g, l_end);
+    return TG_OK;
+}
+
 static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, uint64_t n_red) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
     ct it = g->it;
-    uint32_t wg = plan->wg_size;
     tg_status s;
 
     for (uint32_t i = 0; i < k->nnodes; i++)
@@ -424,8 +559,8 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
     /* linear work-group index: base + wid.y * count_x + wid.x */
     int wid = gen_id(g), lid = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpLoad %%v3u32 %%gl_wid\n%%v%d = OpLoad %%v3u32 %%gl_lid\n", wid, lid);
-    int pcv[3];
-    for (int m = 0; m < 3; m++) {
+    int pcv[4];
+    for (int m = 0; m < 4; m++) {
         int p = gen_id(g);
         sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u32 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, (uint64_t)m));
         pcv[m] = OP("OpLoad", CT_U32, 1, p);
@@ -449,109 +584,24 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
         lane = OP("OpUConvert", CT_U64, 1, lx);
     }
     grp = OP("OpIAdd", it, 2, grp, base);
-    int lin = plan->tree ? grp : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, grp, cidx(g, wg)), lane);
-
-    int l_work = gen_id(g), l_end = gen_id(g);
-    int inside = OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_out));
-    sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_end, inside, l_work, l_end);
-    gen_label_at(g, l_work);
-
-    /* out index: unravel lin over out_shape (reduced axes are 0) */
-    int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
-    int64_t stride = 1;
-    for (int d = (int)k->ndim - 1; d >= 0; d--) {
-        bool reduced = k->reduce_axes >> d & 1;
-        int64_t size = reduced ? 1 : k->shape[d];
-        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
-        int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
-        oidx[d] = OP("OpUMod", it, 2, q, cidx(g, size));
-        stride *= size;
+    if (!plan->split) {
+        s = emit_work(kg, plan, WORK, grp, lane, lx, n_out, n_red);
+    } else { /* push constant 3 says which pass (the same in the whole dispatch) */
+        int l_merge = gen_id(g), l_part = gen_id(g), l_final = gen_id(g);
+        int first = OP("OpIEqual", CT_BOOL, 2, pcv[3], gen_const_bits(g, CT_U32, 0));
+        sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_merge, first,
+                  l_part, l_final);
+        gen_label_at(g, l_part);
+        s = emit_work(kg, plan, PART, grp, lane, lx, n_out, n_red);
+        if (s) return s;
+        sb_printf(&g->body, "OpBranch %%v%d\n", l_merge);
+        gen_label_at(g, l_final);
+        s = emit_work(kg, plan, FINAL, grp, lane, lx, n_out, n_red);
+        sb_printf(&g->body, "OpBranch %%v%d\n", l_merge);
+        gen_label_at(g, l_merge);
     }
-
-    if (kg->red < 0) {
-        s = emit_stage(kg, false, oidx);
-        if (s) return s;
-    } else {
-        const tg_node *rn = &k->nodes[kg->red];
-        ct act = kg->act;
-        int acc = gen_fvar(g, act), rv = gen_fvar(g, it);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, identity(g, rn->op, rn->dtype, act));
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", rv, plan->tree ? lane : cidx(g, 0));
-        int lh = gen_id(g), lb = gen_id(g), lc = gen_id(g), lm = gen_id(g);
-        sb_printf(&g->body, "OpBranch %%v%d\n", lh);
-        gen_label_at(g, lh);
-        int r = OP("OpLoad", it, 1, rv);
-        int more = OP("OpULessThan", CT_BOOL, 2, r, cidx(g, (int64_t)n_red));
-        sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, lc, more, lb, lm);
-        gen_label_at(g, lb);
-        /* full index: out index with the reduced axes from r */
-        memcpy(fidx, oidx, sizeof fidx);
-        stride = 1;
-        for (int d = (int)k->ndim - 1; d >= 0; d--) {
-            if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
-            int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
-            fidx[d] = OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
-            stride *= k->shape[d];
-        }
-        s = emit_stage(kg, true, fidx);
-        if (s) return s;
-        int cur = OP("OpLoad", act, 1, acc);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, kg->val[rn->src[0]]));
-        sb_printf(&g->body, "OpBranch %%v%d\n", lc);
-        gen_label_at(g, lc);
-        int step = plan->tree ? cidx(g, wg) : cidx(g, 1);
-        int rn1 = OP("OpIAdd", it, 2, r, step);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", rv, rn1, lh);
-        gen_label_at(g, lm);
-
-        int l_post = -1, l_skip = -1;
-        if (plan->tree) {
-            /* shared-memory tree: sh[lane] = acc; halve until sh[0] holds it */
-            ct sht = act == CT_BOOL ? CT_U32 : act;
-            int v = OP("OpLoad", act, 1, acc);
-            if (act == CT_BOOL) v = gen_select(g, CT_U32, v, gen_const_bits(g, CT_U32, 1), gen_const_bits(g, CT_U32, 0));
-            int p = gen_id(g);
-            sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\nOpStore %%v%d %%v%d\n", p, ct_name[sht], lx, p, v);
-            int sc = gen_const_bits(g, CT_U32, 2), sem = gen_const_bits(g, CT_U32, 0x108);
-            sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
-            for (uint32_t h = wg / 2; h > 0; h /= 2) {
-                int lt = gen_id(g), lmg = gen_id(g);
-                int c = OP("OpULessThan", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, h));
-                sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lmg, c, lt, lmg);
-                gen_label_at(g, lt);
-                int p2 = gen_id(g);
-                int other = OP("OpIAdd", CT_U32, 2, lx, gen_const_bits(g, CT_U32, h));
-                sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\n", p2, ct_name[sht], other);
-                int x = OP("OpLoad", sht, 1, p), y = OP("OpLoad", sht, 1, p2), z;
-                if (act == CT_BOOL) z = OP("OpBitwiseOr", CT_U32, 2, x, y);
-                else z = combine(g, rn->op, rn->dtype, act, x, y);
-                sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", p, z, lmg);
-                gen_label_at(g, lmg);
-                sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
-            }
-            l_post = gen_id(g);
-            l_skip = gen_id(g);
-            int first = OP("OpIEqual", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, 0));
-            sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_skip, first, l_post, l_skip);
-            gen_label_at(g, l_post);
-            int v0 = OP("OpLoad", sht, 1, p);
-            if (act == CT_BOOL) v0 = OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0));
-            kg->val[kg->red] = v0;
-        } else {
-            kg->val[kg->red] = OP("OpLoad", act, 1, acc);
-        }
-        if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
-        s = emit_stage(kg, false, oidx);
-        if (s) return s;
-        if (plan->tree) {
-            sb_printf(&g->body, "OpBranch %%v%d\n", l_skip);
-            gen_label_at(g, l_skip);
-        }
-    }
-    sb_printf(&g->body, "OpBranch %%v%d\n", l_end);
-    gen_label_at(g, l_end);
     sb_printf(&g->body, "OpReturn\n");
-    return TG_OK;
+    return s;
 }
 
 /* --------------------------------------------------------- the module */
@@ -617,6 +667,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
         sb_printf(out, "OpDecorate %%buf%u %s\n", i, k->params[i].access == TG_ACCESS_READ ? "NonWritable" : "NonReadable");
     }
 
+    if (plan->split) sb_printf(out, "OpDecorate %%scratch DescriptorSet 0\nOpDecorate %%scratch Binding %u\n", k->nparams);
+
     /* types */
     sb_printf(out, "%%void = OpTypeVoid\n%%fn = OpTypeFunction %%void\n%%bool = OpTypeBool\n");
     static const char *const decl[CT_COUNT] = {NULL, "OpTypeInt 8 0", "OpTypeInt 16 0", "OpTypeInt 32 0",
@@ -648,6 +700,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     for (uint32_t i = 0; i < k->nparams; i++)
         if (!(kg->bda >> i & 1))
             sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
+    if (plan->split)
+        sb_printf(out, "%%scratch = OpVariable %%psb_%s StorageBuffer\n", ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act]);
 
     sb_printf(out, "%%main = OpFunction %%void None %%fn\n%%entry = OpLabel\n");
     if (g->fvars.s) sb_printf(out, "%s", g->fvars.s);
@@ -744,7 +798,14 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     vk_spv_plan plan = {.wg_size = t->wg_size};
     plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= 16384;
     plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
-    plan.idx64 = needs_idx64(k, plan.groups, plan.wg_size);
+    if (plan.tree && n_red >= 65536 && n_out <= 64 && k->nparams < t->max_bindings) { /* few outputs, long sums: more groups each */
+        uint64_t split = n_red / ((uint64_t)plan.wg_size * 256);
+        plan.split = split < 2 ? 2 : split > 256 ? 256 : (uint32_t)split;
+        ct sht = kg->act == CT_BOOL ? CT_U32 : kg->act;
+        plan.scratch_elem = (uint32_t)ct_bits(sht) / 8;
+        kg->st_used[sht] = true;
+    }
+    plan.idx64 = needs_idx64(k, plan.groups * (plan.split ? plan.split : 1), plan.wg_size);
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
         s = TG_ERR_UNSUPPORTED;

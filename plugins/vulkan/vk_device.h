@@ -42,6 +42,7 @@ struct tg_buffer {
 
 struct tg_program {
     vk_pipe *pipe;
+    tg_buffer *scratch; /* partial results of a split reduction, or NULL   */
     uint32_t nparams;
     vk_spv_plan plan;
     char *text;         /* the SPIR-V assembly we generated                */
@@ -95,6 +96,7 @@ tg_status vk_retire(tg_device *d, bool all);
 /* vk_run.c: buffers; vk_program.c: programs */
 tg_status vk_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out);
 void vk_buffer_destroy(tg_device *d, tg_buffer *b);
+void vk_program_free(tg_device *d, tg_program *p); /* now, not deferred */
 tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes);
 tg_status vk_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes);
 tg_status vk_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer *src, uint64_t soff, uint64_t bytes);

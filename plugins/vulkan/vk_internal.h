@@ -21,6 +21,7 @@ typedef struct vk_spv_target {
     uint32_t wg_size;                          /* work-group size, power of 2 */
     bool bda;                                  /* buffer device addresses    */
     uint64_t max_range;                        /* maxStorageBufferRange      */
+    uint32_t max_bindings;                     /* storage buffers per kernel */
 } vk_spv_target;
 
 /* How a program is dispatched (decided by the generator). */
@@ -28,6 +29,12 @@ typedef struct vk_spv_plan {
     uint32_t wg_size;    /* local size x                                     */
     uint64_t groups;     /* work groups in all (0: nothing to run)          */
     bool tree;           /* one work group per output point, shared-memory tree */
+    uint32_t split;      /* > 0: the tree reduction is split over `split` work
+                            groups per output point: pass 0 (groups * split
+                            groups) writes partial results to a scratch
+                            buffer bound after the params, pass 1 (groups)
+                            reduces them; push constant 3 is the pass     */
+    uint32_t scratch_elem; /* bytes per partial result                    */
     bool idx64;          /* 64-bit index arithmetic                          */
     uint64_t bda;        /* bit i: param i is larger than a storage-buffer
                             binding reaches and is addressed through its

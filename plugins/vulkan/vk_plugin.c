@@ -308,6 +308,7 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
     d->push_bytes = lim->maxPushConstantsSize < 16 + 8 * VK_MAX_PARAMS ? lim->maxPushConstantsSize : 16 + 8 * VK_MAX_PARAMS;
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
+    t->max_bindings = d->max_params;
 
     /* the logical device, enabling exactly what we use */
     VkPhysicalDeviceVulkan12Features e12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,

@@ -109,8 +109,10 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
         free(words);
         return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
     }
-    st = pipeline(d, k->nparams, words, nwords, &p->pipe);
+    uint32_t nbind = k->nparams + (plan.split ? 1 : 0);
+    st = pipeline(d, nbind, words, nwords, &p->pipe);
     free(words);
+    if (!st && plan.split) st = vk_buffer_create(d, plan.groups * plan.split * plan.scratch_elem, &p->scratch);
     if (st) {
         free(text);
         free(p);
@@ -123,15 +125,17 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
     return TG_OK;
 }
 
+void vk_program_free(tg_device *d, tg_program *p) {
+    vk_buffer_destroy(d, p->scratch); /* only this program's launches used it */
+    free(p->text);
+    free(p);
+}
+
 void vk_program_destroy(tg_device *d, tg_program *p) {
     if (!p) return;
     vk_retire(d, false);
-    if (p->busy) {
-        p->dead = true;
-        return;
-    }
-    free(p->text);
-    free(p);
+    if (p->busy) p->dead = true;
+    else vk_program_free(d, p);
 }
 
 const char *vk_program_source(tg_device *d, tg_program *p) { return p ? p->text : NULL; }
@@ -148,35 +152,37 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     if (st) return vk_sub_abort(d, s, st);
     /* descriptors: a small pool per submission, freed when it retires */
     VkDescriptorSet set = VK_NULL_HANDLE;
-    if (n) {
-        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = n};
+    uint32_t nbind = n + (p->scratch ? 1 : 0);
+    if (nbind) {
+        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = nbind};
         VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1,
                                           .poolSizeCount = 1, .pPoolSizes = &ps};
         VkResult r = vkCreateDescriptorPool(d->dev, &dpi, NULL, &s->dpool);
         if (r != VK_SUCCESS)
             return vk_sub_abort(d, s, vk_fail(d, TG_ERR_DEVICE, "vulkan: vkCreateDescriptorPool: %s", vk_result_name(r)));
         VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                          .descriptorPool = s->dpool, .descriptorSetCount = 1, .pSetLayouts = &d->dsl[n]};
+                                          .descriptorPool = s->dpool, .descriptorSetCount = 1, .pSetLayouts = &d->dsl[nbind]};
         r = vkAllocateDescriptorSets(d->dev, &ai, &set);
         if (r != VK_SUCCESS)
             return vk_sub_abort(d, s, vk_fail(d, TG_ERR_DEVICE, "vulkan: vkAllocateDescriptorSets: %s", vk_result_name(r)));
-        VkDescriptorBufferInfo bi[VK_MAX_PARAMS];
-        VkWriteDescriptorSet w[VK_MAX_PARAMS];
+        VkDescriptorBufferInfo bi[VK_MAX_PARAMS + 1];
+        VkWriteDescriptorSet w[VK_MAX_PARAMS + 1];
         uint64_t range = d->props.limits.maxStorageBufferRange;
-        for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t i = 0; i < nbind; i++) {
+            tg_buffer *b = i < n ? bufs[i] : p->scratch;
             /* params beyond the range are reached by address (plan.bda);
              * the binding then covers what it can and goes unused */
-            bi[i] = (VkDescriptorBufferInfo){.buffer = bufs[i]->buf, .offset = 0,
-                                             .range = bufs[i]->alloc < range ? bufs[i]->alloc : range & ~UINT64_C(3)};
+            bi[i] = (VkDescriptorBufferInfo){.buffer = b->buf, .offset = 0,
+                                             .range = b->alloc < range ? b->alloc : range & ~UINT64_C(3)};
             w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set,
                                           .dstBinding = i, .descriptorCount = 1,
                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[i]};
-            s->bufs[s->nbufs++] = bufs[i];
+            if (i < n) s->bufs[s->nbufs++] = bufs[i];
         }
-        vkUpdateDescriptorSets(d->dev, n, w, 0, NULL);
+        vkUpdateDescriptorSets(d->dev, nbind, w, 0, NULL);
     }
     vkCmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipe->pipeline);
-    if (n) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[n], 0, 1, &set, 0, NULL);
+    if (nbind) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[nbind], 0, 1, &set, 0, NULL);
     /* split the groups into dispatches within maxComputeWorkGroupCount */
     uint64_t maxx = d->max_gx, maxy = d->max_gy;
     uint8_t push[16 + 8 * VK_MAX_PARAMS];
@@ -188,15 +194,24 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
         memcpy(push + npush, &addr, 8);
         npush += 8;
     }
-    for (uint64_t base = 0, left = p->plan.groups; left;) {
-        uint64_t cx = left < maxx ? left : maxx;
-        uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);
-        vk_push pc = {(uint32_t)base, (uint32_t)(base >> 32), (uint32_t)cx, 0};
-        memcpy(push, &pc, sizeof pc);
-        vkCmdPushConstants(s->cmd, d->pl[n], VK_SHADER_STAGE_COMPUTE_BIT, 0, npush, push);
-        vkCmdDispatch(s->cmd, (uint32_t)cx, (uint32_t)cy, 1);
-        base += cx * cy;
-        left -= cx * cy;
+    for (uint32_t pass = p->plan.split ? 0 : 1; pass < 2; pass++) {
+        if (pass == 1 && p->plan.split) { /* the partial results, written, are read */
+            VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                  .dstAccessMask = VK_ACCESS_SHADER_READ_BIT};
+            vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0,
+                                 1, &mb, 0, NULL, 0, NULL);
+        }
+        uint64_t groups = p->plan.groups * (pass == 0 ? p->plan.split : 1);
+        for (uint64_t base = 0, left = groups; left;) {
+            uint64_t cx = left < maxx ? left : maxx;
+            uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);
+            vk_push pc = {(uint32_t)base, (uint32_t)(base >> 32), (uint32_t)cx, pass};
+            memcpy(push, &pc, sizeof pc);
+            vkCmdPushConstants(s->cmd, d->pl[nbind], VK_SHADER_STAGE_COMPUTE_BIT, 0, npush, push);
+            vkCmdDispatch(s->cmd, (uint32_t)cx, (uint32_t)cy, 1);
+            base += cx * cy;
+            left -= cx * cy;
+        }
     }
     s->prog = p;
     if ((st = vk_sub_submit(d, s))) return vk_sub_abort(d, s, st);

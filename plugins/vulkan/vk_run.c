@@ -26,17 +26,13 @@ static void buffer_free(tg_device *d, tg_buffer *b) {
     free(b);
 }
 
-static void program_free(tg_program *p) {
-    free(p->text);
-    free(p);
-}
 
 static void sub_free(tg_device *d, vk_sub *s) {
     for (uint32_t i = 0; i < s->nbufs; i++) {
         tg_buffer *b = s->bufs[i];
         if (--b->busy == 0 && b->dead) buffer_free(d, b);
     }
-    if (s->prog && --s->prog->busy == 0 && s->prog->dead) program_free(s->prog);
+    if (s->prog && --s->prog->busy == 0 && s->prog->dead) vk_program_free(d, s->prog);
     if (s->staging) vkDestroyBuffer(d->dev, s->staging, NULL);
     if (s->staging_mem) vkFreeMemory(d->dev, s->staging_mem, NULL);
     if (s->dpool) vkDestroyDescriptorPool(d->dev, s->dpool, NULL);

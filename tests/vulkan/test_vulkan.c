@@ -372,7 +372,33 @@ static void test_spirv(void) {
     free(text);
     free(words);
     free(msg);
+    /* a long sum into few outputs is split over several groups per output */
+    shape[1] = 100000;
+    kit_init(&kk, 2, shape, 2, "split_sum");
+    vi = kit_view(&kk, 2, shape, NULL, 0);
+    vo = kit_view(&kk, 2, os, NULL, 0);
+    la = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, 3 * shape[1]), vi, 1);
+    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, 3), vo, kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, la, -1, -1));
+    t.max_bindings = 8;
+    st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
+    tap_ok(st == TG_OK && plan.split >= 2 && plan.groups == 3 && strstr(text, "%scratch"),
+           "a 100000-term sum into 3 outputs is split (%u groups each)", plan.split);
+    st = st ? st : vk_spv_assemble(text, &words, &nwords, &msg);
+    tap_ok(st == TG_OK, "the split reduction validates");
+    free(text);
+    free(words);
+    free(msg);
+    msg = NULL;
+    words = NULL;
     t.int64 = false;
+    st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
+    free(text);
+    shape[1] = INT64_C(1) << 31;
+    kit_init(&kk, 2, shape, 2, "huge_sum");
+    vi = kit_view(&kk, 2, shape, NULL, 0);
+    vo = kit_view(&kk, 2, os, NULL, 0);
+    la = kit_load(&kk, kit_param(&kk, TG_FLOAT16, TG_ACCESS_READ, 3 * shape[1]), vi, 1);
+    kit_store(&kk, kit_param(&kk, TG_FLOAT16, TG_ACCESS_WRITE, 3), vo, kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT16, la, -1, -1));
     st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
     tap_ok(st == TG_ERR_UNSUPPORTED && strstr(err, "Int64"), "without shaderInt64 it is UNSUPPORTED: %s", err);
     free(text);
@@ -443,6 +469,10 @@ int main(int argc, char **argv) {
     test_reduce("max_bf16_loop", TG_OP_REDUCE_MAX, TG_BFLOAT16, 50, 100, 1, 0, 0);
     test_reduce("sum_u8_wrap_tree", TG_OP_REDUCE_SUM, TG_UINT8, 50, 333, 1, 0, 0);
     test_reduce("sum_i64_tree", TG_OP_REDUCE_SUM, TG_INT64, 1, 20000, 2, 0, 0);
+    test_reduce("sum_f32_split_bias", TG_OP_REDUCE_SUM, TG_FLOAT32, 3, 200000, 2, 1, 0);
+    test_reduce("max_f64_split_transposed", TG_OP_REDUCE_MAX, TG_FLOAT64, 400, 300, 3, 0, 1);
+    test_reduce("sum_i16_split_wrap", TG_OP_REDUCE_SUM, TG_INT16, 2, 140000, 2, 0, 0);
+    test_reduce("any_bool_split", TG_OP_REDUCE_MAX, TG_BOOL, 1, 70000, 2, 0, 0);
     test_reduce("max_i16_tree", TG_OP_REDUCE_MAX, TG_INT16, 7, 900, 2, 0, 0);
     test_reduce("any_bool_tree", TG_OP_REDUCE_MAX, TG_BOOL, 7, 900, 2, 0, 0);
     test_reduce("any_bool_loop", TG_OP_REDUCE_MAX, TG_BOOL, 70, 30, 2, 0, 0);
