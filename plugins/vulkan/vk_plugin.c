@@ -386,8 +386,7 @@ static const char *vendor_name(uint32_t id) {
 }
 
 static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
-    if (!caps || caps->struct_size < offsetof(tg_caps, fusion))
-        return vk_fail(d, TG_ERR_INVALID, "vulkan: device_caps: caps->struct_size too small");
+    if (!caps) return vk_fail(d, TG_ERR_INVALID, "vulkan: device_caps: caps is NULL");
     tg_caps c = {0};
     c.struct_size = caps->struct_size < sizeof c ? caps->struct_size : (uint32_t)sizeof c;
     c.dtypes = vk_spv_dtypes(&d->target);
