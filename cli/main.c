@@ -13,6 +13,7 @@ int tg_cmd_fuzz(int argc, char **argv);
 int tg_cmd_spirv(int argc, char **argv);
 int tg_cmd_bench(int argc, char **argv);
 int tg_cmd_rank(int argc, char **argv);
+int tg_cmd_tune(int argc, char **argv);
 
 static const tg_command commands[] = {
     {"plugins", tg_cmd_plugins, "list plugins, their devices and capabilities, and why others failed"},
@@ -22,6 +23,7 @@ static const tg_command commands[] = {
     {"spirv", tg_cmd_spirv, "print the SPIR-V the vulkan plugin makes for a case file's kernels"},
     {"bench", tg_cmd_bench, "benchmark plugins side by side (Google Benchmark JSON, roofline plot)"},
     {"rank", tg_cmd_rank, "rank the certified plugins on this host; device \"auto\" follows it"},
+    {"tune", tg_cmd_tune, "tune the cpu plugin's kernels for this host while running a command (TG_BEAM)"},
     {NULL, NULL, NULL},
 };
 

@@ -88,7 +88,8 @@ tg_status cpu_buffer_new(tg_device *d, uint64_t bytes, tg_buffer **out);
 void *cpu_buffer_data(tg_buffer *b);
 void cpu_buffer_free(tg_device *d, tg_buffer *b);
 int cpu_device_threads(tg_device *d);
-/* Search options by measurement (TG_BEAM=beam candidates); the winner is cached per host. */
+/* Use the cached winner for this kernel on this host if one was searched with
+ * at least `beam` candidates; else, if beam > 0, search by measurement and cache it. */
 tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam);
 
 /* 64-bit FNV-1a, continued from h (start with CPU_FNV_SEED). */

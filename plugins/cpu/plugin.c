@@ -260,11 +260,9 @@ static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program
     if (st != TG_OK) return st;
     cpu_opts o;
     cpu_plan_default(k, &info, cpu_pool_size(d->pool), &o);
-    const char *beam = getenv("TG_BEAM");
-    if (beam && atoi(beam) > 0) {
-        st = cpu_tune(d, k, &info, &o, atoi(beam));
-        if (st != TG_OK) return st;
-    }
+    const char *beam = getenv("TG_BEAM"); /* search; without it, only a cached winner is used */
+    st = cpu_tune(d, k, &info, &o, beam ? atoi(beam) : 0);
+    if (st != TG_OK) return st;
     return program_build(d, k, &info, &o, out);
 }
 

@@ -118,18 +118,19 @@ static int outputs_match(const tg_kernel *k, const cpu_info *info, tg_buffer **g
     return 1;
 }
 
-static void opts_write(FILE *f, const cpu_opts *o) {
-    fprintf(f, "%d %d %d %d %d %d %d\n", o->mode, o->lanes, o->block, o->mr, o->nc, o->split, o->par_axis);
+/* A tuning record: the beam it was searched with, then the options. */
+static void opts_write(FILE *f, int beam, const cpu_opts *o) {
+    fprintf(f, "%d %d %d %d %d %d %d %d\n", beam, o->mode, o->lanes, o->block, o->mr, o->nc, o->split, o->par_axis);
 }
 
-static int opts_read(FILE *f, cpu_opts *o) {
-    return fscanf(f, "%d %d %d %d %d %d %d", &o->mode, &o->lanes, &o->block, &o->mr, &o->nc, &o->split, &o->par_axis) == 7;
+static int opts_read(FILE *f, int *beam, cpu_opts *o) {
+    return fscanf(f, "%d %d %d %d %d %d %d %d", beam, &o->mode, &o->lanes, &o->block, &o->mr, &o->nc, &o->split,
+                  &o->par_axis) == 8;
 }
 
 tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam) {
     cpu_opts cand[MAX_CAND];
     int nc = candidates(k, info, opts, cand);
-    if (nc > beam + 1) nc = beam + 1; /* the default plus `beam` others */
     if (nc <= 1) return TG_OK;
     /* the key: the plain rendering (exact shapes, strides, dtypes) and the host */
     cpu_sb sb = {0};
@@ -137,17 +138,21 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_o
     uint64_t key = cpu_hash(cpu_jit_ident(cpu_device_jit(d)), sb.s, sb.len);
     cpu_sb_free(&sb);
     char path[4200];
-    snprintf(path, sizeof path, "%s/tune-%016" PRIx64 "-%d.txt", cpu_jit_cache_dir(cpu_device_jit(d)), key, beam);
+    snprintf(path, sizeof path, "%s/tune-%016" PRIx64 ".txt", cpu_jit_cache_dir(cpu_device_jit(d)), key);
     FILE *f = fopen(path, "r");
-    if (f) {
+    if (f) { /* a winner found earlier with at least this beam: use it */
         cpu_opts o = *opts;
-        int ok = opts_read(f, &o);
+        int had = 0, ok = opts_read(f, &had, &o);
         fclose(f);
-        if (ok) {
+        if (ok && had >= beam && o.mode >= CPU_MODE_FLAT && o.mode <= CPU_MODE_MATMUL && o.mr > 0 && o.mr <= 16 &&
+            o.block > 0 && o.block <= 4096 && o.nc > 0 && o.lanes >= 0 && o.lanes <= 256 &&
+            o.par_axis < (int)k->ndim && (o.mode != CPU_MODE_MATMUL || opts->mode == CPU_MODE_MATMUL)) {
             *opts = o;
             return TG_OK;
         }
     }
+    if (beam <= 0) return TG_OK;
+    if (nc > beam + 1) nc = beam + 1; /* the default plus `beam` others */
     /* inputs, and the plain rendering's outputs */
     tg_buffer *bufs[64] = {0};
     void *want[64] = {0};
@@ -197,7 +202,7 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_o
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)clock());
     f = fopen(tmp, "w");
     if (f) {
-        opts_write(f, opts);
+        opts_write(f, beam, opts);
         if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
     }
     return TG_OK;

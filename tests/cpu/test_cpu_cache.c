@@ -81,6 +81,42 @@ static void swap_in_foreign(const char *path) {
     if (system(cmd) != 0) fprintf(stderr, "cp failed\n");
 }
 
+/* sum over the last axis of [64, 300]: a kernel with layouts to tune */
+static int run_reduce(char *err, size_t errcap) {
+    kit_plugin p;
+    if (kit_open(&p, plugin_path) != 0) { snprintf(err, errcap, "cannot open plugin"); return -1; }
+    kit_kernel kk;
+    int64_t shape[2] = {64, 300}, os[2] = {64, 1};
+    kit_init(&kk, 2, shape, 2, "tune_test");
+    uint32_t v = kit_view(&kk, 2, shape, NULL, 0), vo = kit_view(&kk, 2, os, NULL, 0);
+    int32_t a = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, 64 * 300), v, 1);
+    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, 64), vo, kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, a, -1, -1));
+    static float in[64 * 300], out[64];
+    for (int i = 0; i < 64 * 300; i++) in[i] = (float)(i % 7) - 3.0f; /* exact sums */
+    void *data[2] = {in, out};
+    int rc = kit_run(&p, &kk.k, data, 1, err, errcap);
+    for (int r = 0; rc == 0 && r < 64; r++) {
+        double want = 0;
+        for (int j = 0; j < 300; j++) want += in[r * 300 + j];
+        if (out[r] != (float)want) { snprintf(err, errcap, "wrong sum in row %d", r); rc = -1; }
+    }
+    kit_close(&p);
+    return rc;
+}
+
+static int count_prefix(const char *dir, const char *prefix, char *first, size_t cap) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            if (!n && first) snprintf(first, cap, "%s/%s", dir, e->d_name);
+            n++;
+        }
+    if (d) closedir(d);
+    return n;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s CPU_PLUGIN\n", argv[0]); return 2; }
     plugin_path = argv[1];
@@ -169,6 +205,22 @@ int main(int argc, char **argv) {
         tap_skip("read-only dir: running as root, permissions do not apply");
     }
     setenv("XDG_CACHE_HOME", base, 1);
+
+    /* TG_BEAM: a search whose winner is cached; later runs use it; a garbled record is ignored */
+    setenv("TG_BEAM", "4", 1);
+    rc = run_reduce(err, sizeof err);
+    char rec[700] = "";
+    tap_ok(rc == 0 && count_prefix(cache, "tune-", rec, sizeof rec) == 1, "TG_BEAM=4 tunes a reduction, correct result, winner cached %s", err);
+    unsetenv("TG_BEAM");
+    FILE *rf = fopen(rec, "r");
+    int beam = 0, fields = rf ? fscanf(rf, "%d", &beam) : 0;
+    if (rf) fclose(rf);
+    tap_ok(fields == 1 && beam == 4, "the record names its beam (%d)", beam);
+    rc = run_reduce(err, sizeof err);
+    tap_ok(rc == 0, "a later run without TG_BEAM uses the record %s", err);
+    garble(rec);
+    rc = run_reduce(err, sizeof err);
+    tap_ok(rc == 0, "a garbled record is ignored %s", err);
 
     setenv("TG_CC", "/nonexistent/cc", 1);
     rc = run_once(c + 3, &comp, &hits, NULL, 0, err, sizeof err);
