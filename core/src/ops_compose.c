@@ -78,7 +78,8 @@ static tg_tensor *window_axis(tg_tensor *x, int a, int64_t k, int64_t s, int64_t
     return tg__permute(v, perm); /* (.., o, k, ..) */
 }
 
-/* (N, C, H, W) -> (N, C, oh, ow, kh*kw) windows after padding with `fill`. */
+/* (N, C, H, W) -> (N, C, oh, ow, kh, kw) windows after padding with `fill`.
+ * kh and kw stay apart: merged they would need a second view. */
 static tg_tensor *windows2d(tg_tensor *x, const int *k, const int *s, const int *p, const int *d, double fill,
                             int64_t *oh, int64_t *ow) {
     int64_t pads[8] = {0, 0, 0, 0, p[0], p[0], p[1], p[1]};
@@ -92,9 +93,7 @@ static tg_tensor *windows2d(tg_tensor *x, const int *k, const int *s, const int 
     v = v ? window_axis(v, 4, k[1], s[1], d[1], *ow) : NULL;        /* N C oh kh ow kw */
     if (!v) return NULL;
     int64_t perm[6] = {0, 1, 2, 4, 3, 5};
-    v = tg__permute(v, perm);                                         /* N C oh ow kh kw */
-    int64_t sh[5] = {x->shape[0], x->shape[1], *oh, *ow, (int64_t)k[0] * k[1]};
-    return tg__reshape(v, 5, sh);
+    return tg__permute(v, perm);                                      /* N C oh ow kh kw */
 }
 
 static void opts_of(const tg_conv_opts *o, int *s, int *p, int *d, int *g, int *op) {
@@ -118,12 +117,12 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_conv_
                         tg__shape_str(x, sa, sizeof sa), tg__shape_str(w, sb, sizeof sb), g);
     OP_BEGIN;
     int k[2] = {(int)w->shape[2], (int)w->shape[3]};
-    int64_t oh, ow, N = x->shape[0], cg = w->shape[1], og = w->shape[0] / g, kk = (int64_t)k[0] * k[1];
-    tg_tensor *win = windows2d(x, k, s, p, d, 0, &oh, &ow); /* N C oh ow kk */
+    int64_t oh, ow, N = x->shape[0], cg = w->shape[1], og = w->shape[0] / g;
+    tg_tensor *win = windows2d(x, k, s, p, d, 0, &oh, &ow); /* N C oh ow kh kw */
     if (!win) OP_END(NULL);
-    int64_t xs[7] = {N, g, 1, cg, oh, ow, kk}, ws[7] = {1, g, og, cg, 1, 1, kk};
-    tg_tensor *prod = tg_mul(tg_reshape(win, 7, xs), tg_reshape(w, 7, ws)); /* N g og cg oh ow kk */
-    tg_tensor *r = tg_sum(prod, TG_AXES(3, 6), false);                      /* N g og oh ow */
+    int64_t xs[8] = {N, g, 1, cg, oh, ow, k[0], k[1]}, ws[8] = {1, g, og, cg, 1, 1, k[0], k[1]};
+    tg_tensor *prod = tg_mul(tg_reshape(win, 8, xs), tg_reshape(w, 8, ws)); /* N g og cg oh ow kh kw */
+    tg_tensor *r = tg_sum(prod, TG_AXES(3, 6, 7), false);                   /* N g og oh ow */
     r = tg_reshape(r, TG_SHAPE(N, (int64_t)g * og, oh, ow));
     if (bias) r = tg_add(r, tg_reshape(bias, TG_SHAPE(1, -1, 1, 1)));
     OP_END(r);
@@ -180,7 +179,7 @@ static tg_tensor *pool(const char *name, tg_tensor *x, int kh, int kw, int sh, i
     int64_t oh, ow;
     OP_BEGIN;
     tg_tensor *win = windows2d(x, k, s, p, d, is_max ? -INFINITY : 0, &oh, &ow);
-    OP_END(is_max ? tg_max(win, TG_AXES(-1), false) : tg_mean(win, TG_AXES(-1), false));
+    OP_END(is_max ? tg_max(win, TG_AXES(4, 5), false) : tg_mean(win, TG_AXES(4, 5), false));
 }
 
 tg_tensor *tg_max_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw) {

@@ -197,10 +197,109 @@ void tg_vstack_stride(tg_vstack *s, const int64_t *step) {
     mask_tidy(v);
 }
 
+static int64_t div_floor(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+static int64_t div_ceil(int64_t a, int64_t b) { return -div_floor(-a, b); }
+
+/* Fold view U (on top) into view L (below) when the linear index U yields
+ * unravels into L's shape without carries over U's valid range: then the
+ * pair is one affine view. L's mask carries over when each masked digit of
+ * L moves with at most one dim of U. */
+static bool view_merge(const tg_view *L, const tg_view *U, tg_view *out) {
+    int nl = (int)L->ndim, nu = (int)U->ndim;
+    int64_t R[TG_MAX_DIMS], lo[TG_MAX_DIMS], span[TG_MAX_DIMS], base[TG_MAX_DIMS], dmin[TG_MAX_DIMS],
+        dmax[TG_MAX_DIMS], delta[TG_MAX_DIMS][TG_MAX_DIMS];
+    if (nl == 0) return false;
+    int64_t place = 1;
+    for (int d = nl - 1; d >= 0; d--) {
+        if (L->shape[d] <= 0) return false;
+        R[d] = place;
+        if (__builtin_mul_overflow(place, L->shape[d], &place)) return false;
+    }
+    int64_t first = U->offset; /* linear index of the first valid point */
+    for (int j = 0; j < nu; j++) {
+        lo[j] = U->has_mask ? U->mask_lo[j] : 0;
+        span[j] = (U->has_mask ? U->mask_hi[j] : U->shape[j]) - lo[j] - 1;
+        if (span[j] < 0) return false;
+        first += lo[j] * U->strides[j];
+    }
+    if (first < 0) return false;
+    for (int d = 0; d < nl; d++) {
+        base[d] = d == 0 ? first / R[0] : (first / R[d]) % L->shape[d];
+        dmin[d] = dmax[d] = base[d];
+    }
+    for (int j = 0; j < nu; j++) {
+        int64_t st = U->strides[j], a = st < 0 ? -st : st;
+        for (int d = 0; d < nl; d++) {
+            int64_t digit = d == 0 ? a / R[0] : (a / R[d]) % L->shape[d];
+            delta[j][d] = st < 0 ? -digit : digit;
+            int64_t v = delta[j][d] * span[j];
+            if (v < 0) dmin[d] += v;
+            else dmax[d] += v;
+        }
+    }
+    for (int d = 0; d < nl; d++)
+        if (dmin[d] < 0 || dmax[d] >= L->shape[d]) return false;
+    tg_view m = *U;
+    if (L->has_mask) { /* digit d valid iff L.mask_lo[d] <= digit < L.mask_hi[d] */
+        if (!m.has_mask) {
+            m.has_mask = 1;
+            for (int j = 0; j < nu; j++) m.mask_lo[j] = 0, m.mask_hi[j] = m.shape[j];
+        }
+        for (int d = 0; d < nl; d++) {
+            int64_t mlo = L->mask_lo[d], mhi = L->mask_hi[d];
+            if (mlo == 0 && mhi == L->shape[d]) continue;
+            int jj = -1;
+            for (int j = 0; j < nu; j++)
+                if (delta[j][d] != 0 && span[j] > 0) {
+                    if (jj >= 0) return false;
+                    jj = j;
+                }
+            if (jj < 0) {
+                if (base[d] < mlo || base[d] >= mhi) return false; /* all invalid: keep the stack */
+                continue;
+            }
+            int64_t dl = delta[jj][d], t0, t1; /* offsets t = i - lo with mlo <= base + t*dl < mhi */
+            if (dl > 0) t0 = div_ceil(mlo - base[d], dl), t1 = div_floor(mhi - 1 - base[d], dl);
+            else t0 = div_ceil(mhi - 1 - base[d], dl), t1 = div_floor(mlo - base[d], dl);
+            int64_t a = lo[jj] + t0, b = lo[jj] + t1 + 1;
+            if (a > m.mask_lo[jj]) m.mask_lo[jj] = a;
+            if (b < m.mask_hi[jj]) m.mask_hi[jj] = b;
+            if (m.mask_hi[jj] < m.mask_lo[jj]) m.mask_hi[jj] = m.mask_lo[jj];
+        }
+        mask_tidy(&m);
+    }
+    m.offset = L->offset;
+    for (int d = 0; d < nl; d++) {
+        int64_t digit0 = base[d];
+        for (int j = 0; j < nu; j++) digit0 -= lo[j] * delta[j][d];
+        m.offset += digit0 * L->strides[d];
+    }
+    for (int j = 0; j < nu; j++) {
+        m.strides[j] = 0;
+        for (int d = 0; d < nl; d++) m.strides[j] += delta[j][d] * L->strides[d];
+    }
+    *out = m;
+    return true;
+}
+
 void tg_vstack_simplify(tg_vstack *s) {
-    while (s->n > 1 && tg_view_is_identity(&s->v[0])) {
-        memmove(&s->v[0], &s->v[1], (size_t)(s->n - 1) * sizeof(tg_view));
-        s->n--;
+    bool changed = true;
+    while (changed && s->n > 1) {
+        changed = false;
+        if (tg_view_is_identity(&s->v[0])) {
+            memmove(&s->v[0], &s->v[1], (size_t)(s->n - 1) * sizeof(tg_view));
+            s->n--;
+            changed = true;
+            continue;
+        }
+        for (int k = s->n - 1; k >= 1 && !changed; k--) {
+            tg_view m;
+            if (!view_merge(&s->v[k - 1], &s->v[k], &m)) continue;
+            s->v[k - 1] = m;
+            memmove(&s->v[k], &s->v[k + 1], (size_t)(s->n - k - 1) * sizeof(tg_view));
+            s->n--;
+            changed = true;
+        }
     }
 }
 

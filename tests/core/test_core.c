@@ -132,6 +132,20 @@ static void test_values_and_views(void) {
     tap_ok(tg_to_f64(tg_full(dev, TG_FLOAT16, TG_SHAPE(2, 2), 1.0 / 3), fv, 4) == TG_OK &&
                fabs(fv[3] - 0.333251953125) < 1e-12,
            "%s: full in float16 is rounded to the dtype (%.12g)", d, fv[3]);
+    /* conv2d's windows (strided, dilated) fold into one view: one kernel even
+     * when the device takes a single view per load */
+    tg_tensor *cx = rnd(TG_SHAPE(2, 3, 9, 8), 30), *cw = rnd(TG_SHAPE(4, 3, 3, 2), 31);
+    tg_conv_opts co = {.stride = {2, 1}, .dilation = {1, 2}};
+    double c1[192], c2[192];
+    tg_tensor *cy = tg_conv2d(cx, cw, NULL, &co);
+    bool cok = tg_tensor_numel(cy) == 192 && tg_to_f64(cy, c1, 192) == TG_OK;
+    caps->max_view_depth = 1;
+    cy = tg_conv2d(cx, cw, NULL, &co);
+    k0 = kernels();
+    cok = cok && tg_to_f64(cy, c2, 192) == TG_OK && memcmp(c1, c2, sizeof c1) == 0;
+    k1 = kernels() - k0;
+    *caps = saved;
+    tap_ok(cok && k1 == 1, "%s: conv2d windows are one view (%lld kernels at max_view_depth 1)", d, (long long)k1);
     tg_scope_end();
 }
 
