@@ -52,12 +52,12 @@ int kir_load(kir *b, int param, const int64_t *strides, int64_t offset, int redu
     return n;
 }
 
-int kir_load2(kir *b, int param, const tg_view *lower, const int64_t *strides, int reduced) {
+int kir_load2(kir *b, int param, const tg_view *lower, const int64_t *strides, int64_t offset, int reduced) {
     int n = add_node(b, TG_OP_LOAD, TG_FLOAT32);
     b->nodes[n].buffer = (uint32_t)param;
     b->nodes[n].view = b->k.nviews;
     b->views[b->k.nviews++] = *lower;
-    add_view(b, strides, 0, reduced);
+    add_view(b, strides, offset, reduced);
     b->nodes[n].nviews = 2;
     return n;
 }

@@ -29,7 +29,7 @@ int kir_param(kir *b, uint32_t access, int64_t count);
 int kir_load(kir *b, int param, const int64_t *strides, int64_t offset, int reduced);
 /* LOAD through a two-view stack: `lower` (any shape, may have a mask) read
  * through a top view of strides over the iteration/out shape. */
-int kir_load2(kir *b, int param, const tg_view *lower, const int64_t *strides, int reduced);
+int kir_load2(kir *b, int param, const tg_view *lower, const int64_t *strides, int64_t offset, int reduced);
 int kir_const(kir *b, double value);
 int kir_op(kir *b, tg_op op, int a, int c, int d); /* unused sources: -1; dtype float32, bool for CMPLT */
 int kir_reduce(kir *b, tg_op op, int src);

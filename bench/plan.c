@@ -37,7 +37,9 @@ void bdev_close(bdev *d) {
     d->plugin = NULL;
 }
 
-tg_buffer *bdev_alloc(bdev *d, int64_t count, unsigned seed) {
+tg_buffer *bdev_alloc(bdev *d, int64_t count, unsigned seed) { return bdev_alloc_init(d, count, seed, PLAN_RANDOM, 1); }
+
+tg_buffer *bdev_alloc_init(bdev *d, int64_t count, unsigned seed, int init, int64_t mod) {
     tg_buffer *buf = NULL;
     uint64_t bytes = (uint64_t)count * 4;
     float *host = malloc(bytes ? bytes : 4);
@@ -46,7 +48,11 @@ tg_buffer *bdev_alloc(bdev *d, int64_t count, unsigned seed) {
     for (int64_t i = 0; i < count; i++) {
         x ^= x << 13, x ^= x >> 17, x ^= x << 5;
         host[i] = (float)(x >> 8) / 8388608.0f - 1.0f;
+        if (init == PLAN_IOTA) host[i] = (float)(i % mod);
+        if (init == PLAN_INDEX) host[i] = (float)(x % (uint32_t)mod);
+        if (init == PLAN_ONEHOT) host[i] = 0;
     }
+    for (int64_t i = 0; init == PLAN_ONEHOT && i + mod <= count; i += mod) host[i + (i / mod * 7) % mod] = 1;
     if (d->api->buffer_create(d->dev, bytes, &buf) == TG_OK &&
         d->api->buffer_write(d->dev, buf, 0, host, bytes) != TG_OK) {
         d->api->buffer_destroy(d->dev, buf);
@@ -97,9 +103,13 @@ void plan_free(plan *p) {
     free(p);
 }
 
-int plan_buf(plan *p, int64_t count) {
+int plan_buf(plan *p, int64_t count) { return plan_buf_init(p, count, PLAN_RANDOM, 1); }
+
+int plan_buf_init(plan *p, int64_t count, int init, int64_t mod) {
     if (p->nbufs == PLAN_MAX_BUFS) return 0;
     p->buf_count[p->nbufs] = count;
+    p->buf_init[p->nbufs] = init;
+    p->buf_mod[p->nbufs] = mod > 0 ? mod : 1;
     return p->nbufs++;
 }
 
@@ -149,7 +159,7 @@ static int prepare(plan_case *c) {
     d->peak_bytes = d->live_bytes;
     if (p->nsteps > PLAN_MAX_STEPS) return snprintf(d->error, sizeof d->error, "plan too long"), -1;
     for (int i = 0; i < p->nbufs; i++)
-        if (!(cur.bufs[i] = bdev_alloc(d, p->buf_count[i], (unsigned)i + 1))) return -1;
+        if (!(cur.bufs[i] = bdev_alloc_init(d, p->buf_count[i], (unsigned)i + 1, p->buf_init[i], p->buf_mod[i]))) return -1;
     for (int i = 0; i < p->nsteps; i++) {
         const tg_kernel *k = kir_finish(p->steps[i]);
         if (!k) return snprintf(d->error, sizeof d->error, "kernel %s too big for the builder", p->steps[i]->name), -1;

@@ -26,6 +26,14 @@ typedef struct bdev {
 tg_status bdev_open(const char *plugin, bdev *out);
 void bdev_close(bdev *d);
 tg_buffer *bdev_alloc(bdev *d, int64_t count, unsigned seed); /* floats in [-1, 1); NULL on failure */
+/* How a plan buffer is filled (mod: the "m" below). */
+enum {
+    PLAN_RANDOM = 0, /* uniform in [-1, 1)                                 */
+    PLAN_IOTA = 1,   /* i % m: 0, 1, ..., m-1, 0, ...                      */
+    PLAN_INDEX = 2,  /* random integers in [0, m), e.g. token ids          */
+    PLAN_ONEHOT = 3  /* rows of m with a single 1 (labels)                  */
+};
+tg_buffer *bdev_alloc_init(bdev *d, int64_t count, unsigned seed, int init, int64_t mod);
 void bdev_free(bdev *d, tg_buffer *buf, int64_t count);
 /* Compile after checking the kernel against the caps; NULL with d->error set. */
 tg_program *bdev_compile(bdev *d, const tg_kernel *k);
@@ -35,6 +43,8 @@ typedef struct plan {
     char name[96];       /* "<class>/<workload>", e.g. "matmul/mm_512"       */
     int nbufs;
     int64_t buf_count[PLAN_MAX_BUFS];
+    int buf_init[PLAN_MAX_BUFS];     /* PLAN_RANDOM etc. */
+    int64_t buf_mod[PLAN_MAX_BUFS];
     int nsteps;
     kir *steps[PLAN_MAX_STEPS];
     int bind[PLAN_MAX_STEPS][KIR_MAX_PARAMS]; /* kernel param -> plan buffer */
@@ -45,6 +55,7 @@ typedef struct plan {
 plan *plan_new(const char *name);
 void plan_free(plan *p);
 int plan_buf(plan *p, int64_t count);
+int plan_buf_init(plan *p, int64_t count, int init, int64_t mod);
 /* Start a step; returns its builder (kir_init already called). */
 kir *plan_step(plan *p, const char *kname, uint32_t ndim, const int64_t *shape, uint32_t reduce_axes);
 /* Add a parameter of the current step bound to plan buffer `buf`. */
