@@ -181,7 +181,7 @@ static bool push(tlist *l, tg_tensor *t) {
 
 /* Topological order of the nodes that need gradients (iterative DFS). */
 static tg_status topo(tg_tensor *root, tlist *order) {
-    static uint64_t mark = (uint64_t)1 << 62;
+    static _Thread_local uint64_t mark = (uint64_t)1 << 62;
     tlist stack = {0};
     int *next = NULL;
     size_t cap_next = 0;

@@ -18,7 +18,7 @@
 #include <string.h>
 #include "tensor_internal.h"
 
-static uint64_t epoch;
+static _Thread_local uint64_t epoch;
 
 #define RETRY (TG_ERR_UNSUPPORTED + 1000) /* internal: rebuild after a new buffer */
 
