@@ -12,6 +12,11 @@ static void *owned[MAX_ITEMS];  /* plan_case / overhead_case structs */
 static plan *plans[MAX_ITEMS];
 static int nowned, nplans;
 
+static void keep(void *item) {
+    if (nowned < MAX_ITEMS) owned[nowned++] = item;
+    else free(item); /* never reached with the suites' sizes */
+}
+
 static int wants(const char *suites, const char *suite) {
     size_t n = strlen(suite);
     if (!suites || !*suites) return 1;
@@ -22,6 +27,12 @@ static int wants(const char *suites, const char *suite) {
     }
     return 0;
 }
+
+/* ref interprets every op in double: past this many FLOP per run a full-size
+ * workload takes it minutes, so it is reported skipped instead. */
+#define REF_MAX_FLOPS 2e9
+
+static void skip_bench(tgb_state *s, void *arg) { tgb_skip(s, (const char *)arg); }
 
 static int add_plans(bdev *d, plan **list, int n) {
     int count = 0;
@@ -38,7 +49,10 @@ static int add_plans(bdev *d, plan **list, int n) {
         plans[nplans++] = list[i];
         owned[nowned++] = c;
         snprintf(name, sizeof name, "%s/%s", d->name, list[i]->name);
-        count += tgb_register(name, plan_bench, c) == 0;
+        if (!strcmp(d->name, "ref") && list[i]->flops > REF_MAX_FLOPS)
+            count += tgb_register(name, skip_bench, "ref: over 2 GFLOP per run, too slow for the interpreter") == 0;
+        else
+            count += tgb_register(name, plan_bench, c) == 0;
     }
     return count;
 }
@@ -71,6 +85,7 @@ int suites_register(bdev *d, const char *suites, int quick) {
         count += add_overhead(d, nm, OVERHEAD_D2H, mb << 20);
     }
     if (wants(suites, "model")) count += add_plans(d, list, suite_models(quick, list, 64));
+    if (wants(suites, "tensor")) count += suite_tensor_register(d->name, quick, keep);
     return count;
 }
 

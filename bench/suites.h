@@ -3,7 +3,9 @@
  *
  * Every benchmark is named "<plugin>/<class>/<workload>"; the class is one
  * of elementwise, reduction, matmul (matmul and conv), overhead, model, and
- * the suites group them: "op" (the first three), "overhead", "model".
+ * the suites group them: "op" (the first three), "overhead", "model" (all
+ * on hand-built kernels, straight to the plugin) and "tensor" (through the
+ * tensor API, core included).
  */
 #ifndef TG_BENCH_SUITES_H
 #define TG_BENCH_SUITES_H
@@ -13,6 +15,9 @@
 /* The plans of a suite; returns how many were stored in out[0..max). */
 int suite_ops(int quick, plan **out, int max);
 int suite_models(int quick, plan **out, int max);
+/* The tensor-API suite (tg.h): registers its cases for plugin `name`,
+ * handing each allocation to keep(); returns how many. */
+int suite_tensor_register(const char *name, int quick, void (*keep)(void *));
 
 /* Steps shared by the suites (see suite_ops.c). */
 void ops_matmul_step(plan *p, int A, int B, int C, int64_t batch, int64_t m, int64_t n, int64_t k, int ta, int tb);
@@ -20,7 +25,7 @@ void ops_conv_step(plan *p, int in, int wt, int out, int64_t n, int64_t c, int64
 void ops_softmax_steps(plan *p, int x, int y, int64_t r, int64_t c);
 void ops_layernorm_steps(plan *p, int x, int g, int b, int y, int64_t r, int64_t c);
 
-/* Register the suites named in `suites` ("op,overhead,model"; NULL = all)
+/* Register the suites named in `suites` ("op,overhead,model,tensor"; NULL = all)
  * for device d. Returns the number registered. Everything allocated is
  * freed by suites_release, after tgb_run. */
 int suites_register(bdev *d, const char *suites, int quick);

@@ -15,7 +15,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: tg bench [--plugin NAME|--all] [--suite S[,S]] [--filter REGEX] [--json FILE]\n"
             "                [--quick] [--min-time SECONDS] [--plot FILE.svg] [--verbose]\n\n"
-            "Runs the benchmark suites (op, overhead, model) on each plugin, in a child process\n"
+            "Runs the benchmark suites (op, overhead, model, tensor) on each plugin, in a child process\n"
             "per plugin, and prints the figures side by side. --all (the default) takes every\n"
             "plugin that loads; --plugin may be repeated. --filter matches '<class>/<workload>'.\n"
             "--json writes Google Benchmark's JSON (names '<plugin>/<class>/<workload>'; compare\n"
@@ -63,8 +63,8 @@ int tg_cmd_bench(int argc, char **argv) {
         for (const char *p = o.suites; *p;) {
             size_t len = strcspn(p, ",");
             if (!((len == 2 && !strncmp(p, "op", 2)) || (len == 8 && !strncmp(p, "overhead", 8)) ||
-                  (len == 5 && !strncmp(p, "model", 5)))) {
-                fprintf(stderr, "tg bench: unknown suite '%.*s' (op, overhead, model)\n", (int)len, p);
+                  (len == 5 && !strncmp(p, "model", 5)) || (len == 6 && !strncmp(p, "tensor", 6)))) {
+                fprintf(stderr, "tg bench: unknown suite '%.*s' (op, overhead, model, tensor)\n", (int)len, p);
                 return 2;
             }
             p += len + (p[len] == ',');
