@@ -43,7 +43,9 @@ typedef struct cpu_info {
     int64_t red_count;      /* elements reduced per output                      */
     int acc_size;           /* bytes of one accumulator (split mode)            */
     int mm_m, mm_n, mm_k;   /* MATMUL axes, -1 if the kernel is not a product  */
-    int mm_a, mm_b;         /* node indices of the two loads                    */
+    int mm_a, mm_b;         /* node indices of the two factors                  */
+    int64_t mm_sak;         /* A is a plain load read with this stride along the
+                               flattened reduce axes (0: A is packed)            */
     int oin, rin;           /* innermost non-trivial out / reduce axis, -1     */
 } cpu_info;
 

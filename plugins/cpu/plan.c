@@ -6,49 +6,77 @@
 
 #include "cpu.h"
 
-/* A product C[.., m, n] = sum_k A[.., m, k] * B[.., k, n] in float32/64: the
- * reduce's source is MUL(LOAD, LOAD); A is one unmasked view that reads all
- * reduce axes with one flat stride, is constant along n; B (any view stack) is
- * constant along m. Fills info->mm_*; returns 1 if B is contiguous along n. */
-static int try_matmul(const tg_kernel *k, cpu_info *info, int ia, int ib) {
-    const tg_node *a = &k->nodes[ia], *b = &k->nodes[ib];
-    const tg_view *va = &k->views[a->view], *vb = &k->views[b->view + b->nviews - 1];
-    if (a->nviews != 1 || va->has_mask) return -1;
+/* Bit d set: node n's value may change along axis d (a LOAD through its top
+ * view's stride or mask; an ALU node through its sources). */
+static void node_axes(const tg_kernel *k, uint32_t *axes) {
+    for (uint32_t n = 0; n < k->nnodes; n++) {
+        const tg_node *nd = &k->nodes[n];
+        axes[n] = 0;
+        if (nd->op == TG_OP_LOAD) {
+            const tg_view *v = &k->views[nd->view + nd->nviews - 1];
+            for (uint32_t d = 0; d < v->ndim; d++)
+                if (v->strides[d] != 0 || (v->has_mask && (v->mask_lo[d] > 0 || v->mask_hi[d] < v->shape[d])))
+                    axes[n] |= 1u << d;
+        }
+        for (int s = 0; s < 3; s++)
+            if (nd->src[s] >= 0 && nd->op != TG_OP_LOAD && nd->op != TG_OP_CONST) axes[n] |= axes[nd->src[s]];
+    }
+}
+
+/* Stride of a plain A along the flattened reduce axes (one unmasked view whose
+ * reduce strides nest like a row-major array), else 0: A is then packed. */
+static int64_t flat_stride(const tg_kernel *k, const cpu_info *info, int ia) {
+    const tg_node *a = &k->nodes[ia];
+    const tg_view *va = &k->views[a->view];
+    if (a->op != TG_OP_LOAD || a->nviews != 1 || va->has_mask) return 0;
     int64_t expect = 0;
     for (int d = (int)k->ndim - 1; d >= 0; d--) {
         if (!(k->reduce_axes >> d & 1u) || k->shape[d] == 1) continue;
         if (expect == 0) expect = va->strides[d];
-        else if (va->strides[d] != expect) return -1;
+        else if (va->strides[d] != expect) return 0;
         expect *= k->shape[d];
     }
-    if (expect == 0) return -1;
-    int m = -1, n = -1;
-    for (uint32_t d = 0; d < k->ndim; d++) {
-        if ((k->reduce_axes >> d & 1u) || k->shape[d] == 1) continue;
-        if (va->strides[d] != 0 && vb->strides[d] == 0 && (m < 0 || k->shape[d] > k->shape[m])) m = (int)d;
-        if (va->strides[d] == 0 && vb->strides[d] != 0) n = (int)d;
-    }
-    if (m < 0 || n < 0) return -1;
-    info->mm_a = ia;
-    info->mm_b = ib;
-    info->mm_m = m;
-    info->mm_n = n;
-    info->mm_k = info->rin;
-    return vb->strides[n] == 1 && b->nviews == 1;
+    return expect != 0 ? va->strides[info->rin] : 0;
 }
 
+/* A product C[.., m, n] = sum_k A(.., m, k) * B(.., k, n) in float32/64: the
+ * reduce's source is MUL(A, B) with A constant along n and B along m (both
+ * any expression of loads). Of the two ways to read MUL's operands, prefer A
+ * read in place and B contiguous along n. Fills info->mm_*. */
 static void detect_matmul(const tg_kernel *k, cpu_info *info) {
-    if (info->reduce_node < 0 || info->rin < 0) return;
+    if (info->reduce_node < 0 || info->rin < 0 || k->nnodes > 1024) return;
     const tg_node *r = &k->nodes[info->reduce_node];
     if (r->op != TG_OP_REDUCE_SUM || (r->dtype != TG_FLOAT32 && r->dtype != TG_FLOAT64)) return;
     const tg_node *mul = &k->nodes[r->src[0]];
     if (mul->op != TG_OP_MUL) return;
-    int x = mul->src[0], y = mul->src[1];
-    if (k->nodes[x].op != TG_OP_LOAD || k->nodes[y].op != TG_OP_LOAD) return;
-    if (try_matmul(k, info, x, y) == 1) return;
-    cpu_info keep = *info;
-    if (try_matmul(k, info, y, x) == 1) return;
-    if (keep.mm_m >= 0) *info = keep;
+    uint32_t *axes = calloc(k->nnodes, sizeof *axes);
+    if (!axes) return;
+    node_axes(k, axes);
+    int best = -1;
+    for (int swap = 0; swap < 2; swap++) {
+        int ia = mul->src[swap], ib = mul->src[1 - swap];
+        int m = -1, n = -1;
+        for (uint32_t d = 0; d < k->ndim; d++) {
+            if ((k->reduce_axes >> d & 1u) || k->shape[d] == 1) continue;
+            int va = axes[ia] >> d & 1u, vb = axes[ib] >> d & 1u;
+            if (va && !vb && (m < 0 || k->shape[d] > k->shape[m])) m = (int)d;
+            if (!va && vb) n = (int)d;
+        }
+        if (m < 0 || n < 0) continue;
+        int64_t sak = flat_stride(k, info, ia);
+        const tg_node *b = &k->nodes[ib];
+        int contiguous = b->op == TG_OP_LOAD && k->views[b->view + b->nviews - 1].strides[n] == 1;
+        int score = (sak != 0) * 2 + contiguous;
+        if (score <= best) continue;
+        best = score;
+        info->mm_a = ia;
+        info->mm_b = ib;
+        info->mm_m = m;
+        info->mm_n = n;
+        info->mm_k = info->rin;
+        info->mm_sak = sak;
+    }
+    free(axes);
 }
 
 void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, cpu_opts *o) {

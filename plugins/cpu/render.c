@@ -656,34 +656,52 @@ static void emit_fin(const rctx *c) {
     cpu_sb_printf(c->sb, "}\n");
 }
 
-/* MATMUL: C[.., m, n] = post(sum_k A[.., m, k] * B[.., k, n]), k being all
- * reduce axes flattened (A reads them with one stride). For every point of the
- * other ("batch") output axes: a block of NC columns of B is packed into panels
- * of NR columns ([K][NR], zero-padded) through the generic load (so B may be
- * masked, strided, a view stack); then for every MR rows of m a register-blocked
+/* Emit the input-cone nodes that `root` depends on (root included). */
+static void emit_subcone(const rctx *c, int root) {
+    unsigned char mark[1024];
+    if (c->k->nnodes > sizeof mark) return;
+    memset(mark, 0, c->k->nnodes);
+    mark[root] = 1;
+    for (int n = root; n >= 0; n--) {
+        if (!mark[n]) continue;
+        for (int s = 0; s < 3; s++)
+            if (c->k->nodes[n].src[s] >= 0) mark[c->k->nodes[n].src[s]] = 1;
+    }
+    for (int n = 0; n <= root; n++) {
+        const tg_node *nd = &c->k->nodes[n];
+        if (!mark[n] || nd->op == TG_OP_CONST) continue;
+        if (nd->op == TG_OP_LOAD) emit_load(c, (uint32_t)n, 0);
+        else emit_alu(c, (uint32_t)n);
+    }
+}
+
+/* MATMUL: C[.., m, n] = post(sum_k A(.., m, k) * B(.., k, n)), k being all
+ * reduce axes flattened, A and B any expressions (A constant along n, B along
+ * m). For every point of the other ("batch") output axes: a block of NC
+ * columns of B is packed into panels of NR columns ([K][NR], zero-padded);
+ * for every MR rows of m, A is packed ([K][MR]) and a register-blocked
  * micro-kernel (GCC vector extensions, fused multiply-add) computes an MR x NR
- * tile over the whole of K, and the post stage runs on the tile. */
+ * tile over the whole of K; the post stage runs on the tile. */
 static void emit_matmul(const rctx *c) {
     const tg_kernel *k = c->k;
     const cpu_info *in = c->info;
-    const tg_node *na = &k->nodes[in->mm_a];
-    const tg_view *va = &k->views[na->view];
     int m = in->mm_m, n = in->mm_n;
     int64_t K = in->red_count, N = k->shape[n], M = k->shape[m];
-    const char *T = ctype(na->dtype);
+    const char *T = ctype(k->nodes[in->reduce_node].dtype);
     cpu_sb *sb = c->sb;
-    int64_t sak = 0; /* A's stride along flattened k: that of the innermost reduce axis */
-    for (uint32_t d = 0; d < k->ndim; d++)
-        if (is_red(c, d) && k->shape[d] > 1) sak = va->strides[d];
     cpu_sb_printf(sb, "#if defined(__AVX512F__)\n#define VB 64\n#elif defined(__AVX__)\n#define VB 32\n#else\n#define VB 16\n#endif\n");
     cpu_sb_printf(sb, "typedef %s vT __attribute__((vector_size(VB)));\n", T);
     cpu_sb_printf(sb, "#define VL ((int)(VB / sizeof(%s)))\n#define MR %d\n#define NV %d\n#define NR (NV * VL)\n", T, c->o->mr,
                   c->o->block);
     cpu_sb_printf(sb, "#define KK %" PRId64 "\n#define NN %" PRId64 "\n", K, N);
     cpu_sb_printf(sb, "#define NC ((%d + NR - 1) / NR * NR)\n", c->o->nc);
+    /* A is read in place (rows of a plain load, one stride along flattened k) or
+     * packed per batch point into [tile][K][MR] */
+    int direct = in->mm_sak != 0;
+    cpu_sb_printf(sb, "#define SAK %" PRId64 "\n", direct ? in->mm_sak : (int64_t)c->o->mr);
     cpu_sb_printf(sb,
         "#ifdef __clang__\n#define TG_CONTRACT\n#else\n#define TG_CONTRACT __attribute__((optimize(\"fp-contract=fast\")))\n#endif\n"
-        "TG_CONTRACT static inline void tg_micro(const %s *const *a, const %s *R bp, %s ct[MR][NR]) {\n"
+        "TG_CONTRACT static inline void tg_micro(const %s *const *R a, const %s *R bp, %s ct[MR][NR]) {\n"
         "#ifdef __clang__\n#pragma clang fp contract(fast)\n#endif\n"
         "  vT acc[MR][NV];\n"
         "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) acc[i][v] = (vT){0};\n"
@@ -691,16 +709,19 @@ static void emit_matmul(const rctx *c) {
         "    vT b[NV];\n"
         "    _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) b[v] = *(const vT *)(bp + kk * NR + v * VL);\n"
         "    _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) {\n"
-        "      const vT av = -(vT){0} + a[i][kk * %" PRId64 "]; /* -0 + x == x: a broadcast */\n"
+        "      const vT av = -(vT){0} + a[i][kk * SAK]; /* -0 + x == x: a broadcast */\n"
         "      _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) acc[i][v] += av * b[v];\n"
         "    }\n  }\n"
         "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) memcpy(&ct[i][v * VL], &acc[i][v], sizeof(vT));\n"
-        "}\n", T, T, T, sak);
+        "}\n", T, T, T);
     cpu_sb_printf(sb, "#include <stdlib.h>\nvoid tgk(");
     emit_params(c);
     cpu_sb_printf(sb, "int64_t lo, int64_t hi) {\n");
     emit_consts(c);
-    cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, (size_t)NC * KK * sizeof(%s) + 64);\nif (!bp) return;\n", T, T);
+    cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, (size_t)NC * KK * sizeof(%s) + 64);\n", T, T);
+    if (direct) cpu_sb_printf(sb, "%s *ap = NULL;\n", T);
+    else cpu_sb_printf(sb, "%s *ap = aligned_alloc(64, (size_t)(%" PRId64 " / MR + 1) * MR * KK * sizeof(%s) + 64);\n", T, M, T);
+    cpu_sb_printf(sb, "if (!bp || (%d && !ap)) { free(bp); free(ap); return; }\n", !direct);
     int closes = 0;
     for (uint32_t d = 0; d < k->ndim; d++) {
         if (is_red(c, d) || (int)d == m || (int)d == n) continue;
@@ -709,7 +730,20 @@ static void emit_matmul(const rctx *c) {
     }
     if (m == c->o->par_axis) cpu_sb_printf(sb, "const int64_t mlo = lo, mhi = hi;\n");
     else cpu_sb_printf(sb, "const int64_t mlo = 0, mhi = %" PRId64 ";\n", M);
-    /* pack B */
+    if (!direct) { /* pack A for every tile of this batch point: [tile][K][MR], short tiles repeat their last row */
+        cpu_sb_printf(sb, "for (int64_t m0 = mlo; m0 < mhi; m0 += MR) {\n"
+                          "%s *R at = ap + ((m0 - mlo) / MR) * MR * KK;\n"
+                          "for (int r_ = 0; r_ < MR; r_++) {\nconst int64_t i%d = m0 + r_ < mhi ? m0 + r_ : mhi - 1;\n"
+                          "int64_t kf = 0;\n", T, m);
+        int rr = 0;
+        for (uint32_t d = 0; d < k->ndim; d++)
+            if (is_red(c, d)) { open_loop(c, d, 0); rr++; }
+        emit_subcone(c, in->mm_a);
+        cpu_sb_printf(sb, "at[kf * MR + r_] = v%d;\nkf++;\n", in->mm_a);
+        for (int i = 0; i < rr; i++) cpu_sb_printf(sb, "}\n");
+        cpu_sb_printf(sb, "}}\n");
+    }
+    /* pack B: [K][NR] per panel */
     cpu_sb_printf(sb, "for (int64_t j0 = 0; j0 < NN; j0 += NC) {\n"
                       "const int64_t nc = NN - j0 < NC ? NN - j0 : NC;\n"
                       "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
@@ -722,18 +756,23 @@ static void emit_matmul(const rctx *c) {
         rc++;
     }
     cpu_sb_printf(sb, "for (int c_ = 0; c_ < NR; c_++) {\nconst int64_t i%d = j0 + jp + c_;\n%s bv = 0;\nif (i%d < NN) {\n", n, T, n);
-    emit_load(c, (uint32_t)in->mm_b, 0);
+    emit_subcone(c, in->mm_b);
     cpu_sb_printf(sb, "bv = v%d;\n}\npp[kf * NR + c_] = bv;\n}\nkf++;\n", in->mm_b);
     for (int i = 0; i < rc; i++) cpu_sb_printf(sb, "}\n");
     cpu_sb_printf(sb, "}\n");
-    /* tiles */
-    cpu_sb_printf(sb, "for (int64_t m0 = mlo; m0 < mhi; m0 += MR) {\nconst %s *a[MR];\n"
-                      "for (int r_ = 0; r_ < MR; r_++) {\nconst int64_t i%d = m0 + r_ < mhi ? m0 + r_ : mhi - 1;\n"
-                      "a[r_] = p%u + %" PRId64, T, m, na->buffer, va->offset);
-    for (uint32_t d = 0; d < k->ndim; d++)
-        if (!is_red(c, d) && va->strides[d] != 0 && k->shape[d] != 1) cpu_sb_printf(sb, " + i%u * %" PRId64, d, va->strides[d]);
-    cpu_sb_printf(sb, ";\n}\n"
-                      "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
+    /* tiles: MR rows of A (pointers into A, or into its packed copy), then the micro-kernel */
+    cpu_sb_printf(sb, "for (int64_t m0 = mlo; m0 < mhi; m0 += MR) {\nconst %s *a[MR];\n", T);
+    if (direct) {
+        const tg_view *va = &k->views[k->nodes[in->mm_a].view];
+        cpu_sb_printf(sb, "for (int r_ = 0; r_ < MR; r_++) {\nconst int64_t i%d = m0 + r_ < mhi ? m0 + r_ : mhi - 1;\n"
+                          "a[r_] = p%u + %" PRId64, m, k->nodes[in->mm_a].buffer, va->offset);
+        for (uint32_t d = 0; d < k->ndim; d++)
+            if (!is_red(c, d) && va->strides[d] != 0 && k->shape[d] != 1) cpu_sb_printf(sb, " + i%u * %" PRId64, d, va->strides[d]);
+        cpu_sb_printf(sb, ";\n}\n");
+    } else {
+        cpu_sb_printf(sb, "for (int r_ = 0; r_ < MR; r_++) a[r_] = ap + ((m0 - mlo) / MR) * MR * KK + r_;\n");
+    }
+    cpu_sb_printf(sb, "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
                       "%s ct[MR][NR];\n"
                       "tg_micro(a, bp + (jp / NR) * KK * NR, ct);\n"
                       "const int rows = mhi - m0 < MR ? (int)(mhi - m0) : MR, cols = nc - jp < NR ? (int)(nc - jp) : NR;\n"
@@ -743,7 +782,7 @@ static void emit_matmul(const rctx *c) {
     emit_stage(c, 1);
     cpu_sb_printf(sb, "}}}}\n");
     for (int i = 0; i < closes; i++) cpu_sb_printf(sb, "}\n");
-    cpu_sb_printf(sb, "free(bp);\n(void)lo; (void)hi;\n}\n");
+    cpu_sb_printf(sb, "free(bp);\nfree(ap);\n(void)lo; (void)hi;\n}\n");
 }
 
 tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *out) {
