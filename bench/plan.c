@@ -204,3 +204,17 @@ void plan_bench(tgb_state *s, void *arg) {
     if (c->plan->bytes > 0) tgb_counter(s, "GB/s", c->plan->bytes * 1e-9, TGB_RATE);
     tgb_counter(s, "peak_MB", (double)cur.peak / 1048576.0, TGB_PLAIN);
 }
+
+int plan_exec_prepare(plan_case *c) { return prepare(c); }
+
+int plan_exec_run(plan_case *c) { return cur.c == c ? run_once(c) : -1; }
+
+int plan_exec_read(plan_case *c, int buf, float *host) {
+    bdev *d = c->dev;
+    if (cur.c != c || buf < 0 || buf >= c->plan->nbufs) return -1;
+    if (d->api->buffer_read(d->dev, cur.bufs[buf], 0, host, (uint64_t)c->plan->buf_count[buf] * 4) != TG_OK) {
+        snprintf(d->error, sizeof d->error, "buffer_read: %s", d->api->device_error(d->dev));
+        return -1;
+    }
+    return 0;
+}

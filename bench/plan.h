@@ -69,5 +69,11 @@ typedef struct plan_case {
 void plan_bench(tgb_state *s, void *arg);
 /* Release whatever plan_bench keeps prepared between calls. */
 void plan_bench_release(void);
+/* The same steps without timing, for tests: prepare (allocate, fill,
+ * compile), run once, read a buffer back (count floats). 0 or -1 with
+ * c->dev->error set. plan_bench_release frees. */
+int plan_exec_prepare(plan_case *c);
+int plan_exec_run(plan_case *c);
+int plan_exec_read(plan_case *c, int buf, float *host);
 
 #endif

@@ -139,7 +139,7 @@ static int load_padded(kir *k, int param, int64_t n, int64_t c, int64_t h, int64
 }
 
 /* z[n,o,h,w] = sum_{c,i,j} a[n,c,h+i-1,w+j-1] * wt[o,c,i,j] (3x3, pad 1). */
-static void conv_fwd(plan *p, int a, int wt, int z, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
+void models_conv_fwd(plan *p, int a, int wt, int z, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
     int64_t hp = h + 2, wp = w + 2;
     int64_t shape[7] = {n, o, h, w, c, 3, 3};
     int64_t sa[7] = {c * hp * wp, 0, wp, 1, hp * wp, wp, 1}, sw[7] = {0, c * 9, 0, 0, 9, 3, 1};
@@ -154,7 +154,7 @@ static void conv_fwd(plan *p, int a, int wt, int z, int64_t n, int64_t c, int64_
 }
 
 /* dw[o,c,i,j] = sum_{n,h,w} dz[n,o,h,w] * a[n,c,h+i-1,w+j-1]. */
-static void conv_dw(plan *p, int dz, int a, int dw, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
+void models_conv_dw(plan *p, int dz, int a, int dw, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
     int64_t hp = h + 2, wp = w + 2;
     int64_t shape[7] = {o, c, 3, 3, n, h, w};
     int64_t sa[7] = {0, hp * wp, wp, 1, c * hp * wp, wp, 1}, sdz[7] = {h * w, 0, 0, 0, o * h * w, w, 1};
@@ -169,7 +169,7 @@ static void conv_dw(plan *p, int dz, int a, int dw, int64_t n, int64_t c, int64_
 }
 
 /* da[n,c,y,x] = sum_{o,i,j} dz[n,o,y+1-i,x+1-j] * wt[o,c,i,j] (zero outside). */
-static void conv_dx(plan *p, int dz, int wt, int da, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
+void models_conv_dx(plan *p, int dz, int wt, int da, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o) {
     int64_t hp = h + 2, wp = w + 2;
     int64_t shape[7] = {n, c, h, w, o, 3, 3};
     /* padded dz index (y+1-i)+1 = y+2-i: offset 2*wp+2, strides -wp and -1 over i, j */
@@ -201,9 +201,9 @@ static plan *model_cnn(int64_t n, int64_t hw, int64_t c1, int64_t c2) {
     int dk2 = plan_buf(p, c2 * c1 * 9), da1 = plan_buf(p, n * c1 * hw * hw), dz1 = plan_buf(p, n * c1 * hw * hw);
     int dk1 = plan_buf(p, c1 * c0 * 9);
     int k1n = plan_buf(p, c1 * c0 * 9), k2n = plan_buf(p, c2 * c1 * 9), wfn = plan_buf(p, feat * out);
-    conv_fwd(p, x, k1, z1, n, c0, hw, hw, c1);
+    models_conv_fwd(p, x, k1, z1, n, c0, hw, hw, c1);
     step_relu_grad(p, z1, z1, a1, n * c1 * hw * hw); /* relu(z) = z > 0 ? z : 0 */
-    conv_fwd(p, a1, k2, z2, n, c1, hw, hw, c2);
+    models_conv_fwd(p, a1, k2, z2, n, c1, hw, hw, c2);
     step_relu_grad(p, z2, z2, a2, n * feat);
     ops_matmul_step(p, a2, wf, logits, 1, n, out, feat, 0, 0);
     ops_softmax_steps(p, logits, prob, n, out);
@@ -211,10 +211,10 @@ static plan *model_cnn(int64_t n, int64_t hw, int64_t c1, int64_t c2) {
     ops_matmul_step(p, a2, dl, dwf, 1, feat, out, n, 1, 0);
     ops_matmul_step(p, dl, wf, da2, 1, n, feat, out, 0, 1);
     step_relu_grad(p, a2, da2, dz2, n * feat);
-    conv_dw(p, dz2, a1, dk2, n, c1, hw, hw, c2);
-    conv_dx(p, dz2, k2, da1, n, c1, hw, hw, c2);
+    models_conv_dw(p, dz2, a1, dk2, n, c1, hw, hw, c2);
+    models_conv_dx(p, dz2, k2, da1, n, c1, hw, hw, c2);
     step_relu_grad(p, a1, da1, dz1, n * c1 * hw * hw);
-    conv_dw(p, dz1, x, dk1, n, c0, hw, hw, c1);
+    models_conv_dw(p, dz1, x, dk1, n, c0, hw, hw, c1);
     step_sgd(p, k1, dk1, k1n, c1 * c0 * 9, 0.01);
     step_sgd(p, k2, dk2, k2n, c2 * c1 * 9, 0.01);
     step_sgd(p, wf, dwf, wfn, feat * out, 0.01);

@@ -23,6 +23,11 @@ int suite_tensor_register(const char *name, int quick, void (*keep)(void *));
 void ops_matmul_step(plan *p, int A, int B, int C, int64_t batch, int64_t m, int64_t n, int64_t k, int ta, int tb);
 void ops_conv_step(plan *p, int in, int wt, int out, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o);
 void ops_softmax_steps(plan *p, int x, int y, int64_t r, int64_t c);
+/* 3x3 convolutions with zero padding 1 done through masked view stacks
+ * (suite_models.c): forward, weight gradient, input gradient. */
+void models_conv_fwd(plan *p, int a, int wt, int z, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o);
+void models_conv_dw(plan *p, int dz, int a, int dw, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o);
+void models_conv_dx(plan *p, int dz, int wt, int da, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o);
 void ops_layernorm_steps(plan *p, int x, int g, int b, int y, int64_t r, int64_t c);
 
 /* Register the suites named in `suites` ("op,overhead,model,tensor"; NULL = all)
