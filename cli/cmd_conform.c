@@ -64,9 +64,10 @@ static const char *per_plugin(const char *path, const char *name, int all, char 
     return buf;
 }
 
-/* Certify one plugin. Returns the exit status. */
+/* Certify one plugin; *points counts the TAP test points printed so far.
+ * Returns the exit status. */
 static int conform_one(const conform_args *a, const char *plugin, const tgc_catalog *cat, const tgc_expect *ex,
-                       FILE *tap) {
+                       FILE *tap, size_t *points) {
     tgc_plugin_facts facts;
     if (tgc_plugin_facts_get(plugin, &facts) != TG_OK || !facts.loaded) {
         fprintf(stderr, "tg conform: plugin '%s' does not load: %s\n", plugin, facts.error[0] ? facts.error : tg_last_error());
@@ -87,14 +88,14 @@ static int conform_one(const conform_args *a, const char *plugin, const tgc_cata
         free(sel);
         return 1;
     }
-    fprintf(tap, "TAP version 14\n# tg conform: plugin %s %s (%s), %zu cases, device: %s\n", facts.name,
+    fprintf(tap, "# tg conform: plugin %s %s (%s), %zu cases, device: %s\n", facts.name,
             facts.version, facts.path, nsel, facts.ndevices ? facts.device : "none on this host");
     tgc_options opt = {.plugin = plugin, .ref = a->ref, .jobs = a->jobs, .timeout_s = a->timeout,
-                       .progress = isatty(2), .tap = tap};
+                       .progress = isatty(2), .tap = tap, .tap_offset = *points};
     double t0 = now();
     tg_status st = tgc_run(cat, sel, nsel, &opt, ex, out);
     tgc_report rep = {cat, sel, nsel, out, &facts, now() - t0};
-    fprintf(tap, "1..%zu\n", nsel);
+    *points += nsel;
     size_t bad = 0, executed = 0, counts[TGC_RESULT_COUNT] = {0};
     for (size_t i = 0; i < nsel; i++) {
         tgc_result r = out[i].result;
@@ -219,8 +220,10 @@ int tg_cmd_conform(int argc, char **argv) {
         tap = stdout;
         goto done;
     }
+    size_t points = 0;
+    fprintf(tap, "TAP version 14\n");
     if (!a.all) {
-        rc = conform_one(&a, a.plugin ? a.plugin : "ref", &cat, &ex, tap);
+        rc = conform_one(&a, a.plugin ? a.plugin : "ref", &cat, &ex, tap, &points);
     } else {
         tg_plugin_info *list = NULL;
         size_t n = 0;
@@ -239,10 +242,12 @@ int tg_cmd_conform(int argc, char **argv) {
                 fprintf(tap, "# plugin %s: no device on this host (%s): not certified here\n", facts.name, facts.error);
                 continue;
             }
-            if (conform_one(&a, list[i].path, &cat, &ex, tap) != 0) rc = 1;
+            if (conform_one(&a, list[i].path, &cat, &ex, tap, &points) != 0) rc = 1;
         }
         tg_plugin_scan_free(list, n);
     }
+    fprintf(tap, "1..%zu\n", points);
+    if (!points) rc = 1; /* nothing ran */
 done:
     if (tap != stdout) fclose(tap);
     tgc_expect_free(&ex);

@@ -65,8 +65,8 @@ static const shape_class rank_shapes[] = {
 };
 enum { NRANKS = sizeof rank_shapes / sizeof rank_shapes[0] };
 
-static const char *const value_names[TGC_V_COUNT] = {"random", "special", "subnormal", "positive",
-                                                     "large", "boundary", "small"};
+static const char *const value_names[TGC_V_COUNT] = {"random", "special", "subnormal", "positive", "large",
+                                                     "boundary", "small", "pairs", "pairs"};
 
 /* One single-op case. */
 typedef struct op_spec {
@@ -103,6 +103,9 @@ static void axes_text(char *out, size_t cap, uint32_t ndim, uint32_t axes) {
 
 /* The value class operand k of op gets. */
 static int operand_values(const op_spec *s, int k) {
+    if (s->values == TGC_V_PAIRS_A) /* every pair of specials in operands a, b; WHERE's c and MULACC's c random */
+        return (s->op == TG_OP_WHERE ? k == 1 : k == 0) ? TGC_V_PAIRS_A
+             : (s->op == TG_OP_WHERE ? k == 2 : k == 1) ? TGC_V_PAIRS_B : TGC_V_RANDOM;
     if (s->values == TGC_V_SUBNORMAL && k == 1 && (s->op == TG_OP_MUL || s->op == TG_OP_DIV || s->op == TG_OP_MOD))
         return TGC_V_POSITIVE;
     if (s->values == TGC_V_SUBNORMAL && s->op == TG_OP_MULACC && k == 1) return TGC_V_POSITIVE;
@@ -190,6 +193,10 @@ static tg_status add_op_cases(tgc_catalog *cat) {
             }
             if (fl && st == TG_OK) {
                 s.sh = SH_SUBNORMAL, s.values = TGC_V_SUBNORMAL, s.axes = 1;
+                st = add_op_case(cat, &s);
+            }
+            if ((op_arity(op) == ARITY_BINARY || op_arity(op) == ARITY_TERNARY) && dt != TG_BOOL && st == TG_OK) {
+                s.sh = (shape_class){"293", 1, {293}}, s.values = TGC_V_PAIRS_A, s.axes = 0;
                 st = add_op_case(cat, &s);
             }
             if (op == TG_OP_SIN && st == TG_OK) {

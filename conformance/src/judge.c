@@ -177,6 +177,11 @@ static int check_node(const judge_ctx *j, tg_dtype dt, int64_t L, uint64_t eb, u
         }
         return eb == ab;
     }
+    if (op == TG_OP_MULACC && have && !isnan(x * y) && !isinf(x) && !isinf(y)) {
+        uint64_t p;
+        tgc_set(&p, dt, 0, x * y);
+        if (isinf(tgc_get(&p, dt, 0))) return 1; /* a*b overflows the dtype: 1 ulp(a*b) allows anything */
+    }
     int en = isnan(e), an = isnan(a);
     if (en || an) return en && an;
     if (op == TG_OP_SIN && have && fabs(x) > 1e4) return fabs(a) <= 1;

@@ -158,7 +158,7 @@ static void settle(run_state *rs, size_t i, tgc_result r, const char *detail, si
     rs->done++;
     rs->counts[r]++;
     while (rs->printed < rs->nsel && rs->out[rs->printed].result != TGC_NOTRUN) {
-        if (rs->opt->tap) tgc_report_tap_line(rs->opt->tap, rs->printed + 1, &rs->cat->cases[rs->sel[rs->printed]], &rs->out[rs->printed], rs->opt->plugin);
+        if (rs->opt->tap) tgc_report_tap_line(rs->opt->tap, rs->opt->tap_offset + rs->printed + 1, &rs->cat->cases[rs->sel[rs->printed]], &rs->out[rs->printed], rs->opt->plugin);
         rs->printed++;
     }
     progress(rs);

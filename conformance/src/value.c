@@ -195,6 +195,8 @@ static void fill_float(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t *s) 
             break;
         }
         case TGC_V_SMALL: v = (double)((int)(next(s) % 41) - 20); break;
+        case TGC_V_PAIRS_A: v = specials[(size_t)i % nspec]; break;
+        case TGC_V_PAIRS_B: v = specials[(size_t)(i / (int64_t)nspec) % nspec]; break;
         default: v = random_float(s); break;
         }
         if (fabs(v) > maxf && !isinf(v)) v = copysign(maxf, v);
@@ -221,6 +223,8 @@ static void fill_int(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t *s) {
         case TGC_V_SMALL:
             v = sgn ? (uint64_t)((int64_t)(next(s) % 41) - 20) : next(s) % 41;
             break;
+        case TGC_V_PAIRS_A: v = specials[(size_t)i % nspec]; break;
+        case TGC_V_PAIRS_B: v = specials[(size_t)(i / (int64_t)nspec) % nspec]; break;
         default: v = next(s); break;
         }
         put_bits(buf, dt, i, v & mask);

@@ -31,6 +31,8 @@ enum {
     TGC_V_LARGE,       /* floats with |x| up to 1e6 (SIN's large-argument rule)        */
     TGC_V_BOUNDARY,    /* floats around the integer types' limits (CAST)               */
     TGC_V_SMALL,       /* ints in [-20, 20], floats small integers: exact chains        */
+    TGC_V_PAIRS_A,     /* special value i % n (n specials): with PAIRS_B, every pair    */
+    TGC_V_PAIRS_B,     /* special value (i / n) % n                                     */
     TGC_V_COUNT
 };
 
@@ -194,6 +196,7 @@ typedef struct tgc_options {
     double timeout_s;       /* per group */
     int progress;           /* draw a progress bar on stderr */
     FILE *tap;              /* TAP 14 stream, or NULL */
+    size_t tap_offset;      /* test points already printed on it */
 } tgc_options;
 
 /* What the plugin says about itself (gathered in a child process). */
