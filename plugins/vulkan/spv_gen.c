@@ -457,8 +457,8 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
         int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d];
         if (size == 1) { oidx[d] = cidx(g, 0); continue; }
         int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
-        oidx[d] = OP("OpUMod", it, 2, q, cidx(g, size));
         stride *= size;
+        oidx[d] = (uint64_t)stride == n_out ? q : OP("OpUMod", it, 2, q, cidx(g, size)); /* outermost: no mod */
     }
     if (kg->red < 0) {
         s = emit_stage(kg, false, oidx);
@@ -491,8 +491,8 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
         for (int d = (int)k->ndim - 1; d >= 0; d--) {
             if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
             int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
-            fidx[d] = OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
             stride *= k->shape[d];
+            fidx[d] = (uint64_t)stride == n_red ? q : OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
         }
         s = emit_stage(kg, true, fidx);
         if (s) return s;
@@ -709,10 +709,13 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     sb_printf(out, "OpFunctionEnd\n");
 }
 
-/* Does any index in the kernel need more than 31 bits? (with headroom) */
-static bool needs_idx64(const tg_kernel *k, uint64_t groups, uint32_t wg) {
+/* Does any index the shader computes need more than 31 bits (with
+ * headroom)? Those are: the linear output and group indices, the reduced
+ * index, addresses through every view, and the linear index into each view
+ * below the top of a stack. The iteration space itself is never linear. */
+static bool needs_idx64(const tg_kernel *k, uint64_t n_out, uint64_t n_red, uint64_t invocations) {
     const int64_t lim = INT64_C(1) << 30;
-    if (prod(k->shape, k->ndim) >= lim || (int64_t)(groups * wg) >= lim) return true;
+    if (n_out >= (uint64_t)lim || n_red >= (uint64_t)lim || invocations >= (uint64_t)lim) return true;
     for (uint32_t i = 0; i < k->nparams; i++)
         if (k->params[i].count >= lim) return true;
     for (uint32_t i = 0; i < k->nviews; i++) {
@@ -724,7 +727,12 @@ static bool needs_idx64(const tg_kernel *k, uint64_t groups, uint32_t wg) {
             ext += s * (v->shape[d] > 0 ? v->shape[d] - 1 : 0);
             if (ext >= lim) return true;
         }
-        if (prod(v->shape, v->ndim) >= lim) return true;
+    }
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
+        for (uint32_t j = 0; j + 1 < n->nviews; j++)
+            if (prod(k->views[n->view + j].shape, k->views[n->view + j].ndim) >= lim) return true;
     }
     return false;
 }
@@ -805,7 +813,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         plan.scratch_elem = (uint32_t)ct_bits(sht) / 8;
         kg->st_used[sht] = true;
     }
-    plan.idx64 = needs_idx64(k, plan.groups * (plan.split ? plan.split : 1), plan.wg_size);
+    plan.idx64 = needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
         s = TG_ERR_UNSUPPORTED;
