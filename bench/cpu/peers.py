@@ -189,7 +189,7 @@ def main():
         ("conv2d 32x64x56x56 3x3", "GFLOP/s", "conv", "torch", ">= torch", lambda t, b: t >= b),
         ("MLP 784-128-10 step b128", "steps/s", "tg_mlp", "torch", "> torch", lambda t, b: t > b),
         ("tiny add, tensor API", "us", "tg_tiny", None, "< 2 us", lambda t, b: t < 2),
-        ("tiny add, plugin launch", "us", "tiny", None, "(info)", None),
+        ("tiny add, plugin launch", "us", "tiny_launch", None, "(info)", None),
         ("process, warm cache", "ms", "tg_process", None, "< 20 ms", lambda t, b: t < 20),
     ]
     names = ["numpy", "torch", "tinygrad"]

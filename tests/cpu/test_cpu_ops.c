@@ -60,14 +60,15 @@ static int run_compare(kit_kernel *kk, const char *what, int fill_kind, skip_fn 
                 double g = chk_get(a[p], dt, i), w = chk_get(b[p], dt, i);
                 double u = dt == TG_FLOAT64 ? ldexp(1, -53) : ldexp(1, -24);
                 int mant = dt == TG_FLOAT16 ? 10 : dt == TG_BFLOAT16 ? 7 : dt == TG_FLOAT32 ? 23 : 52;
-                double tol = (double)nred * (double)nred * u + (w != 0 ? 2 * ldexp(1.0, ilogb(w) - mant) : 0);
+                double tol = (double)nred * (double)nred * u + (w != 0 && isfinite(w) ? 2 * ldexp(1.0, ilogb(w) - mant) : 0);
                 good = (isnan(g) && isnan(w)) || g == w || fabs(g - w) <= tol;
             } else if (op == TG_OP_MULACC && tgp_dtype_is_float(dt)) {
                 double g = chk_get(a[p], dt, i), w = chk_get(b[p], dt, i);
                 double x = chk_get(a[src->src[0] < 0 ? 0 : kk->nodes[src->src[0]].buffer], dt, i) *
                            chk_get(a[kk->nodes[src->src[1]].buffer], dt, i);
                 int mant = dt == TG_FLOAT16 ? 10 : dt == TG_BFLOAT16 ? 7 : dt == TG_FLOAT32 ? 23 : 52;
-                double tol = ldexp(1.0, ilogb(w) - mant) + (x != 0 && isfinite(x) ? ldexp(1.0, ilogb(x) - mant) : 0);
+                double tol = (w != 0 && isfinite(w) ? ldexp(1.0, ilogb(w) - mant) : 0) +
+                             (x != 0 && isfinite(x) ? ldexp(1.0, ilogb(x) - mant) : 0);
                 good = (isnan(g) && isnan(w)) || g == w || fabs(g - w) <= tol;
             } else if (op == TG_OP_SIN && fabs(chk_get(a[kk->nodes[src->src[0]].buffer], dt, i)) > 1e4) {
                 double g = chk_get(a[p], dt, i), w = chk_get(b[p], dt, i);
