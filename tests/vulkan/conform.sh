@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/vulkan/conform.sh TG VULKAN_PLUGIN [--no-device]
+# tests/vulkan/conform.sh TG VULKAN_PLUGIN [--no-device | TG_CONFORM_ARGS...]
 # The conformance suite on the vulkan plugin: every case must pass on the
 # device there is (skipped, exit 77, without one). --no-device hides every
 # Vulkan driver and checks that cases are UNSUPPORTED, none PASS, and the
@@ -16,7 +16,8 @@ if [ "$3" = --no-device ]; then
     echo "$out" | tail -3
     exit 0
 fi
-out=$("$tg" conform --plugin "$plugin" --jobs 2 2>&1)
+shift 2
+out=$("$tg" conform --plugin "$plugin" --jobs 2 "$@" 2>&1)
 rc=$?
 if echo "$out" | grep -q 'executed no case (no device'; then
     echo "$out" | tail -3
