@@ -468,7 +468,7 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
     }
     for (size_t i = 0; i < order.n && !st; i++) {
         tg_tensor *t = order.v[i];
-        if (!t->mat || t->buf) continue;
+        if (!t || !t->mat || t->buf) continue;
         st = build_and_run(t, ++epoch);
         if (st == RETRY) { /* an earlier node now needs a buffer: start over */
             st = TG_OK;
@@ -478,9 +478,19 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
         if (st) break;
         t->mat = false;
         if (!t->requires_grad) tg__drop_sources(t);
+        /* a node only the schedule still holds is needed by no later kernel
+         * (kernels reach their inputs through graph edges): free it now */
+        for (size_t j = 0; j <= i; j++) {
+            tg_tensor *u = order.v[j];
+            if (!u || u->refs != 1) continue;
+            u->mat = false, u->red = NULL, u->mark = 0;
+            order.v[j] = NULL;
+            tg_release(u);
+        }
     }
     /* reset scratch and drop the schedule's references */
     for (size_t i = 0; i < order.n; i++) {
+        if (!order.v[i]) continue;
         order.v[i]->mat = false;
         order.v[i]->red = NULL;
         order.v[i]->mark = 0;
