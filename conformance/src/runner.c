@@ -13,8 +13,10 @@
 #include <unistd.h>
 #include <tg/conform.h>
 
+enum { READY = 0xffffffffu }; /* record index: the child opened its devices */
+
 typedef struct record {
-    uint32_t index; /* position in sel */
+    uint32_t index; /* position in sel, or READY */
     uint32_t result;
     uint32_t len;   /* detail bytes that follow */
     float seconds;
@@ -27,6 +29,7 @@ typedef struct slot {
     int fd;
     range r;
     size_t next;     /* next position in sel the child will report */
+    int ready;       /* the child has opened its devices */
     double deadline;
     char *buf;
     size_t len, cap;
@@ -80,6 +83,8 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
         }
         _exit(0);
     }
+    record ready = {READY, 0, 0, 0};
+    write_all(fd, &ready, sizeof ready);
     for (size_t i = r.start; i < r.end; i++) {
         double t0 = now();
         tgc_result res = tgc_case_run(&cat->cases[sel[i]], &plug, &ref, detail, sizeof detail);
@@ -127,6 +132,7 @@ typedef struct run_state {
     range *queue;
     size_t qhead, qtail;
     size_t counts[TGC_RESULT_COUNT];
+    int early_deaths; /* children lost before they opened their devices */
 } run_state;
 
 static void progress(run_state *rs) {
@@ -170,6 +176,12 @@ static void drain(run_state *rs, slot *s) {
     while (s->len - off >= sizeof(record)) {
         record rec;
         memcpy(&rec, s->buf + off, sizeof rec);
+        if (rec.index == READY) {
+            s->ready = 1;
+            s->deadline = now() + rs->opt->timeout_s;
+            off += sizeof rec;
+            continue;
+        }
         if (s->len - off < sizeof rec + rec.len) break;
         if (rec.index < rs->nsel && rec.result < TGC_RESULT_COUNT) {
             settle(rs, rec.index, (tgc_result)rec.result, s->buf + off + sizeof rec, rec.len, rec.seconds);
@@ -199,8 +211,20 @@ static void finish_child(run_state *rs, slot *s, int timed_out) {
         } else {
             snprintf(msg, sizeof msg, "the child exited with status %d before reporting", WEXITSTATUS(status));
         }
-        settle(rs, s->next, r, msg, strlen(msg), 0);
-        if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end};
+        if (!s->ready) {
+            /* lost while opening ref or the plugin: no case of the group ran, and
+               after two such losses the plugin is not retried at all */
+            size_t len = strlen(msg);
+            snprintf(msg + len, sizeof msg - len, ", while opening the devices");
+            for (size_t i = s->next; i < s->r.end; i++) settle(rs, i, r, msg, strlen(msg), 0);
+            if (++rs->early_deaths >= 2)
+                for (; rs->qhead < rs->qtail; rs->qhead++)
+                    for (size_t i = rs->queue[rs->qhead].start; i < rs->queue[rs->qhead].end; i++)
+                        settle(rs, i, r, msg, strlen(msg), 0);
+        } else {
+            settle(rs, s->next, r, msg, strlen(msg), 0);
+            if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end};
+        }
     }
     free(s->buf);
     s->pid = 0;

@@ -7,6 +7,7 @@
  *               minus infinity instead of zero.
  *  PROXY_CRASH  a launch of a kernel holding a MUL node dies of SIGSEGV.
  *  PROXY_HANG   a launch of a kernel holding a SUB node never returns.
+ *  PROXY_OPENHANG  device_create never returns.
  *
  * Kernels are rewritten before ref compiles them (MAX, strides, DIV); SIN's
  * outputs are nudged after the launch. */
@@ -27,7 +28,7 @@ typedef struct proxy_program {
     tg_param params[64];
 } proxy_program;
 
-static int has_op(const tg_kernel *k, uint32_t op, int dtype) {
+static inline int has_op(const tg_kernel *k, uint32_t op, int dtype) {
     for (uint32_t i = 0; i < k->nnodes; i++)
         if (k->nodes[i].op == op && (dtype < 0 || k->nodes[i].dtype == (uint32_t)dtype)) return 1;
     return 0;
@@ -166,6 +167,14 @@ static tg_status proxy_program_launch(tg_device *dev, tg_program *prog, tg_buffe
     return st;
 }
 
+#ifdef PROXY_OPENHANG
+static tg_status proxy_device_create(uint32_t index, tg_device **out) {
+    volatile unsigned long spin = 0;
+    for (;;) spin++;
+    return ref->device_create(index, out);
+}
+#endif
+
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t minor, const char **out_reason) {
     if (!ref) {
         const char *path = getenv("TG_PROXY_REF");
@@ -186,6 +195,9 @@ TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t m
         table.program_destroy = proxy_program_destroy;
         table.program_launch = proxy_program_launch;
         table.program_source = NULL;
+#ifdef PROXY_OPENHANG
+        table.device_create = proxy_device_create;
+#endif
     }
     return &table;
 }

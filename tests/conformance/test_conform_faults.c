@@ -149,6 +149,25 @@ static void test_crash_hang(const tgc_catalog *cat, const char *plugin, const ch
     free(sel);
 }
 
+/* A plugin whose device_create hangs: two children time out, every other
+ * case is settled without starting more children. */
+static void test_open_hang(const tgc_catalog *cat) {
+    const char *globs[] = {"op.ADD.*", "op.SUB.*", "op.MUL.*", NULL};
+    size_t *sel = malloc(cat->count * sizeof *sel), n = pick(cat, globs, sel), timeouts = 0, groups = 0;
+    tgc_outcome *out = calloc(n, sizeof *out);
+    tgc_options opt = {.plugin = getenv("TG_OPENHANG_PLUGIN"), .ref = getenv("TG_PROXY_REF"), .jobs = 1, .timeout_s = 1};
+    tap_ok(tgc_run(cat, sel, n, &opt, NULL, out) == TG_OK, "open hang: the run completes");
+    for (size_t i = 0; i < n; i++) {
+        timeouts += out[i].result == TGC_TIMEOUT && out[i].detail && strstr(out[i].detail, "while opening the devices");
+        groups += i == 0 || cat->cases[sel[i]].group != cat->cases[sel[i - 1]].group;
+    }
+    tap_ok(timeouts == n && groups > 2, "open hang: all %zu cases of %zu groups TIMEOUT, said to be in the opening (%zu)", n,
+           groups, timeouts);
+    free_out(out, n);
+    free(out);
+    free(sel);
+}
+
 int main(void) {
     if (!getenv("TG_PROXY_REF") || !getenv("TG_WRONG_PLUGIN") || !getenv("TG_CRASH_PLUGIN") || !getenv("TG_HANG_PLUGIN")) {
         tap_skip("TG_PROXY_REF/TG_WRONG_PLUGIN/TG_CRASH_PLUGIN/TG_HANG_PLUGIN not set");
@@ -159,6 +178,7 @@ int main(void) {
     test_wrong(&cat);
     test_crash_hang(&cat, getenv("TG_CRASH_PLUGIN"), "MUL", TGC_CRASH, 20);
     test_crash_hang(&cat, getenv("TG_HANG_PLUGIN"), "SUB", TGC_TIMEOUT, 1);
+    if (getenv("TG_OPENHANG_PLUGIN")) test_open_hang(&cat);
     tgc_catalog_free(&cat);
     return tap_done();
 }
