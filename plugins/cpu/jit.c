@@ -331,8 +331,11 @@ static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, cons
         int used = snprintf(err, errcap, "cpu: the C compiler '%s' failed (status %d): ", argv[0],
                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         if (used > 0 && (size_t)used < errcap) log_head(lpath, err, errcap, (size_t)used);
-        /* 127 from a shell wrapper, or a full disk, look alike: let the caller decide */
-        st = TG_ERR_COMPILE;
+        /* the compiler could not write its output: a cache dir problem, not the code's */
+        st = strstr(err, "No space left") || strstr(err, "Read-only file system") || strstr(err, "Permission denied") ||
+                     strstr(err, "Disk quota")
+                 ? TG_ERR_IO
+                 : TG_ERR_COMPILE;
         goto done;
     }
     if (add_trailer(opath) != 0) {
