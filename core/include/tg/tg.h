@@ -42,10 +42,11 @@
  *    with axes == NULL means "all axes" for reductions.
  *  - Binary ops broadcast numpy-style (align trailing dims, size-1 dims
  *    stretch). Both operands must have the same dtype (use tg_cast);
- *    the *_s variants take a scalar that is converted to x's dtype.
+ *    The scalar variants (tg_adds, tg_muls, ...) take a double, rounded to
+ *    x's dtype.
  *
  * THREADS: one thread at a time per device; scopes, grad mode and the last
- * error are per thread.
+ * error are per thread (the tg_stats counters are not atomic).
  *
  * TG_DEBUG (environment): 1 prints each kernel launched (name, shape, time);
  * 2 adds GFLOP/s and GB/s per kernel and a summary at exit; 3 prints each
@@ -228,7 +229,9 @@ tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);
 
 /* ---------------------------------------------------------- reductions */
 
-/* Over the listed axes (naxes == 0: all); keepdim keeps them as size 1. */
+/* Over the listed axes (naxes == 0: all); keepdim keeps them as size 1.
+ * sum of a bool tensor counts (int32); integer sums wrap; mean/var/std/
+ * prod/logsumexp need a float dtype. */
 tg_tensor *tg_sum(tg_tensor *x, int naxes, const int *axes, bool keepdim);
 tg_tensor *tg_mean(tg_tensor *x, int naxes, const int *axes, bool keepdim);
 tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
