@@ -11,7 +11,6 @@ compiled here with the system C compiler.
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def median_time(fn, reps=7, warm=1):
+def best_time(fn, reps=7, warm=1):
+    """Least seconds of `reps` calls: the figure least disturbed by other
+    processes on a shared machine (bench_cpu and bench_tg report the same)."""
     for _ in range(warm):
         fn()
     ts = []
@@ -29,7 +30,7 @@ def median_time(fn, reps=7, warm=1):
         t = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    return min(ts)
 
 
 def sh(cmd, env=None):
@@ -82,7 +83,7 @@ def run_tg(build, skip_tg, only):
                     print(f"# bench_tg {w}: {e}", file=sys.stderr)
             try:
                 sh([bench_tg, "expr", "cpu"], env)  # warm the kernel cache
-                t = median_time(lambda: sh([bench_tg, "expr", "cpu"], env), reps=9, warm=0)
+                t = best_time(lambda: sh([bench_tg, "expr", "cpu"], env), reps=9, warm=0)
                 res["tg_process"] = (t, t * 1e3, "ms")
             except RuntimeError as e:
                 print(f"# bench_tg expr: {e}", file=sys.stderr)
@@ -98,13 +99,13 @@ def peer_numpy(res):
     for n in (1024, 2048):
         a = np.random.rand(n, n).astype(np.float32)
         b = np.random.rand(n, n).astype(np.float32)
-        t = median_time(lambda: a @ b, reps=5 if n == 2048 else 9)
+        t = best_time(lambda: a @ b, reps=5 if n == 2048 else 9)
         res[f"matmul{n}"] = 2 * n ** 3 / t * 1e-9
     a, b, c = (np.random.rand(N16).astype(np.float32) for _ in range(3))
-    t = median_time(lambda: np.maximum(a * b + c, 0))
+    t = best_time(lambda: np.maximum(a * b + c, 0))
     res["relu"] = 16 * N16 / t * 1e-9
     x = np.random.rand(N64).astype(np.float32)
-    t = median_time(lambda: x.sum())
+    t = best_time(lambda: x.sum())
     res["sum"] = 4 * N64 / t * 1e-9
 
 
@@ -112,18 +113,18 @@ def peer_torch(res):
     import torch
     for n in (1024, 2048):
         a, b = torch.rand(n, n), torch.rand(n, n)
-        t = median_time(lambda: a @ b, reps=5)
+        t = best_time(lambda: a @ b, reps=5)
         res[f"matmul{n}"] = 2 * n ** 3 / t * 1e-9
     a, b, c = torch.rand(N16), torch.rand(N16), torch.rand(N16)
-    t = median_time(lambda: torch.relu(a * b + c))
+    t = best_time(lambda: torch.relu(a * b + c))
     res["relu"] = 16 * N16 / t * 1e-9
     x = torch.rand(N64)
-    t = median_time(lambda: x.sum())
+    t = best_time(lambda: x.sum())
     res["sum"] = 4 * N64 / t * 1e-9
     x = torch.rand(32, 64, 56, 56)
     w = torch.rand(64, 64, 3, 3)
     with torch.no_grad():
-        t = median_time(lambda: torch.nn.functional.conv2d(x, w, padding=1), reps=5)
+        t = best_time(lambda: torch.nn.functional.conv2d(x, w, padding=1), reps=5)
     res["conv"] = 2 * 32 * 64 * 56 * 56 * 64 * 9 / t * 1e-9
     model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -134,10 +135,10 @@ def peer_torch(res):
         loss = torch.nn.functional.cross_entropy(model(xb), yb)
         loss.backward()
         opt.step()
-    t = median_time(lambda: [step() for _ in range(20)], reps=5) / 20
+    t = best_time(lambda: [step() for _ in range(20)], reps=5) / 20
     res["tg_mlp"] = 1 / t
     a1, b1 = torch.ones(1), torch.ones(1)
-    t = median_time(lambda: [a1 + b1 for _ in range(10000)], reps=5) / 10000
+    t = best_time(lambda: [a1 + b1 for _ in range(10000)], reps=5) / 10000
     res["tg_tiny"] = t * 1e6
 
 
@@ -145,16 +146,16 @@ def peer_tinygrad(res):
     os.environ.setdefault("DEV", "CPU")
     from tinygrad import Tensor
     a, b = Tensor.rand(1024, 1024).realize(), Tensor.rand(1024, 1024).realize()
-    t = median_time(lambda: (a @ b).realize(), reps=3)
+    t = best_time(lambda: (a @ b).realize(), reps=3)
     res["matmul1024"] = 2 * 1024 ** 3 / t * 1e-9
     a, b, c = (Tensor.rand(N16).realize() for _ in range(3))
-    t = median_time(lambda: (a * b + c).relu().realize(), reps=5)
+    t = best_time(lambda: (a * b + c).relu().realize(), reps=5)
     res["relu"] = 16 * N16 / t * 1e-9
     x = Tensor.rand(N64).realize()
-    t = median_time(lambda: x.sum().realize(), reps=5)
+    t = best_time(lambda: x.sum().realize(), reps=5)
     res["sum"] = 4 * N64 / t * 1e-9
     a1, b1 = Tensor.ones(1).contiguous().realize(), Tensor.ones(1).contiguous().realize()
-    t = median_time(lambda: [(a1 + b1).realize() for _ in range(200)], reps=5) / 200
+    t = best_time(lambda: [(a1 + b1).realize() for _ in range(200)], reps=5) / 200
     res["tg_tiny"] = t * 1e6
 
 
