@@ -15,6 +15,7 @@ typedef struct options {
     long epochs, steps; /* steps: stop after this many (0: no limit) */
     uint64_t seed;
     const char *save;   /* safetensors file for the trained weights, or NULL */
+    double expect;      /* exit with status 3 if the final test accuracy is lower */
 } options;
 
 static int bad_option(const char *prog, const char *what) {
@@ -22,18 +23,19 @@ static int bad_option(const char *prog, const char *what) {
     return 2;
 }
 
-/* Parses --device NAME --epochs N --steps N --seed N --save FILE into o
+/* Parses --device NAME --epochs N --steps N --seed N --save FILE --expect A into o
  * (which holds the defaults); returns 0, 1 after --help, 2 on a bad one. */
 static int parse_options(int argc, char **argv, options *o, const char *about) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: %s [--device NAME] [--epochs N] [--steps N] [--seed N] [--save FILE]\n%s\n"
+            printf("usage: %s [--device NAME] [--epochs N] [--steps N] [--seed N] [--save FILE] [--expect A]\n%s\n"
                    "  --device NAME  ref, cpu, vulkan, ... or auto (default %s)\n"
                    "  --epochs N     passes over the training set (default %ld)\n"
                    "  --steps N      stop after N optimiser steps (default: no limit)\n"
                    "  --seed N       data and initialisation seed (default %llu)\n"
-                   "  --save FILE    write the trained weights as safetensors\n",
+                   "  --save FILE    write the trained weights as safetensors\n"
+                   "  --expect A     exit with status 3 if the final test accuracy is below A (0..1)\n",
                    argv[0], about, o->device, o->epochs, (unsigned long long)o->seed);
             return 1;
         }
@@ -45,6 +47,7 @@ static int parse_options(int argc, char **argv, options *o, const char *about) {
         else if (!strcmp(a, "--epochs")) o->epochs = strtol(v, &end, 10);
         else if (!strcmp(a, "--steps")) o->steps = strtol(v, &end, 10);
         else if (!strcmp(a, "--seed")) o->seed = strtoull(v, &end, 10);
+        else if (!strcmp(a, "--expect")) o->expect = strtod(v, &end);
         else return bad_option(argv[0], "unknown option");
         if (end && (*end || end == v)) return bad_option(argv[0], "not a number");
     }
@@ -197,17 +200,24 @@ static tg_status train(model *m, tg_optim *opt, tg_dev *dev, const dataset *trai
     return st;
 }
 
-/* Opens the device, runs `run`, reports errors; the program's exit status. */
-static int run_example(const options *o, tg_status (*run)(tg_dev *dev, const options *o)) {
+/* Opens the device, runs `run` (which gives the final test accuracy),
+ * reports errors; the program's exit status. */
+static int run_example(const options *o, tg_status (*run)(tg_dev *dev, const options *o, double *out_acc)) {
     tg_dev *dev = NULL;
+    double acc = 0;
     tg_status st = tg_device_open(o->device, &dev);
     if (st == TG_OK) {
         printf("device: %s\n", tg_device_name(dev));
-        st = run(dev, o);
+        st = run(dev, o, &acc);
     }
     if (st) fprintf(stderr, "error: %s: %s\n", tg_status_name(st), tg_last_error());
     tg_device_close(dev);
-    return st ? 1 : 0;
+    if (st) return 1;
+    if (acc < o->expect) {
+        fprintf(stderr, "test accuracy %.2f%% is below the expected %.2f%%\n", 100 * acc, 100 * o->expect);
+        return 3;
+    }
+    return 0;
 }
 
 #endif

@@ -29,7 +29,7 @@ static tg_tensor *mlp_forward(void *self, tg_tensor *x) {
     return tg_nn_linear_forward(m->l3, h);
 }
 
-static tg_status run(tg_dev *dev, const options *o) {
+static tg_status run(tg_dev *dev, const options *o, double *out_acc) {
     dataset train_set = {0}, test_set = {0};
     mlp net = {0};
     model m = {.self = &net, .forward = mlp_forward};
@@ -54,6 +54,7 @@ static tg_status run(tg_dev *dev, const options *o) {
         st = train(&m, opt, dev, &train_set, &test_set, BATCH, o, &acc);
     }
     if (!st) printf("final test accuracy: %.2f%%\n", 100 * acc);
+    *out_acc = acc;
     if (!st && o->save) st = tg_params_save(m.params, o->save);
     tg_optim_destroy(opt);
     tg_params_destroy(m.params);
