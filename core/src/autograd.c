@@ -34,7 +34,7 @@ void tg_zero_grad(tg_tensor *t) {
 tg_tensor *tg_detach(tg_tensor *x) {
     if (!x) return tg__null_arg("detach");
     tg_no_grad_begin();
-    tg_tensor *r = tg__node(x->dev, TG_N_CONTIG, x->dtype, x->ndim, x->shape, 1, &x);
+    tg_tensor *r = tg__node(x->dev, TG_N_DETACH, x->dtype, x->ndim, x->shape, 1, &x);
     tg_no_grad_end();
     if (r && x->buf) { /* already computed: share the data */
         tg__drop_sources(r);

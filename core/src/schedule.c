@@ -119,7 +119,7 @@ static void decide(tg_tensor *n, uint32_t fusion) {
         if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && b->op != TG_N_CONST))
             materialize(b);
         r = n;
-    } else { /* elementwise, CONTIG */
+    } else { /* elementwise, CONTIG, DETACH */
         int nred = 0;
         for (int s = 0; s < n->nsrc; s++) {
             tg_tensor *rs = red_of(n->src[s]);
@@ -313,7 +313,7 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
             return -1;
         }
         idx = n ? emit(b, t->src[0], n, stage) : -1;
-    } else if (t->op == TG_N_CONTIG) {
+    } else if (t->op == TG_N_CONTIG || t->op == TG_N_DETACH) {
         idx = emit(b, t->src[0], T, stage);
     } else if (tg__is_reduce(t->op)) {
         if (t != b->red || stage != 1) return fail(b, TG_ERR_INTERNAL, "a second reduction in one kernel");

@@ -8,8 +8,9 @@
 #define TG_MAX_STACK 16 /* deepest view stack the core builds */
 
 /* Node kinds beyond tg_op: a realized leaf, a constant, an identity that
- * forces a contiguous buffer. */
-enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102 };
+ * forces a contiguous buffer, an identity that stops gradients (fused like
+ * any elementwise node). */
+enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102, TG_N_DETACH = 103 };
 
 typedef struct tg_prog_entry {
     uint64_t hash;

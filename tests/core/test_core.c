@@ -50,6 +50,7 @@ static void test_fusion(void) {
            "%s: elementwise work after a reduction fuses into it", d);
     tap_ok(count(tg_matmul(a, tg_transpose(b, 0, 1))) == 1, "%s: matmul is one kernel", d);
     tap_ok(count(tg_transpose(a, 0, 1)) == 1, "%s: a realized view is one copy kernel", d);
+    tap_ok(count(tg_add(tg_detach(tg_mul(a, b)), c)) == 1, "%s: detach fuses like an elementwise op", d);
     tg_tensor *m = tg_mean(a, TG_ALL_AXES, false);
     tap_ok(count(tg_sub(a, m)) == 2, "%s: x - mean(x) is two kernels (reduce, then broadcast)", d);
     /* without fusion caps the same graphs still compute, one op per kernel */
