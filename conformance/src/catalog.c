@@ -1,6 +1,7 @@
 /* The case catalog, generated from the tables below: which ops each dtype
  * has, shape classes, view kinds, value classes, a covering design that
  * keeps the suite to a few minutes on ref. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,8 @@ typedef struct op_spec {
     int values;       /* value class of operands */
     uint32_t axes;    /* reductions */
     const char *tag;  /* extra id part or NULL */
+    int has_const;    /* binary ops: the second operand is CONST const_v */
+    double const_v;
 } op_spec;
 
 static int op_arity(tg_op op) {
@@ -128,7 +131,16 @@ static tg_status add_op_case(tgc_catalog *cat, const op_spec *s) {
     }
     case ARITY_BINARY: {
         int a = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 0));
-        int b = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 1));
+        int b;
+        if (s->has_const) {
+            tg_scalar v = {.u = 0};
+            if (tg_dtype_is_float(s->dt)) v.f = s->const_v;
+            else if (tg_dtype_is_signed(s->dt)) v.i = (int64_t)s->const_v;
+            else v.u = s->const_v < 0 ? ~0ull >> (64 - 8 * tg_dtype_size(s->dt)) : (uint64_t)s->const_v;
+            b = tgc_b_const(&c, s->dt, v);
+        } else {
+            b = tgc_b_load(&c, s->dt, s->vk, full, operand_values(s, 1));
+        }
         n = tgc_b_op(&c, s->op, s->op == TG_OP_CMPLT ? TG_BOOL : s->dt, a, b, -1);
         break;
     }
@@ -164,6 +176,11 @@ static tg_status add_op_case(tgc_catalog *cat, const op_spec *s) {
     if (s->vk != TGC_VK_CONTIG) append(c.id, ".view=%s", tgc_view_kind_names[s->vk]);
     if (s->store_vk != TGC_VK_CONTIG) append(c.id, ".store=%s", tgc_view_kind_names[s->store_vk]);
     if (s->values != TGC_V_RANDOM) append(c.id, ".values=%s", value_names[s->values]);
+    if (s->has_const) {
+        if (s->const_v != s->const_v) append(c.id, ".const=nan");
+        else if (s->const_v == 0 && 1 / s->const_v < 0) append(c.id, ".const=-0");
+        else append(c.id, ".const=%g", s->const_v);
+    }
     if (s->tag) append(c.id, ".%s", s->tag);
     return tgc_catalog_add(cat, &c);
 }
@@ -198,6 +215,16 @@ static tg_status add_op_cases(tgc_catalog *cat) {
             if ((op_arity(op) == ARITY_BINARY || op_arity(op) == ARITY_TERNARY) && dt != TG_BOOL && st == TG_OK) {
                 s.sh = (shape_class){"293", 1, {293}}, s.values = TGC_V_PAIRS_A, s.axes = 0;
                 st = add_op_case(cat, &s);
+            }
+            /* a CONST second operand: 0, -0, -inf and NaN (floats), -1 and 0 (integers;
+               -1 is the maximum for unsigned) */
+            static const double fconsts[] = {0.0, -0.0, -INFINITY, NAN}, iconsts[] = {-1, 0};
+            int nconst = op_arity(op) != ARITY_BINARY || dt == TG_BOOL ? 0 : fl ? 4 : 2;
+            for (int k = 0; k < nconst && st == TG_OK; k++) {
+                s.sh = SH_SPECIAL, s.values = TGC_V_SPECIAL, s.axes = 0;
+                s.has_const = 1, s.const_v = fl ? fconsts[k] : iconsts[k];
+                st = add_op_case(cat, &s);
+                s.has_const = 0;
             }
             if (op == TG_OP_SIN && st == TG_OK) {
                 s.sh = SH_SUBNORMAL, s.values = TGC_V_LARGE, s.axes = 0;

@@ -254,7 +254,8 @@ static int judge_output(const judge_ctx *j, const tg_node *st, const void *exp, 
         if (fl && !isnan(e) && !isnan(a)) {
             uint64_t u = tgc_ulp_distance(dt, eb, ab);
             if (u > max_ulp) max_ulp = u;
-            if (!isinf(e) && !isinf(a) && fabs(a - e) > max_abs) max_abs = fabs(a - e);
+            if (isinf(e) != isinf(a) || (isinf(e) && e != a)) max_abs = INFINITY;
+            else if (!isinf(e) && fabs(a - e) > max_abs) max_abs = fabs(a - e);
         }
         int ok = node_rule ? check_node(j, dt, L, eb, ab, e, a) : check_chain(c, dt, eb, ab, e, a);
         if (!ok && bad++ == 0) {
