@@ -248,8 +248,9 @@ tg_status tg_backward(tg_tensor *loss) {
     tg_no_grad_end();
     tg_scope_end();
     if (!st) {
-        tg_tensor **gv = malloc((params.n + 1) * sizeof *gv);
+        tg_tensor **gv = malloc((params.n + 2) * sizeof *gv);
         size_t ng = 0;
+        if (gv) gv[ng++] = loss; /* its value is usually read next: share the work */
         for (size_t i = 0; gv && i < params.n; i++) {
             bool dup = false;
             for (size_t j = 0; j < ng; j++) dup |= gv[j] == params.v[i]->grad;

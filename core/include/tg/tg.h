@@ -336,7 +336,7 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool requires_grad);
 bool tg_requires_grad(const tg_tensor *t);
 /* Reverse mode from `loss` (any shape; the seed gradient is ones). Adds
  * (accumulates) into the grad of every tensor marked requires_grad that
- * loss depends on, and realizes those grads. */
+ * loss depends on, and realizes those grads and the loss in one schedule. */
 tg_status tg_backward(tg_tensor *loss);
 /* The accumulated gradient, or NULL if none. Borrowed: valid until
  * tg_zero_grad(t), the next tg_backward that touches t, or t's release;
