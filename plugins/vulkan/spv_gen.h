@@ -58,6 +58,16 @@ int gen_select(gen *g, ct t, int cond, int a, int b);
 int gen_fvar(gen *g, ct t); /* a Function variable (declared in the entry block) */
 int gen_convert(gen *g, ct to, ct from, bool from_signed, bool to_signed, int v);
 
+/* spv_ops.c: dtypes and the arithmetic of the IR. */
+ct ct_of(uint32_t dt);                   /* how a dtype's values are computed */
+ct st_of(uint32_t dt);                   /* how they are stored              */
+bool is_signed_int(uint32_t dt);
+int zero_of(gen *g, ct t);
+int round_to(gen *g, uint32_t dt, int x); /* f32 value to f16/bf16 precision */
+int combine(gen *g, uint32_t op, uint32_t dt, ct act, int a, int b); /* a reduction step */
+int identity(gen *g, uint32_t op, uint32_t dt, ct act);
+tg_status ops_alu(gen *g, uint32_t op, uint32_t dt, uint32_t sdt, int a, int b, int c, int *out);
+
 /* spv_math.c: float helpers (f64 math is computed without GLSL.std.450,
  * which has no 64-bit EXP2/LOG2/SIN). */
 int math_exp2(gen *g, ct t, int x);
