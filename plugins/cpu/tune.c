@@ -130,6 +130,7 @@ static int opts_read(FILE *f, int *beam, cpu_opts *o) {
 
 tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam) {
     cpu_opts cand[MAX_CAND];
+    memset(cand, 0, sizeof cand); /* compared with memcmp */
     int nc = candidates(k, info, opts, cand);
     if (nc <= 1) return TG_OK;
     /* the key: the plain rendering (exact shapes, strides, dtypes) and the host */
@@ -144,9 +145,11 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_o
         cpu_opts o = *opts;
         int had = 0, ok = opts_read(f, &had, &o);
         fclose(f);
-        if (ok && had >= beam && o.mode >= CPU_MODE_FLAT && o.mode <= CPU_MODE_MATMUL && o.mr > 0 && o.mr <= 16 &&
-            o.block > 0 && o.block <= 4096 && o.nc > 0 && o.lanes >= 0 && o.lanes <= 256 &&
-            o.par_axis < (int)k->ndim && (o.mode != CPU_MODE_MATMUL || opts->mode == CPU_MODE_MATMUL)) {
+        /* only a layout this plugin would try for this kernel (a garbled or foreign
+         * record must not pick, say, a partial reduction) */
+        int known = 0;
+        for (int c = 0; c < nc && !known; c++) known = !memcmp(&cand[c], &o, sizeof o);
+        if (ok && had >= beam && known) {
             *opts = o;
             return TG_OK;
         }
