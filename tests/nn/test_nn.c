@@ -12,6 +12,7 @@
 
 static tg_dev *dev;
 static char scratch[4096];
+static const char *devname;
 
 static double *to_host(tg_tensor *t) {
     size_t n = (size_t)tg_tensor_numel(t);
@@ -138,7 +139,7 @@ static void test_save_load(void) {
     tap_ok(tg_params_add(pa, "fc.weight", b->weight) == TG_ERR_INVALID, "a duplicate name is refused");
 
     char path[4200];
-    snprintf(path, sizeof path, "%s/nn_params.safetensors", scratch);
+    snprintf(path, sizeof path, "%s/nn_params_%s.safetensors", scratch, devname); /* tests run in parallel */
     tg_status st = tg_params_save(pa, path);
     tap_ok(st == TG_OK, "save %s", st ? tg_last_error() : "");
     st = tg_params_read(path, dev, &read);
@@ -283,8 +284,12 @@ static void test_training(void) {
 
 int main(int argc, char **argv) {
     snprintf(scratch, sizeof scratch, "%s", argc > 1 ? argv[1] : ".");
-    const char *devname = argc > 2 ? argv[2] : "ref";
+    devname = argc > 2 ? argv[2] : "ref";
     tg_status st = tg_device_open(devname, &dev);
+    if (st && strcmp(devname, "ref") != 0) { /* a plugin built without its device here */
+        tap_skip(tg_last_error());
+        return tap_done();
+    }
     tap_ok(st == TG_OK, "open device %s %s", devname, st ? tg_last_error() : "");
     if (st) return tap_done();
     test_linear();
