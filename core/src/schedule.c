@@ -106,7 +106,9 @@ static void decide(tg_tensor *n, uint32_t fusion) {
         r = NULL;
     } else if (tg__is_movement(n->op)) {
         r = red_of(n->src[0]);
-        if (r && n->op != TG_OP_RESHAPE) {
+        /* a permuted reduction that is itself realized stores through the
+         * permutation (build_and_run); anything else gets a buffer first */
+        if (r && n->op != TG_OP_RESHAPE && !(n->mat && n->op == TG_OP_PERMUTE)) {
             materialize(base_of(n->src[0]));
             r = NULL;
         }
@@ -384,6 +386,26 @@ static bool split_inputs(tg_tensor *root) {
     return changed;
 }
 
+/* The view (stack) of red's shape that addresses root's contiguous buffer,
+ * when root is a chain of reshapes and permutes of red; false otherwise or
+ * when it is deeper than the device takes. */
+static bool store_view(const tg_tensor *root, const tg_tensor *red, tg_vstack *s) {
+    s->n = 1;
+    tg_view_contiguous(&s->v[0], root->ndim, root->shape);
+    for (const tg_tensor *t = root; t != red; t = t->src[0]) {
+        if (t->op == TG_OP_PERMUTE) {
+            int64_t inv[TG_MAX_DIMS];
+            for (int d = 0; d < t->ndim; d++) inv[t->arg[d]] = d;
+            tg_vstack_permute(s, inv);
+        } else if (t->op != TG_OP_RESHAPE || !tg_vstack_reshape(s, t->src[0]->ndim, t->src[0]->shape)) {
+            return false;
+        }
+    }
+    tg_vstack_simplify(s);
+    uint32_t depth = root->dev->caps.max_view_depth ? root->dev->caps.max_view_depth : 1;
+    return (uint32_t)s->n <= depth;
+}
+
 static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     kb b;
     memset(&b, 0, sizeof b);
@@ -398,15 +420,26 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     }
     int out = param_of(&b, root, TG_ACCESS_WRITE);
     tnode *T = NULL;
-    if (b.red && (root->ndim != b.ndim || memcmp(root->shape, b.out, (size_t)b.ndim * 8) != 0))
+    tg_tensor *top = root;
+    tg_vstack sv = {.n = 1};
+    tg_view_contiguous(&sv.v[0], b.ndim, b.out);
+    if (b.red && tg__is_movement(root->op)) {
+        /* root is reshapes/permutes of the reduction: store each reduced
+         * value where root keeps it (the inverse chain on root's layout) */
+        if (!store_view(root, b.red, &sv)) {
+            kb_free(&b);
+            b.red->mat = true;
+            return RETRY;
+        }
+        top = b.red;
+    } else if (b.red && (root->ndim != b.ndim || memcmp(root->shape, b.out, (size_t)b.ndim * 8) != 0)) {
         T = prepend(&b, TG_OP_RESHAPE, b.ndim, b.out, NULL, NULL);
-    int v = emit(&b, root, T, 1);
+    }
+    int v = emit(&b, top, T, 1);
     if (v >= 0) {
-        tg_vstack s = {.n = 1};
-        tg_view_contiguous(&s.v[0], b.ndim, b.out);
-        int vi = add_views(&b, &s);
+        int vi = add_views(&b, &sv);
         int si = vi < 0 ? -1 : add_node(&b, TG_OP_STORE, root->dtype, v, -1, -1);
-        if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = 1;
+        if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = (uint32_t)sv.n;
     }
     const tg_caps *caps = &b.dev->caps;
     if (!b.err && ((caps->max_params && b.nparams > caps->max_params) ||

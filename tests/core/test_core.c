@@ -51,6 +51,17 @@ static void test_fusion(void) {
     tap_ok(count(tg_matmul(a, tg_transpose(b, 0, 1))) == 1, "%s: matmul is one kernel", d);
     tap_ok(count(tg_transpose(a, 0, 1)) == 1, "%s: a realized view is one copy kernel", d);
     tap_ok(count(tg_add(tg_detach(tg_mul(a, b)), c)) == 1, "%s: detach fuses like an elementwise op", d);
+    {
+        tg_tensor *x3 = rnd(TG_SHAPE(4, 5, 6), 9);
+        tg_tensor *sm = tg_sum(x3, TG_AXES(2), false);
+        double w[20], g[20];
+        bool ok = tg_to_f64(sm, w, 20) == TG_OK; /* (4,5) */
+        tg_tensor *t = tg_transpose(tg_sum(x3, TG_AXES(2), false), 0, 1);
+        ok = ok && count(t) == 1 && tg_to_f64(t, g, 20) == TG_OK;
+        for (int i = 0; ok && i < 4; i++)
+            for (int j = 0; ok && j < 5; j++) ok = g[j * 4 + i] == w[i * 5 + j];
+        tap_ok(ok, "%s: a transposed reduction is one kernel storing through the permutation", d);
+    }
     tg_tensor *m = tg_mean(a, TG_ALL_AXES, false);
     tap_ok(count(tg_sub(a, m)) == 2, "%s: x - mean(x) is two kernels (reduce, then broadcast)", d);
     /* without fusion caps the same graphs still compute, one op per kernel */
