@@ -8,6 +8,7 @@
  *  PROXY_CRASH  a launch of a kernel holding a MUL node dies of SIGSEGV.
  *  PROXY_HANG   a launch of a kernel holding a SUB node never returns.
  *  PROXY_OPENHANG  device_create never returns.
+ *  PROXY_NODEV  no device on this host (device_count answers 0).
  *
  * Kernels are rewritten before ref compiles them (MAX, strides, DIV); SIN's
  * outputs are nudged after the launch. */
@@ -167,6 +168,14 @@ static tg_status proxy_program_launch(tg_device *dev, tg_program *prog, tg_buffe
     return st;
 }
 
+#ifdef PROXY_NODEV
+static const char *proxy_plugin_error(void) { return "proxy: no such hardware here"; }
+static tg_status proxy_device_count(uint32_t *out) {
+    *out = 0;
+    return TG_OK;
+}
+#endif
+
 #ifdef PROXY_OPENHANG
 static tg_status proxy_device_create(uint32_t index, tg_device **out) {
     volatile unsigned long spin = 0;
@@ -197,6 +206,10 @@ TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t m
         table.program_source = NULL;
 #ifdef PROXY_OPENHANG
         table.device_create = proxy_device_create;
+#endif
+#ifdef PROXY_NODEV
+        table.device_count = proxy_device_count;
+        table.plugin_error = proxy_plugin_error;
 #endif
     }
     return &table;

@@ -168,6 +168,21 @@ static void test_open_hang(const tgc_catalog *cat) {
     free(sel);
 }
 
+/* A plugin without a device here: every case UNSUPPORTED with its reason. */
+static void test_no_device(const tgc_catalog *cat) {
+    const char *globs[] = {"op.ADD.float32.*", "fuse.mul_add.*", "composite.matmul.*", NULL};
+    size_t *sel = malloc(cat->count * sizeof *sel), n = pick(cat, globs, sel), unsup = 0;
+    tgc_outcome *out = calloc(n, sizeof *out);
+    tgc_options opt = {.plugin = getenv("TG_NODEV_PLUGIN"), .ref = getenv("TG_PROXY_REF"), .jobs = 2, .timeout_s = 20};
+    tap_ok(tgc_run(cat, sel, n, &opt, NULL, out) == TG_OK, "no device: the run completes");
+    for (size_t i = 0; i < n; i++)
+        unsup += out[i].result == TGC_UNSUPPORTED && out[i].detail && strstr(out[i].detail, "no such hardware here");
+    tap_ok(n > 10 && unsup == n, "no device: all %zu cases UNSUPPORTED, with the plugin's reason (%zu)", n, unsup);
+    free_out(out, n);
+    free(out);
+    free(sel);
+}
+
 int main(void) {
     if (!getenv("TG_PROXY_REF") || !getenv("TG_WRONG_PLUGIN") || !getenv("TG_CRASH_PLUGIN") || !getenv("TG_HANG_PLUGIN")) {
         tap_skip("TG_PROXY_REF/TG_WRONG_PLUGIN/TG_CRASH_PLUGIN/TG_HANG_PLUGIN not set");
@@ -179,6 +194,7 @@ int main(void) {
     test_crash_hang(&cat, getenv("TG_CRASH_PLUGIN"), "MUL", TGC_CRASH, 20);
     test_crash_hang(&cat, getenv("TG_HANG_PLUGIN"), "SUB", TGC_TIMEOUT, 1);
     if (getenv("TG_OPENHANG_PLUGIN")) test_open_hang(&cat);
+    if (getenv("TG_NODEV_PLUGIN")) test_no_device(&cat);
     tgc_catalog_free(&cat);
     return tap_done();
 }
