@@ -68,6 +68,8 @@ struct tg_device {
     VkPipelineCache pcache;
     char *cache_path;
     vk_sub *subs, *subs_tail;
+    vk_sub *spare;           /* retired submissions kept for reuse         */
+    uint32_t nspare;
     VkDescriptorSetLayout dsl[VK_MAX_PARAMS + 1];
     VkPipelineLayout pl[VK_MAX_PARAMS + 1];
     vk_pipe *pipes;
@@ -91,6 +93,7 @@ void vk_clear_error(tg_device *d);
 tg_status vk_sub_begin(tg_device *d, vk_sub **out);
 tg_status vk_sub_submit(tg_device *d, vk_sub *s);
 tg_status vk_sub_abort(tg_device *d, vk_sub *s, tg_status st);
+void vk_sub_drop_spares(tg_device *d);
 /* Retire finished submissions in order; wait for all if `all`. */
 tg_status vk_retire(tg_device *d, bool all);
 /* vk_run.c: buffers; vk_program.c: programs */

@@ -336,7 +336,8 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
     }
     vkGetDeviceQueue(d->dev, d->qfam, 0, &d->queue);
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                   .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT, .queueFamilyIndex = d->qfam};
+                                   .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                   .queueFamilyIndex = d->qfam};
     r = vkCreateCommandPool(d->dev, &pci, NULL, &d->cpool);
     if (r != VK_SUCCESS) {
         snprintf(plugin_err, sizeof plugin_err, "vulkan: vkCreateCommandPool: %s", vk_result_name(r));

@@ -153,11 +153,11 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     /* descriptors: a small pool per submission, freed when it retires */
     VkDescriptorSet set = VK_NULL_HANDLE;
     uint32_t nbind = n + (p->scratch ? 1 : 0);
-    if (nbind) {
-        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = nbind};
+    if (nbind) { /* one set per submission, from a pool it keeps (reset when it retires) */
+        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = VK_MAX_PARAMS + 1};
         VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1,
                                           .poolSizeCount = 1, .pPoolSizes = &ps};
-        VkResult r = vkCreateDescriptorPool(d->dev, &dpi, NULL, &s->dpool);
+        VkResult r = s->dpool ? VK_SUCCESS : vkCreateDescriptorPool(d->dev, &dpi, NULL, &s->dpool);
         if (r != VK_SUCCESS)
             return vk_sub_abort(d, s, vk_fail(d, TG_ERR_DEVICE, "vulkan: vkCreateDescriptorPool: %s", vk_result_name(r)));
         VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
@@ -221,6 +221,7 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
 
 void vk_run_teardown(tg_device *d) {
     vk_retire(d, true);
+    vk_sub_drop_spares(d);
     while (d->pipes) {
         vk_pipe *p = d->pipes;
         d->pipes = p->next;

@@ -27,6 +27,15 @@ static void buffer_free(tg_device *d, tg_buffer *b) {
 }
 
 
+static void sub_destroy(tg_device *d, vk_sub *s) {
+    if (s->dpool) vkDestroyDescriptorPool(d->dev, s->dpool, NULL);
+    if (s->cmd) vkFreeCommandBuffers(d->dev, d->cpool, 1, &s->cmd);
+    if (s->fence) vkDestroyFence(d->dev, s->fence, NULL);
+    free(s);
+}
+
+/* Release what a retired (or aborted) submission holds, and keep its fence,
+ * command buffer and descriptor pool for a later one. */
 static void sub_free(tg_device *d, vk_sub *s) {
     for (uint32_t i = 0; i < s->nbufs; i++) {
         tg_buffer *b = s->bufs[i];
@@ -35,10 +44,27 @@ static void sub_free(tg_device *d, vk_sub *s) {
     if (s->prog && --s->prog->busy == 0 && s->prog->dead) vk_program_free(d, s->prog);
     if (s->staging) vkDestroyBuffer(d->dev, s->staging, NULL);
     if (s->staging_mem) vkFreeMemory(d->dev, s->staging_mem, NULL);
-    if (s->dpool) vkDestroyDescriptorPool(d->dev, s->dpool, NULL);
-    if (s->cmd) vkFreeCommandBuffers(d->dev, d->cpool, 1, &s->cmd);
-    if (s->fence) vkDestroyFence(d->dev, s->fence, NULL);
-    free(s);
+    if (s->dpool) vkResetDescriptorPool(d->dev, s->dpool, 0);
+    s->nbufs = 0;
+    s->prog = NULL;
+    s->staging = VK_NULL_HANDLE;
+    s->staging_mem = VK_NULL_HANDLE;
+    if (d->nspare >= 32 || !s->cmd || !s->fence) {
+        sub_destroy(d, s);
+        return;
+    }
+    s->next = d->spare;
+    d->spare = s;
+    d->nspare++;
+}
+
+void vk_sub_drop_spares(tg_device *d) {
+    while (d->spare) {
+        vk_sub *s = d->spare;
+        d->spare = s->next;
+        sub_destroy(d, s);
+    }
+    d->nspare = 0;
 }
 
 /* Retire finished submissions, oldest first; wait for all if `all`. */
@@ -62,14 +88,24 @@ tg_status vk_synchronize(tg_device *d) { return vk_retire(d, true); }
 /* A new submission with a recording command buffer that opens with the
  * ordering barrier. */
 tg_status vk_sub_begin(tg_device *d, vk_sub **out) {
-    vk_sub *s = calloc(1, sizeof *s);
-    if (!s) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
-    *out = s;
-    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = d->cpool,
-                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
-    CHECK(d, vkAllocateCommandBuffers(d->dev, &ai, &s->cmd), TG_ERR_DEVICE);
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    CHECK(d, vkCreateFence(d->dev, &fi, NULL, &s->fence), TG_ERR_DEVICE);
+    vk_sub *s = d->spare;
+    if (s) { /* a recycled one: its command buffer resets when it begins */
+        d->spare = s->next;
+        d->nspare--;
+        s->next = NULL;
+        *out = s;
+        CHECK(d, vkResetFences(d->dev, 1, &s->fence), TG_ERR_DEVICE);
+    } else {
+        s = calloc(1, sizeof *s);
+        if (!s) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
+        *out = s;
+        VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                          .commandPool = d->cpool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                          .commandBufferCount = 1};
+        CHECK(d, vkAllocateCommandBuffers(d->dev, &ai, &s->cmd), TG_ERR_DEVICE);
+        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        CHECK(d, vkCreateFence(d->dev, &fi, NULL, &s->fence), TG_ERR_DEVICE);
+    }
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     CHECK(d, vkBeginCommandBuffer(s->cmd, &bi), TG_ERR_DEVICE);
