@@ -52,6 +52,8 @@ typedef struct cpu_info {
 /* Check what the renderer relies on; fill *info. TG_ERR_INVALID/UNSUPPORTED
  * with a message in err. */
 tg_status cpu_analyze(const tg_kernel *k, cpu_info *info, char *err, size_t errcap);
+/* Bytes of the accumulator of a reduction (op, dtype). */
+int cpu_acc_size(uint32_t op, uint32_t dt);
 /* Default options for a kernel run on nthreads threads. */
 void cpu_plan_default(const tg_kernel *k, const cpu_info *info, int nthreads, cpu_opts *o);
 /* Render C source: functions tgk (main, args: params..., lo, hi), and in split

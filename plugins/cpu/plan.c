@@ -1,10 +1,85 @@
-/* plugins/cpu/plan.c -- the default layout of a kernel: loop order from the
- * strides of its loads, matrix-product detection, the thread split. */
+/* plugins/cpu/plan.c -- what a kernel is (checks the renderer relies on,
+ * stages, counts) and its default layout: loop order from the strides of its
+ * loads, matrix-product detection, the thread split. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
+#include "dtype_util.h"
+
+tg_status cpu_analyze(const tg_kernel *k, cpu_info *info, char *err, size_t errcap) {
+    memset(info, 0, sizeof *info);
+    info->reduce_node = -1;
+    info->mm_m = info->mm_n = info->mm_k = info->mm_a = info->mm_b = -1;
+    info->oin = info->rin = -1;
+    if (k->ndim > TG_MAX_DIMS || !k->nodes || k->nnodes == 0) {
+        snprintf(err, errcap, "kernel: ndim %u or no nodes", k->ndim);
+        return TG_ERR_INVALID;
+    }
+    for (uint32_t d = 0; d < k->ndim; d++)
+        if (k->shape[d] < 0) { snprintf(err, errcap, "kernel: shape[%u] < 0", d); return TG_ERR_INVALID; }
+    int nstore = 0;
+    for (uint32_t n = 0; n < k->nnodes; n++) {
+        const tg_node *nd = &k->nodes[n];
+        int arity = 0;
+        if (nd->dtype >= TG_DTYPE_COUNT) { snprintf(err, errcap, "node %u: bad dtype %u", n, nd->dtype); return TG_ERR_INVALID; }
+        if (nd->op <= TG_OP_CAST || nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX || nd->op == TG_OP_STORE) arity = 1;
+        else if (nd->op <= TG_OP_CMPLT) arity = 2;
+        else if (nd->op <= TG_OP_MULACC) arity = 3;
+        else if (nd->op == TG_OP_LOAD || nd->op == TG_OP_CONST) arity = 0;
+        else { snprintf(err, errcap, "node %u: op %u cannot appear in a kernel", n, nd->op); return TG_ERR_INVALID; }
+        for (int s = 0; s < arity; s++)
+            if (nd->src[s] < 0 || (uint32_t)nd->src[s] >= n || k->nodes[nd->src[s]].op == TG_OP_STORE) {
+                snprintf(err, errcap, "node %u: bad src[%d] %d", n, s, nd->src[s]);
+                return TG_ERR_INVALID;
+            }
+        if (nd->op == TG_OP_LOAD || nd->op == TG_OP_STORE) {
+            if (nd->buffer >= k->nparams || !k->params || nd->nviews == 0 || !k->views ||
+                (uint64_t)nd->view + nd->nviews > k->nviews) {
+                snprintf(err, errcap, "node %u: bad buffer or view stack", n);
+                return TG_ERR_INVALID;
+            }
+            for (uint32_t v = nd->view; v < nd->view + nd->nviews; v++)
+                if (k->views[v].ndim > TG_MAX_DIMS) { snprintf(err, errcap, "view %u: ndim > %d", v, TG_MAX_DIMS); return TG_ERR_INVALID; }
+            if (k->views[nd->view + nd->nviews - 1].ndim != k->ndim) {
+                snprintf(err, errcap, "node %u: top view has %u dims, kernel %u", n,
+                         k->views[nd->view + nd->nviews - 1].ndim, k->ndim);
+                return TG_ERR_INVALID;
+            }
+            if (k->params[nd->buffer].dtype != nd->dtype) {
+                snprintf(err, errcap, "node %u: dtype differs from its buffer's", n);
+                return TG_ERR_INVALID;
+            }
+        }
+        if (nd->op == TG_OP_STORE) nstore++;
+        if (nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX) {
+            if (info->reduce_node >= 0) { snprintf(err, errcap, "kernel: more than one reduction"); return TG_ERR_INVALID; }
+            info->reduce_node = (int)n;
+        }
+    }
+    if (nstore == 0) { snprintf(err, errcap, "kernel: no STORE"); return TG_ERR_INVALID; }
+    info->out_count = 1;
+    info->red_count = 1;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        int red = info->reduce_node >= 0 && (k->reduce_axes >> d & 1u);
+        if (red) info->red_count *= k->shape[d];
+        else info->out_count *= k->shape[d];
+        if (k->shape[d] > 1) {
+            if (red) info->rin = (int)d;
+            else info->oin = (int)d;
+        }
+    }
+    if (info->reduce_node >= 0) {
+        const tg_node *r = &k->nodes[info->reduce_node];
+        if (r->op == TG_OP_REDUCE_SUM && r->dtype == TG_BOOL) {
+            snprintf(err, errcap, "REDUCE_SUM is not defined on bool");
+            return TG_ERR_INVALID;
+        }
+        info->acc_size = cpu_acc_size(r->op, r->dtype);
+    }
+    return TG_OK;
+}
 
 /* Bit d set: node n's value may change along axis d (a LOAD through its top
  * view's stride or mask; an ALU node through its sources). */
