@@ -54,8 +54,9 @@ typedef struct cpu_info {
 tg_status cpu_analyze(const tg_kernel *k, cpu_info *info, char *err, size_t errcap);
 /* Bytes of the accumulator of a reduction (op, dtype). */
 int cpu_acc_size(uint32_t op, uint32_t dt);
-/* Default options for a kernel run on nthreads threads. */
-void cpu_plan_default(const tg_kernel *k, const cpu_info *info, int nthreads, cpu_opts *o);
+/* Default options for a kernel run on nthreads threads; fills info->mm_* when
+ * the kernel is a matrix product. */
+void cpu_plan_default(const tg_kernel *k, cpu_info *info, int nthreads, cpu_opts *o);
 /* Render C source: functions tgk (main, args: params..., lo, hi), and in split
  * mode tgk_part (params..., lo, hi, acc*) and tgk_fin (params..., acc*, nparts). */
 tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *out);

@@ -154,8 +154,7 @@ static void detect_matmul(const tg_kernel *k, cpu_info *info) {
     free(axes);
 }
 
-void cpu_plan_default(const tg_kernel *k, const cpu_info *cinfo, int nthreads, cpu_opts *o) {
-    cpu_info *info = (cpu_info *)cinfo;
+void cpu_plan_default(const tg_kernel *k, cpu_info *info, int nthreads, cpu_opts *o) {
     memset(o, 0, sizeof *o);
     o->mode = CPU_MODE_FLAT;
     o->par_axis = -1;
