@@ -258,6 +258,56 @@ static void test_autograd(void) {
     tg_scope_end();
 }
 
+static bool close_all(const double *a, const double *b, int n, double tol) {
+    for (int i = 0; i < n; i++)
+        if (!(fabs(a[i] - b[i]) <= tol * (1 + fabs(b[i])))) return false;
+    return true;
+}
+
+/* Ops the golden file does not cover directly. */
+static void test_misc(void) {
+    const char *d = tg_device_name(dev);
+    tg_scope_begin();
+    double xv[6] = {1, -2, 3, 0.5, 4, -1}, out[6], want[6];
+    tg_tensor *x = tg_from_f64(dev, TG_FLOAT32, TG_SHAPE(2, 3), xv);
+    tap_ok(tg_to_f64(tg_contiguous(tg_transpose(x, 0, 1)), out, 6) == TG_OK && out[1] == 0.5 && out[2] == -2,
+           "%s: contiguous of a transpose", d);
+    for (int i = 0; i < 6; i++) want[i] = 3 - xv[i];
+    tap_ok(tg_to_f64(tg_rsubs(x, 3), out, 6) == TG_OK && close_all(out, want, 6, 0), "%s: rsubs", d);
+    for (int i = 0; i < 6; i++) want[i] = pow(fabs(xv[i]), 3) * (xv[i] < 0 ? -1 : 1);
+    tap_ok(tg_to_f64(tg_pows(x, 3), out, 6) == TG_OK && close_all(out, want, 6, 1e-5), "%s: pows 3 (odd power of negatives)", d);
+    tap_ok(tg_to_f64(tg_full_like(x, 7), out, 6) == TG_OK && out[5] == 7, "%s: full_like", d);
+    /* linear: x (2,3) @ w^T (w is (2,3)) + b */
+    double wv[6] = {1, 0, 1, 0, 1, 0}, bv[2] = {10, 20};
+    tg_tensor *w = tg_from_f64(dev, TG_FLOAT32, TG_SHAPE(2, 3), wv), *b = tg_from_f64(dev, TG_FLOAT32, TG_SHAPE(2), bv);
+    double lw[4] = {1 + 3 + 10, -2 + 20, 0.5 - 1 + 10, 4 + 20};
+    tap_ok(tg_to_f64(tg_linear(x, w, b), out, 4) == TG_OK && close_all(out, lw, 4, 1e-6), "%s: linear", d);
+    /* batchnorm in training updates the running statistics */
+    double bx[8] = {1, 2, 3, 4, 5, 6, 7, 9}; /* (4, 2): channel 0 = 1,3,5,7; channel 1 = 2,4,6,9 */
+    tg_tensor *in = tg_from_f64(dev, TG_FLOAT32, TG_SHAPE(4, 2), bx);
+    tg_tensor *rm = tg_zeros(dev, TG_FLOAT32, TG_SHAPE(2)), *rv = tg_ones(dev, TG_FLOAT32, TG_SHAPE(2));
+    tg_tensor *y = tg_batchnorm(in, NULL, NULL, rm, rv, true, 0.1, 1e-5);
+    double m[2], v[2], rmv[2], rvv[2];
+    for (int c = 0; c < 2; c++) {
+        m[c] = 0, v[c] = 0;
+        for (int i = 0; i < 4; i++) m[c] += bx[2 * i + c] / 4;
+        for (int i = 0; i < 4; i++) v[c] += (bx[2 * i + c] - m[c]) * (bx[2 * i + c] - m[c]) / 3;
+        m[c] *= 0.1, v[c] = 0.9 + 0.1 * v[c];
+    }
+    bool ok = y && tg_realize(y) == TG_OK && tg_to_f64(rm, rmv, 2) == TG_OK && tg_to_f64(rv, rvv, 2) == TG_OK;
+    tap_ok(ok && close_all(rmv, m, 2, 1e-6) && close_all(rvv, v, 2, 1e-6),
+           "%s: batchnorm updates running mean/var (%g %g / %g %g)", d, rmv[0], rmv[1], rvv[0], rvv[1]);
+    /* sdpa with an explicit lower-triangular mask equals causal */
+    tg_tensor *q = rnd(TG_SHAPE(2, 4, 3), 40), *k = rnd(TG_SHAPE(2, 4, 3), 41), *vv = rnd(TG_SHAPE(2, 4, 5), 42);
+    tg_tensor *i = tg_reshape(tg_arange(dev, TG_INT32, 0, 4, 1), TG_SHAPE(4, 1));
+    tg_tensor *j = tg_reshape(tg_arange(dev, TG_INT32, 0, 4, 1), TG_SHAPE(1, 4));
+    double s1[40], s2[40];
+    ok = tg_to_f64(tg_sdpa(q, k, vv, tg_le(j, i), false), s1, 40) == TG_OK &&
+         tg_to_f64(tg_sdpa(q, k, vv, NULL, true), s2, 40) == TG_OK;
+    tap_ok(ok && close_all(s1, s2, 40, 1e-6), "%s: sdpa with a tril mask equals causal", d);
+    tg_scope_end();
+}
+
 /* A small MLP trained with plain SGD: 1,000 steps, each in a scope. */
 static void test_memory(void) {
     const char *d = tg_device_name(dev);
@@ -319,7 +369,8 @@ int main(void) {
         test_values_and_views(); 
         test_random(other); 
         test_errors(); 
-        test_autograd(); 
+        test_autograd();
+        test_misc(); 
         if (p == 0) test_memory();
         tg_device_close(other);
         tg_device_close(dev);
