@@ -166,6 +166,16 @@ static void test_save_load(void) {
     st = tg_params_load(pw, path, false);
     tap_ok(st == TG_ERR_SHAPE && strstr(tg_last_error(), "(3,5)") && strstr(tg_last_error(), "(4,5)"),
            "a shape mismatch names both shapes: %s", tg_last_error());
+    tg_nn_linear *f64 = NULL;
+    tg_params *p64 = NULL;
+    tg_nn_linear_create(dev, TG_FLOAT64, 5, 3, true, 5, &f64);
+    tg_params_create(&p64);
+    tg_nn_linear_params(f64, "fc", p64);
+    st = tg_params_load(p64, path, false);
+    tap_ok(st == TG_ERR_DTYPE && strstr(tg_last_error(), "float32") && strstr(tg_last_error(), "float64"),
+           "a dtype mismatch names both dtypes: %s", tg_last_error());
+    tg_params_destroy(p64);
+    tg_nn_linear_destroy(f64);
     tg_params_add(pb, "missing", b->weight);
     st = tg_params_load(pb, path, false);
     tap_ok(st == TG_ERR_NOT_FOUND && strstr(tg_last_error(), "'missing'"), "a missing tensor is named: %s",
