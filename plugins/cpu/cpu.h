@@ -65,8 +65,9 @@ tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o
 typedef struct cpu_jit cpu_jit;
 tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap);
 void cpu_jit_destroy(cpu_jit *jit);
-/* Compile (or find in the cache) and dlopen the source. *out_handle for dlsym/dlclose. */
-tg_status cpu_jit_load(cpu_jit *jit, const char *src, void **out_handle, char *err, size_t errcap);
+/* Compile (or find in the cache) and dlopen the source; small: a kernel with
+ * little work (compiled at -O1). *out_handle for dlsym/dlclose. */
+tg_status cpu_jit_load(cpu_jit *jit, const char *src, int small, void **out_handle, char *err, size_t errcap);
 const char *cpu_jit_cache_dir(const cpu_jit *jit);
 /* Hash of the compiler's identity, flags and host CPU (for per-host caches). */
 uint64_t cpu_jit_ident(const cpu_jit *jit);

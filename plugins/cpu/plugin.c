@@ -14,6 +14,7 @@
 
 #define CPU_MAX_PARAMS 64
 #define CPU_SMALL_WORK 32768 /* points below which a launch stays on one thread */
+#define CPU_SMALL_OPT 4096   /* points below which a kernel is compiled at -O1 */
 
 struct tg_device {
     cpu_pool *pool;
@@ -211,7 +212,8 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info 
         return dev_fail(d, st, "program_create: rendering %s failed", k->name ? k->name : "kernel");
     }
     p->source = sb.s;
-    st = cpu_jit_load(d->jit, p->source, &p->dl, d->error, sizeof d->error);
+    int64_t work = info->out_count * (info->red_count > 0 ? info->red_count : 1);
+    st = cpu_jit_load(d->jit, p->source, work < CPU_SMALL_OPT, &p->dl, d->error, sizeof d->error);
     if (st != TG_OK) {
         cpu_program_destroy(d, p);
         return st;
