@@ -184,8 +184,6 @@ void cpu_plan_default(const tg_kernel *k, cpu_info *info, int nthreads, cpu_opts
             o->block = __builtin_cpu_supports("avx512f") ? 4 : 2;
             o->nc = (int)(512 * 1024 / (kbytes > 0 ? kbytes : 1)) / 64 * 64;
             if (o->nc < 64) o->nc = 64;
-            const char *e = getenv("TG_CPU_MATMUL"); /* experiments: "MR,NV,NC" */
-            if (e) sscanf(e, "%d,%d,%d", &o->mr, &o->block, &o->nc);
         }
     }
     /* threads: the outermost output axis with enough work, else the largest */
