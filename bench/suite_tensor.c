@@ -212,8 +212,8 @@ int suite_tensor_register(const char *name, int quick, void (*keep)(void *)) {
         c->kind = list[i].kind, c->a = list[i].a, c->b = list[i].b, c->c = list[i].c;
         snprintf(nm, sizeof nm, list[i].fmt, name, (long long)c->a, (long long)c->b, (long long)c->c);
         keep(c);
-        if (!strcmp(name, "ref") && c->kind == T_MATMUL && c->a > 512) /* minutes on the interpreter */
-            count += tgb_register(nm, tensor_skip, "ref: over 2 GFLOP per run, too slow for the interpreter") == 0;
+        if (!strcmp(name, "ref") && c->kind == T_MATMUL && c->a > 256) /* minutes on the interpreter */
+            count += tgb_register(nm, tensor_skip, "ref: over 0.3 GFLOP per run, too slow for the interpreter") == 0;
         else
             count += tgb_register(nm, tensor_bench, c) == 0;
     }

@@ -30,7 +30,7 @@ static int wants(const char *suites, const char *suite) {
 
 /* ref interprets every op in double: past this many FLOP per run a full-size
  * workload takes it minutes, so it is reported skipped instead. */
-#define REF_MAX_FLOPS 2e9
+#define REF_MAX_FLOPS 3e8
 
 static void skip_bench(tgb_state *s, void *arg) { tgb_skip(s, (const char *)arg); }
 
@@ -50,7 +50,7 @@ static int add_plans(bdev *d, plan **list, int n) {
         owned[nowned++] = c;
         snprintf(name, sizeof name, "%s/%s", d->name, list[i]->name);
         if (!strcmp(d->name, "ref") && list[i]->flops > REF_MAX_FLOPS)
-            count += tgb_register(name, skip_bench, "ref: over 2 GFLOP per run, too slow for the interpreter") == 0;
+            count += tgb_register(name, skip_bench, "ref: over 0.3 GFLOP per run, too slow for the interpreter") == 0;
         else
             count += tgb_register(name, plan_bench, c) == 0;
     }
