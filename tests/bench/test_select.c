@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <tg/runtime.h>
+#include <tg/tg.h>
 #include "select.h"
 #include "tap.h"
 
@@ -86,6 +87,12 @@ int main(void) {
     write_ranking(fp, body);
     got = pick(notice, sizeof notice);
     tap_ok(!strcmp(got, "ref") && notice[0] == '\0', "fresh ranking: picks its top entry 'ref' (got '%s')", got);
+
+    /* The core's device "auto" goes through the same choice. */
+    tg_dev *dev = NULL;
+    tap_ok(tg_device_open("auto", &dev) == TG_OK && !strcmp(tg_device_name(dev), "ref"),
+           "tg_device_open(\"auto\") opens the ranked plugin 'ref'");
+    tg_device_close(dev);
 
     /* Stale: ref's hash does not match its file any more. */
     snprintf(body, sizeof body, "rank ref %s 3.5\n", bogus);
