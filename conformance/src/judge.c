@@ -236,7 +236,7 @@ static int judge_output(const judge_ctx *j, const tg_node *st, const void *exp, 
     tgc_b_out_shape(c, out);
     int64_t npoints = tgc_numel(c->ndim, out);
     unsigned char *covered = calloc((size_t)(count ? count : 1), 1);
-    int64_t bad = 0, first_L = -1, first_addr = -1, first_pt[TG_MAX_DIMS] = {0};
+    int64_t bad = 0, first_L = -1, first_addr = -1, first_pt[TG_MAX_DIMS] = {0}, nan_bad = 0, sign_bad = 0;
     uint64_t max_ulp = 0;
     double max_abs = 0;
     int fl = tg_dtype_is_float(dt);
@@ -258,6 +258,10 @@ static int judge_output(const judge_ctx *j, const tg_node *st, const void *exp, 
             else if (!isinf(e) && fabs(a - e) > max_abs) max_abs = fabs(a - e);
         }
         int ok = node_rule ? check_node(j, dt, L, eb, ab, e, a) : check_chain(c, dt, eb, ab, e, a);
+        if (!ok && fl) {
+            nan_bad += isnan(e) != isnan(a);
+            sign_bad += e == 0 && a == 0 && signbit(e) != signbit(a);
+        }
         if (!ok && bad++ == 0) {
             first_L = L;
             first_addr = addr;
@@ -275,6 +279,8 @@ static int judge_output(const judge_ctx *j, const tg_node *st, const void *exp, 
     char et[96], at[96], pt[96];
     add(detail, cap, "output buffer %u (%s): %lld of %lld points wrong", st->buffer, tg_dtype_name(dt), (long long)bad, (long long)npoints);
     if (fl) add(detail, cap, "; max error %llu ulp, %.9g absolute", (unsigned long long)max_ulp, max_abs);
+    if (nan_bad) add(detail, cap, "; %lld NaN where ref has none or the reverse", (long long)nan_bad);
+    if (sign_bad) add(detail, cap, "; %lld zeros of the wrong sign", (long long)sign_bad);
     add(detail, cap, "\n");
     if (bad) {
         tgc_format(et, sizeof et, exp, dt, first_addr);

@@ -136,7 +136,10 @@ typedef struct run_state {
 } run_state;
 
 static void progress(run_state *rs) {
+    static double last;
     if (!rs->opt->progress) return;
+    if (rs->done < rs->nsel && now() - last < 0.1) return; /* at most 10 redraws a second */
+    last = now();
     int width = 40, fill = rs->nsel ? (int)(rs->done * (size_t)width / rs->nsel) : width;
     fprintf(stderr, "\r[%.*s%*s] %zu/%zu  pass %zu fail %zu unsup %zu crash %zu timeout %zu ", fill,
             "########################################", width - fill, "", rs->done, rs->nsel,
