@@ -96,7 +96,8 @@ static int run_one(const char *plugin, const bench_opts *o, const char *json, be
         snprintf(out->error, sizeof out->error, "crashed with signal %d (%s) after %zu results", WTERMSIG(status),
                  strsignal(WTERMSIG(status)), out->count);
     } else {
-        snprintf(out->error, sizeof out->error, "exited with status %d", WEXITSTATUS(status));
+        snprintf(out->error, sizeof out->error, "exited with status %d after %zu results (its stderr says why)",
+                 WEXITSTATUS(status), out->count);
     }
     return 0;
 }
