@@ -4,6 +4,7 @@
 #include <string.h>
 #include "plot.h"
 #include "select.h"
+#include "suites.h"
 
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 #define NCOLORS 8
@@ -60,15 +61,26 @@ static void roofline(FILE *f, const bench_plugin_run *runs, int n, const bench_p
     }
 }
 
+static const char *const class_colors[RANK_CLASSES] = {"#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#d9d9d9"};
+
+static double bar_top(double v, double lo, double hi) {
+    return RY + RH - RH * (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
+}
+
+/* Per plugin: a wide bar for the overall score (its roofline colour) and a
+ * thin bar per workload class it was scored on. */
 static void bars(FILE *f, const bench_score *s, int n, const char *baseline) {
     double hi = 1, lo = 1;
     for (int i = 0; i < n; i++)
-        if (s[i].overall > 0) {
-            if (s[i].overall > hi) hi = s[i].overall;
-            if (s[i].overall < lo) lo = s[i].overall;
+        for (int c = -1; c < RANK_CLASSES; c++) {
+            double v = c < 0 ? s[i].overall : s[i].nwork[c] ? s[i].cls[c] : 0;
+            if (v <= 0) continue;
+            if (v > hi) hi = v;
+            if (v < lo) lo = v;
         }
     lo /= 2, hi *= 2;
-    fprintf(f, "<text x='%d' y='%d' font-size='16' font-weight='bold'>Ranking: speed vs. %s (log scale)</text>\n", BX, RY - 22, baseline);
+    fprintf(f, "<text x='%d' y='%d' font-size='16' font-weight='bold'>Ranking: speed relative to %s</text>\n", BX, RY - 22, baseline);
+    fprintf(f, "<text x='%d' y='%d' font-size='11'>log scale; wide bar: overall, thin bars: per class</text>\n", BX, RY - 6);
     fprintf(f, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#444'/>\n", BX, RY + RH, BX + BW, RY + RH);
     if (n == 0) {
         fprintf(f, "<text x='%d' y='%d' font-size='12'>no ranking: run tg rank</text>\n", BX, RY + RH / 2);
@@ -77,13 +89,23 @@ static void bars(FILE *f, const bench_score *s, int n, const char *baseline) {
     double slot = (double)BW / n, base = RY + RH;
     for (int i = 0; i < n; i++) {
         double v = s[i].overall > 0 ? s[i].overall : lo;
-        double top = base - RH * (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
-        fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s: %.3g</title></rect>\n",
-                BX + i * slot + slot * 0.15, top, slot * 0.7, base - top, colors[i % NCOLORS], s[i].name, s[i].overall);
+        double top = bar_top(v, lo, hi);
+        fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' fill-opacity='0.35'><title>%s overall: %.3g</title></rect>\n",
+                BX + i * slot + slot * 0.1, top, slot * 0.8, base - top, colors[i % NCOLORS], s[i].name, s[i].overall);
         fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>%.3gx</text>\n", BX + (i + 0.5) * slot, top - 4, s[i].overall);
         fprintf(f, "<text x='%.1f' y='%d' font-size='12' text-anchor='middle'>%s</text>\n", BX + (i + 0.5) * slot, RY + RH + 16, s[i].name);
+        for (int c = 0; c < RANK_CLASSES; c++) {
+            double x0 = BX + i * slot + slot * (0.15 + 0.14 * c);
+            if (!s[i].nwork[c] || s[i].cls[c] <= 0) continue;
+            double t = bar_top(s[i].cls[c], lo, hi);
+            fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' stroke='#666' stroke-width='0.5'><title>%s %s: %.3g</title></rect>\n",
+                    x0, t, slot * 0.12, base - t, class_colors[c], s[i].name, tg_bench_classes[c], s[i].cls[c]);
+        }
     }
-    double y1 = base - RH * (0 - log10(lo)) / (log10(hi) - log10(lo));
+    for (int c = 0; c < RANK_CLASSES; c++)
+        fprintf(f, "<rect x='%d' y='%d' width='10' height='10' fill='%s' stroke='#666' stroke-width='0.5'/><text x='%d' y='%d' font-size='11'>%s</text>\n",
+                BX + 66 * c, H - 30, class_colors[c], BX + 66 * c + 13, H - 21, tg_bench_classes[c]);
+    double y1 = bar_top(1, lo, hi);
     fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#888' stroke-dasharray='4 3'/>\n", BX, y1, BX + BW, y1);
 }
 
