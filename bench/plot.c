@@ -112,6 +112,9 @@ static void bars(FILE *f, const bench_score *s, int n, const char *baseline) {
 int bench_plot_write_scores(const char *path, const bench_plugin_run *runs, int n, const bench_peaks *peaks,
                             const bench_score *scores, int nscores) {
     bench_peaks measured;
+    size_t len = strlen(path);
+    if (len < 4 || strcmp(path + len - 4, ".svg") != 0)
+        return tg_error(TG_ERR_UNSUPPORTED, "plot '%s': only SVG is written (name it FILE.svg)", path), -1;
     if (!peaks) {
         bench_measure_peaks(0, &measured);
         peaks = &measured;

@@ -183,6 +183,8 @@ static void test_plot(void) {
     remove(path);
     tap_ok(bench_plot_write_scores("/nonexistent-dir/x.svg", runs, 2, &pk, s, 2) == -1 && tg_last_error()[0],
            "unwritable plot path: error, no crash");
+    tap_ok(bench_plot_write_scores("/tmp/x.png", runs, 2, &pk, s, 2) == -1 && strstr(tg_last_error(), "SVG"),
+           "a .png path is refused with a message");
     tap_ok(xml_wellformed("<svg><a x='1'/></svg>") && !xml_wellformed("<svg><a></svg>") && !xml_wellformed("<svg x=1/>"),
            "the XML checker itself rejects bad nesting and unquoted attributes");
     tap_ok(json_valid("{\"a\": [1, -2.5e3, true, null, \"x\"]}") && !json_valid("{\"a\": [1,]}") && !json_valid("{'a': 1}"),
