@@ -387,16 +387,16 @@ tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps) {
 
 /* ------------------------------------------------------------------- hash */
 
-/* 64-bit FNV-1a over each value as 8 little-endian bytes, so the hash is
- * the same on every host. Unused fields (entries past ndim, a CONST's
- * buffer, a LOAD's value, ...) do not enter. */
+/* Each value enters as one 64-bit word: xor, multiply by an odd constant,
+ * fold the high bits down (each step a bijection of the state), so the hash
+ * is the same on every host and cheap enough to take on every realize.
+ * Unused fields (entries past ndim, a CONST's buffer, a LOAD's value, ...)
+ * do not enter. */
 typedef struct hasher { uint64_t h; } hasher;
 
 static void mix(hasher *s, uint64_t v) {
-    for (int b = 0; b < 8; b++) {
-        s->h ^= (v >> (8 * b)) & 0xff;
-        s->h *= 0x100000001b3ull;
-    }
+    s->h = (s->h ^ v) * 0x9e3779b97f4a7c15ull;
+    s->h ^= s->h >> 29;
 }
 
 static void mix_dims(hasher *s, const int64_t *a, uint32_t n) {

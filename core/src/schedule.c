@@ -24,17 +24,26 @@ static _Thread_local uint64_t epoch;
 
 /* ------------------------------------------------------ the decision pass */
 
+/* A growing list of nodes; the first 64 live in the list itself. */
 typedef struct nodelist {
     tg_tensor **v;
     size_t n, cap;
+    tg_tensor *small[64];
 } nodelist;
+
+static void list_init(nodelist *l) { l->v = l->small, l->n = 0, l->cap = 64; }
+
+static void list_free(nodelist *l) {
+    if (l->v != l->small) free(l->v);
+}
 
 static bool list_push(nodelist *l, tg_tensor *t) {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        tg_tensor **v = realloc(l->v, cap * sizeof *v);
+        tg_tensor **v = malloc(l->cap * 2 * sizeof *v);
         if (!v) return false;
-        l->v = v, l->cap = cap;
+        memcpy(v, l->v, l->n * sizeof *v);
+        list_free(l);
+        l->v = v, l->cap *= 2;
     }
     l->v[l->n++] = t;
     return true;
@@ -42,46 +51,40 @@ static bool list_push(nodelist *l, tg_tensor *t) {
 
 static bool is_leaf(const tg_tensor *t) { return t->buf != NULL; }
 
+static void visit(tg_tensor *t, int consumers) {
+    t->mark = epoch, t->consumers = consumers, t->walk = 0, t->mat = false, t->red = NULL;
+}
+
 /* Post-order (topological) list of the unrealized nodes under the targets,
  * counting each node's consumers; takes a reference on each listed node so
  * that nothing is freed mid-schedule. */
 static tg_status collect(size_t n, tg_tensor *const *ts, nodelist *order) {
-    nodelist stack = {0};
-    int *next = NULL;
-    size_t cap_next = 0;
+    nodelist stack;
+    list_init(&stack);
     tg_status st = TG_OK;
     for (size_t i = 0; i < n && !st; i++) {
         if (is_leaf(ts[i]) || ts[i]->mark == epoch) continue;
-        ts[i]->mark = epoch, ts[i]->consumers = 0, ts[i]->mat = false, ts[i]->red = NULL;
+        visit(ts[i], 0);
         if (!list_push(&stack, ts[i])) st = TG_ERR_NO_MEMORY;
         while (stack.n > 0 && !st) {
-            if (stack.n > cap_next) {
-                int *nx = realloc(next, stack.cap * sizeof *nx);
-                if (!nx) { st = TG_ERR_NO_MEMORY; break; }
-                for (size_t j = cap_next; j < stack.cap; j++) nx[j] = 0;
-                next = nx, cap_next = stack.cap;
-            }
             tg_tensor *t = stack.v[stack.n - 1];
-            int *k = &next[stack.n - 1];
-            if (*k >= t->nsrc) { /* children done */
-                *k = 0;
+            if (t->walk >= t->nsrc) { /* children done */
                 stack.n--;
                 tg_retain(t);
                 if (!list_push(order, t)) st = TG_ERR_NO_MEMORY;
                 continue;
             }
-            tg_tensor *c = t->src[(*k)++];
+            tg_tensor *c = t->src[t->walk++];
             if (is_leaf(c)) continue;
             if (c->mark == epoch) { /* finished already (a DAG has no path back) */
                 c->consumers++;
                 continue;
             }
-            c->mark = epoch, c->consumers = 1, c->mat = false, c->red = NULL;
+            visit(c, 1);
             if (!list_push(&stack, c)) st = TG_ERR_NO_MEMORY;
         }
     }
-    free(stack.v);
-    free(next);
+    list_free(&stack);
     if (st) return tg__failst(st, "schedule: out of host memory");
     return TG_OK;
 }
@@ -154,6 +157,9 @@ typedef struct memo {
     int stage, idx;
 } memo;
 
+/* The kernel being built. Its arrays start in the small_* storage at the
+ * end (not zeroed: used up to the counts) and move to the heap only when a
+ * kernel outgrows it, so a small kernel costs no allocation. */
 typedef struct kb {
     tg_dev *dev;
     tg_tensor *root, *red;
@@ -163,23 +169,37 @@ typedef struct kb {
     size_t nnodes, cap_nodes;
     tg_view *views;
     size_t nviews, cap_views;
-    tg_param params[64];
-    tg_tensor *ptensor[64];
     uint32_t nparams;
     memo *memo;
     size_t nmemo, cap_memo;
-    tnode **arena;
-    size_t narena, cap_arena;
+    tnode **arena; /* tnodes past the pool, one allocation each */
+    size_t narena, cap_arena, npool;
     tg_status err;
     uint64_t mark;
     bool retry; /* a node was given a buffer to keep view stacks shallow */
+    tg_param params[64];
+    tg_tensor *ptensor[64];
+    tg_node small_nodes[32];
+    tg_view small_views[8];
+    memo small_memo[32];
+    tnode pool[32];
 } kb;
 
-static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
+static void kb_init(kb *b, tg_tensor *root, uint64_t mark) {
+    memset(b, 0, offsetof(kb, params));
+    b->dev = root->dev, b->root = root, b->mark = mark;
+    b->nodes = b->small_nodes, b->cap_nodes = 32;
+    b->views = b->small_views, b->cap_views = 8;
+    b->memo = b->small_memo, b->cap_memo = 32;
+}
+
+/* Room for `need` elements in p (capacity *cap, starting as `small`). */
+static void *grow(void *p, const void *small, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return p;
     size_t c = *cap ? *cap * 2 : 32;
     while (c < need) c *= 2;
-    void *q = realloc(p, c * elem);
+    void *q = p == small ? malloc(c * elem) : realloc(p, c * elem);
+    if (q && p && p == small) memcpy(q, p, *cap * elem);
     if (q) *cap = c;
     return q;
 }
@@ -190,7 +210,7 @@ static int fail(kb *b, tg_status s, const char *msg) {
 }
 
 static int add_node(kb *b, int op, tg_dtype dt, int s0, int s1, int s2) {
-    tg_node *n = grow(b->nodes, &b->cap_nodes, b->nnodes + 1, sizeof *n);
+    tg_node *n = grow(b->nodes, b->small_nodes, &b->cap_nodes, b->nnodes + 1, sizeof *n);
     if (!n) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
     b->nodes = n;
     n = &b->nodes[b->nnodes];
@@ -218,7 +238,7 @@ static int memo_find(kb *b, tg_tensor *t, const tnode *T, int stage) {
 
 static int memo_add(kb *b, tg_tensor *t, const tnode *T, int stage, int idx) {
     if (idx < 0) return idx;
-    memo *m = grow(b->memo, &b->cap_memo, b->nmemo + 1, sizeof *m);
+    memo *m = grow(b->memo, b->small_memo, &b->cap_memo, b->nmemo + 1, sizeof *m);
     if (!m) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
     b->memo = m;
     b->memo[b->nmemo++] = (memo){t, T, stage, idx};
@@ -226,7 +246,11 @@ static int memo_add(kb *b, tg_tensor *t, const tnode *T, int stage, int idx) {
 }
 
 static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64_t *arg, tnode *next) {
-    tnode **a = grow(b->arena, &b->cap_arena, b->narena + 1, sizeof *a);
+    if (b->npool < sizeof b->pool / sizeof b->pool[0]) {
+        b->pool[b->npool] = (tnode){op, ndim, shape, arg, next};
+        return &b->pool[b->npool++];
+    }
+    tnode **a = grow(b->arena, NULL, &b->cap_arena, b->narena + 1, sizeof *a);
     tnode *n = malloc(sizeof *n);
     if (!a || !n) {
         free(n);
@@ -250,7 +274,7 @@ static int param_of(kb *b, tg_tensor *t, uint32_t access) {
 }
 
 static int add_views(kb *b, const tg_vstack *s) {
-    tg_view *v = grow(b->views, &b->cap_views, b->nviews + (size_t)s->n, sizeof *v);
+    tg_view *v = grow(b->views, b->small_views, &b->cap_views, b->nviews + (size_t)s->n, sizeof *v);
     if (!v) return fail(b, TG_ERR_NO_MEMORY, "out of host memory");
     b->views = v;
     memcpy(&b->views[b->nviews], s->v, (size_t)s->n * sizeof *v);
@@ -351,17 +375,27 @@ static tg_status find_reduce(kb *b, tg_tensor *t, bool top) {
     return TG_OK;
 }
 
-static void kernel_name(const kb *b, char *name, size_t cap) {
-    size_t n = (size_t)snprintf(name, cap, "%s", b->red ? "r" : "E");
-    for (int d = 0; d < b->ndim && n + 1 < cap; d++)
-        n += (size_t)snprintf(name + n, cap - n, "_%lld", (long long)b->shape[d]);
-    if (b->red && n + 1 < cap) snprintf(name + n, cap - n, "_%s", b->red->op == TG_OP_REDUCE_SUM ? "sum" : "max");
+/* "E_4_5" / "r_4_5_sum": kind, shape, reduction (written by hand: this
+ * runs on every realize, snprintf would cost more than the launch). */
+static void kernel_name(const kb *b, char *name) {
+    char *p = name;
+    *p++ = b->red ? 'r' : 'E';
+    for (int d = 0; d < b->ndim; d++) {
+        char digits[24];
+        int n = 0;
+        uint64_t v = (uint64_t)b->shape[d];
+        do digits[n++] = (char)('0' + v % 10); while (v /= 10);
+        *p++ = '_';
+        while (n > 0) *p++ = digits[--n];
+    }
+    if (b->red) memcpy(p, b->red->op == TG_OP_REDUCE_SUM ? "_sum" : "_max", 4), p += 4;
+    *p = 0;
 }
 
 static void kb_free(kb *b) {
-    free(b->nodes);
-    free(b->views);
-    free(b->memo);
+    if (b->nodes != b->small_nodes) free(b->nodes);
+    if (b->views != b->small_views) free(b->views);
+    if (b->memo != b->small_memo) free(b->memo);
     for (size_t i = 0; i < b->narena; i++) free(b->arena[i]);
     free(b->arena);
 }
@@ -408,8 +442,7 @@ static bool store_view(const tg_tensor *root, const tg_tensor *red, tg_vstack *s
 
 static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     kb b;
-    memset(&b, 0, sizeof b);
-    b.dev = root->dev, b.root = root, b.mark = mark;
+    kb_init(&b, root, mark);
     tg_status st = find_reduce(&b, root, true);
     if (st) return tg__set_status(st);
     const tg_tensor *shape_src = b.red ? b.red->src[0] : root;
@@ -466,8 +499,8 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
             flops += (ridx >= 0 && (int)i <= ridx) ? in_pts : out_pts;
         }
     }
-    char name[96];
-    kernel_name(&b, name, sizeof name);
+    char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
+    kernel_name(&b, name);
     tg_kernel k;
     memset(&k, 0, sizeof k);
     k.struct_size = sizeof k;
@@ -487,7 +520,8 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
 /* ------------------------------------------------------------- the driver */
 
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
-    nodelist order = {0};
+    nodelist order;
+    list_init(&order);
     for (size_t i = 0; i < n; i++)
         if (!ts[i]) return tg__null_arg("realize") ? TG_ERR_INVALID : tg_last_status();
     epoch++;
@@ -529,7 +563,7 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
         order.v[i]->mark = 0;
     }
     for (size_t i = order.n; i-- > 0;) tg_release(order.v[i]);
-    free(order.v);
+    list_free(&order);
     if (!st) tg__stats_realize();
     return st;
 }

@@ -55,6 +55,7 @@ struct tg_tensor {
     /* scratch for one schedule / backward pass */
     uint64_t mark;
     int consumers;
+    int walk;                  /* schedule: the next source to visit */
     bool mat;
     tg_tensor *red;            /* the unmaterialised reduce in its cone */
     tg_tensor *bgrad;          /* backward: the gradient flowing in */
