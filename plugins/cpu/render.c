@@ -642,9 +642,10 @@ static void emit_matmul(const rctx *c) {
     emit_params(c);
     cpu_sb_printf(sb, "int64_t lo, int64_t hi) {\n");
     emit_consts(c);
-    cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, (size_t)NC * KK * sizeof(%s) + 64);\n", T, T);
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, ((size_t)NC * KK * sizeof(%s) + 127) / 64 * 64);\n", T, T);
     if (direct) cpu_sb_printf(sb, "%s *ap = NULL;\n", T);
-    else cpu_sb_printf(sb, "%s *ap = aligned_alloc(64, (size_t)(%" PRId64 " / MR + 1) * MR * KK * sizeof(%s) + 64);\n", T, M, T);
+    else cpu_sb_printf(sb, "%s *ap = aligned_alloc(64, ((size_t)(%" PRId64 " / MR + 1) * MR * KK * sizeof(%s) + 127) / 64 * 64);\n", T, M, T);
     cpu_sb_printf(sb, "if (!bp || (%d && !ap)) { free(bp); free(ap); return; }\n", !direct);
     int closes = 0;
     for (uint32_t d = 0; d < k->ndim; d++) {
