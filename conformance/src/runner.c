@@ -380,6 +380,6 @@ tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out) 
         snprintf(out->error, sizeof out->error, "the plugin crashed or hung while loading");
         return tg_error(TG_ERR_DEVICE, "plugin '%s': %s", name_or_path, out->error);
     }
-    if (out->loaded && out->path[0]) tgc_sha256_file(out->path, out->sha256);
+    if (out->loaded && out->path[0]) tg_sha256_file(out->path, out->sha256);
     return TG_OK;
 }

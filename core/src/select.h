@@ -45,10 +45,6 @@ typedef struct tg_ranking {
     tg_ranking_entry entries[TG_RANKING_MAX]; /* in file order: rank lines best first */
 } tg_ranking;
 
-/* Lower-case hex SHA-256 of a memory block or a file. */
-void tg_sha256_hex(const void *data, size_t n, char out_hex[65]);
-tg_status tg_sha256_file(const char *path, char out_hex[65]);
-
 /* This host's fingerprint (16 hex digits over machine, host name, CPU model
  * and CPU count) and a readable description of the same facts. */
 void tg_host_fingerprint(char out_hex[17], char *out_desc, size_t desc_cap);

@@ -261,10 +261,6 @@ tg_status tgc_report_junit(const char *path, const tgc_report *r);
 tg_status tgc_report_json(const char *path, const tgc_report *r);
 tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path);
 
-/* SHA-256 of a file as 64 hex digits. */
-tg_status tgc_sha256_file(const char *path, char out_hex[65]);
-void tgc_sha256(const void *data, size_t n, uint8_t out[32]);
-
 /* Glob match with '*' and '?'. */
 int tgc_glob(const char *pattern, const char *s);
 

@@ -36,6 +36,11 @@ size_t tg_dtype_size(tg_dtype dtype);
 bool tg_dtype_is_float(tg_dtype dtype);
 bool tg_dtype_is_signed(tg_dtype dtype); /* signed ints and floats */
 
+/* Lower-case hex SHA-256 of a memory block or a file (certificates and the
+ * ranking name plugin builds by it). */
+void tg_sha256_hex(const void *data, size_t n, char out_hex[65]);
+tg_status tg_sha256_file(const char *path, char out_hex[65]);
+
 /* ------------------------------------------------------------- plugins */
 
 /* A loaded plugin: the dlopen handle and its negotiated table. */
