@@ -255,21 +255,26 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
     uint32_t wg = plan->wg_size, S = plan->split;
     bool tree = plan->tree;
     tg_status s;
+    /* with plan->unroll U > 1 an invocation computes U neighbours along
+     * axis plan->unroll_axis (they share the pages and lines they read) */
+    int U = mode == WORK && plan->unroll > 1 ? (int)plan->unroll : 1, ua = plan->unroll_axis;
+    uint64_t n_pts = n_out / (uint64_t)U;
     int lin = mode == PART ? OP("OpUDiv", it, 2, grp, cidx(g, S))
               : tree       ? grp : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, grp, cidx(g, wg)), lane);
     int l_end;
-    branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_out)), &l_end);
+    branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_pts)), &l_end);
 
     /* out index: unravel lin over out_shape (reduced axes are 0) */
     int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
     int64_t stride = 1;
     for (int d = (int)k->ndim - 1; d >= 0; d--) {
-        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d];
+        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d] / (U > 1 && d == ua ? U : 1);
         if (size == 1) { oidx[d] = cidx(g, 0); continue; }
         int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
         stride *= size;
-        oidx[d] = (uint64_t)stride == n_out ? q : OP("OpUMod", it, 2, q, cidx(g, size)); /* outermost: no mod */
+        oidx[d] = (uint64_t)stride == n_pts ? q : OP("OpUMod", it, 2, q, cidx(g, size)); /* outermost: no mod */
     }
+    if (U > 1) oidx[ua] = OP("OpIMul", it, 2, oidx[ua], cidx(g, U));
     if (kg->red < 0) {
         s = emit_stage(kg, false, oidx);
         if (s) return s;
@@ -279,11 +284,16 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
 
     const tg_node *rn = &k->nodes[kg->red];
     ct act = kg->act, sht = act == CT_BOOL ? CT_U32 : act;
-    int acc = gen_fvar(g, act), rv = gen_fvar(g, it);
+    int accs[8], rv = gen_fvar(g, it), acc;
     int start = !tree ? cidx(g, 0) : mode != PART ? lane
               : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, OP("OpUMod", it, 2, grp, cidx(g, S)), cidx(g, wg)), lane);
     int step = cidx(g, !tree ? 1 : mode == PART ? (int64_t)S * wg : wg);
-    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpStore %%v%d %%v%d\n", acc, identity(g, rn->op, rn->dtype, act), rv, start);
+    for (int u = 0; u < U; u++) {
+        accs[u] = gen_fvar(g, act);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u], identity(g, rn->op, rn->dtype, act));
+    }
+    acc = accs[0];
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", rv, start);
     int lh = gen_id(g), lb = gen_id(g), lc = gen_id(g), lm = gen_id(g);
     sb_printf(&g->body, "OpBranch %%v%d\n", lh);
     gen_label_at(g, lh);
@@ -303,6 +313,15 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
             int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
             stride *= k->shape[d];
             fidx[d] = (uint64_t)stride == n_red ? q : OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
+        }
+        int base = fidx[ua];
+        for (int u = 1; u < U; u++) { /* the neighbours: their own copy of the input cone */
+            s = emit_stage(kg, true, fidx);
+            if (s) return s;
+            int cur = OP("OpLoad", act, 1, accs[u - 1]);
+            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u - 1], combine(g, rn->op, rn->dtype, act, cur, kg->val[rn->src[0]]));
+            fidx[ua] = OP("OpIAdd", it, 2, base, cidx(g, u));
+            acc = accs[u];
         }
         s = emit_stage(kg, true, fidx);
         if (s) return s;
@@ -347,7 +366,16 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
         if (act == CT_BOOL) v0 = OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0));
         kg->val[kg->red] = v0;
     } else {
-        kg->val[kg->red] = OP("OpLoad", act, 1, acc);
+        int base = oidx[ua];
+        for (int u = 0; u + 1 < U; u++) { /* the neighbours' nodes after the reduction */
+            kg->val[kg->red] = OP("OpLoad", act, 1, accs[u]);
+            if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
+            oidx[ua] = u ? OP("OpIAdd", it, 2, base, cidx(g, u)) : base;
+            s = emit_stage(kg, false, oidx);
+            if (s) return s;
+        }
+        if (U > 1) oidx[ua] = OP("OpIAdd", it, 2, base, cidx(g, U - 1));
+        kg->val[kg->red] = OP("OpLoad", act, 1, accs[U - 1]);
     }
     if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
     s = emit_stage(kg, false, oidx);
@@ -616,6 +644,17 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     vk_spv_plan plan = {.wg_size = t->wg_size};
     plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= 16384;
     plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
+    if (kg->red >= 0 && !plan.tree && n_red >= 16) { /* unroll along the innermost output axis */
+        for (int d = (int)k->ndim - 1; d >= 0; d--) {
+            if (k->reduce_axes >> d & 1 || k->shape[d] == 1) continue;
+            if (k->shape[d] % 4 == 0) {
+                plan.unroll = 4;
+                plan.unroll_axis = (uint32_t)d;
+                plan.groups = (n_out / 4 + plan.wg_size - 1) / plan.wg_size;
+            }
+            break;
+        }
+    }
     if (plan.tree && n_red >= 65536 && n_out <= 64 && k->nparams < t->max_bindings) { /* few outputs, long sums: more groups each */
         uint64_t split = n_red / ((uint64_t)plan.wg_size * 256);
         plan.split = split < 2 ? 2 : split > 256 ? 256 : (uint32_t)split;

@@ -35,6 +35,8 @@ typedef struct vk_spv_plan {
                             buffer bound after the params, pass 1 (groups)
                             reduces them; push constant 3 is the pass     */
     uint32_t scratch_elem; /* bytes per partial result                    */
+    uint32_t unroll;     /* > 1: an invocation computes this many points    */
+    uint32_t unroll_axis;/* neighbours along this axis of out_shape         */
     bool idx64;          /* 64-bit index arithmetic                          */
     uint64_t bda;        /* bit i: param i is larger than a storage-buffer
                             binding reaches and is addressed through its

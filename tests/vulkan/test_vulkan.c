@@ -478,6 +478,8 @@ int main(int argc, char **argv) {
     test_reduce("any_bool_loop", TG_OP_REDUCE_MAX, TG_BOOL, 70, 30, 2, 0, 0);
     test_matmul(TG_FLOAT32, 70, 100, 64);
     test_matmul(TG_FLOAT16, 17, 40, 50);
+    test_matmul(TG_FLOAT32, 130, 256, 100); /* many outputs: 4 per invocation */
+    test_matmul(TG_INT32, 33, 20, 30);
     test_edges();
     test_async();
     test_copy();
