@@ -5,10 +5,11 @@
  * constants vk_push. Two shapes of kernel:
  *  - one invocation per point of out_shape: elementwise kernels, and
  *    reductions with many outputs (each invocation loops over its reduced
- *    points);
+ *    points, for 4 neighbouring points where it can);
  *  - "tree": one work group per output point, each lane strides over the
  *    reduced points, then a tree in shared memory; lane 0 runs the nodes
- *    after the reduction and the stores.
+ *    after the reduction and the stores; with few outputs and long sums,
+ *    split over several groups per output and finished by a second pass.
  * Movement is in the views: every LOAD and STORE walks its view stack. */
 #include <stdio.h>
 #include <stdlib.h>
