@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include "../../plugins/common/dtype_util.h"
 #include "tensor_internal.h"
 
@@ -113,24 +114,42 @@ static tg_tensor *adopt(tg_tensor *t) {
     return t;
 }
 
+/* Scopes popped keep their item arrays for the next tg_scope_begin, so a
+ * loop of scoped steps allocates none; the thread's exit frees them. */
+static void scopes_free(void *unused) {
+    (void)unused;
+    for (size_t i = 0; i < cap_scopes; i++) free(scopes[i].items);
+    free(scopes);
+    scopes = NULL, nscopes = cap_scopes = 0;
+}
+
+static tss_t scopes_key;
+static once_flag scopes_once = ONCE_FLAG_INIT;
+static void scopes_key_create(void) { tss_create(&scopes_key, scopes_free); }
+
 void tg_scope_begin(void) {
     if (nscopes == cap_scopes) {
+        if (!scopes) {
+            call_once(&scopes_once, scopes_key_create);
+            tss_set(scopes_key, &scopes_key); /* non-NULL: run scopes_free at thread exit */
+        }
         size_t cap = cap_scopes ? cap_scopes * 2 : 8;
         scope *s = realloc(scopes, cap * sizeof *s);
         if (!s) return;
+        for (size_t i = cap_scopes; i < cap; i++) s[i] = (scope){0};
         scopes = s, cap_scopes = cap;
     }
-    scopes[nscopes++] = (scope){0};
+    scopes[nscopes++].n = 0;
 }
 
 void tg_scope_end(void) {
     if (nscopes == 0) return;
-    scope s = scopes[--nscopes];
-    for (size_t i = s.n; i-- > 0;) tg_release(s.items[i]);
-    free(s.items);
-    if (nscopes == 0) {
-        free(scopes);
-        scopes = NULL, cap_scopes = 0;
+    scope *s = &scopes[--nscopes];
+    for (size_t i = s->n; i-- > 0;) tg_release(s->items[i]);
+    s->n = 0;
+    if (s->cap > 4096) { /* do not keep a big one */
+        free(s->items);
+        s->items = NULL, s->cap = 0;
     }
 }
 

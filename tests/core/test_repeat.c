@@ -6,6 +6,7 @@
  * every other plugin that opens here. */
 #include <math.h>
 #include <stdio.h>
+#include <threads.h>
 #include <tg/tg.h>
 #include "tap.h"
 
@@ -79,6 +80,29 @@ static void test_big(const char *d) {
     tg_scope_end();
 }
 
+/* Scoped work on a thread of its own (each thread keeps its own scope
+ * storage, freed when the thread exits). */
+static int scoped_worker(void *arg) {
+    double *out = arg;
+    for (int i = 0; i < 3; i++) {
+        tg_scope_begin();
+        float one = 1;
+        tg_tensor *a = vec(1, &one);
+        tg_scope_begin();
+        *out = at(tg_adds(a, i), 0);
+        tg_scope_end();
+        tg_scope_end();
+    }
+    return 0;
+}
+
+static void test_thread(const char *d) {
+    thrd_t th;
+    double v = 0;
+    int ok = thrd_create(&th, scoped_worker, &v) == thrd_success && thrd_join(th, NULL) == thrd_success;
+    tap_ok(ok && v == 3, "%s: scopes on another thread work and give 3 (%g)", d, v);
+}
+
 int main(void) {
     const char *names[] = {"ref", "cpu", "vulkan"};
     for (int p = 0; p < 3; p++) {
@@ -91,6 +115,7 @@ int main(void) {
         test_repeat(names[p]);
         test_differ(names[p]);
         test_big(names[p]);
+        test_thread(names[p]);
         tg_device_close(dev);
     }
     return tap_done();
