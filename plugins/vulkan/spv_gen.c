@@ -212,11 +212,18 @@ static tg_status emit_stage(kgen *kg, bool cone, const int *idx) {
     return TG_OK;
 }
 
-static int const_node(gen *g, const tg_node *n) {
+/* A CONST node. Float constants are made opaque (OR-ed with a zero pushed
+ * at run time): drivers fold x + 0.0, x * 0.0 or x / 0.0 as if there were
+ * no signed zeros, infinities or NaNs (lavapipe does, despite
+ * SignedZeroInfNanPreserve). */
+static int const_node(gen *g, const tg_node *n, int zero32) {
     ct t = ct_of(n->dtype);
     if (t == CT_BOOL) return gen_const_bool(g, n->value.i != 0);
-    if (ct_is_float(t)) return gen_const_f(g, t, n->value.f);
-    return gen_const_bits(g, t, n->value.u);
+    if (!ct_is_float(t)) return gen_const_bits(g, t, n->value.u);
+    int c = gen_const_f(g, t, n->value.f);
+    ct bt = t == CT_F64 ? CT_U64 : CT_U32;
+    int zero = t == CT_F64 ? OP("OpUConvert", CT_U64, 1, zero32) : zero32;
+    return OP("OpBitcast", t, 1, OP("OpBitwiseOr", bt, 2, OP("OpBitcast", bt, 1, c), zero));
 }
 
 
@@ -392,14 +399,11 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
     ct it = g->it;
     tg_status s;
 
-    for (uint32_t i = 0; i < k->nnodes; i++)
-        if (k->nodes[i].op == TG_OP_CONST) kg->val[i] = const_node(g, &k->nodes[i]);
-
     /* linear work-group index: base + wid.y * count_x + wid.x */
     int wid = gen_id(g), lid = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpLoad %%v3u32 %%gl_wid\n%%v%d = OpLoad %%v3u32 %%gl_lid\n", wid, lid);
-    int pcv[4];
-    for (int m = 0; m < 4; m++) {
+    int pcv[5];
+    for (int m = 0; m < 5; m++) {
         int p = gen_id(g);
         sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u32 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, (uint64_t)m));
         pcv[m] = OP("OpLoad", CT_U32, 1, p);
@@ -407,9 +411,11 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
     for (uint32_t i = 0, j = 0; i < k->nparams; i++) {
         if (!(kg->bda >> i & 1)) continue;
         int p = gen_id(g);
-        sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u64 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, 4 + j++));
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u64 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, 6 + j++));
         kg->base[i] = OP("OpLoad", CT_U64, 1, p);
     }
+    for (uint32_t i = 0; i < k->nnodes; i++)
+        if (k->nodes[i].op == TG_OP_CONST) kg->val[i] = const_node(g, &k->nodes[i], pcv[4]);
     int wx = gen_id(g), wy = gen_id(g), lx = gen_id(g);
     gen_use(g, CT_U32);
     sb_printf(&g->body, "%%v%d = OpCompositeExtract %%u32 %%v%d 0\n%%v%d = OpCompositeExtract %%u32 %%v%d 1\n"
@@ -491,10 +497,11 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     /* decorations */
     sb_printf(out, "OpDecorate %%gl_wid BuiltIn WorkgroupId\nOpDecorate %%gl_lid BuiltIn LocalInvocationId\n"
                    "OpDecorate %%pcs Block\nOpMemberDecorate %%pcs 0 Offset 0\nOpMemberDecorate %%pcs 1 Offset 4\n"
-                   "OpMemberDecorate %%pcs 2 Offset 8\nOpMemberDecorate %%pcs 3 Offset 12\n");
-    int npc = 4;
+                   "OpMemberDecorate %%pcs 2 Offset 8\nOpMemberDecorate %%pcs 3 Offset 12\n"
+                   "OpMemberDecorate %%pcs 4 Offset 16\nOpMemberDecorate %%pcs 5 Offset 20\n");
+    int npc = 6;
     for (uint32_t i = 0; i < k->nparams; i++)
-        if (kg->bda >> i & 1) { sb_printf(out, "OpMemberDecorate %%pcs %d Offset %d\n", npc, 16 + 8 * (npc - 4)); npc++; }
+        if (kg->bda >> i & 1) { sb_printf(out, "OpMemberDecorate %%pcs %d Offset %d\n", npc, 24 + 8 * (npc - 6)); npc++; }
     for (int i = 0; i < CT_COUNT; i++) {
         if (!kg->st_used[i]) continue;
         sb_printf(out, "OpDecorate %%rt_%s ArrayStride %d\nOpDecorate %%sb_%s Block\nOpMemberDecorate %%sb_%s 0 Offset 0\n",
@@ -516,8 +523,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     for (int i = 1; i < CT_COUNT; i++)
         if (g->used[i]) sb_printf(out, "%%%s = %s\n", ct_name[i], decl[i]);
     sb_printf(out, "%%v3u32 = OpTypeVector %%u32 3\n%%pin = OpTypePointer Input %%v3u32\n"
-                   "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32");
-    for (int i = 4; i < npc; i++) sb_printf(out, " %%u64");
+                   "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32 %%u32 %%u32");
+    for (int i = 6; i < npc; i++) sb_printf(out, " %%u64");
     sb_printf(out, "\n%%ppcs = OpTypePointer PushConstant %%pcs\n%%ppc_u32 = OpTypePointer PushConstant %%u32\n");
     if (kg->bda) sb_printf(out, "%%ppc_u64 = OpTypePointer PushConstant %%u64\n");
     for (int i = 0; i < CT_COUNT; i++) {

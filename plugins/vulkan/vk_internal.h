@@ -46,9 +46,12 @@ typedef struct vk_spv_plan {
 /* The push constants every kernel takes: the linear index of the first work
  * group of this dispatch (a dispatch covers at most maxCount x * y groups)
  * and the x count of the dispatch. Then one uint64 device address per param
- * of vk_spv_plan.bda, in param order. */
+ * of vk_spv_plan.bda, in param order (from byte 24). */
 typedef struct vk_push {
-    uint32_t base_lo, base_hi, count_x, pad;
+    uint32_t base_lo, base_hi, count_x;
+    uint32_t pass; /* of a split reduction: 0 partial results, 1 the rest   */
+    uint32_t zero; /* 0, which the compiler cannot see (see const_node)     */
+    uint32_t pad;
 } vk_push;
 
 /* Which dtypes a target can run (bit per tg_dtype). */

@@ -305,7 +305,8 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
         if ((unsigned long)atol(mg) < d->max_gx) d->max_gx = (uint32_t)atol(mg);
         if ((unsigned long)atol(mg) < d->max_gy) d->max_gy = (uint32_t)atol(mg);
     }
-    d->push_bytes = lim->maxPushConstantsSize < 16 + 8 * VK_MAX_PARAMS ? lim->maxPushConstantsSize : 16 + 8 * VK_MAX_PARAMS;
+    uint32_t push_max = (uint32_t)sizeof(vk_push) + 8 * VK_MAX_PARAMS;
+    d->push_bytes = lim->maxPushConstantsSize < push_max ? lim->maxPushConstantsSize : push_max;
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
     t->max_bindings = d->max_params;

@@ -91,10 +91,10 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
     if (st) return vk_fail(d, st, "%s", err[0] ? err : "vulkan: SPIR-V generation failed");
     int nbda = 0;
     for (uint32_t i = 0; i < k->nparams; i++) nbda += plan.bda >> i & 1;
-    if (16 + 8 * nbda > (int)d->push_bytes) {
+    if ((int)sizeof(vk_push) + 8 * nbda > (int)d->push_bytes) {
         free(text);
         return vk_fail(d, TG_ERR_UNSUPPORTED, "vulkan: %d params beyond maxStorageBufferRange need %d bytes of push "
-                       "constants; the device has %u", nbda, 16 + 8 * nbda, d->push_bytes);
+                       "constants; the device has %u", nbda, (int)sizeof(vk_push) + 8 * nbda, d->push_bytes);
     }
     st = vk_spv_assemble(text, &words, &nwords, &msg);
     if (st) {
@@ -185,8 +185,8 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     if (nbind) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[nbind], 0, 1, &set, 0, NULL);
     /* split the groups into dispatches within maxComputeWorkGroupCount */
     uint64_t maxx = d->max_gx, maxy = d->max_gy;
-    uint8_t push[16 + 8 * VK_MAX_PARAMS];
-    uint32_t npush = 16;
+    uint8_t push[sizeof(vk_push) + 8 * VK_MAX_PARAMS];
+    uint32_t npush = sizeof(vk_push);
     for (uint32_t i = 0; i < n; i++) {
         if (!(p->plan.bda >> i & 1)) continue;
         VkBufferDeviceAddressInfo ai = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = bufs[i]->buf};
@@ -205,7 +205,7 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
         for (uint64_t base = 0, left = groups; left;) {
             uint64_t cx = left < maxx ? left : maxx;
             uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);
-            vk_push pc = {(uint32_t)base, (uint32_t)(base >> 32), (uint32_t)cx, pass};
+            vk_push pc = {(uint32_t)base, (uint32_t)(base >> 32), (uint32_t)cx, pass, 0, 0};
             memcpy(push, &pc, sizeof pc);
             vkCmdPushConstants(s->cmd, d->pl[nbind], VK_SHADER_STAGE_COMPUTE_BIT, 0, npush, push);
             vkCmdDispatch(s->cmd, (uint32_t)cx, (uint32_t)cy, 1);
