@@ -27,7 +27,14 @@ struct tg_dev {
     char name[64];
     tg_prog_entry *progs;  /* program cache, open addressing by hash */
     size_t nprogs, cap_progs;
+    /* small buffers no tensor holds any more, kept for reuse (the plugin's
+     * contents are undefined until written anyway) */
+    tg_buffer *spare[8];
+    uint64_t spare_bytes[8];
+    int nspare;
 };
+
+#define TG_SPARE_MAX_BYTES 65536 /* larger buffers go back to the plugin */
 
 /* A device buffer with a reference count (tensors may share one). */
 typedef struct tg_buf {
