@@ -260,6 +260,23 @@ static void test_edges(void) {
         kit_store(&kk, kit_param(&kk, TG_INT32, TG_ACCESS_WRITE, 3), vo, kit_node(&kk, ops[i], TG_INT32, la, -1, -1));
         compare(&kk, name, 0, 0);
     }
+    /* constant zeros: x + 0, x - (-0), x * 0, x / 0 keep IEEE signed zeros,
+     * infinities and NaNs (no folding as if they did not exist) */
+    uint32_t zdt[2] = {TG_FLOAT32, TG_FLOAT64};
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "const_zero_f64" : "const_zero_f32";
+        int64_t sh[1] = {200};
+        kit_init(&kk, 1, sh, 0, name);
+        uint32_t vv = kit_view(&kk, 1, sh, NULL, 0);
+        int32_t x = kit_load(&kk, kit_param(&kk, zdt[i], TG_ACCESS_READ, 200), vv, 1);
+        tg_scalar pz = {.f = 0.0}, nz = {.f = -0.0};
+        int32_t cz = kit_const(&kk, zdt[i], pz), cn = kit_const(&kk, zdt[i], nz);
+        uint32_t ops[4] = {TG_OP_ADD, TG_OP_SUB, TG_OP_MUL, TG_OP_DIV};
+        for (int j = 0; j < 4; j++)
+            kit_store(&kk, kit_param(&kk, zdt[i], TG_ACCESS_WRITE, 200), vv,
+                      kit_node(&kk, ops[j], zdt[i], x, j == 1 ? cn : cz, -1));
+        compare(&kk, name, 0, 0);
+    }
     /* a fused chain: relu(a*b+c), c broadcast, in float32 and bfloat16 */
     uint32_t dts[2] = {TG_FLOAT32, TG_BFLOAT16};
     for (int i = 0; i < 2; i++) {
