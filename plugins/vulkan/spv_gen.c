@@ -650,7 +650,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     }
     uint64_t n_out = (uint64_t)prod(out_shape, k->ndim), n_red = (uint64_t)prod(red_shape, nred);
     vk_spv_plan plan = {.wg_size = t->wg_size};
-    plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= 16384;
+    plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= (t->tree_outputs ? t->tree_outputs : 16384);
     plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
     if (kg->red >= 0 && !plan.tree && n_red >= 16) { /* unroll along the innermost output axis */
         for (int d = (int)k->ndim - 1; d >= 0; d--) {

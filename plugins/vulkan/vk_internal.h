@@ -22,6 +22,8 @@ typedef struct vk_spv_target {
     bool bda;                                  /* buffer device addresses    */
     uint64_t max_range;                        /* maxStorageBufferRange      */
     uint32_t max_bindings;                     /* storage buffers per kernel */
+    uint32_t tree_outputs;                     /* most outputs of a tree
+                                                  reduction (0: 16384)       */
 } vk_spv_target;
 
 /* How a program is dispatched (decided by the generator). */

@@ -310,6 +310,10 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
     t->max_bindings = d->max_params;
+    /* a GPU needs many invocations, so few outputs reduce with work-group
+     * trees; a CPU device (lavapipe) is filled by a few groups, and its
+     * barriers are costly */
+    t->tree_outputs = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 16384;
 
     /* the logical device, enabling exactly what we use */
     VkPhysicalDeviceVulkan12Features e12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
