@@ -50,7 +50,10 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
 
 void tg_device_unref(tg_dev *dev) {
     if (!dev || --dev->refs > 0) return;
-    for (int i = 0; i < dev->nspare; i++) dev->api->buffer_destroy(dev->device, dev->spare[i]);
+    for (int i = 0; i < dev->nspare; i++) {
+        dev->api->buffer_destroy(dev->device, dev->spare[i]->handle);
+        free(dev->spare[i]);
+    }
     for (size_t i = 0; i < dev->cap_progs; i++)
         if (dev->progs[i].program) dev->api->program_destroy(dev->device, dev->progs[i].program);
     free(dev->progs);

@@ -181,16 +181,18 @@ tg_tensor *tg_retain(tg_tensor *t) {
 /* ---------------------------------------------------------------- buffers */
 
 tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out) {
-    tg_buf *b = calloc(1, sizeof *b);
-    if (!b) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
-    tg_status s = TG_OK;
-    for (int i = dev->nspare; i-- > 0 && !b->handle;) {
-        if (dev->spare_bytes[i] != bytes) continue;
-        b->handle = dev->spare[i];
-        dev->nspare--;
-        dev->spare[i] = dev->spare[dev->nspare], dev->spare_bytes[i] = dev->spare_bytes[dev->nspare];
+    tg_buf *b = NULL;
+    for (int i = dev->nspare; i-- > 0 && !b;) {
+        if (dev->spare[i]->bytes != bytes) continue;
+        b = dev->spare[i];
+        dev->spare[i] = dev->spare[--dev->nspare];
     }
-    if (!b->handle) s = dev->api->buffer_create(dev->device, bytes, &b->handle);
+    tg_status s = TG_OK;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+        s = dev->api->buffer_create(dev->device, bytes, &b->handle);
+    }
     if (s != TG_OK) {
         free(b);
         return tg__failst(s, "%s: buffer_create(%llu bytes): %s", dev->name, (unsigned long long)bytes,
@@ -213,15 +215,14 @@ void tg_device_unref(tg_dev *dev);
 void tg__buf_release(tg_buf *b) {
     if (!b || --b->refs > 0) return;
     tg_dev *dev = b->dev;
+    live_buffers--, live_bytes -= (int64_t)b->bytes;
     if (dev->nspare < 8 && b->bytes <= TG_SPARE_MAX_BYTES) {
-        dev->spare[dev->nspare] = b->handle, dev->spare_bytes[dev->nspare] = b->bytes;
-        dev->nspare++;
+        dev->spare[dev->nspare++] = b;
     } else {
         dev->api->buffer_destroy(dev->device, b->handle);
+        free(b);
     }
-    live_buffers--, live_bytes -= (int64_t)b->bytes;
-    tg_device_unref(b->dev);
-    free(b);
+    tg_device_unref(dev);
 }
 
 /* ---------------------------------------------------------------- tensors */

@@ -27,10 +27,9 @@ struct tg_dev {
     char name[64];
     tg_prog_entry *progs;  /* program cache, open addressing by hash */
     size_t nprogs, cap_progs;
-    /* small buffers no tensor holds any more, kept for reuse (the plugin's
-     * contents are undefined until written anyway) */
-    tg_buffer *spare[8];
-    uint64_t spare_bytes[8];
+    /* small buffers no tensor holds any more (refs 0), kept for reuse: a
+     * plugin's buffer contents are undefined until written anyway */
+    struct tg_buf *spare[8];
     int nspare;
 };
 
