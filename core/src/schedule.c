@@ -454,7 +454,8 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     int out = param_of(&b, root, TG_ACCESS_WRITE);
     tnode *T = NULL;
     tg_tensor *top = root;
-    tg_vstack sv = {.n = 1};
+    tg_vstack sv; /* not zeroed: 4 KB; views past n are never read */
+    sv.n = 1;
     tg_view_contiguous(&sv.v[0], b.ndim, b.out);
     if (b.red && tg__is_movement(root->op)) {
         /* root is reshapes/permutes of the reduction: store each reduced
