@@ -42,7 +42,7 @@ def sh(cmd, env=None):
 
 def build_programs(build, out):
     cc = os.environ.get("CC", "cc")
-    inc = ["-I", f"{ROOT}/sdk/include", "-I", f"{ROOT}/tests/cpu", "-I", f"{ROOT}/plugins/common",
+    inc = ["-I", f"{ROOT}/sdk/include", "-I", f"{ROOT}/tests/cpu",
            "-I", f"{ROOT}/core/include"]
     sh([cc, "-O3", "-march=native", "-std=gnu11", *inc, "-o", f"{out}/bench_cpu", f"{HERE}/bench_cpu.c",
         "-ldl", "-lm", "-lpthread"])

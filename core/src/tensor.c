@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
-#include "../../plugins/common/dtype_util.h"
+#include <tg/dtype_util.h>
 #include "tensor_internal.h"
 
 /* ----------------------------------------------------------------- errors */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cpu.h"
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 
 tg_status cpu_analyze(const tg_kernel *k, cpu_info *info, char *err, size_t errcap) {
     memset(info, 0, sizeof *info);

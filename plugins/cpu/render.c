@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cpu.h"
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "prelude.h"
 
 void cpu_sb_printf(cpu_sb *sb, const char *fmt, ...) {

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "cpu.h"
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 
 #define MAX_CAND 48
 

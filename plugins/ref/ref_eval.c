@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "ref.h"
 
 #define FAIL(status, ...) (snprintf(err, errsz, __VA_ARGS__), (status))

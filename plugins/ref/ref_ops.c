@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "ref.h"
 
 /* ------------------------------------------------------------- names */

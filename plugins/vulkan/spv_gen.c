@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "spv_gen.h"
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 
 #define OP(name, t, ...) gen_op(g, name, t, __VA_ARGS__)
 

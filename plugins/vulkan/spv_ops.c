@@ -3,7 +3,7 @@
  * combining steps of reductions, and every elementwise op. */
 #include <stdio.h>
 #include "spv_gen.h"
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 
 #define OP(name, t, ...) gen_op(g, name, t, __VA_ARGS__)
 

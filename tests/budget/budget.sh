@@ -8,7 +8,6 @@ here=$(dirname "$0")
 CORE_BUDGET=7000     # sdk/ + core/
 PLUGIN_BUDGET=2500   # each plugin
 REF_BUDGET=1200      # plugins/ref: the spec made executable stays readable
-COMMON_BUDGET=300    # plugins/common: header-only helpers
 n=0
 failed=0
 
@@ -33,7 +32,6 @@ for dir in "$root"/plugins/*/; do
     name=$(basename "$dir")
     case $name in
     ref) budget=$REF_BUDGET ;;
-    common) budget=$COMMON_BUDGET ;;
     *) budget=$PLUGIN_BUDGET ;;
     esac
     check "plugins/$name" "$(count "$dir")" $budget

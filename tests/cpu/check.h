@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "kit.h"
 
 static uint64_t chk_rng = 0x2545F4914F6CDD1Dull;

@@ -5,7 +5,7 @@
  * float -> int casts run (they must not trap) but are not checked. */
 #include <stdint.h>
 
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "ref_harness.h"
 
 #define NV 20

@@ -8,7 +8,7 @@
 #include <float.h>
 #include <stdint.h>
 
-#include "dtype_util.h"
+#include <tg/dtype_util.h>
 #include "ref_harness.h"
 
 /* ------------------------------------------- test-side encode/decode */

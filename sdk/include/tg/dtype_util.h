@@ -1,8 +1,9 @@
-/* plugins/common/dtype_util.h -- helpers shared by the in-tree plugins
- * (header only, static inline). Not part of the SDK: an out-of-tree plugin
- * includes tg/plugin.h alone and brings its own. */
-#ifndef TG_PLUGINS_DTYPE_UTIL_H
-#define TG_PLUGINS_DTYPE_UTIL_H
+/* tg/dtype_util.h -- optional helpers for plugins and the core: dtype sizes
+ * and exact float16/bfloat16 conversions (header only, static inline, no
+ * ABI: nothing here crosses the plugin boundary). It needs only plugin.h;
+ * an out-of-tree plugin may include it or bring its own. */
+#ifndef TG_DTYPE_UTIL_H
+#define TG_DTYPE_UTIL_H
 
 #include <stdint.h>
 #include <string.h>
