@@ -119,6 +119,7 @@ int main(void) {
 
     check_works("old");
     check_works("new");
+    check_works("abi10"); /* built against sdk/abi/v1.0 */
     {
         tg_plugin *p = NULL;
         tg_plugin_open("old", &p);
@@ -158,6 +159,7 @@ int main(void) {
         {"countcrash", TG_ERR_INTERNAL, "SIGSEGV"}, {"entryhang", TG_ERR_INTERNAL, "did not answer"},
         {"old", TG_OK, ""},
         {"new", TG_OK, ""},
+        {"abi10", TG_OK, ""},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         const tg_plugin_info *info = find_info(list, n, expect[i].name);

@@ -406,7 +406,9 @@ typedef struct tg_plugin_api {
     /* Run a program on buffers: buffers[i] is the kernel's params[i] and
      * holds at least params[i].count elements. May return before the work
      * ends if caps.flags has TG_CAP_ASYNC; work on a device runs in call
-     * order. `buffers` is borrowed for the call only. Required.            */
+     * order. A failure of the work itself may surface only at the next
+     * call that waits for it (buffer_read, synchronize) or the next call on
+     * the device. `buffers` is borrowed for the call only. Required.         */
     tg_status (*program_launch)(tg_device *device, tg_program *program,
                                 tg_buffer *const *buffers, uint32_t nbuffers);
 
@@ -421,8 +423,8 @@ typedef struct tg_plugin_api {
                              uint64_t src_offset, uint64_t bytes);
 
     /* Host pointer to a buffer's memory, valid until buffer_destroy; the
-     * core synchronises before it reads through it. Optional, and only
-     * called when caps.flags has TG_CAP_HOST_VISIBLE: NULL means the core
+     * core synchronises before it reads or writes through it. Optional, and
+     * only called when caps.flags has TG_CAP_HOST_VISIBLE: NULL means the core
      * uses buffer_read/buffer_write.                                         */
     tg_status (*buffer_map)(tg_device *device, tg_buffer *buffer,
                             void **out_ptr);
