@@ -90,7 +90,27 @@ static tg_status program_get(tg_dev *dev, const tg_kernel *k, tg_program **out) 
 
 /* --------------------------------------------------------------- launch */
 
-tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params, double flops) {
+/* Work estimate for TG_DEBUG=2: ALU nodes times the points they run at
+ * (nodes up to the reduction run at every point of shape, the rest at
+ * every point of the output). */
+static double kernel_flops(const tg_kernel *k) {
+    double in_pts = 1, out_pts = 1, flops = 0;
+    for (uint32_t d = 0; d < k->ndim; d++) {
+        in_pts *= (double)k->shape[d];
+        out_pts *= (k->reduce_axes >> d & 1) ? 1 : (double)k->shape[d];
+    }
+    int ridx = -1;
+    for (uint32_t i = 0; i < k->nnodes; i++)
+        if (tg__is_reduce((int)k->nodes[i].op)) ridx = (int)i;
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        int op = (int)k->nodes[i].op;
+        if (op >= TG_OP_COUNT || op == TG_OP_CAST) continue;
+        flops += (int)i <= ridx ? in_pts : out_pts;
+    }
+    return flops;
+}
+
+tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params) {
     tg_program *prog = NULL;
     tg_status st = program_get(dev, k, &prog);
     if (st) return st;
@@ -99,11 +119,7 @@ tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params, do
     st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
     if (st) return st;
     tg_buffer *bufs[64];
-    double bytes = 0;
-    for (uint32_t i = 0; i < k->nparams; i++) {
-        bufs[i] = i == 0 ? out->handle : params[i]->buf->handle;
-        bytes += (double)k->params[i].count * (double)tg_dtype_size((tg_dtype)k->params[i].dtype);
-    }
+    for (uint32_t i = 0; i < k->nparams; i++) bufs[i] = i == 0 ? out->handle : params[i]->buf->handle;
     int dbg = debug_level();
     double t0 = dbg ? now_s() : 0;
     st = dev->api->program_launch(dev->device, prog, bufs, k->nparams);
@@ -114,7 +130,9 @@ tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params, do
     }
     tg__stats_kernel();
     if (dbg) {
-        double dt = now_s() - t0;
+        double dt = now_s() - t0, flops = kernel_flops(k), bytes = 0;
+        for (uint32_t i = 0; i < k->nparams; i++)
+            bytes += (double)k->params[i].count * (double)tg_dtype_size((tg_dtype)k->params[i].dtype);
         sum_time += dt, sum_flops += flops, sum_bytes += bytes, sum_kernels++;
         char shape[160];
         tg_shape_format((int)k->ndim, k->shape, shape, sizeof shape);

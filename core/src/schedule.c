@@ -487,19 +487,6 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
         kb_free(&b);
         return b.err;
     }
-    /* work estimate for TG_DEBUG=2: ALU nodes times the points they run at */
-    double flops = 0, in_pts = (double)tg__numel(b.ndim, b.shape), out_pts = (double)tg__numel(b.ndim, b.out);
-    {
-        /* nodes before the reduction node are its input stage */
-        int ridx = -1;
-        for (size_t i = 0; i < b.nnodes; i++)
-            if (tg__is_reduce((int)b.nodes[i].op)) ridx = (int)i;
-        for (size_t i = 0; i < b.nnodes; i++) {
-            int op = (int)b.nodes[i].op;
-            if (op >= TG_OP_COUNT || op == TG_OP_CAST) continue;
-            flops += (ridx >= 0 && (int)i <= ridx) ? in_pts : out_pts;
-        }
-    }
     char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
     kernel_name(&b, name);
     tg_kernel k;
@@ -513,7 +500,7 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
     k.nparams = b.nparams, k.params = b.params;
     k.name = name;
     k.hash = tg_kernel_hash(&k);
-    st = tg__run_kernel(b.dev, &k, b.ptensor, flops);
+    st = tg__run_kernel(b.dev, &k, b.ptensor);
     kb_free(&b);
     return st;
 }

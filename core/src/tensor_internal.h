@@ -158,7 +158,7 @@ tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **
 
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts);
 /* Launch one built kernel on its device; params' tensors give buffers. */
-tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params, double flops);
+tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params);
 /* Backward rules (autograd.c). */
 tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out_grads);
 
