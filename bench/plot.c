@@ -92,19 +92,23 @@ static void bars(FILE *f, const bench_score *s, int n, const char *baseline) {
         double top = bar_top(v, lo, hi);
         fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' fill-opacity='0.35'><title>%s overall: %.3g</title></rect>\n",
                 BX + i * slot + slot * 0.1, top, slot * 0.8, base - top, colors[i % NCOLORS], s[i].name, s[i].overall);
-        fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>%.3gx</text>\n", BX + (i + 0.5) * slot, top - 4, s[i].overall);
         fprintf(f, "<text x='%.1f' y='%d' font-size='12' text-anchor='middle'>%s</text>\n", BX + (i + 0.5) * slot, RY + RH + 16, s[i].name);
+        double label = top; /* the overall figure goes above the tallest bar */
         for (int c = 0; c < RANK_CLASSES; c++) {
             double x0 = BX + i * slot + slot * (0.15 + 0.14 * c);
             if (!s[i].nwork[c] || s[i].cls[c] <= 0) continue;
             double t = bar_top(s[i].cls[c], lo, hi);
+            if (t < label) label = t;
             fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' stroke='#666' stroke-width='0.5'><title>%s %s: %.3g</title></rect>\n",
                     x0, t, slot * 0.12, base - t, class_colors[c], s[i].name, tg_bench_classes[c], s[i].cls[c]);
         }
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' font-weight='bold' text-anchor='middle'>%.3gx</text>\n",
+                BX + (i + 0.5) * slot, label - 4, s[i].overall);
     }
-    for (int c = 0; c < RANK_CLASSES; c++)
+    for (int c = 0; c < RANK_CLASSES; c++) /* legend: three to a row */
         fprintf(f, "<rect x='%d' y='%d' width='10' height='10' fill='%s' stroke='#666' stroke-width='0.5'/><text x='%d' y='%d' font-size='11'>%s</text>\n",
-                BX + 66 * c, H - 30, class_colors[c], BX + 66 * c + 13, H - 21, tg_bench_classes[c]);
+                BX + 100 * (c % 3), H - 34 + 14 * (c / 3), class_colors[c], BX + 100 * (c % 3) + 13, H - 25 + 14 * (c / 3),
+                tg_bench_classes[c]);
     double y1 = bar_top(1, lo, hi);
     fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#888' stroke-dasharray='4 3'/>\n", BX, y1, BX + BW, y1);
 }
