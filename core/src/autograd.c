@@ -83,7 +83,10 @@ tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out) {
     case TG_OP_CAST:
         if (tg_dtype_is_float(x->dtype)) out[0] = tg__cast(g, x->dtype);
         break;
-    case TG_OP_MOD: out[0] = g; break;
+    case TG_OP_MOD: /* a - trunc(a/b)*b: d/da = 1, d/db = -trunc(a/b) = -(a - n)/b */
+        out[0] = g;
+        out[1] = tg__unary(TG_OP_NEG, tg__binary(TG_OP_MUL, g, tg__binary(TG_OP_DIV, tg__binary(TG_OP_SUB, x, n), y)));
+        break;
     case TG_OP_MAX: {
         /* ties split the gradient evenly */
         tg_tensor *gt = tg__cast(tg__binary(TG_OP_CMPLT, y, x), x->dtype);
