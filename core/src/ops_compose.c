@@ -4,14 +4,6 @@
 #include <math.h>
 #include "tensor_internal.h"
 
-#define OP_BEGIN tg_scope_begin()
-#define OP_END(r)                                                                                                      \
-    do {                                                                                                               \
-        tg_tensor *r_ = tg_keep(r);                                                                                    \
-        tg_scope_end();                                                                                                \
-        return r_;                                                                                                     \
-    } while (0)
-
 /* (..., n, k) @ (..., k, m): broadcast multiply over (..., n, m, k) and sum
  * the last axis. 1-d operands as numpy. */
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {

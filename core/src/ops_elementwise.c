@@ -8,14 +8,6 @@
 #define LN2 0.69314718055994530942
 
 /* Each public op runs in its own scope and keeps only its result. */
-#define OP_BEGIN tg_scope_begin()
-#define OP_END(r)                                                                                                      \
-    do {                                                                                                               \
-        tg_tensor *r_ = tg_keep(r);                                                                                    \
-        tg_scope_end();                                                                                                \
-        return r_;                                                                                                     \
-    } while (0)
-
 static tg_tensor *bin(const char *name, int op, tg_tensor *a, tg_tensor *b) {
     tg_tensor *x, *y;
     if (!a || !b) return tg__null_arg(name);

@@ -4,14 +4,6 @@
 #include <string.h>
 #include "tensor_internal.h"
 
-#define OP_BEGIN tg_scope_begin()
-#define OP_END(r)                                                                                                      \
-    do {                                                                                                               \
-        tg_tensor *r_ = tg_keep(r);                                                                                    \
-        tg_scope_end();                                                                                                \
-        return r_;                                                                                                     \
-    } while (0)
-
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
     char sa[128], sb[128];
     if (!x) return tg__null_arg("reshape");

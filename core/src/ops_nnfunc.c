@@ -3,14 +3,6 @@
 #include <math.h>
 #include "tensor_internal.h"
 
-#define OP_BEGIN tg_scope_begin()
-#define OP_END(r)                                                                                                      \
-    do {                                                                                                               \
-        tg_tensor *r_ = tg_keep(r);                                                                                    \
-        tg_scope_end();                                                                                                \
-        return r_;                                                                                                     \
-    } while (0)
-
 static tg_tensor *need_float(const char *op, tg_tensor *x) {
     if (!x) return tg__null_arg(op);
     if (!tg_dtype_is_float(x->dtype)) return tg__fail(TG_ERR_DTYPE, "%s: needs a float dtype, not %s", op, tg_dtype_name(x->dtype));

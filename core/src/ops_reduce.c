@@ -3,14 +3,6 @@
 #include <math.h>
 #include "tensor_internal.h"
 
-#define OP_BEGIN tg_scope_begin()
-#define OP_END(r)                                                                                                      \
-    do {                                                                                                               \
-        tg_tensor *r_ = tg_keep(r);                                                                                    \
-        tg_scope_end();                                                                                                \
-        return r_;                                                                                                     \
-    } while (0)
-
 /* Axes list -> bitmask; naxes == 0 means all. false on a bad axis. */
 static bool axes_mask(const char *op, const tg_tensor *x, int naxes, const int *axes, uint32_t *out) {
     uint32_t m = 0;

@@ -162,4 +162,14 @@ tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params);
 /* Backward rules (autograd.c). */
 tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out_grads);
 
+/* A public op's body: its temporaries live in a scope of their own, and the
+ * result moves out to the caller's scope. */
+#define OP_BEGIN tg_scope_begin()
+#define OP_END(r)                                                                                  \
+    do {                                                                                           \
+        tg_tensor *r_ = tg_keep(r);                                                                \
+        tg_scope_end();                                                                            \
+        return r_;                                                                                 \
+    } while (0)
+
 #endif
