@@ -32,6 +32,7 @@ struct tg_program {
     void (*fn_main)(void);
     void (*fn_part)(void);
     void (*fn_fin)(void);
+    int *oom; /* the kernel's scratch-allocation failure flag, if it has one */
     ffi_cif cif_main, cif_part, cif_fin;
     ffi_type *types[CPU_MAX_PARAMS + 3];
     ffi_type *types_fin[CPU_MAX_PARAMS + 2];
@@ -220,6 +221,7 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info 
     }
     p->fn_main = (void (*)(void))dlsym(p->dl, o->split ? "tgk_part" : "tgk");
     p->fn_fin = o->split ? (void (*)(void))dlsym(p->dl, "tgk_fin") : NULL;
+    p->oom = dlsym(p->dl, "tgk_oom");
     if (!p->fn_main || (o->split && !p->fn_fin)) {
         cpu_program_destroy(d, p);
         return dev_fail(d, TG_ERR_COMPILE, "program_create: compiled kernel lacks its entry points");
@@ -316,8 +318,13 @@ static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         c.part = malloc((size_t)n * (size_t)p->info.out_count * (size_t)p->info.acc_size);
         if (!c.part) return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: out of memory for partial sums");
     }
+    if (p->oom) *p->oom = 0;
     if (n == 1) run_part(&c, 0, 1);
     else cpu_pool_run(d->pool, run_part, &c, n);
+    if (p->oom && *p->oom) {
+        free(c.part);
+        return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: the kernel could not allocate its scratch memory");
+    }
     if (p->opts.split) {
         void *av[CPU_MAX_PARAMS + 2];
         int64_t nparts = n;

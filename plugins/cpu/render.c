@@ -638,7 +638,9 @@ static void emit_matmul(const rctx *c) {
         "    }\n  }\n"
         "  _Pragma(\"GCC unroll 16\") for (int i = 0; i < MR; i++) _Pragma(\"GCC unroll 16\") for (int v = 0; v < NV; v++) memcpy(&ct[i][v * VL], &acc[i][v], sizeof(vT));\n"
         "}\n", T, T, T);
-    cpu_sb_printf(sb, "#include <stdlib.h>\nvoid tgk(");
+    /* Scratch that cannot be allocated is reported through tgk_oom, which
+     * the plugin clears before a launch and checks after it. */
+    cpu_sb_printf(sb, "#include <stdlib.h>\nint tgk_oom;\nvoid tgk(");
     emit_params(c);
     cpu_sb_printf(sb, "int64_t lo, int64_t hi) {\n");
     emit_consts(c);
@@ -646,7 +648,7 @@ static void emit_matmul(const rctx *c) {
     cpu_sb_printf(sb, "%s *bp = aligned_alloc(64, ((size_t)NC * KK * sizeof(%s) + 127) / 64 * 64);\n", T, T);
     if (direct) cpu_sb_printf(sb, "%s *ap = NULL;\n", T);
     else cpu_sb_printf(sb, "%s *ap = aligned_alloc(64, ((size_t)(%" PRId64 " / MR + 1) * MR * KK * sizeof(%s) + 127) / 64 * 64);\n", T, M, T);
-    cpu_sb_printf(sb, "if (!bp || (%d && !ap)) { free(bp); free(ap); return; }\n", !direct);
+    cpu_sb_printf(sb, "if (!bp || (%d && !ap)) { free(bp); free(ap); __atomic_store_n(&tgk_oom, 1, __ATOMIC_RELAXED); return; }\n", !direct);
     int closes = 0;
     for (uint32_t d = 0; d < k->ndim; d++) {
         if (is_red(c, d) || (int)d == m || (int)d == n) continue;
