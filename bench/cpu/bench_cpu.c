@@ -6,7 +6,9 @@
  *
  * Prints one line per workload: "name seconds figure unit". Built by meson
  * (bench/cpu/meson.build) or directly by bench/cpu/peers.py. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>

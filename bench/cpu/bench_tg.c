@@ -5,7 +5,9 @@
  *   bench_tg expr      one small fused expression, then exit (time the process)
  *
  * TG_DEVICE or argv[2] picks the device. Built by bench/cpu/peers.py. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

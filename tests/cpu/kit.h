@@ -19,7 +19,7 @@ typedef struct kit_plugin {
     tg_device *dev;
 } kit_plugin;
 
-static int kit_open(kit_plugin *p, const char *path) {
+static inline int kit_open(kit_plugin *p, const char *path) {
     memset(p, 0, sizeof *p);
     p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!p->dl) { fprintf(stderr, "dlopen %s: %s\n", path, dlerror()); return -1; }
@@ -33,7 +33,7 @@ static int kit_open(kit_plugin *p, const char *path) {
     return 0;
 }
 
-static void kit_close(kit_plugin *p) {
+static inline void kit_close(kit_plugin *p) {
     if (p->api) p->api->device_destroy(p->dev);
     /* the plugin stays loaded: its pool threads are joined, but unloading is not needed */
 }
@@ -45,12 +45,12 @@ typedef struct kit_kernel {
     tg_param params[32];
 } kit_kernel;
 
-static size_t kit_size(uint32_t dt) {
+static inline size_t kit_size(uint32_t dt) {
     static const unsigned char s[TG_DTYPE_COUNT] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 2, 4, 8};
     return s[dt];
 }
 
-static void kit_init(kit_kernel *kk, uint32_t ndim, const int64_t *shape, uint32_t reduce_axes, const char *name) {
+static inline void kit_init(kit_kernel *kk, uint32_t ndim, const int64_t *shape, uint32_t reduce_axes, const char *name) {
     memset(kk, 0, sizeof *kk);
     kk->k.struct_size = sizeof(tg_kernel);
     kk->k.ndim = ndim;
@@ -63,7 +63,7 @@ static void kit_init(kit_kernel *kk, uint32_t ndim, const int64_t *shape, uint32
 }
 
 /* A view (no mask). strides NULL: contiguous row-major. */
-static uint32_t kit_view(kit_kernel *kk, uint32_t ndim, const int64_t *shape, const int64_t *strides, int64_t offset) {
+static inline uint32_t kit_view(kit_kernel *kk, uint32_t ndim, const int64_t *shape, const int64_t *strides, int64_t offset) {
     tg_view *v = &kk->views[kk->k.nviews];
     memset(v, 0, sizeof *v);
     v->ndim = ndim;
@@ -83,7 +83,7 @@ __attribute__((unused)) static void kit_mask(kit_kernel *kk, uint32_t view, cons
     for (uint32_t d = 0; d < v->ndim; d++) { v->mask_lo[d] = lo[d]; v->mask_hi[d] = hi[d]; }
 }
 
-static uint32_t kit_param(kit_kernel *kk, uint32_t dtype, uint32_t access, int64_t count) {
+static inline uint32_t kit_param(kit_kernel *kk, uint32_t dtype, uint32_t access, int64_t count) {
     tg_param *p = &kk->params[kk->k.nparams];
     p->dtype = dtype;
     p->access = access;
@@ -91,7 +91,7 @@ static uint32_t kit_param(kit_kernel *kk, uint32_t dtype, uint32_t access, int64
     return kk->k.nparams++;
 }
 
-static int32_t kit_node(kit_kernel *kk, uint32_t op, uint32_t dtype, int32_t a, int32_t b, int32_t c) {
+static inline int32_t kit_node(kit_kernel *kk, uint32_t op, uint32_t dtype, int32_t a, int32_t b, int32_t c) {
     tg_node *n = &kk->nodes[kk->k.nnodes];
     memset(n, 0, sizeof *n);
     n->op = op;
@@ -102,7 +102,7 @@ static int32_t kit_node(kit_kernel *kk, uint32_t op, uint32_t dtype, int32_t a, 
     return (int32_t)kk->k.nnodes++;
 }
 
-static int32_t kit_load(kit_kernel *kk, uint32_t buf, uint32_t view, uint32_t nviews) {
+static inline int32_t kit_load(kit_kernel *kk, uint32_t buf, uint32_t view, uint32_t nviews) {
     int32_t n = kit_node(kk, TG_OP_LOAD, kk->params[buf].dtype, -1, -1, -1);
     kk->nodes[n].buffer = buf;
     kk->nodes[n].view = view;
@@ -110,13 +110,13 @@ static int32_t kit_load(kit_kernel *kk, uint32_t buf, uint32_t view, uint32_t nv
     return n;
 }
 
-static int32_t kit_const(kit_kernel *kk, uint32_t dtype, tg_scalar v) {
+static inline int32_t kit_const(kit_kernel *kk, uint32_t dtype, tg_scalar v) {
     int32_t n = kit_node(kk, TG_OP_CONST, dtype, -1, -1, -1);
     kk->nodes[n].value = v;
     return n;
 }
 
-static int32_t kit_store(kit_kernel *kk, uint32_t buf, uint32_t view, int32_t src) {
+static inline int32_t kit_store(kit_kernel *kk, uint32_t buf, uint32_t view, int32_t src) {
     int32_t n = kit_node(kk, TG_OP_STORE, kk->params[buf].dtype, src, -1, -1);
     kk->nodes[n].buffer = buf;
     kk->nodes[n].view = view;
@@ -126,7 +126,7 @@ static int32_t kit_store(kit_kernel *kk, uint32_t buf, uint32_t view, int32_t sr
 
 /* Run kernel kk on plugin p: inputs[i] holds params[i].count elements for read
  * params; outputs are read back into outputs[i] for write params. 0 on success. */
-static int kit_run(kit_plugin *p, const tg_kernel *k, void *const *data, int reps, char *err, size_t errcap) {
+static inline int kit_run(kit_plugin *p, const tg_kernel *k, void *const *data, int reps, char *err, size_t errcap) {
     tg_buffer *bufs[32] = {0};
     tg_program *prog = NULL;
     int rc = -1;
