@@ -40,6 +40,10 @@ typedef struct kgen {
     int *val;                   /* value id of each node                   */
     ct act;                     /* accumulator type                        */
     uint64_t bda;               /* params reached through device addresses */
+    bool *vnode;                /* vector mode: LOAD/STORE nodes that move 4 points as a vec4 */
+    int *vpart;                 /* their vec4 load (4i) or the 4 stored values (4i..4i+3) */
+    bool pvec[64];              /* params reached as vec4 arrays too (aliased binding) */
+    int u, vlin;                /* vector mode: the point of the 4 being emitted; vec4 index */
     int base[64];               /* their addresses (u64 ids)               */
     char *err;
     size_t errcap;
@@ -149,9 +153,31 @@ static int to_storage(gen *g, uint32_t dt, int x) {
     }
 }
 
+/* Vector mode: a pointer to the vec4 at the vector index of node n. */
+static int vec_ptr(kgen *kg, const tg_node *n) {
+    gen *g = &kg->g;
+    int64_t off = g->k->views[n->view].offset / 4;
+    int a = off ? OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off)) : kg->vlin, p = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpAccessChain %%pe4_%s %%bufv%u %%v%d %%v%d\n", p, ct_name[st_of(n->dtype)],
+              n->buffer, gen_const_bits(g, CT_U32, 0), a);
+    return p;
+}
+
 static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
+    int *vp = kg->vnode && kg->vnode[n - k->nodes] ? &kg->vpart[4 * (n - k->nodes)] : NULL;
+    if (vp) { /* one vec4 load for the 4 points */
+        ct st = st_of(n->dtype);
+        if (kg->u == 0) {
+            int p = vec_ptr(kg, n);
+            vp[0] = gen_id(g);
+            sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", vp[0], ct_name[st], p);
+        }
+        int x = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpCompositeExtract %%%s %%v%d %d\n", x, ct_name[st], vp[0], kg->u);
+        return from_storage(g, n->dtype, x);
+    }
     uint32_t dt = k->params[n->buffer].dtype;
     ct st = st_of(dt), t = ct_of(n->dtype);
     int valid;
@@ -183,6 +209,17 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
 static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
+    if (kg->vnode && kg->vnode[n - k->nodes]) { /* the 4 values as one vec4, after the last */
+        int *vp = &kg->vpart[4 * (n - k->nodes)], c;
+        vp[kg->u] = to_storage(g, n->dtype, kg->val[n->src[0]]);
+        if (kg->u < 3) return;
+        c = gen_id(g);
+        ct st = st_of(n->dtype);
+        sb_printf(&g->body, "%%v%d = OpCompositeConstruct %%vec4_%s %%v%d %%v%d %%v%d %%v%d\n", c, ct_name[st], vp[0], vp[1],
+                  vp[2], vp[3]);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", vec_ptr(kg, n), c);
+        return;
+    }
     int valid;
     int addr = view_addr(g, k->views + n->view, n->nviews, idx, false, &valid);
     int x = to_storage(g, n->dtype, kg->val[n->src[0]]);
@@ -253,6 +290,21 @@ static int scratch_ptr(gen *g, ct sht, int idx) {
     return p;
 }
 
+/* out index: unravel lin over out_shape (reduced axes are 0); with U > 1
+ * lin counts groups of U neighbours along axis ua. */
+static void unravel(gen *g, int lin, int U, int ua, uint64_t n_pts, int *oidx) {
+    const tg_kernel *k = g->k;
+    int64_t stride = 1;
+    for (int d = (int)k->ndim - 1; d >= 0; d--) {
+        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d] / (U > 1 && d == ua ? U : 1);
+        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
+        int q = stride == 1 ? lin : OP("OpUDiv", g->it, 2, lin, cidx(g, stride));
+        stride *= size;
+        oidx[d] = (uint64_t)stride == n_pts ? q : OP("OpUMod", g->it, 2, q, cidx(g, size)); /* outermost: no mod */
+    }
+    if (U > 1) oidx[ua] = OP("OpIMul", g->it, 2, oidx[ua], cidx(g, U));
+}
+
 /* The work of one dispatch at linear work group grp and lane (ids of it;
  * lx: the lane as u32). */
 static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp, int lane, int lx, uint64_t n_out,
@@ -272,17 +324,20 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
     int l_end;
     branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_pts)), &l_end);
 
-    /* out index: unravel lin over out_shape (reduced axes are 0) */
     int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
     int64_t stride = 1;
-    for (int d = (int)k->ndim - 1; d >= 0; d--) {
-        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d] / (U > 1 && d == ua ? U : 1);
-        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
-        int q = stride == 1 ? lin : OP("OpUDiv", it, 2, lin, cidx(g, stride));
-        stride *= size;
-        oidx[d] = (uint64_t)stride == n_pts ? q : OP("OpUMod", it, 2, q, cidx(g, size)); /* outermost: no mod */
+    for (int j = 0; kg->red < 0 && U > 1 && j < U / 4; j++) { /* vector mode: points U lin .. U lin + U - 1 */
+        kg->vlin = OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, U / 4)), cidx(g, j));
+        for (kg->u = 0; kg->u < 4; kg->u++) {
+            unravel(g, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, kg->vlin, cidx(g, 4)), cidx(g, kg->u)), 1, 0, n_out, oidx);
+            s = emit_stage(kg, false, oidx);
+            if (s) return s;
+        }
+        if (j + 1 < U / 4) continue;
+        branch_end(g, l_end);
+        return TG_OK;
     }
-    if (U > 1) oidx[ua] = OP("OpIMul", it, 2, oidx[ua], cidx(g, U));
+    unravel(g, lin, U, ua, n_pts, oidx);
     if (kg->red < 0) {
         s = emit_stage(kg, false, oidx);
         if (s) return s;
@@ -513,6 +568,17 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
         sb_printf(out, "OpDecorate %%buf%u %s\n", i, k->params[i].access == TG_ACCESS_READ ? "NonWritable" : "NonReadable");
     }
 
+    bool v4[CT_COUNT] = {0};
+    for (uint32_t i = 0; i < k->nparams; i++) {
+        if (!kg->pvec[i]) continue;
+        v4[st_of(k->params[i].dtype)] = true;
+        sb_printf(out, "OpDecorate %%bufv%u DescriptorSet 0\nOpDecorate %%bufv%u Binding %u\nOpDecorate %%bufv%u %s\n", i, i, i,
+                  i, k->params[i].access == TG_ACCESS_READ ? "NonWritable" : "NonReadable");
+    }
+    for (int i = 0; i < CT_COUNT; i++)
+        if (v4[i])
+            sb_printf(out, "OpDecorate %%rt4_%s ArrayStride %d\nOpDecorate %%sb4_%s Block\nOpMemberDecorate %%sb4_%s 0 Offset 0\n",
+                      ct_name[i], ct_bits((ct)i) / 2, ct_name[i], ct_name[i]);
     if (plan->split) sb_printf(out, "OpDecorate %%scratch DescriptorSet 0\nOpDecorate %%scratch Binding %u\n", k->nparams);
 
     /* types */
@@ -535,6 +601,12 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
                        "%%psb_%s = OpTypePointer StorageBuffer %%sb_%s\n%%pe_%s = OpTypePointer StorageBuffer %%%s\n",
                   ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i]);
     }
+    for (int i = 0; i < CT_COUNT; i++)
+        if (v4[i])
+            sb_printf(out, "%%vec4_%s = OpTypeVector %%%s 4\n%%rt4_%s = OpTypeRuntimeArray %%vec4_%s\n%%sb4_%s = OpTypeStruct "
+                           "%%rt4_%s\n%%psb4_%s = OpTypePointer StorageBuffer %%sb4_%s\n%%pe4_%s = OpTypePointer StorageBuffer %%vec4_%s\n",
+                      ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i],
+                      ct_name[i]);
     if (g->consts.s) sb_printf(out, "%s", g->consts.s);
     if (plan->tree) {
         const char *sht = ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act];
@@ -546,6 +618,8 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     for (uint32_t i = 0; i < k->nparams; i++)
         if (!(kg->bda >> i & 1))
             sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
+    for (uint32_t i = 0; i < k->nparams; i++)
+        if (kg->pvec[i]) sb_printf(out, "%%bufv%u = OpVariable %%psb4_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
     if (plan->split)
         sb_printf(out, "%%scratch = OpVariable %%psb_%s StorageBuffer\n", ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act]);
 
@@ -581,6 +655,42 @@ static bool needs_idx64(const tg_kernel *k, uint64_t n_out, uint64_t n_red, uint
             if (prod(k->views[n->view + j].shape, k->views[n->view + j].ndim) >= lim) return true;
     }
     return false;
+}
+
+/* Vector mode, for elementwise kernels of 4k points whose stores can all
+ * take it: an invocation computes 4 or 8 neighbouring points, and every
+ * LOAD and STORE through a plain row-major view moves each 4 as one vec4
+ * (lavapipe runs every access as a loop over the SIMD lanes, which is most
+ * of an elementwise kernel's time; a vec4 moves 4 points per lane). Other
+ * loads stay scalar, once per point. */
+static bool vec_ok(const kgen *kg, const tg_node *n) {
+    const tg_kernel *k = kg->g.k;
+    const tg_view *v = &k->views[n->view];
+    ct st = st_of(k->params[n->buffer].dtype);
+    if (n->buffer >= 64 || (kg->bda >> n->buffer & 1) || n->nviews != 1 || v->has_mask || v->ndim != k->ndim ||
+        st_of(n->dtype) != st || v->offset < 0 || v->offset % 4)
+        return false;
+    int64_t e = 1;
+    for (int d = (int)v->ndim - 1; d >= 0; d--) {
+        if (v->shape[d] != k->shape[d]) return false;
+        if (v->shape[d] == 1) continue;
+        if (v->strides[d] != e) return false;
+        e *= v->shape[d];
+    }
+    return true;
+}
+
+static bool vec_plan(kgen *kg) {
+    const tg_kernel *k = kg->g.k;
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
+        kg->vnode[i] = vec_ok(kg, n);
+        if (!kg->vnode[i] && n->op == TG_OP_STORE) return false;
+    }
+    for (uint32_t i = 0; i < k->nnodes; i++)
+        if (kg->vnode[i]) kg->pvec[k->nodes[i].buffer] = true;
+    return true;
 }
 
 static void mark_cone(const tg_kernel *k, int i, bool *cone) {
@@ -670,6 +780,16 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         plan.scratch_elem = (uint32_t)ct_bits(sht) / 8;
         kg->st_used[sht] = true;
     }
+    kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
+    kg->vpart = calloc(4 * (size_t)k->nnodes + 4, sizeof *kg->vpart);
+    if (!kg->vnode || !kg->vpart) { s = TG_ERR_NO_MEMORY; goto done; }
+    if (kg->red < 0 && n_out >= 4 && n_out % 4 == 0 && vec_plan(kg)) {
+        plan.unroll = n_out % 8 ? 4 : 8; /* 8: a little less work per point on lavapipe */
+        plan.groups = (n_out / plan.unroll + plan.wg_size - 1) / plan.wg_size;
+    } else {
+        free(kg->vnode);
+        kg->vnode = NULL;
+    }
     plan.idx64 = needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
@@ -697,6 +817,8 @@ done:
     free(kg->g.fvars.s);
     free(kg->cone);
     free(kg->val);
+    free(kg->vnode);
+    free(kg->vpart);
     free(kg);
     return s;
 }

@@ -109,13 +109,14 @@ out:
     }
 }
 
-static void test_ops(uint32_t dt) {
+/* cols 41: one point per invocation; 48: vector mode (8 points; casts: 260, 4) */
+static void test_ops(uint32_t dt, int64_t cols) {
     static const uint32_t unary[] = {TG_OP_EXP2, TG_OP_LOG2, TG_OP_SQRT, TG_OP_RECIP, TG_OP_NEG, TG_OP_SIN};
     static const uint32_t binary[] = {TG_OP_ADD, TG_OP_SUB, TG_OP_MUL, TG_OP_DIV, TG_OP_MOD, TG_OP_MAX, TG_OP_CMPLT};
-    int64_t shape[2] = {3, 41}, n = 3 * 41;
+    int64_t shape[2] = {3, cols}, n = 3 * cols;
     kit_kernel kk;
     char name[64];
-    snprintf(name, sizeof name, "ops_%s", dtn[dt]);
+    snprintf(name, sizeof name, "ops_%s_%lld", dtn[dt], (long long)cols);
     kit_init(&kk, 2, shape, 0, name);
     uint32_t v = kit_view(&kk, 2, shape, NULL, 0);
     int32_t la = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, n), v, 1);
@@ -136,16 +137,16 @@ static void test_ops(uint32_t dt) {
     compare(&kk, name, 0, 0);
 }
 
-static void test_casts(uint32_t from) {
-    int64_t shape[1] = {257};
+static void test_casts(uint32_t from, int64_t n) {
+    int64_t shape[1] = {n};
     kit_kernel kk;
     char name[64];
-    snprintf(name, sizeof name, "cast_from_%s", dtn[from]);
+    snprintf(name, sizeof name, "cast_from_%s_%lld", dtn[from], (long long)n);
     kit_init(&kk, 1, shape, 0, name);
     uint32_t v = kit_view(&kk, 1, shape, NULL, 0);
-    int32_t la = kit_load(&kk, kit_param(&kk, from, TG_ACCESS_READ, 257), v, 1);
+    int32_t la = kit_load(&kk, kit_param(&kk, from, TG_ACCESS_READ, n), v, 1);
     for (uint32_t to = 0; to < TG_DTYPE_COUNT; to++)
-        kit_store(&kk, kit_param(&kk, to, TG_ACCESS_WRITE, 257), v, kit_node(&kk, TG_OP_CAST, to, la, -1, -1));
+        kit_store(&kk, kit_param(&kk, to, TG_ACCESS_WRITE, n), v, kit_node(&kk, TG_OP_CAST, to, la, -1, -1));
     compare(&kk, name, 0, 0);
 }
 
@@ -203,6 +204,30 @@ static void test_views(uint32_t dt) {
     v[0].mask_lo[0] = 2; v[0].mask_hi[0] = 7; v[0].mask_lo[1] = 0; v[0].mask_hi[1] = 37;
     v[1] = mkview(2, s9, t9, 0);
     test_view("view_stack_pad", dt, s9, v, 2, 185);
+}
+
+/* Vector mode with loads it cannot take as vectors: broadcast, offset not a
+ * multiple of 4, permuted; and vector loads at an offset. */
+static void test_vec_mixed(void) {
+    int64_t shape[2] = {6, 8}, n = 48, bc[2] = {0, 1}, perm[2] = {1, 6};
+    kit_kernel kk;
+    kit_init(&kk, 2, shape, 0, "vec_mixed");
+    uint32_t v = kit_view(&kk, 2, shape, NULL, 0), vb = kit_view(&kk, 2, shape, bc, 0);
+    uint32_t v4 = kit_view(&kk, 2, shape, NULL, 4), v2 = kit_view(&kk, 2, shape, NULL, 2), vp = kit_view(&kk, 2, shape, perm, 0);
+    uint32_t pa = kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, n + 4);
+    int32_t a = kit_load(&kk, pa, v4, 1), b = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, 8), vb, 1);
+    int32_t c = kit_load(&kk, pa, v2, 1), d = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, n), vp, 1);
+    int32_t x = kit_node(&kk, TG_OP_ADD, TG_FLOAT32, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, a, b, -1), c, -1);
+    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, n), v, kit_node(&kk, TG_OP_SUB, TG_FLOAT32, x, d, -1));
+    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, n), v, d);
+    vk_spv_target t = {.wg_size = 64};
+    char err[256] = "", *text = NULL;
+    vk_spv_plan plan;
+    tg_status st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
+    tap_ok(st == TG_OK && plan.unroll == 8 && text && strstr(text, "%bufv0 = ") && !strstr(text, "%bufv1 = ") &&
+           !strstr(text, "%bufv2 = "), "vector mode: vec4 moves only through plain row-major views %s", err);
+    free(text);
+    compare(&kk, "vec_mixed", 0, 0);
 }
 
 /* op over `axes` of [s0, s1] (optionally transposed input), + bias after */
@@ -473,8 +498,11 @@ int main(int argc, char **argv) {
     tg_caps caps = {.struct_size = sizeof caps};
     vk.api->device_caps(vk.dev, &caps);
     tap_diag("device: %s (%s), dtypes 0x%x, flags 0x%x", caps.name, caps.driver, caps.dtypes, caps.flags);
-    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_ops(dt);
-    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_casts(dt);
+    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_ops(dt, 41);
+    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_ops(dt, 48);
+    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_casts(dt, 257);
+    for (uint32_t dt = 0; dt < TG_DTYPE_COUNT; dt++) test_casts(dt, 260);
+    test_vec_mixed();
     uint32_t vdt[3] = {TG_FLOAT32, TG_INT16, TG_BOOL};
     for (int i = 0; i < 3; i++) test_views(vdt[i]);
     test_reduce("sum_f32_rows_loop", TG_OP_REDUCE_SUM, TG_FLOAT32, 20000, 40, 2, 0, 0);
