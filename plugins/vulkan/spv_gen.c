@@ -153,11 +153,15 @@ static int to_storage(gen *g, uint32_t dt, int x) {
     }
 }
 
-/* Vector mode: a pointer to the vec4 at the vector index of node n. */
-static int vec_ptr(kgen *kg, const tg_node *n) {
+/* Vector mode: a pointer to the vec4 of node n's first point (idx): at
+ * the vector index in elementwise kernels, else at the address / 4. */
+static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     int64_t off = g->k->views[n->view].offset / 4;
-    int a = off ? OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off)) : kg->vlin, p = gen_id(g);
+    int a = off ? OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off)) : kg->vlin, p, valid;
+    if (kg->red >= 0)
+        a = OP("OpShiftRightLogical", g->it, 2, view_addr(g, g->k->views + n->view, 1, idx, false, &valid), cidx(g, 2));
+    p = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe4_%s %%bufv%u %%v%d %%v%d\n", p, ct_name[st_of(n->dtype)],
               n->buffer, gen_const_bits(g, CT_U32, 0), a);
     return p;
@@ -170,7 +174,7 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     if (vp) { /* one vec4 load for the 4 points */
         ct st = st_of(n->dtype);
         if (kg->u == 0) {
-            int p = vec_ptr(kg, n);
+            int p = vec_ptr(kg, n, idx);
             vp[0] = gen_id(g);
             sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", vp[0], ct_name[st], p);
         }
@@ -217,7 +221,7 @@ static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
         ct st = st_of(n->dtype);
         sb_printf(&g->body, "%%v%d = OpCompositeConstruct %%vec4_%s %%v%d %%v%d %%v%d %%v%d\n", c, ct_name[st], vp[0], vp[1],
                   vp[2], vp[3]);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", vec_ptr(kg, n), c);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", vec_ptr(kg, n, idx), c);
         return;
     }
     int valid;
@@ -379,6 +383,7 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
         }
         int base = fidx[ua];
         for (int u = 1; u < U; u++) { /* the neighbours: their own copy of the input cone */
+            kg->u = u - 1;
             s = emit_stage(kg, true, fidx);
             if (s) return s;
             int cur = OP("OpLoad", act, 1, accs[u - 1]);
@@ -386,6 +391,7 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
             fidx[ua] = OP("OpIAdd", it, 2, base, cidx(g, u));
             acc = accs[u];
         }
+        kg->u = U - 1;
         s = emit_stage(kg, true, fidx);
         if (s) return s;
         x = kg->val[rn->src[0]];
@@ -693,6 +699,25 @@ static bool vec_plan(kgen *kg) {
     return true;
 }
 
+/* Reductions computing 4 neighbours along axis ua: a load of the input
+ * cone whose view has stride 1 there and every other stride and offset a
+ * multiple of 4 reads the 4 as one vec4 (matmul's right operand). */
+static void vec_plan_reduce(kgen *kg, uint32_t ua) {
+    const tg_kernel *k = kg->g.k;
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        const tg_view *v = &k->views[n->view];
+        if (n->op != TG_OP_LOAD || !kg->cone[i] || n->buffer >= 64 || (kg->bda >> n->buffer & 1) || n->nviews != 1 ||
+            v->has_mask || v->ndim != k->ndim || st_of(n->dtype) != st_of(k->params[n->buffer].dtype) ||
+            v->strides[ua] != 1 || v->shape[ua] != k->shape[ua] || v->offset % 4)
+            continue;
+        bool ok = true;
+        for (uint32_t d = 0; d < v->ndim; d++) ok &= d == ua || v->shape[d] == 1 || v->strides[d] % 4 == 0;
+        kg->vnode[i] = ok;
+        kg->pvec[n->buffer] |= ok;
+    }
+}
+
 static void mark_cone(const tg_kernel *k, int i, bool *cone) {
     if (i < 0 || cone[i]) return;
     cone[i] = true;
@@ -786,6 +811,8 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     if (kg->red < 0 && n_out >= 4 && n_out % 4 == 0 && vec_plan(kg)) {
         plan.unroll = n_out % 8 ? 4 : 8; /* 8: a little less work per point on lavapipe */
         plan.groups = (n_out / plan.unroll + plan.wg_size - 1) / plan.wg_size;
+    } else if (kg->red >= 0 && plan.unroll == 4) {
+        vec_plan_reduce(kg, plan.unroll_axis);
     } else {
         free(kg->vnode);
         kg->vnode = NULL;
