@@ -44,6 +44,9 @@ typedef struct kgen {
     int *vpart;                 /* their vec4 load (4i) or the 4 stored values (4i..4i+3) */
     bool pvec[64];              /* params reached as vec4 arrays too (aliased binding) */
     int u, vlin;                /* vector mode: the point of the 4 being emitted; vec4 index */
+    int rq, q;                  /* reduced points per loop step (1 or 4); the one being emitted */
+    bool *rnode;                /* loads that read those 4 as a vec4 (rpart[4i + u]: per neighbour) */
+    int *rpart;
     int base[64];               /* their addresses (u64 ids)               */
     char *err;
     size_t errcap;
@@ -158,9 +161,11 @@ static int to_storage(gen *g, uint32_t dt, int x) {
 static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     int64_t off = g->k->views[n->view].offset / 4;
-    int a = off ? OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off)) : kg->vlin, p, valid;
+    int a = kg->vlin, p, valid;
     if (kg->red >= 0)
         a = OP("OpShiftRightLogical", g->it, 2, view_addr(g, g->k->views + n->view, 1, idx, false, &valid), cidx(g, 2));
+    else if (off)
+        a = OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off));
     p = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe4_%s %%bufv%u %%v%d %%v%d\n", p, ct_name[st_of(n->dtype)],
               n->buffer, gen_const_bits(g, CT_U32, 0), a);
@@ -171,6 +176,18 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
     int *vp = kg->vnode && kg->vnode[n - k->nodes] ? &kg->vpart[4 * (n - k->nodes)] : NULL;
+    if (kg->rnode && kg->rnode[n - k->nodes]) { /* 4 reduced points as one vec4, per neighbour */
+        int *rp = &kg->rpart[4 * (n - k->nodes) + kg->u], x;
+        ct st = st_of(n->dtype);
+        if (kg->q == 0) {
+            int p = vec_ptr(kg, n, idx);
+            *rp = gen_id(g);
+            sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", *rp, ct_name[st], p);
+        }
+        x = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpCompositeExtract %%%s %%v%d %d\n", x, ct_name[st], *rp, kg->q);
+        return from_storage(g, n->dtype, x);
+    }
     if (vp) { /* one vec4 load for the 4 points */
         ct st = st_of(n->dtype);
         if (kg->u == 0) {
@@ -354,7 +371,7 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
     int accs[8], rv = gen_fvar(g, it), acc;
     int start = !tree ? cidx(g, 0) : mode != PART ? lane
               : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, OP("OpUMod", it, 2, grp, cidx(g, S)), cidx(g, wg)), lane);
-    int step = cidx(g, !tree ? 1 : mode == PART ? (int64_t)S * wg : wg);
+    int Q = tree ? 1 : kg->rq, step = cidx(g, !tree ? Q : mode == PART ? (int64_t)S * wg : wg);
     for (int u = 0; u < U; u++) {
         accs[u] = gen_fvar(g, act);
         sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u], identity(g, rn->op, rn->dtype, act));
@@ -368,16 +385,22 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
     int more = OP("OpULessThan", CT_BOOL, 2, r, cidx(g, mode == FINAL ? (int64_t)S : (int64_t)n_red));
     sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, lc, more, lb, lm);
     gen_label_at(g, lb);
-    int x;
+    int x = -1;
     if (mode == FINAL) { /* a partial result */
         x = OP("OpLoad", sht, 1, scratch_ptr(g, sht, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, S)), r)));
         if (act == CT_BOOL) x = OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U32, 0));
-    } else { /* full index: out index with the reduced axes from r */
+    } else for (kg->q = 0; kg->q < Q; kg->q++) { /* full index: out index with the reduced axes from r (+ q) */
+        if (kg->q) { /* the previous term of the last neighbour */
+            int cur = OP("OpLoad", act, 1, acc);
+            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, x));
+            acc = accs[0];
+        }
+        int rq = kg->q ? OP("OpIAdd", it, 2, r, cidx(g, kg->q)) : r;
         memcpy(fidx, oidx, sizeof fidx);
         stride = 1;
         for (int d = (int)k->ndim - 1; d >= 0; d--) {
             if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
-            int q = stride == 1 ? r : OP("OpUDiv", it, 2, r, cidx(g, stride));
+            int q = stride == 1 ? rq : OP("OpUDiv", it, 2, rq, cidx(g, stride));
             stride *= k->shape[d];
             fidx[d] = (uint64_t)stride == n_red ? q : OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
         }
@@ -699,22 +722,27 @@ static bool vec_plan(kgen *kg) {
     return true;
 }
 
-/* Reductions computing 4 neighbours along axis ua: a load of the input
- * cone whose view has stride 1 there and every other stride and offset a
- * multiple of 4 reads the 4 as one vec4 (matmul's right operand). */
-static void vec_plan_reduce(kgen *kg, uint32_t ua) {
+/* Reductions: a load of the input cone whose view has stride 1 along axis
+ * a and every other stride and offset a multiple of 4 can read 4 points
+ * along a as one vec4. Axis a is: the output axis of the 4 neighbours an
+ * invocation computes (marked in vnode: matmul's right operand), or the
+ * innermost reduced axis (of 4k points) when the loop over the reduced
+ * points takes 4 a step (rnode, which sets rq; the terms are combined in
+ * the same order). */
+static void vec_plan_reduce(kgen *kg, int a, bool *mark) {
     const tg_kernel *k = kg->g.k;
     for (uint32_t i = 0; i < k->nnodes; i++) {
         const tg_node *n = &k->nodes[i];
         const tg_view *v = &k->views[n->view];
-        if (n->op != TG_OP_LOAD || !kg->cone[i] || n->buffer >= 64 || (kg->bda >> n->buffer & 1) || n->nviews != 1 ||
-            v->has_mask || v->ndim != k->ndim || st_of(n->dtype) != st_of(k->params[n->buffer].dtype) ||
-            v->strides[ua] != 1 || v->shape[ua] != k->shape[ua] || v->offset % 4)
+        if (n->op != TG_OP_LOAD || !kg->cone[i] || kg->vnode[i] || n->buffer >= 64 || (kg->bda >> n->buffer & 1) ||
+            n->nviews != 1 || v->has_mask || v->ndim != k->ndim || st_of(n->dtype) != st_of(k->params[n->buffer].dtype) ||
+            v->strides[a] != 1 || v->shape[a] != k->shape[a] || v->offset % 4)
             continue;
         bool ok = true;
-        for (uint32_t d = 0; d < v->ndim; d++) ok &= d == ua || v->shape[d] == 1 || v->strides[d] % 4 == 0;
-        kg->vnode[i] = ok;
+        for (int d = 0; d < (int)v->ndim; d++) ok &= d == a || v->shape[d] == 1 || v->strides[d] % 4 == 0;
+        mark[i] = ok;
         kg->pvec[n->buffer] |= ok;
+        if (ok && mark == kg->rnode) kg->rq = 4;
     }
 }
 
@@ -812,10 +840,21 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         plan.unroll = n_out % 8 ? 4 : 8; /* 8: a little less work per point on lavapipe */
         plan.groups = (n_out / plan.unroll + plan.wg_size - 1) / plan.wg_size;
     } else if (kg->red >= 0 && plan.unroll == 4) {
-        vec_plan_reduce(kg, plan.unroll_axis);
+        vec_plan_reduce(kg, (int)plan.unroll_axis, kg->vnode);
     } else {
         free(kg->vnode);
         kg->vnode = NULL;
+    }
+    kg->rq = 1;
+    kg->rnode = calloc(k->nnodes + 1, sizeof *kg->rnode);
+    kg->rpart = calloc(4 * (size_t)k->nnodes + 4, sizeof *kg->rpart);
+    if (!kg->rnode || !kg->rpart) { s = TG_ERR_NO_MEMORY; goto done; }
+    int dr = (int)k->ndim - 1;
+    while (dr >= 0 && !(k->reduce_axes >> dr & 1 && k->shape[dr] > 1)) dr--;
+    if (kg->red >= 0 && !plan.tree && dr >= 0 && k->shape[dr] % 4 == 0) {
+        if (!kg->vnode) kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
+        if (!kg->vnode) { s = TG_ERR_NO_MEMORY; goto done; }
+        vec_plan_reduce(kg, dr, kg->rnode);
     }
     plan.idx64 = needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
     if (plan.idx64 && !t->int64) {
@@ -846,6 +885,8 @@ done:
     free(kg->val);
     free(kg->vnode);
     free(kg->vpart);
+    free(kg->rnode);
+    free(kg->rpart);
     free(kg);
     return s;
 }

@@ -246,17 +246,19 @@ static void test_reduce(const char *name, uint32_t op, uint32_t dt, int64_t s0, 
     compare(&kk, name, 1, op == TG_OP_REDUCE_SUM ? nred : 0);
 }
 
-static void test_matmul(uint32_t dt, int64_t M, int64_t N, int64_t K) {
+/* A at offset off, B at 2 off (vec4 reads need multiples of 4) */
+static void test_matmul(uint32_t dt, int64_t M, int64_t N, int64_t K, int64_t off) {
     char name[80];
-    snprintf(name, sizeof name, "matmul_bias_relu_%s_%lldx%lldx%lld", dtn[dt], (long long)M, (long long)N, (long long)K);
+    snprintf(name, sizeof name, "matmul_bias_relu_%s_%lldx%lldx%lld_at%lld", dtn[dt], (long long)M, (long long)N, (long long)K,
+             (long long)off);
     int64_t shape[3] = {M, N, K}, oshape[3] = {M, N, 1};
     int64_t as[3] = {K, 0, 1}, bs[3] = {0, 1, N}, cs[3] = {N, 1, 0}, bias[3] = {0, 1, 0};
     kit_kernel kk;
     kit_init(&kk, 3, shape, 4, name);
-    uint32_t va = kit_view(&kk, 3, shape, as, 0), vb = kit_view(&kk, 3, shape, bs, 0);
+    uint32_t va = kit_view(&kk, 3, shape, as, off), vb = kit_view(&kk, 3, shape, bs, 2 * off);
     uint32_t vc = kit_view(&kk, 3, oshape, cs, 0), vbias = kit_view(&kk, 3, oshape, bias, 0);
-    int32_t la = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, M * K), va, 1);
-    int32_t lb = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, K * N), vb, 1);
+    int32_t la = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, M * K + off), va, 1);
+    int32_t lb = kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, K * N + 2 * off), vb, 1);
     int32_t r = kit_node(&kk, TG_OP_REDUCE_SUM, dt, kit_node(&kk, TG_OP_MUL, dt, la, lb, -1), -1, -1);
     tg_scalar z = {.f = 0};
     r = kit_node(&kk, TG_OP_ADD, dt, r, kit_load(&kk, kit_param(&kk, dt, TG_ACCESS_READ, N), vbias, 1), -1);
@@ -521,10 +523,11 @@ int main(int argc, char **argv) {
     test_reduce("max_i16_tree", TG_OP_REDUCE_MAX, TG_INT16, 7, 900, 2, 0, 0);
     test_reduce("any_bool_tree", TG_OP_REDUCE_MAX, TG_BOOL, 7, 900, 2, 0, 0);
     test_reduce("any_bool_loop", TG_OP_REDUCE_MAX, TG_BOOL, 70, 30, 2, 0, 0);
-    test_matmul(TG_FLOAT32, 70, 100, 64);
-    test_matmul(TG_FLOAT16, 17, 40, 50);
-    test_matmul(TG_FLOAT32, 130, 256, 100); /* many outputs: 4 per invocation */
-    test_matmul(TG_INT32, 33, 20, 30);
+    test_matmul(TG_FLOAT32, 70, 100, 64, 0);
+    test_matmul(TG_FLOAT16, 17, 40, 50, 0);
+    test_matmul(TG_FLOAT32, 130, 256, 100, 0); /* many outputs: 4 per invocation */
+    test_matmul(TG_INT32, 33, 20, 30, 3);
+    test_matmul(TG_FLOAT32, 5, 8, 16, 4);      /* vec4 reads of A and B at offsets */
     test_edges();
     test_async();
     test_copy();
