@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "spv_gen.h"
+#include "spv_kgen.h"
 #include <tg/dtype_util.h>
 
 #define OP(name, t, ...) gen_op(g, name, t, __VA_ARGS__)
@@ -31,34 +31,9 @@ uint32_t vk_spv_dtypes(const vk_spv_target *t) {
 
 /* ------------------------------------------------------------- helpers */
 
-typedef struct kgen {
-    gen g;
-    bool st_used[CT_COUNT];     /* storage types of descriptor buffers     */
-    bool st_pp[CT_COUNT];       /* storage types reached through addresses */
-    int red;                    /* index of the REDUCE node, -1 if none    */
-    bool *cone;                 /* nodes evaluated at every point of shape */
-    int *val;                   /* value id of each node                   */
-    ct act;                     /* accumulator type                        */
-    uint64_t bda;               /* params reached through device addresses */
-    bool *vnode;                /* vector mode: LOAD/STORE nodes that move 4 points as a vec4 */
-    int *vpart;                 /* their vec4 load (4i) or the 4 stored values (4i..4i+3) */
-    bool pvec[64];              /* params reached as vec4 arrays too (aliased binding) */
-    int u, vlin;                /* vector mode: the point of the 4 being emitted; vec4 index */
-    int rq, q;                  /* reduced points per loop step (1 or 4); the one being emitted */
-    bool *rnode;                /* loads that read those 4 as a vec4 (rpart[4i + u]: per neighbour) */
-    int *rpart;
-    int base[64];               /* their addresses (u64 ids)               */
-    char *err;
-    size_t errcap;
-} kgen;
 
 static int cidx(gen *g, int64_t v) { return gen_const_bits(g, g->it, (uint64_t)v); }
 
-static int64_t prod(const int64_t *s, uint32_t n) {
-    int64_t p = 1;
-    for (uint32_t i = 0; i < n; i++) p *= s[i];
-    return p;
-}
 
 static int and_cond(gen *g, int a, int b) { return a < 0 ? b : OP("OpLogicalAnd", CT_BOOL, 2, a, b); }
 
@@ -658,100 +633,6 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     sb_printf(out, "OpFunctionEnd\n");
 }
 
-/* Does any index the shader computes need more than 31 bits (with
- * headroom)? Those are: the linear output and group indices, the reduced
- * index, addresses through every view, and the linear index into each view
- * below the top of a stack. The iteration space itself is never linear. */
-static bool needs_idx64(const tg_kernel *k, uint64_t n_out, uint64_t n_red, uint64_t invocations) {
-    const int64_t lim = INT64_C(1) << 30;
-    if (n_out >= (uint64_t)lim || n_red >= (uint64_t)lim || invocations >= (uint64_t)lim) return true;
-    for (uint32_t i = 0; i < k->nparams; i++)
-        if (k->params[i].count >= lim) return true;
-    for (uint32_t i = 0; i < k->nviews; i++) {
-        const tg_view *v = &k->views[i];
-        int64_t ext = v->offset < 0 ? -v->offset : v->offset;
-        for (uint32_t d = 0; d < v->ndim; d++) {
-            int64_t s = v->strides[d] < 0 ? -v->strides[d] : v->strides[d];
-            if (v->shape[d] > 1 && s > lim) return true;
-            ext += s * (v->shape[d] > 0 ? v->shape[d] - 1 : 0);
-            if (ext >= lim) return true;
-        }
-    }
-    for (uint32_t i = 0; i < k->nnodes; i++) {
-        const tg_node *n = &k->nodes[i];
-        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
-        for (uint32_t j = 0; j + 1 < n->nviews; j++)
-            if (prod(k->views[n->view + j].shape, k->views[n->view + j].ndim) >= lim) return true;
-    }
-    return false;
-}
-
-/* Vector mode, for elementwise kernels of 4k points whose stores can all
- * take it: an invocation computes 4 or 8 neighbouring points, and every
- * LOAD and STORE through a plain row-major view moves each 4 as one vec4
- * (lavapipe runs every access as a loop over the SIMD lanes, which is most
- * of an elementwise kernel's time; a vec4 moves 4 points per lane). Other
- * loads stay scalar, once per point. */
-static bool vec_ok(const kgen *kg, const tg_node *n) {
-    const tg_kernel *k = kg->g.k;
-    const tg_view *v = &k->views[n->view];
-    ct st = st_of(k->params[n->buffer].dtype);
-    if (n->buffer >= 64 || (kg->bda >> n->buffer & 1) || n->nviews != 1 || v->has_mask || v->ndim != k->ndim ||
-        st_of(n->dtype) != st || v->offset < 0 || v->offset % 4)
-        return false;
-    int64_t e = 1;
-    for (int d = (int)v->ndim - 1; d >= 0; d--) {
-        if (v->shape[d] != k->shape[d]) return false;
-        if (v->shape[d] == 1) continue;
-        if (v->strides[d] != e) return false;
-        e *= v->shape[d];
-    }
-    return true;
-}
-
-static bool vec_plan(kgen *kg) {
-    const tg_kernel *k = kg->g.k;
-    for (uint32_t i = 0; i < k->nnodes; i++) {
-        const tg_node *n = &k->nodes[i];
-        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
-        kg->vnode[i] = vec_ok(kg, n);
-        if (!kg->vnode[i] && n->op == TG_OP_STORE) return false;
-    }
-    for (uint32_t i = 0; i < k->nnodes; i++)
-        if (kg->vnode[i]) kg->pvec[k->nodes[i].buffer] = true;
-    return true;
-}
-
-/* Reductions: a load of the input cone whose view has stride 1 along axis
- * a and every other stride and offset a multiple of 4 can read 4 points
- * along a as one vec4. Axis a is: the output axis of the 4 neighbours an
- * invocation computes (marked in vnode: matmul's right operand), or the
- * innermost reduced axis (of 4k points) when the loop over the reduced
- * points takes 4 a step (rnode, which sets rq; the terms are combined in
- * the same order). */
-static void vec_plan_reduce(kgen *kg, int a, bool *mark) {
-    const tg_kernel *k = kg->g.k;
-    for (uint32_t i = 0; i < k->nnodes; i++) {
-        const tg_node *n = &k->nodes[i];
-        const tg_view *v = &k->views[n->view];
-        if (n->op != TG_OP_LOAD || !kg->cone[i] || kg->vnode[i] || n->buffer >= 64 || (kg->bda >> n->buffer & 1) ||
-            n->nviews != 1 || v->has_mask || v->ndim != k->ndim || st_of(n->dtype) != st_of(k->params[n->buffer].dtype) ||
-            v->strides[a] != 1 || v->shape[a] != k->shape[a] || v->offset % 4)
-            continue;
-        bool ok = true;
-        for (int d = 0; d < (int)v->ndim; d++) ok &= d == a || v->shape[d] == 1 || v->strides[d] % 4 == 0;
-        mark[i] = ok;
-        kg->pvec[n->buffer] |= ok;
-        if (ok && mark == kg->rnode) kg->rq = 4;
-    }
-}
-
-static void mark_cone(const tg_kernel *k, int i, bool *cone) {
-    if (i < 0 || cone[i]) return;
-    cone[i] = true;
-    for (int s = 0; s < 3; s++) mark_cone(k, k->nodes[i].src[s], cone);
-}
-
 tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out_text, vk_spv_plan *out_plan,
                           char *err, size_t errcap) {
     kgen *kg = calloc(1, sizeof *kg);
@@ -799,7 +680,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         }
     }
     if (kg->red >= 0) {
-        mark_cone(k, k->nodes[kg->red].src[0], kg->cone);
+        spv_mark_cone(k, k->nodes[kg->red].src[0], kg->cone);
         uint32_t dt = k->nodes[kg->red].dtype;
         kg->act = ct_of(dt);
     }
@@ -811,7 +692,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         out_shape[d] = r ? 1 : k->shape[d];
         if (r) red_shape[nred++] = k->shape[d];
     }
-    uint64_t n_out = (uint64_t)prod(out_shape, k->ndim), n_red = (uint64_t)prod(red_shape, nred);
+    uint64_t n_out = (uint64_t)spv_prod(out_shape, k->ndim), n_red = (uint64_t)spv_prod(red_shape, nred);
     vk_spv_plan plan = {.wg_size = t->wg_size};
     plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= (t->tree_outputs ? t->tree_outputs : 16384);
     plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
@@ -836,11 +717,11 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
     kg->vpart = calloc(4 * (size_t)k->nnodes + 4, sizeof *kg->vpart);
     if (!kg->vnode || !kg->vpart) { s = TG_ERR_NO_MEMORY; goto done; }
-    if (kg->red < 0 && n_out >= 4 && n_out % 4 == 0 && vec_plan(kg)) {
+    if (kg->red < 0 && n_out >= 4 && n_out % 4 == 0 && spv_vec_plan(kg)) {
         plan.unroll = n_out % 8 ? 4 : 8; /* 8: a little less work per point on lavapipe */
         plan.groups = (n_out / plan.unroll + plan.wg_size - 1) / plan.wg_size;
     } else if (kg->red >= 0 && plan.unroll == 4) {
-        vec_plan_reduce(kg, (int)plan.unroll_axis, kg->vnode);
+        spv_vec_plan_reduce(kg, (int)plan.unroll_axis, kg->vnode);
     } else {
         free(kg->vnode);
         kg->vnode = NULL;
@@ -854,9 +735,9 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     if (kg->red >= 0 && !plan.tree && dr >= 0 && k->shape[dr] % 4 == 0) {
         if (!kg->vnode) kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
         if (!kg->vnode) { s = TG_ERR_NO_MEMORY; goto done; }
-        vec_plan_reduce(kg, dr, kg->rnode);
+        spv_vec_plan_reduce(kg, dr, kg->rnode);
     }
-    plan.idx64 = needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
+    plan.idx64 = spv_needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
         s = TG_ERR_UNSUPPORTED;
