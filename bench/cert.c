@@ -5,7 +5,7 @@
 #include <string.h>
 #include "cert.h"
 
-static char *slurp(const char *path) {
+char *bench_read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     long n;
@@ -41,7 +41,7 @@ static long get_count(const char *totals, const char *key) {
 
 int bench_cert_read(const char *path, bench_cert *c) {
     char suite[64];
-    char *s = slurp(path), *totals;
+    char *s = bench_read_file(path), *totals;
     memset(c, 0, sizeof *c);
     if (!s) return -1;
     if (get_string(s, "suite", suite, sizeof suite) || strcmp(suite, "tg-conformance") ||

@@ -15,6 +15,9 @@ typedef struct bench_cert {
     int passed;      /* no FAIL, CRASH or TIMEOUT, and at least one PASS */
 } bench_cert;
 
+/* A whole file as a NUL-terminated string (malloc'd; NULL if unreadable). */
+char *bench_read_file(const char *path);
+
 /* 0 if `path` is a tg-conformance certificate (fields filled), else -1. */
 int bench_cert_read(const char *path, bench_cert *out);
 

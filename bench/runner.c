@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cert.h"
 #include "runner.h"
 #include "suites.h"
 
@@ -102,20 +103,6 @@ static int run_one(const char *plugin, const bench_opts *o, const char *json, be
     return 0;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1)) != NULL) {
-        size_t got = fread(buf, 1, (size_t)n, f);
-        buf[got] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Google Benchmark's JSON is {"context": {...}, "benchmarks": [ ... ]}: keep
  * the first file's context and concatenate every file's benchmarks. */
 static int merge_json(const char *path, char **parts, int n) {
@@ -123,7 +110,7 @@ static int merge_json(const char *path, char **parts, int n) {
     int first = 1, wrote_head = 0;
     if (!f) return -1;
     for (int i = 0; i < n; i++) {
-        char *s = parts[i] ? slurp(parts[i]) : NULL;
+        char *s = parts[i] ? bench_read_file(parts[i]) : NULL;
         char *open = s ? strstr(s, "\"benchmarks\": [") : NULL, *close = s ? strrchr(s, ']') : NULL;
         if (!open || !close || close < open) {
             free(s);

@@ -16,18 +16,6 @@
 
 static char dir[256];
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    s[fread(s, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return s;
-}
-
 static float data[4096];
 static volatile float sink;
 
@@ -71,7 +59,7 @@ static void test_wrapper(void) {
         tap_ok(calls >= 1, "the benchmark function was called (%d times)", calls);
     }
     tgb_results_free(res);
-    char *s = slurp(json);
+    char *s = bench_read_file(json);
     tap_ok(s && json_valid(s), "Google Benchmark JSON is valid JSON");
     tap_ok(s && strstr(s, "\"benchmarks\"") && strstr(s, "\"test/sum_4096/real_time\"") && strstr(s, "\"context\""),
            "JSON has context and the benchmark by name");
@@ -170,7 +158,7 @@ static void test_plot(void) {
     bench_score_runs(runs, 2, 0, s);
     snprintf(path, sizeof path, "%s/plot.svg", dir);
     tap_ok(bench_plot_write_scores(path, runs, 2, &pk, s, 2) == 0, "plot written");
-    char *svg = slurp(path);
+    char *svg = bench_read_file(path);
     tap_ok(svg && xml_wellformed(svg), "plot is well-formed XML");
     tap_ok(svg && strstr(svg, "<svg xmlns='http://www.w3.org/2000/svg'"), "root element is svg");
     int points = 0;

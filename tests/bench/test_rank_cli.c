@@ -10,22 +10,11 @@
 #include <unistd.h>
 #include <tg/runtime.h>
 #include "select.h"
+#include "cert.h"
 #include "tap.h"
 #include "wellformed.h"
 
 static char dir[256];
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    s[fread(s, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* Run tg with arguments; stdout and stderr go to dir/out.txt. Exit status. */
 static int run_tg(char *const argv[]) {
@@ -78,7 +67,7 @@ int main(int argc, char **argv) {
     int rc = run_tg(rank);
     char out[300];
     snprintf(out, sizeof out, "%s/out.txt", dir);
-    char *text = slurp(out);
+    char *text = bench_read_file(out);
     tap_ok(rc == 0, "tg rank exits 0 (%d)", rc);
     tap_ok(text && strstr(text, "1  ref") && strstr(text, "unranked cpu: failed conformance"),
            "ref ranked, cpu left out as failed");
@@ -100,12 +89,12 @@ int main(int argc, char **argv) {
                      "--json", json, "--plot", svg, NULL};
     rc = run_tg(bench);
     tap_ok(rc == 0, "tg bench exits 0 (%d)", rc);
-    text = slurp(json);
+    text = bench_read_file(json);
     tap_ok(text && json_valid(text) && strstr(text, "\"ref/elementwise/copy_1024k/real_time\"") &&
                strstr(text, "\"ref/overhead/launch_sync/real_time\""),
            "tg bench --json: valid JSON with both benchmarks");
     free(text);
-    text = slurp(svg);
+    text = bench_read_file(svg);
     tap_ok(text && xml_wellformed(text) && strstr(text, "<svg"), "tg bench --plot: well-formed SVG");
     free(text);
     char *bad[] = {argv[1], "bench", "--suite", "nosuch", NULL};
