@@ -16,6 +16,8 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$tmp/root" >"$tmp/inst
 ok $? "meson install into a temporary prefix"
 pc=$(find "$tmp/root" -name tg-plugin.pc | head -n 1)
 [ -n "$pc" ]; ok $? "the prefix has tg-plugin.pc"
+grep -q pcfiledir "$pc"
+ok $? "tg-plugin.pc is relocatable (a build dir configured before meson.build set pkgconfig.relocatable needs: meson configure BUILD -Dpkgconfig.relocatable=true)"
 tg=$(find "$tmp/root" -path '*/bin/tg' | head -n 1)
 lib=$(dirname "$(find "$tmp/root" -name 'libtg.so*' | head -n 1)")
 export LD_LIBRARY_PATH="$lib"
