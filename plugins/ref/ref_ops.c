@@ -9,21 +9,9 @@
 
 /* ------------------------------------------------------------- names */
 
-const char *ref_op_name(uint32_t op) {
-    static const char *names[TG_NODE_OP_COUNT] = {
-        "EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST", "ADD", "SUB", "MUL",
-        "DIV", "MOD", "MAX", "CMPLT", "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
-        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE",
-        "LOAD", "CONST", "STORE"};
-    return op < TG_NODE_OP_COUNT ? names[op] : "?";
-}
+const char *ref_op_name(uint32_t op) { return tgp_op_name(op); }
 
-const char *ref_dtype_name(uint32_t dtype) {
-    static const char *names[TG_DTYPE_COUNT] = {
-        "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-        "int64", "uint64", "float16", "bfloat16", "float32", "float64"};
-    return dtype < TG_DTYPE_COUNT ? names[dtype] : "?";
-}
+const char *ref_dtype_name(uint32_t dtype) { return tgp_dtype_name(dtype); }
 
 /* Which op each dtype has (LOAD, CONST, STORE: every dtype). */
 int ref_op_defined(uint32_t op, uint32_t dtype) {

@@ -2,6 +2,7 @@
  * expressions (affine where the stack allows, div/mod only where it must, masks),
  * 32-bit index analysis, plans and their checks, and each dialect's text. */
 #include <string.h>
+#include <tg/dtype_util.h>
 #include <tg/lower.h>
 
 #include "tap.h"
@@ -188,7 +189,29 @@ static void test_render(void) {
     tgl_prog_free(p);
 }
 
+/* The SDK's struct_size helper never writes part of a field. */
+static void test_caps_copy(void) {
+    tg_caps src = {0}, dst;
+    src.struct_size = sizeof src;
+    src.dtypes = 7;
+    src.memory_bytes = 0x1122334455667788ull;
+    src.name = "x";
+    memset(&dst, 0xab, sizeof dst);
+    dst.struct_size = (uint32_t)(offsetof(tg_caps, memory_bytes) + 4); /* cuts memory_bytes */
+    tgp_caps_copy(&dst, &src);
+    uint64_t untouched;
+    memset(&untouched, 0xab, sizeof untouched);
+    tap_ok(dst.dtypes == 7 && dst.memory_bytes == untouched && dst.struct_size == offsetof(tg_caps, memory_bytes) + 4,
+           "caps: a struct_size inside a field copies the fields before it and none of that one");
+    dst.struct_size = sizeof dst;
+    tgp_caps_copy(&dst, &src);
+    tap_ok(dst.memory_bytes == src.memory_bytes && dst.name == src.name, "caps: a whole struct copies every field");
+    tap_ok(!strcmp(tgp_dtype_name(TG_BFLOAT16), "bfloat16") && !strcmp(tgp_op_name(TG_OP_STORE), "STORE") &&
+           !strcmp(tgp_dtype_name(99), "?"), "one name table for dtypes and ops");
+}
+
 int main(void) {
+    test_caps_copy();
     test_index();
     test_plans();
     test_render();
