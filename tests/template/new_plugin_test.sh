@@ -21,6 +21,10 @@ pc=$(find "$tmp/root" -name tg-plugin.pc | head -n 1)
 [ -n "$pc" ]; ok $? "the prefix has tg-plugin.pc"
 grep -q pcfiledir "$pc"
 ok $? "tg-plugin.pc is relocatable (a build dir configured before meson.build set pkgconfig.relocatable needs: meson configure BUILD -Dpkgconfig.relocatable=true)"
+for doc in ABI.md OPS.md WRITING_A_PLUGIN.md conformance.md; do
+    [ -n "$(find "$tmp/root" -path "*/share/doc/tg/$doc")" ] || break
+done
+ok $? "the SDK's documents are installed (share/doc/tg)"
 tg=$(find "$tmp/root" -path '*/bin/tg' | head -n 1)
 lib=$(dirname "$(find "$tmp/root" -name 'libtg.so*' | head -n 1)")
 export LD_LIBRARY_PATH="$lib"
