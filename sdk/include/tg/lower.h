@@ -141,8 +141,9 @@ typedef struct tgl_expr {
 } tgl_expr;
 
 /* Where a LOAD or STORE reads or writes: element index `addr` of its buffer,
- * valid where `valid` is non-zero (-1: everywhere; a LOAD yields 0 where it
- * is not valid and touches no memory). Indices into tgl_prog.expr.         */
+ * valid where `valid` is non-zero (-1: everywhere; a TGL_E_CONST 0 node:
+ * nowhere; a LOAD yields 0 where it is not valid and touches no memory).
+ * Indices into tgl_prog.expr.                                             */
 typedef struct tgl_access {
     int32_t addr;
     int32_t valid;
@@ -152,7 +153,8 @@ typedef struct tgl_access {
  * (tgk_part on every thread, then tgk_fin once) for a split reduction.    */
 typedef struct tgl_pass {
     const char *fn;     /* the function's name in the rendered source        */
-    uint64_t global;    /* GPU: work-items in all (a multiple of local)      */
+    uint64_t global;    /* GPU: work-items in all (a multiple of local; 0:
+                           nothing to launch)                                */
     uint32_t local;     /* GPU: work-items per group                         */
 } tgl_pass;
 
