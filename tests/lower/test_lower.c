@@ -133,14 +133,23 @@ static void test_plans(void) {
     tap_ok(all, "every CPU variant lowers");
     tgl_target t = gpu(32);
     n = tgl_plan_variants(&kk.k, &t, plans, 64);
-    int groups = 0;
+    int groups = 0, tiles = 0;
     all = 1;
     for (int i = 0; i < n; i++) {
         groups += plans[i].mode == TGL_GROUP;
+        tiles += plans[i].mode == TGL_TILE;
         all &= tgl_lower(&kk.k, &t, &plans[i], &p, err, sizeof err) == TG_OK;
         tgl_prog_free(p);
     }
-    tap_ok(all && groups > 0 && n > groups, "GPU variants lower, THREAD and GROUP among them (%d)", n);
+    tap_ok(all && groups > 0 && tiles > 0 && n > groups + tiles, "GPU variants lower: THREAD, GROUP and TILE (%d)", n);
+    tap_ok(plans[0].mode == TGL_TILE && plans[0].group == 256, "a 64^3 product on a GPU: 64x64 tiles, 256 work-items");
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->pass[0].global == 256,
+           "one work-group for one 64x64 tile");
+    tgl_prog_free(p);
+    t.local_bytes = 1024;
+    tgl_plan_default(&kk.k, &t, &o);
+    tap_ok(o.mode != TGL_TILE, "no TILE without the local memory for it");
+    t.local_bytes = 32768;
     o = plans[0];
     o.mode = TGL_FLAT;
     tap_ok(tgl_lower(&kk.k, &t, &o, &p, err, sizeof err) == TG_ERR_INVALID && strstr(err, "plan refused"),

@@ -98,18 +98,24 @@ enum {
                        over packed panels of `nc` columns (matrix products)  */
     TGL_THREAD = 3, /* GPU: a work-item per output (per `upcast` outputs
                        along the innermost output axis); reductions serial   */
-    TGL_GROUP = 4   /* GPU: a work-group of `group` items per output; each
+    TGL_GROUP = 4,  /* GPU: a work-group of `group` items per output; each
                        reduces a strided share, then a tree in local memory  */
+    TGL_TILE = 5    /* GPU: a matrix product in `block` x `block` output
+                       tiles; per step of `nc` reduced points both factors
+                       are staged in local memory; each of the
+                       (block/mr)^2 = `group` work-items holds mr x mr outputs */
 };
 
 /* A plan: one layout of a kernel. tgl_plan_default picks one; variants come
  * from tgl_plan_variants. Fields a layout does not use are 0.              */
 typedef struct tgl_plan {
-    int32_t mode;     /* TGL_FLAT .. TGL_GROUP                               */
+    int32_t mode;     /* TGL_FLAT .. TGL_TILE                                */
     int32_t lanes;    /* FLAT: accumulators on the innermost reduce axis     */
-    int32_t block;    /* OUTER: outputs per block; MATMUL: vectors per row   */
-    int32_t mr;       /* MATMUL: rows per register tile                      */
-    int32_t nc;       /* MATMUL: columns of B packed per panel block         */
+    int32_t block;    /* OUTER: outputs per block; MATMUL: vectors per row;
+                         TILE: outputs per side of a work-group's tile       */
+    int32_t mr;       /* MATMUL: rows per register tile; TILE: its side      */
+    int32_t nc;       /* MATMUL: columns of B packed per panel block; TILE:
+                         reduced points staged per step                      */
     int32_t split;    /* CPU: 1 = the reduction is split over threads
                          (functions tgk_part and tgk_fin)                    */
     int32_t par_axis; /* CPU: the axis split over threads, -1 = none         */
@@ -168,8 +174,9 @@ typedef struct tgl_prog {
     int64_t red_count;        /* reduced points per output (1 without)         */
     uint32_t acc_size;        /* bytes of one accumulator (split partials)     */
     int32_t oin, rin;         /* innermost output / reduce axis longer than 1  */
-    int32_t mm_m, mm_n;       /* MATMUL: the product's row and column axes     */
-    int32_t mm_a, mm_b;       /* MATMUL: nodes of the two factors              */
+    int32_t mm_m, mm_n;       /* a matrix product's row and column axes, -1
+                                 when the kernel is not one (MATMUL, TILE)     */
+    int32_t mm_a, mm_b;       /* its two factors' nodes                        */
     int64_t mm_sak;           /* MATMUL: A's stride along the flattened reduce
                                  axes when read in place, 0 when packed        */
     uint8_t *cone;            /* [nnodes]: 1 if in the reduction's input cone  */
