@@ -212,6 +212,11 @@ static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p,
             o->mode = TGL_GROUP;
             o->group = (int32_t)g;
         }
+        /* few outputs over long reductions: split each into parts, so that
+         * enough work-groups fill the device, then combine */
+        int64_t parts = p->red_count / ((int64_t)g * 64);
+        if (o->mode == TGL_GROUP && p->out_count <= 64 && parts >= 2)
+            o->split = (int32_t)(parts > 1024 ? 1024 : parts);
     }
 }
 
@@ -282,11 +287,14 @@ int tgl_plan_variants(const tg_kernel *k, const tgl_target *t, tgl_plan *out, in
             tgl_plan o = def;
             o.group = groups[g];
             o.mode = TGL_THREAD;
-            o.block = o.mr = o.nc = 0;
+            o.block = o.mr = o.nc = o.split = 0;
             n = push(out, n, max, &o);
             if (p->reduce_node >= 0 && t->local_bytes >= (uint64_t)groups[g] * p->acc_size) {
                 o.mode = TGL_GROUP;
+                o.split = 0;
                 n = push(out, n, max, &o);
+                o.split = p->red_count >= 2 * groups[g] ? 4 : 0;
+                if (o.split) n = push(out, n, max, &o);
             }
         }
     } else if (p->reduce_node >= 0) {
@@ -344,6 +352,8 @@ static const char *plan_problem(const tgl_prog *p, const tgl_plan *o) {
             return "work-group size is not a power of two within the device's limit";
         if (o->mode == TGL_GROUP && (p->reduce_node < 0 || (uint64_t)o->group * p->acc_size > p->target.local_bytes))
             return "group reduction without a reduction or local memory for it";
+        if (o->split && (o->mode != TGL_GROUP || o->split < 2 || o->split > 65536))
+            return "a split reduction is a GROUP layout of 2 to 65536 parts";
         if (o->mode == TGL_TILE && (o->mr < 1 || o->nc < 1 || o->block % o->mr || o->group != (o->block / o->mr) * (o->block / o->mr) ||
                                     !tile_fits(&p->target, p, o->block, o->mr, o->nc)))
             return "tiled product on a kernel that is not one, or tiles the device cannot hold";
@@ -372,9 +382,16 @@ static void geometry(tgl_prog *p) {
         p->pass[1].fn = "tgk_fin";
         return;
     }
-    p->npasses = 1;
-    p->pass[0].fn = "tgk";
-    p->pass[0].local = (uint32_t)o->group;
+    p->npasses = o->split ? 2 : 1;
+    p->pass[0].fn = o->split ? "tgk_part" : "tgk";
+    p->pass[0].local = p->pass[1].local = (uint32_t)o->group;
+    if (o->split) {
+        p->pass[1].fn = "tgk_fin";
+        p->pass[1].global = (uint64_t)p->out_count * (uint64_t)o->group;
+        p->pass[0].global = p->pass[1].global * (uint64_t)o->split;
+        p->scratch_bytes = (uint64_t)p->out_count * (uint64_t)o->split * p->acc_size;
+        return;
+    }
     uint64_t items = o->mode == TGL_GROUP ? (uint64_t)p->out_count * (uint64_t)o->group : (uint64_t)p->out_count;
     if (o->mode == TGL_TILE) { /* a group per tile of every batch point */
         const tg_kernel *k = p->kernel;

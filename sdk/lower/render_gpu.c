@@ -33,16 +33,22 @@ static uint32_t axes_of(const tgl_rctx *c, int reduced) {
 
 static void bind_axes(const tgl_rctx *c, const char *lin, int reduced) { bind_set(c, lin, axes_of(c, reduced)); }
 
-static void open_head(const tgl_rctx *c) {
-    tgl_sb_printf(c->sb, "%s void tgk(", c->d->kernel);
-    tgl_emit_params(c);
-    tgl_sb_printf(c->sb, ") {\n");
-}
-
 static const char *acc_t(const tgl_rctx *c) {
     const tg_node *r = &c->k->nodes[c->p->reduce_node];
     return tgl_acc_type(r->op, r->dtype);
 }
+
+/* The kernel function's head; pass 1 and 2 of a split take the partials. */
+static void open_fn(const tgl_rctx *c, const char *name, int pass) {
+    tgl_sb_printf(c->sb, "%s void %s(", c->d->kernel, name);
+    tgl_emit_params(c);
+    if (pass)
+        tgl_sb_printf(c->sb, "%s%s%s%s *R part_", c->k->nparams ? ", " : "", c->d->global, pass == 2 ? "const " : "",
+                      acc_t(c));
+    tgl_sb_printf(c->sb, ") {\n");
+}
+
+static void open_head(const tgl_rctx *c) { open_fn(c, "tgk", 0); }
 
 /* A work-item per output. */
 static void emit_thread(const tgl_rctx *c) {
@@ -72,24 +78,44 @@ static void emit_thread(const tgl_rctx *c) {
 }
 
 /* A work-group per output: strided shares, then a tree in local memory. */
-static void emit_group(const tgl_rctx *c) {
-    int G = c->p->plan.group;
-    const char *A = acc_t(c);
-    open_head(c);
+/* pass 0: a work-group per output reduces all its points; a split reduction
+ * (plan.split = P parts) runs pass 1, a work-group per part of each output
+ * writing its partial, then pass 2, a work-group per output combining its P
+ * partials in order. Within a group: strided shares, then a tree. */
+static void emit_group(const tgl_rctx *c, int pass) {
+    const tgl_prog *p = c->p;
+    int G = p->plan.group, P = p->plan.split;
+    int64_t chunk = P ? (p->red_count + P - 1) / P : p->red_count;
+    const char *A = acc_t(c), *I = c->idx;
+    open_fn(c, pass == 0 ? "tgk" : pass == 1 ? "tgk_part" : "tgk_fin", pass);
     tgl_sb_printf(c->sb, "%s %s sh_[%d];\n", c->d->local, A, G);
     tgl_emit_consts(c);
-    tgl_sb_printf(c->sb, "const %s o_ = (%s)%s, l_ = (%s)%s;\n", c->idx, c->idx, c->d->group_id, c->idx, c->d->local_id);
+    tgl_sb_printf(c->sb, "const %s g_ = (%s)%s, l_ = (%s)%s, o_ = g_ / %d, s0_ = g_ %% %d * %" PRId64 ";\n", I, I,
+                  c->d->group_id, I, c->d->local_id, pass == 1 ? P : 1, pass == 1 ? P : 1, chunk);
     bind_axes(c, "o_", 0);
     tgl_sb_printf(c->sb, "%s acc = ", A);
     tgl_emit_identity(c);
-    tgl_sb_printf(c->sb, ";\nfor (%s r_ = l_; r_ < %" PRId64 "; r_ += %d) {\n", c->idx, c->p->red_count, G);
-    bind_axes(c, "r_", 1);
-    tgl_emit_stage(c, 0);
-    tgl_emit_acc_update(c, "acc", 1);
+    if (pass == 2) {
+        tgl_sb_printf(c->sb, ";\nfor (%s r_ = l_; r_ < %d; r_ += %d) { ", I, P, G);
+        char x[48];
+        snprintf(x, sizeof x, "part_[o_ * %d + r_]", P);
+        tgl_emit_update(c, "acc", x);
+    } else {
+        int64_t end = pass == 1 ? chunk : p->red_count;
+        tgl_sb_printf(c->sb, ";\nfor (%s r_ = s0_ + l_; r_ < s0_ + %" PRId64 " && r_ < %" PRId64 "; r_ += %d) {\n", I, end,
+                      p->red_count, G);
+        bind_axes(c, "r_", 1);
+        tgl_emit_stage(c, 0);
+        tgl_emit_acc_update(c, "acc", 1);
+    }
     tgl_sb_printf(c->sb, "}\nsh_[l_] = acc;\n%s;\n", c->d->barrier);
-    tgl_sb_printf(c->sb, "for (%s s_ = %d; s_ > 0; s_ /= 2) {\nif (l_ < s_) { ", c->idx, G / 2);
+    tgl_sb_printf(c->sb, "for (%s s_ = %d; s_ > 0; s_ /= 2) {\nif (l_ < s_) { ", I, G / 2);
     tgl_emit_update(c, "sh_[l_]", "sh_[l_ + s_]");
     tgl_sb_printf(c->sb, " }\n%s;\n}\nif (l_ == 0) {\n", c->d->barrier);
+    if (pass == 1) {
+        tgl_sb_printf(c->sb, "part_[g_] = sh_[0];\n}\n}\n");
+        return;
+    }
     tgl_emit_reduce_value(c, "sh_[0]");
     tgl_emit_stage(c, 1);
     tgl_sb_printf(c->sb, "}\n}\n");
@@ -158,7 +184,14 @@ static void emit_tile(const tgl_rctx *c) {
 }
 
 void tgl_render_gpu(const tgl_rctx *c) {
-    if (c->p->plan.mode == TGL_GROUP) emit_group(c);
-    else if (c->p->plan.mode == TGL_TILE) emit_tile(c);
-    else emit_thread(c);
+    if (c->p->plan.mode == TGL_GROUP && c->p->plan.split) {
+        emit_group(c, 1);
+        emit_group(c, 2);
+    } else if (c->p->plan.mode == TGL_GROUP) {
+        emit_group(c, 0);
+    } else if (c->p->plan.mode == TGL_TILE) {
+        emit_tile(c);
+    } else {
+        emit_thread(c);
+    }
 }

@@ -167,6 +167,12 @@ static void test_plans(void) {
     tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_GROUP &&
        p->pass[0].global == 4u * (uint64_t)p->plan.group, "a long reduction: GROUP, one group per output");
     tgl_prog_free(p);
+    matmul_kernel(&kk, 1, 1, 1 << 20, TG_FLOAT32);
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.split >= 2 && p->npasses == 2 &&
+       p->scratch_bytes == 4u * (uint64_t)p->plan.split && p->pass[1].global == (uint64_t)p->plan.group &&
+       p->pass[0].global == p->pass[1].global * (uint64_t)p->plan.split, "one output over 2^20 points: split in %d parts, "
+       "two passes, a scratch of partials", p->plan.split);
+    tgl_prog_free(p);
 }
 
 static void test_render(void) {

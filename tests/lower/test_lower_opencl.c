@@ -23,9 +23,9 @@ static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, c
     tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
     tgl_prog *lp = NULL;
     tgl_sb src = {0};
-    cl_mem mem[16] = {0};
+    cl_mem mem[17] = {0};
     cl_program prog = NULL;
-    cl_kernel kern = NULL;
+    cl_kernel kern[2] = {NULL, NULL};
     int rc = -1;
     if (tgl_lower(k, &t, plan, &lp, err, errcap) != TG_OK || tgl_render(lp, &tgl_dialect_opencl, &src) != TG_OK) goto out;
     const char *text = src.s;
@@ -36,16 +36,20 @@ static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, c
         clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, errcap, err, &n);
         goto out;
     }
-    kern = clCreateKernel(prog, "tgk", &e);
-    for (uint32_t i = 0; i < k->nparams && !e; i++) {
-        size_t bytes = (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype);
-        int rd = k->params[i].access == TG_ACCESS_READ;
+    e = CL_SUCCESS;
+    for (uint32_t i = 0; i <= k->nparams && !e; i++) { /* the buffers, then the scratch of a split */
+        size_t bytes = i < k->nparams ? (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype) : lp->scratch_bytes;
+        int rd = i < k->nparams && k->params[i].access == TG_ACCESS_READ;
+        if (i == k->nparams && !bytes) break;
         mem[i] = clCreateBuffer(ctx, rd ? CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE, bytes ? bytes : 1,
                                 rd ? data[i] : NULL, &e);
-        if (!e) e = clSetKernelArg(kern, i, sizeof mem[i], &mem[i]);
     }
-    size_t global = lp->pass[0].global, local = lp->pass[0].local;
-    if (!e && global) e = clEnqueueNDRangeKernel(queue, kern, 1, NULL, &global, &local, 0, NULL, NULL);
+    for (uint32_t ps = 0; ps < lp->npasses && !e; ps++) {
+        kern[ps] = clCreateKernel(prog, lp->pass[ps].fn, &e);
+        for (uint32_t i = 0; i <= k->nparams && !e && mem[i]; i++) e = clSetKernelArg(kern[ps], i, sizeof mem[i], &mem[i]);
+        size_t global = lp->pass[ps].global, local = lp->pass[ps].local;
+        if (!e && global) e = clEnqueueNDRangeKernel(queue, kern[ps], 1, NULL, &global, &local, 0, NULL, NULL);
+    }
     for (uint32_t i = 0; i < k->nparams && !e; i++)
         if (k->params[i].access == TG_ACCESS_WRITE)
             e = clEnqueueReadBuffer(queue, mem[i], CL_TRUE, 0, (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype),
@@ -53,9 +57,10 @@ static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, c
     if (e) snprintf(err, errcap, "OpenCL error %d", (int)e);
     else rc = 0;
 out:
-    for (uint32_t i = 0; i < k->nparams; i++)
+    for (uint32_t i = 0; i <= k->nparams; i++)
         if (mem[i]) clReleaseMemObject(mem[i]);
-    if (kern) clReleaseKernel(kern);
+    for (int ps = 0; ps < 2; ps++)
+        if (kern[ps]) clReleaseKernel(kern[ps]);
     if (prog) clReleaseProgram(prog);
     tgl_sb_free(&src);
     tgl_prog_free(lp);
@@ -119,8 +124,9 @@ static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, d
                 if (!(a == b || fabs(a - b) <= tol * (1 + fabs(b)))) bad = j;
             }
         }
-        tap_ok(good && bad < 0, "%s: plan mode %d group %d block %d mr %d nc %d matches ref%s%s", what, plans[v].mode,
-               plans[v].group, plans[v].block, plans[v].mr, plans[v].nc, good ? "" : ": ", good ? "" : err);
+        tap_ok(good && bad < 0, "%s: plan mode %d group %d block %d mr %d nc %d split %d matches ref%s%s", what,
+               plans[v].mode, plans[v].group, plans[v].block, plans[v].mr, plans[v].nc, plans[v].split, good ? "" : ": ",
+               good ? "" : err);
     }
     for (uint32_t i = 0; i < k->nparams; i++) free(in[i]), free(want[i]), free(got[i]);
 }
@@ -182,6 +188,10 @@ int main(int argc, char **argv) {
     check_all_plans(&ref, &kk, "int32 max of a padded transposed view", 0);
     reduction(&kk, TG_OP_REDUCE_SUM, TG_INT8, 5, 300);
     check_all_plans(&ref, &kk, "int8 wrapping sum", 0);
+    reduction(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, 2, 200000);
+    check_all_plans(&ref, &kk, "f32 long sums, split in parts", 1e-4);
+    reduction(&kk, TG_OP_REDUCE_MAX, TG_BOOL, 1, 40000);
+    check_all_plans(&ref, &kk, "bool any over a long axis", 0);
     kit_close(&ref);
     clReleaseCommandQueue(queue);
     clReleaseContext(ctx);

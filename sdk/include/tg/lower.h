@@ -116,8 +116,10 @@ typedef struct tgl_plan {
     int32_t mr;       /* MATMUL: rows per register tile; TILE: its side      */
     int32_t nc;       /* MATMUL: columns of B packed per panel block; TILE:
                          reduced points staged per step                      */
-    int32_t split;    /* CPU: 1 = the reduction is split over threads
-                         (functions tgk_part and tgk_fin)                    */
+    int32_t split;    /* CPU: 1 = the reduction is split over threads;
+                         GPU GROUP: the number of parts (>= 2) each output's
+                         reduction is split into; 0 = none. Split programs
+                         run as two passes, tgk_part then tgk_fin            */
     int32_t par_axis; /* CPU: the axis split over threads, -1 = none         */
     int32_t group;    /* GPU: work-items per group                           */
     int32_t upcast;   /* GPU THREAD: outputs per work-item (1, 2, 4)         */
@@ -155,8 +157,9 @@ typedef struct tgl_access {
     int32_t valid;
 } tgl_access;
 
-/* One launch of a lowered program. A CPU program has one pass, or two
- * (tgk_part on every thread, then tgk_fin once) for a split reduction.    */
+/* One launch of a lowered program. A program has one pass, or two for a
+ * split reduction: tgk_part (on every thread of a CPU; a work-group per part
+ * of each output on a GPU) then tgk_fin, in order.                        */
 typedef struct tgl_pass {
     const char *fn;     /* the function's name in the rendered source        */
     uint64_t global;    /* GPU: work-items in all (a multiple of local; 0:
@@ -186,6 +189,10 @@ typedef struct tgl_prog {
     int32_t index32;          /* 1: every index fits 32-bit arithmetic         */
     uint32_t npasses;
     tgl_pass pass[2];
+    uint64_t scratch_bytes;   /* GPU: a buffer of this many bytes the plugin
+                                 allocates (contents undefined) and passes to
+                                 both passes after the kernel's buffers, as
+                                 part_; 0 = none                               */
 } tgl_prog;
 
 /* The default plan of a kernel on a target. */
@@ -238,7 +245,8 @@ extern const tgl_dialect tgl_dialect_cuda;   /* CUDA C++ for NVRTC           */
 
 /* Print a lowered program in a dialect. Kernel functions are named as in
  * prog->pass[].fn. Parameters: the kernel's buffers p0..pN-1 in order (the
- * read ones const), then on a CPU target `int64_t lo, int64_t hi` (the range
+ * read ones const), then on a GPU target the scratch buffer when
+ * scratch_bytes > 0, and on a CPU target `int64_t lo, int64_t hi` (the range
  * of plan.par_axis this call computes; the whole axis when par_axis < 0),
  * tgk_part adding `acc_t *part` (its partials: out_count accumulators), and
  * tgk_fin taking the buffers, `const acc_t *part, int64_t nparts`. A CPU
