@@ -79,5 +79,19 @@ has "$out" "usage: tg plugins" "plugins --help"
 run 0 --version
 has "$out" "^tg [0-9]" "--version"
 
+# A report to a full disk is an error, never a truncated file and exit 0.
+"$tg" plugins >/dev/full 2>"$err"
+[ $? -eq 1 ]; ok $? "tg plugins to a full disk exits 1"
+has "$err" "error writing to standard output" "and says so"
+"$tg" plugins --json >/dev/full 2>/dev/null
+[ $? -eq 1 ]; ok $? "tg plugins --json to a full disk exits 1"
+"$tg" --help >/dev/full 2>/dev/null
+[ $? -ne 0 ]; ok $? "tg --help to a full disk fails"
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 --tap /dev/full >/dev/null 2>"$err"
+[ $? -eq 1 ]; ok $? "tg conform --tap on a full disk exits 1"
+has "$err" "/dev/full" "and names the file"
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 >/dev/full 2>/dev/null
+[ $? -eq 1 ]; ok $? "tg conform with TAP on stdout to a full disk exits 1"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

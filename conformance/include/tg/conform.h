@@ -252,6 +252,7 @@ typedef struct tgc_report {
     const tgc_outcome *out;
     const tgc_plugin_facts *facts;
     double seconds;
+    int shard_i, shard_n; /* which --shard I/N this is; 0/0 means the whole (1/1) */
 } tgc_report;
 
 /* One TAP test point; `plugin` goes into the line that reproduces a failure. */
