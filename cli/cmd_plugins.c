@@ -39,11 +39,12 @@ static void json_string(FILE *f, const char *s) {
 static const char *str(const char *s) { return s ? s : ""; }
 
 /* Open device `index`, print its caps; returns 0 or 1 (failed). */
-static int print_device(FILE *f, const tg_plugin_api *api, uint32_t index, int json) {
+static int print_device(FILE *f, tg_plugin *p, uint32_t index, int json) {
+    const tg_plugin_api *api = tg_plugin_get_api(p);
     tg_device *dev = NULL;
-    tg_status st = api->device_create(index, &dev);
-    if (st || !dev) {
-        const char *why = str(api->plugin_error());
+    tg_status st = tg_plugin_device_create(p, index, &dev);
+    if (st) {
+        const char *why = tg_last_error();
         if (json) {
             fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
             json_string(f, why);
@@ -58,10 +59,11 @@ static int print_device(FILE *f, const tg_plugin_api *api, uint32_t index, int j
     if (st) {
         if (json) {
             fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
-            json_string(f, api->device_error(dev));
+            json_string(f, tg_plugin_message(api->device_error(dev)));
             fprintf(f, "}");
         } else {
-            fprintf(f, "  device %u: device_caps failed: %s: %s\n", index, tg_status_name(st), str(api->device_error(dev)));
+            fprintf(f, "  device %u: device_caps failed: %s: %s\n", index, tg_status_name(st),
+                    tg_plugin_message(api->device_error(dev)));
         }
         api->device_destroy(dev);
         return 1;
@@ -123,8 +125,9 @@ static void print_loaded(FILE *f, const tg_plugin_info *info, int json) {
     }
     const tg_plugin_api *api = tg_plugin_get_api(p);
     uint32_t count = 0;
-    tg_status st = api->device_count(&count);
-    const char *why = st || count == 0 ? str(api->plugin_error()) : "";
+    tg_status st = tg_plugin_device_count(p, &count);
+    char why[1024] = "";
+    if (st || count == 0) snprintf(why, sizeof why, "%s", tg_last_error());
     if (json) {
         fprintf(f, "\"status\": \"TG_OK\", \"version\": ");
         json_string(f, api->version);
@@ -137,9 +140,9 @@ static void print_loaded(FILE *f, const tg_plugin_info *info, int json) {
         fprintf(f, "%s %s (ABI %u.%u)  %s\n", api->name, api->version, api->abi_major, api->abi_minor, info->path);
         if (api->description && *api->description) fprintf(f, "  %s\n", api->description);
         if (st) fprintf(f, "  device_count failed: %s: %s\n", tg_status_name(st), why);
-        else if (count == 0) fprintf(f, "  no devices%s%s\n", *why ? ": " : "", why);
+        else if (count == 0) fprintf(f, "  no devices: %s\n", why);
     }
-    for (uint32_t i = 0; !st && i < count; i++) print_device(f, api, i, json);
+    for (uint32_t i = 0; !st && i < count; i++) print_device(f, p, i, json);
     if (json) fprintf(f, "]");
     tg_plugin_close(p);
 }

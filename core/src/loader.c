@@ -231,7 +231,9 @@ static tg_status check_table(const tg_plugin_api *api, const char *path, char *r
  * (without the path). version[] gets the ABI version the table declared. */
 static tg_status load_here(const char *path, tg_plugin *p, uint32_t version[2], char *reason, size_t cap) {
     dlerror();
-    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: dlclose never unmaps a plugin, so a thread it started
+     * (a driver's worker) that outlives tg_plugin_close keeps its code. */
+    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!p->handle) {
         const char *e = dlerror();
         snprintf(reason, cap, "cannot load: %s", e ? e : "dlopen failed");
@@ -529,6 +531,64 @@ void tg_plugin_close(tg_plugin *plugin) {
 }
 
 const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin) { return plugin ? &plugin->api : NULL; }
+
+/* ------------------------------------------------------- plugin-level calls */
+
+/* plugin.h promises that plugin-level calls (device_count, device_create,
+ * plugin_error) are serialised: one lock for all plugins, held across the
+ * call and the copy of its message. */
+static pthread_mutex_t plugin_call_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Longest plugin message quoted (a plugin may return megabytes). */
+#define TG_PLUGIN_MESSAGE_MAX 512
+
+/* A status a plugin returned, kept if it is a known failure. */
+static tg_status plugin_status(tg_status st) {
+    return st > TG_OK && st < TG_STATUS_COUNT ? st : TG_ERR_INTERNAL;
+}
+
+/* Sets the last error to "<plugin>: <what>: <plugin_error()>", the message
+ * cut at TG_PLUGIN_MESSAGE_MAX bytes. Call with plugin_call_lock held. */
+static tg_status plugin_failure(const tg_plugin *p, tg_status st, const char *what) {
+    const char *m = p->api.plugin_error ? p->api.plugin_error() : NULL;
+    return tg_error(st, "%s: %s: %s", p->api.name, what, tg_plugin_message(m));
+}
+
+const char *tg_plugin_message(const char *message) {
+    static _Thread_local char cut[TG_PLUGIN_MESSAGE_MAX + 32];
+    if (!message || !*message) return "(the plugin gave no message)";
+    size_t n = strnlen(message, TG_PLUGIN_MESSAGE_MAX + 1);
+    if (n <= TG_PLUGIN_MESSAGE_MAX) return message;
+    snprintf(cut, sizeof cut, "%.*s [... cut]", TG_PLUGIN_MESSAGE_MAX, message);
+    return cut;
+}
+
+tg_status tg_plugin_device_count(tg_plugin *plugin, uint32_t *out_count) {
+    if (!plugin || !out_count) return tg_error(TG_ERR_INVALID, "tg_plugin_device_count: NULL argument");
+    uint32_t n = 0;
+    pthread_mutex_lock(&plugin_call_lock);
+    tg_status st = plugin->api.device_count(&n);
+    if (st) st = plugin_failure(plugin, plugin_status(st), "device_count");
+    else if (n == 0) plugin_failure(plugin, TG_ERR_NOT_FOUND, "no device");
+    pthread_mutex_unlock(&plugin_call_lock);
+    *out_count = st ? 0 : n;
+    return st;
+}
+
+tg_status tg_plugin_device_create(tg_plugin *plugin, uint32_t index, tg_device **out_device) {
+    if (!plugin || !out_device) return tg_error(TG_ERR_INVALID, "tg_plugin_device_create: NULL argument");
+    tg_device *dev = NULL;
+    char what[48];
+    snprintf(what, sizeof what, "device_create(%u)", index);
+    pthread_mutex_lock(&plugin_call_lock);
+    tg_status st = plugin->api.device_create(index, &dev);
+    if (st) st = plugin_failure(plugin, plugin_status(st), what);
+    else if (!dev)
+        st = tg_error(TG_ERR_INTERNAL, "%s: %s returned TG_OK but no device (a plugin bug)", plugin->api.name, what);
+    pthread_mutex_unlock(&plugin_call_lock);
+    *out_device = st ? NULL : dev;
+    return st;
+}
 
 const char *tg_plugin_get_path(const tg_plugin *plugin) { return plugin ? plugin->path : NULL; }
 

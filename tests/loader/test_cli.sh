@@ -53,6 +53,12 @@ has "$out" "dtypes: float32" "caps: dtypes"
 has "$out" "max dims 4, view depth 1, vector width 16 bytes" "caps: limits"
 has "$out" "memory: 1.0 MiB, host-visible no" "caps: memory"
 lines "$err" 0 "nothing on stderr"
+has "$out" "returned TG_OK but no device" "nulldev: a missing device is named"
+! grep -q "cannot open: TG_OK" "$out"; ok $? "no 'cannot open: TG_OK'"
+! grep -q "(null)" "$out"; ok $? "a NULL plugin message is not printed as (null)"
+has "$out" "(the plugin gave no message)" "nullmsg: says there is no message"
+[ "$(wc -L <"$out")" -lt 1000 ]; ok $? "a 16 MiB plugin message is cut (longest line $(wc -L <"$out"))"
+has "$out" "^thread 0.0.1" "a plugin whose thread outlives dlclose is listed"
 
 run 0 plugins --json
 has "$out" '"name": "refuse", "path": "[^"]*tg-refuse.so", "status": "TG_ERR_VERSION", "error": "plugin refused' \

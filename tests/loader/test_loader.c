@@ -1,9 +1,12 @@
 /* The loader: broken plugins fail with a message naming the file and the
  * reason, scan lists every one with its status, good ones load and work.
  * TG_PLUGIN_PATH points at this directory's build folder (meson.build). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <tg/runtime.h>
+#include <tg/tg.h>
 #include "tap.h"
 
 static int contains(const char *s, const char *part) { return s && part && strstr(s, part) != NULL; }
@@ -90,7 +93,55 @@ static void run_on_ref(const tg_plugin_api *api) {
     api->device_destroy(dev);
 }
 
+static void *open_racy(void *arg) {
+    tg_dev *dev = NULL;
+    tg_status st = tg_device_open("racy", &dev);
+    tg_device_close(dev);
+    *(tg_status *)arg = st;
+    return NULL;
+}
+
+/* Plugins that misbehave after loading: the core reports them, never crashes. */
+static void check_misbehaving(void) {
+    tg_dev *dev = (tg_dev *)1;
+    tg_status st = tg_device_open("nulldev", &dev);
+    tap_ok(st == TG_ERR_INTERNAL && dev == NULL && contains(tg_last_error(), "returned TG_OK but no device"),
+           "device_create returning TG_OK and no device is an error: %s", tg_last_error());
+    st = tg_device_open("nullmsg", &dev);
+    tap_ok(st == TG_ERR_DEVICE && contains(tg_last_error(), "(the plugin gave no message)") &&
+               !contains(tg_last_error(), "(null)"),
+           "a NULL plugin message: %s", tg_last_error());
+    tg_plugin *p = NULL;
+    uint32_t n = 7;
+    st = tg_plugin_open("hugemsg", &p) ? TG_ERR_INTERNAL : tg_plugin_device_count(p, &n);
+    tap_ok(st == TG_ERR_DEVICE && n == 0 && strlen(tg_last_error()) < 700 && contains(tg_last_error(), "[... cut]"),
+           "a 16 MiB plugin message is cut (%zu bytes)", strlen(tg_last_error()));
+    tap_ok(strlen(tg_plugin_message(tg_plugin_get_api(p)->plugin_error())) < 600 && !strcmp(tg_plugin_message(NULL),
+           "(the plugin gave no message)"), "tg_plugin_message cuts and names a missing message");
+    tg_plugin_close(p);
+
+    /* A worker thread that outlives the device and the plugin. */
+    st = tg_device_open("thread", &dev);
+    tg_device_close(dev);
+    struct timespec t = {0, 600 * 1000 * 1000};
+    nanosleep(&t, NULL); /* the worker wakes up in the plugin's code meanwhile */
+    tap_ok(st == TG_OK, "a plugin thread outliving dlclose does not crash the process");
+
+    /* Plugin-level calls from many threads are serialised. */
+    enum { NTHREADS = 6 };
+    pthread_t th[NTHREADS];
+    tg_status sts[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) pthread_create(&th[i], NULL, open_racy, &sts[i]);
+    int all = 1;
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        all &= sts[i] == TG_OK;
+    }
+    tap_ok(all, "device_count and device_create are never entered by two threads at once");
+}
+
 int main(void) {
+    check_misbehaving();
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
     check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.0");
