@@ -20,7 +20,8 @@ static void usage(FILE *f) {
             "stderr when it is a terminal. --all certifies every plugin found (outputs get the\n"
             "plugin's name before their extension). A GLOB without '*' or '?' matches as a\n"
             "substring. --shard I/N runs the I-th of N parts (1-based), by case group.\n"
-            "--timeout: seconds a group's child may go without finishing a case (default 20).\n"
+            "--timeout: seconds a group's child may go without finishing a case (default 20);\n"
+            "after 3 timeouts in a row the cases not yet run are settled as TIMEOUT unrun.\n"
             "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n");
 }
 

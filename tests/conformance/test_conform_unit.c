@@ -265,6 +265,29 @@ static tgc_result run_one(const tgc_case *c, tgc_options *opt) {
 
 static int still_fails(const tgc_case *c, void *p) { return run_one(c, ((fuzz_ctx *)p)->opt) == TGC_FAIL; }
 
+/* A case whose buffer size overflows (count * size past 2^64) is refused by
+ * the harness, not run into a buffer overrun reported as the plugin's CRASH. */
+static void test_huge_param(const tgc_catalog *cat) {
+    long at = tgc_catalog_find(cat, "op.NEG.float32.shape=17x3");
+    if (at < 0) {
+        tap_ok(0, "op.NEG.float32.shape=17x3 is in the catalog");
+        return;
+    }
+    tgc_case c = cat->cases[at];
+    c.params[0].count = ((int64_t)1 << 62) + 1; /* * 4 bytes wraps to 4 */
+    tgc_catalog one = {0};
+    tgc_outcome out = {0};
+    size_t sel = 0;
+    tgc_catalog_add(&one, &c);
+    tgc_options opt = {.plugin = getenv("TG_PROXY_REF"), .ref = getenv("TG_PROXY_REF"), .jobs = 1, .timeout_s = 20};
+    tgc_run(&one, &sel, 1, &opt, NULL, &out);
+    tap_ok(out.result == TGC_FAIL && out.detail && strstr(out.detail, "suite bug") && strstr(out.detail, "overflows"),
+           "a param of 2^62+1 float32 is a suite bug, not a CRASH (%s: %.80s)", tgc_result_name(out.result),
+           out.detail ? out.detail : "");
+    free(out.detail);
+    tgc_catalog_free(&one);
+}
+
 static void test_fuzz(void) {
     enum { N = 400 };
     tgc_catalog cat = {0};
@@ -334,6 +357,7 @@ int main(void) {
     test_casefile(&cat);
     test_expectations(&cat);
     test_shards(&cat);
+    test_huge_param(&cat);
     test_fuzz();
     tgc_catalog_free(&cat);
     return tap_done();

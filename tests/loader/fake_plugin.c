@@ -101,7 +101,11 @@ static void fake_device_destroy(tg_device *d) { free(d); }
 
 static const char *fake_device_error(tg_device *d) { return d->error; }
 
-static tg_status fake_device_caps(tg_device *d, tg_caps *caps) {
+CRASHES static tg_status fake_device_caps(tg_device *d, tg_caps *caps) {
+#ifdef FAKE_CAPS_CRASH
+    volatile int *volatile nowhere = NULL; /* volatile: the store must happen */
+    *nowhere = 1;
+#endif
     if (caps->struct_size < offsetof(tg_caps, reserved)) return TG_ERR_INVALID;
     caps->dtypes = 1u << TG_FLOAT32;
     caps->max_dims = 4;

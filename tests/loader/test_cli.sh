@@ -59,6 +59,11 @@ has "$out" "returned TG_OK but no device" "nulldev: a missing device is named"
 has "$out" "(the plugin gave no message)" "nullmsg: says there is no message"
 [ "$(wc -L <"$out")" -lt 1000 ]; ok $? "a 16 MiB plugin message is cut (longest line $(wc -L <"$out"))"
 has "$out" "^thread 0.0.1" "a plugin whose thread outlives dlclose is listed"
+has "$out" "^capscrash FAILED (TG_ERR_INTERNAL)" "a crash in device_caps does not end tg plugins"
+has "$out" "^  crashed while listing its devices (signal 11" "and is named as a crash while listing devices"
+run 1 conform --plugin capscrash --case op.NEG.float32.shape=17x3
+has "$err" "crashed in device_caps" "tg conform names device_caps as where the plugin crashed"
+! grep -q "while loading" "$err"; ok $? "and does not say it crashed while loading"
 
 run 0 plugins --json
 has "$out" '"name": "refuse", "path": "[^"]*tg-refuse.so", "status": "TG_ERR_VERSION", "error": "plugin refused' \

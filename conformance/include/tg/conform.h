@@ -197,6 +197,8 @@ typedef struct tgc_options {
     int progress;           /* draw a progress bar on stderr */
     FILE *tap;              /* TAP 14 stream, or NULL */
     size_t tap_offset;      /* test points already printed on it */
+    int give_up_after;      /* consecutive timeouts after which the cases not yet run are
+                               settled as TIMEOUT without running; 0: 3, < 0: never */
 } tgc_options;
 
 /* What the plugin says about itself (gathered in a child process). */
