@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <tg/runtime.h>
 #include <tg/tg.h>
 #include "tap.h"
@@ -140,8 +141,59 @@ static void check_misbehaving(void) {
     tap_ok(all, "device_count and device_create are never entered by two threads at once");
 }
 
+/* A directory of 3000 tg-*.so files that are not plugins (garbage, and ELF
+ * objects without the entry): each is judged from its headers, without a
+ * probe process, and each is listed once. */
+static void check_many_non_plugins(void) {
+    const char *loader_dir = getenv("TG_PLUGIN_PATH");
+    char dir[4096], nosym[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s-junk-XXXXXX", loader_dir ? loader_dir : "/tmp/tg-loader");
+    snprintf(nosym, sizeof nosym, "%s/tg-nosym.so", loader_dir ? loader_dir : ".");
+    if (!loader_dir || !mkdtemp(dir)) {
+        tap_skip("no scratch directory for the many-files scan");
+        return;
+    }
+    enum { NGARBAGE = 2000, NELF = 1000 };
+    int made = 1;
+    for (int i = 0; i < NGARBAGE && made; i++) {
+        snprintf(path, sizeof path, "%s/tg-junk%04d.so", dir, i);
+        FILE *f = fopen(path, "w");
+        made = f && fputs("not a shared object", f) >= 0;
+        if (f) fclose(f);
+    }
+    for (int i = 0; i < NELF && made; i++) {
+        snprintf(path, sizeof path, "%s/tg-elf%04d.so", dir, i);
+        made = link(nosym, path) == 0;
+    }
+    char *old = strdup(loader_dir);
+    setenv("TG_PLUGIN_PATH", dir, 1);
+    tg_plugin_info *list = NULL;
+    size_t n = 0, garbage = 0, elf = 0;
+    tg_status st = tg_plugin_scan(&list, &n);
+    for (size_t i = 0; st == TG_OK && i < n; i++) {
+        garbage += contains(list[i].path, "tg-junk") && list[i].status == TG_ERR_IO && contains(list[i].error, "not loaded");
+        elf += contains(list[i].path, "tg-elf") && list[i].status == TG_ERR_NOT_FOUND &&
+               contains(list[i].error, "in its dynamic symbols");
+    }
+    tap_ok(made && st == TG_OK && garbage == NGARBAGE && elf == NELF,
+           "3000 non-plugin files: each listed once, judged without loading (%zu garbage, %zu ELF)", garbage, elf);
+    tg_plugin_scan_free(list, n);
+    setenv("TG_PLUGIN_PATH", old, 1);
+    free(old);
+    for (int i = 0; i < NGARBAGE; i++) {
+        snprintf(path, sizeof path, "%s/tg-junk%04d.so", dir, i);
+        unlink(path);
+    }
+    for (int i = 0; i < NELF; i++) {
+        snprintf(path, sizeof path, "%s/tg-elf%04d.so", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void) {
     check_misbehaving();
+    check_many_non_plugins();
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
     check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.0");
