@@ -109,6 +109,9 @@ CRASHES static tg_status fake_device_caps(tg_device *d, tg_caps *caps) {
     if (caps->struct_size < offsetof(tg_caps, reserved)) return TG_ERR_INVALID;
     caps->dtypes = 1u << TG_FLOAT32;
     caps->max_dims = 4;
+#ifdef FAKE_ONE_PARAM
+    caps->max_params = 1; /* and max_nodes 0: no limit */
+#endif
     caps->vector_width = 16;
     if (caps->struct_size >= offsetof(tg_caps, driver) + sizeof caps->driver) {
         caps->memory_bytes = 1u << 20;

@@ -121,6 +121,21 @@ static void check_misbehaving(void) {
            "(the plugin gave no message)"), "tg_plugin_message cuts and names a missing message");
     tg_plugin_close(p);
 
+    /* A limit of 0 means no limit, and the message says so. */
+    st = tg_device_open("oneparam", &dev);
+    if (st == TG_OK) {
+        tg_tensor *x = tg_from_data(dev, TG_FLOAT32, 1, (int64_t[]){4}, (float[]){1, 2, 3, 4});
+        tg_tensor *y = tg_neg(x);
+        tg_status rs = tg_realize(y);
+        tap_ok(rs == TG_ERR_UNSUPPORTED && contains(tg_last_error(), "takes at most 1 buffers and any number of nodes"),
+               "a device taking 1 buffer and any number of nodes: %s", tg_last_error());
+        tg_release(y);
+        tg_release(x);
+        tg_device_close(dev);
+    } else {
+        tap_ok(0, "oneparam opens: %s", tg_last_error());
+    }
+
     /* A worker thread that outlives the device and the plugin. */
     st = tg_device_open("thread", &dev);
     tg_device_close(dev);
