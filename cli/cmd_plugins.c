@@ -172,6 +172,8 @@ static void print_loaded_isolated(FILE *f, const tg_plugin_info *info, int json)
     }
     pid_t pid = fork();
     if (pid == 0) {
+        static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL); /* die, be told */
         close(fds[0]);
         FILE *to = fdopen(fds[1], "w");
         if (!to) _exit(3);

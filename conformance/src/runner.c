@@ -366,6 +366,8 @@ static const char *facts_stage_name(char code) {
 }
 
 static void facts_child(const char *name_or_path, int fd) {
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL); /* die, be told */
     tgc_plugin_facts f;
     memset(&f, 0, sizeof f);
     tg_plugin *pl = NULL;
