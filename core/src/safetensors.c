@@ -714,7 +714,7 @@ tg_status tg_safetensors_serialize(const tg_safetensors_entry *entries, size_t c
 
 /* Creates a new file beside `path` (same directory, so that rename is
  * atomic): "<path>.tmp-<pid>-<n>", opened exclusively with the mode an
- * ordinary create would give. */
+ * ordinary create would give, or the mode of the file it replaces. */
 static tg_status create_temp(const char *path, char **out_name, FILE **out_f) {
     static unsigned counter;
     size_t n = strlen(path) + 64;
@@ -726,6 +726,8 @@ static tg_status create_temp(const char *path, char **out_name, FILE **out_f) {
         int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno == EEXIST) continue;
         if (fd < 0) break;
+        struct stat old;
+        if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) fchmod(fd, old.st_mode & 07777); /* keep its mode */
         FILE *f = fdopen(fd, "wb");
         if (!f) {
             close(fd);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <tg/nn.h>
 #include <tg/runtime.h>
 #include <tg/safetensors.h>
@@ -443,7 +444,10 @@ static void test_failed_write_keeps_file(const char *scratch) {
            st ? tg_last_error() : "ok?");
     free(after);
     tap_ok(count_prefixed(scratch, "nn_keep.safetensors.tmp") == 0, "no temporary file is left behind");
+    chmod(path, 0600);
     tap_ok(tg_safetensors_write(path, &big, 1) == TG_OK, "the same write succeeds without the limit");
+    struct stat sb;
+    tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "the replaced file keeps its mode (0600)");
     tg_safetensors_entry *es = NULL;
     size_t count = 0;
     tap_ok(tg_safetensors_read(path, &es, &count) == TG_OK && count == 1 && es[0].nbytes == big.nbytes,
