@@ -98,8 +98,7 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
 static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt) {
     int p[2];
     if (pipe(p) != 0) return -1;
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL); /* every stream (a --tap file too): a child must not write our buffers again */
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
@@ -413,8 +412,7 @@ tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out) 
     memset(out, 0, sizeof *out);
     int p[2];
     if (pipe(p) != 0) return tg_error(TG_ERR_INTERNAL, "pipe: %s", strerror(errno));
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL); /* every stream (a --tap file too): a child must not write our buffers again */
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);

@@ -90,6 +90,12 @@ has "$out" "usage: tg plugins" "plugins --help"
 run 0 --version
 has "$out" "^tg [0-9]" "--version"
 
+tap=$(mktemp)
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 --tap "$tap" >/dev/null 2>&1
+[ "$(grep -c "^TAP version" "$tap")" -eq 1 ] && [ "$(grep -c "^ok " "$tap")" -eq 1 ]
+ok $? "tg conform --tap FILE: one TAP header, one test point (children do not repeat buffered lines)"
+rm -f "$tap"
+
 # A report to a full disk is an error, never a truncated file and exit 0.
 "$tg" plugins >/dev/full 2>"$err"
 [ $? -eq 1 ]; ok $? "tg plugins to a full disk exits 1"
