@@ -82,6 +82,7 @@ tg_program *bdev_compile(bdev *d, const tg_kernel *k) {
         snprintf(d->error, sizeof d->error, "compile %s: %s", k->name, d->api->device_error(d->dev));
         return NULL;
     }
+    tg_plugin_debug_source(d->api, d->dev, prog, k->name);
     return prog;
 }
 

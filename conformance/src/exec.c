@@ -55,6 +55,7 @@ tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs) {
     if (st == TG_OK) {
         st = api->program_create(d->dev, k, &prog);
         if (st != TG_OK) { prog = NULL; st = fail(d, st, "program_create"); }
+        else tg_plugin_debug_source(api, d->dev, prog, k->name);
     }
     if (st == TG_OK) {
         st = api->program_launch(d->dev, prog, b, k->nparams);

@@ -664,6 +664,13 @@ tg_status tg_plugin_device_create(tg_plugin *plugin, uint32_t index, tg_device *
 
 const char *tg_plugin_get_path(const tg_plugin *plugin) { return plugin ? plugin->path : NULL; }
 
+void tg_plugin_debug_source(const tg_plugin_api *api, tg_device *device, tg_program *program, const char *kernel_name) {
+    const char *level = getenv("TG_DEBUG");
+    if (!level || atoi(level) < 4 || !api || !api->program_source || !program) return;
+    const char *src = api->program_source(device, program);
+    if (src) fprintf(stderr, "--- %s: %s ---\n%s\n", api->name, kernel_name ? kernel_name : "kernel", src);
+}
+
 /* ------------------------------------------------------------------- scan */
 
 typedef struct info_list {
