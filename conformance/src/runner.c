@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,11 +86,35 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
     }
     record ready = {READY, 0, 0, 0};
     write_all(fd, &ready, sizeof ready);
+    /* The ABI forbids a plugin to print: while cases run, stderr goes to a
+     * private file, and a case during which anything was written fails. */
+    FILE *errf = tmpfile();
+    int real_err = dup(2);
+    if (errf) {
+        fflush(stderr);
+        dup2(fileno(errf), 2);
+    }
     for (size_t i = r.start; i < r.end; i++) {
         double t0 = now();
+        struct stat before, after;
+        int watched = errf && fstat(fileno(errf), &before) == 0;
         tgc_result res = tgc_case_run(&cat->cases[sel[i]], &plug, &ref, detail, sizeof detail);
+        fflush(stderr);
+        if (watched && fstat(fileno(errf), &after) == 0 && after.st_size > before.st_size) {
+            char line[200] = "";
+            ssize_t n = pread(fileno(errf), line, sizeof line - 1, before.st_size);
+            line[n > 0 ? n : 0] = '\0';
+            line[strcspn(line, "\n")] = '\0';
+            if (res == TGC_PASS || res == TGC_FAIL) {
+                size_t len = res == TGC_PASS ? 0 : strlen(detail);
+                snprintf(detail + len, sizeof detail - len, "%sthe plugin wrote to stderr during this case, which the "
+                         "ABI forbids (ABI.md): \"%s\"", len ? "\n" : "", line);
+                res = TGC_FAIL;
+            }
+        }
         send_result(fd, i, res, detail, now() - t0);
     }
+    if (errf && real_err >= 0) dup2(real_err, 2);
     tgc_device_close(&plug);
     tgc_device_close(&ref);
     _exit(0);
