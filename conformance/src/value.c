@@ -161,8 +161,8 @@ static double random_float(uint64_t *s) {
 }
 
 /* A quiet NaN with a payload, as the dtype's bits (1 for +NaN, 5 for -NaN):
- * movement and WHERE must keep it bit for bit. (Signalling NaNs are left out:
- * see "NaN payloads" in conformance/README.md.) */
+ * movement and WHERE must keep it bit for bit. (No signalling NaNs: see
+ * "Judging" in conformance/README.md.) */
 static uint64_t nan_payload(fmt f, int negative) {
     uint64_t quiet = 1ull << (f.p - 2), expo = ((1ull << (f.bits - f.p)) - 1) << (f.p - 1);
     uint64_t v = expo | quiet | (negative ? 0x5u : 0x1u);
