@@ -155,16 +155,20 @@ static void reduce_aggregates(judge_ctx *j) {
     j->zeros = calloc((size_t)(nout ? nout : 1), 1);
     j->exact = calloc((size_t)(nout ? nout : 1), 1);
     int *quantum = malloc((size_t)(nout ? nout : 1) * sizeof *quantum);
-    if (!j->sumabs || !j->zeros || !j->exact || !quantum) {
+    if (!j->sumabs || !j->zeros || !j->exact || !quantum) { /* out of memory: judge by the bound alone */
         free(quantum);
-        return;
+        quantum = NULL;
+        free(j->exact);
+        j->exact = NULL;
+        if (!j->sumabs || !j->zeros) return;
     }
-    for (int64_t o = 0; o < nout; o++) quantum[o] = INT32_MAX, j->exact[o] = 1;
+    for (int64_t o = 0; quantum && o < nout; o++) quantum[o] = INT32_MAX, j->exact[o] = 1;
     for (int64_t L = 0; L < n; L++) {
         double x = tgc_get(j->probe[0], j->src_dt[0], L);
         int64_t o = out_linear(c, L);
         j->sumabs[o] += fabs(x);
         if (x == 0) j->zeros[o] |= signbit(x) ? 2 : 1;
+        if (!quantum) continue;
         if (!isfinite(x)) j->exact[o] = 0;
         else if (x != 0) { /* the weight of x's lowest set bit */
             int e;
@@ -178,7 +182,7 @@ static void reduce_aggregates(judge_ctx *j) {
        float32 or wider (OPS.md asks at least that), so the result is the exact
        sum rounded once: judged exactly (a dropped element shows). */
     int p = j->src_dt[0] == TG_FLOAT64 ? 53 : 24;
-    for (int64_t o = 0; o < nout; o++)
+    for (int64_t o = 0; quantum && o < nout; o++)
         if (quantum[o] != INT32_MAX && j->sumabs[o] > ldexp(1.0, quantum[o] + p)) j->exact[o] = 0;
     free(quantum);
 }
