@@ -23,6 +23,8 @@
  *               when the kernel stores nothing).
  *  PROXY_CANON  every NaN of a float output becomes the canonical quiet NaN.
  *  PROXY_FMA    a float ADD of a MUL is fused (MULACC).
+ *  PROXY_HALFUP a plain float32 -> float16/bfloat16 cast (LOAD, CAST, STORE,
+ *               1-d, contiguous) rounds ties away from zero.
  *
  * Kernels are rewritten before ref compiles them (MAX, strides, DIV, casts,
  * masks, views); outputs are changed after the launch (SIN, ULP1, STRAY,
@@ -40,6 +42,9 @@ typedef struct proxy_program {
     tg_program *inner;
     int nudge_sin;      /* outputs of float32 params get +5 ulp (ULP1: +1) */
     int stray, canon;   /* PROXY_STRAY, PROXY_CANON: after the launch */
+    int halfup;         /* PROXY_HALFUP: the cast's target dtype, 0 if none */
+    int64_t in_off, out_off, npoints; /* HALFUP: view offsets, points */
+    uint32_t in_buf, out_buf;         /* HALFUP: the two buffers */
     int64_t past[64];   /* STRAY: the element past each output's stored region */
     int crash, hang;
     uint32_t nparams;
@@ -243,6 +248,21 @@ static tg_status proxy_program_create(tg_device *dev, const tg_kernel *k, tg_pro
 #ifdef PROXY_CANON
     p->canon = 1;
 #endif
+#ifdef PROXY_HALFUP
+    /* LOAD float32 -> CAST -> STORE, one 1-d contiguous view each */
+    if (k->ndim == 1 && k->nnodes == 3 && k->nodes[0].op == TG_OP_LOAD && k->nodes[0].dtype == TG_FLOAT32 &&
+        k->nodes[1].op == TG_OP_CAST && (k->nodes[1].dtype == TG_FLOAT16 || k->nodes[1].dtype == TG_BFLOAT16) &&
+        k->nodes[2].op == TG_OP_STORE && k->nodes[0].nviews == 1 && k->nodes[2].nviews == 1 &&
+        k->views[k->nodes[0].view].strides[0] == 1 && k->views[k->nodes[2].view].strides[0] == 1 &&
+        !k->views[k->nodes[0].view].has_mask) {
+        p->halfup = (int)k->nodes[1].dtype;
+        p->in_off = k->views[k->nodes[0].view].offset;
+        p->out_off = k->views[k->nodes[2].view].offset;
+        p->npoints = k->shape[0];
+        p->in_buf = k->nodes[0].buffer;
+        p->out_buf = k->nodes[2].buffer;
+    }
+#endif
 #ifdef PROXY_CRASH
     p->crash = has_op(k, TG_OP_MUL, -1);
 #endif
@@ -311,6 +331,39 @@ static void canonical_nans(uint32_t dt, unsigned char *b, uint64_t bytes) {
     }
 }
 
+#ifdef PROXY_HALFUP
+/* float32 bits -> float16/bfloat16 bits, ties away from zero (in the normal
+ * range; NaN, inf and the float16 subnormal range as RNE would give: 0 = keep). */
+static int half_up(int dt, uint32_t u, uint16_t *out) {
+    uint32_t sign = u & 0x80000000u, a = u ^ sign;
+    if (dt == TG_BFLOAT16) {
+        if (a >= 0x7f800000u) return 0;
+        *out = (uint16_t)((sign | (a + 0x8000u)) >> 16);
+        return 1;
+    }
+    if (a < 0x38800000u || a >= 0x477ff000u) return 0;
+    uint32_t h = (a - 0x38000000u) >> 13;
+    if ((a & 0x1fffu) >= 0x1000u) h++;
+    *out = (uint16_t)(sign >> 16 | h);
+    return 1;
+}
+
+/* Recompute the cast's outputs with half_up from the input buffer. */
+static tg_status redo_halfup(tg_device *dev, proxy_program *p, tg_buffer *const *bufs) {
+    uint64_t n = (uint64_t)p->npoints;
+    uint32_t *in = malloc(n * 4 + 4);
+    uint16_t *out = malloc(n * 2 + 2);
+    tg_status st = in && out ? TG_OK : TG_ERR_NO_MEMORY;
+    if (st == TG_OK) st = ref->buffer_read(dev, bufs[p->in_buf], (uint64_t)p->in_off * 4, in, n * 4);
+    if (st == TG_OK) st = ref->buffer_read(dev, bufs[p->out_buf], (uint64_t)p->out_off * 2, out, n * 2);
+    for (uint64_t i = 0; st == TG_OK && i < n; i++) half_up(p->halfup, in[i], &out[i]);
+    if (st == TG_OK) st = ref->buffer_write(dev, bufs[p->out_buf], (uint64_t)p->out_off * 2, out, n * 2);
+    free(in);
+    free(out);
+    return st;
+}
+#endif
+
 /* After a launch: nudge, stray writes, canonical NaNs. */
 static tg_status after_launch(tg_device *dev, proxy_program *p, tg_buffer *const *bufs, uint32_t n) {
     tg_status st = TG_OK;
@@ -353,6 +406,9 @@ static tg_status proxy_program_launch(tg_device *dev, tg_program *prog, tg_buffe
     }
     tg_status st = ref->program_launch(dev, p->inner, bufs, n);
     if (st == TG_OK && (p->nudge_sin || p->stray || p->canon)) st = after_launch(dev, p, bufs, n);
+#ifdef PROXY_HALFUP
+    if (st == TG_OK && p->halfup && p->in_buf < n && p->out_buf < n) st = redo_halfup(dev, p, bufs);
+#endif
     return st;
 }
 
