@@ -425,7 +425,7 @@ static tg_status add_edge_reduce_cases(tgc_catalog *cat) {
        read in place (float32) or through an expression (float64: -A * -B);
        small integers, so every partial sum is exact */
     const struct { tg_dtype dt; int64_t m, n, k; int neg; } mm[] = {
-        {TG_FLOAT32, 13, 67, 2049, 0}, {TG_FLOAT64, 7, 35, 515, 1}};
+        {TG_FLOAT32, 13, 67, 1025, 0}, {TG_FLOAT64, 7, 35, 515, 1}};
     for (int i = 0; i < 2 && st == TG_OK; i++) {
         tgc_case c;
         int64_t sh[3] = {mm[i].m, mm[i].n, mm[i].k}, out[TG_MAX_DIMS];
