@@ -33,6 +33,8 @@ enum {
     TGC_V_SMALL,       /* ints in [-20, 20], floats small integers: exact chains        */
     TGC_V_PAIRS_A,     /* special value i % n (n specials): with PAIRS_B, every pair    */
     TGC_V_PAIRS_B,     /* special value (i / n) % n                                     */
+    TGC_V_WIDE,        /* floats of large magnitude, half in the top binades (DIV)      */
+    TGC_V_TIES,        /* at and beside the rounding ties of narrower formats (CAST)    */
     TGC_V_COUNT
 };
 
