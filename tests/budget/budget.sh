@@ -32,6 +32,7 @@ for dir in "$root"/plugins/*/; do
     name=$(basename "$dir")
     case $name in
     ref) budget=$REF_BUDGET ;;
+    cuda) budget=600 ;;  # issue 12: the lowering library does the planning
     *) budget=$PLUGIN_BUDGET ;;
     esac
     check "plugins/$name" "$(count "$dir")" $budget
