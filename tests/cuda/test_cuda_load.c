@@ -145,7 +145,8 @@ int main(int argc, char **argv) {
     tg_caps caps = {.struct_size = sizeof caps};
     tap_ok(api->device_caps(p.dev, &caps) == TG_OK && caps.dtypes == (1u << TG_DTYPE_COUNT) - 1 &&
                (caps.flags & TG_CAP_ASYNC) && caps.memory_bytes > 0 && caps.name && caps.name[0],
-           "caps: %s, %s, %s, %llu MiB", caps.name, caps.version, caps.driver,
+           "caps: %s, %s, %s, %llu MiB", caps.name ? caps.name : "", caps.version ? caps.version : "",
+           caps.driver ? caps.driver : "",
            (unsigned long long)(caps.memory_bytes >> 20));
     run_fma_relu(&p);
     run_sums(&p);
