@@ -47,7 +47,7 @@ if ls .gpudeps/*.deb >/dev/null 2>&1; then
     lib=$dep/usr/lib/x86_64-linux-gnu
     mkdir -p "$dep/pc"
     for pc in "$lib"/pkgconfig/*.pc; do
-        [ -f "$pc" ] && sed "s|^prefix=/usr\$|prefix=$dep/usr|" "$pc" >"$dep/pc/$(basename "$pc")"
+        [ -f "$pc" ] && sed "s|=/usr|=$dep/usr|g" "$pc" >"$dep/pc/$(basename "$pc")"
     done
     export PKG_CONFIG_PATH=$dep/pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
     export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -76,7 +76,10 @@ if ! timeout "$(lim 180)" "${meson[@]}" compile -C "$build" >/tmp/tg-gpu-build.l
 fi
 tg=$build/cli/tg
 plugin=$build/plugins/cuda/tg-cuda.so
-[ -x "$tg" ] && [ -f "$plugin" ] || { summary "FAIL: no tg or no tg-cuda.so after the build"; exit 1; }
+if [ ! -x "$tg" ] || [ ! -f "$plugin" ]; then
+    summary "FAIL: no tg or no tg-cuda.so after the build"
+    exit 1
+fi
 export TG_PLUGIN_PATH=$build/plugins XDG_CACHE_HOME=$build/cache
 
 step "tg plugins"
