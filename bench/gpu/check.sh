@@ -60,6 +60,9 @@ fi
 step "build"
 meson=(meson)
 command -v meson >/dev/null || meson=(python3 -m mesonbuild.mesonmain)
+if ! command -v ninja >/dev/null; then # pip's ninja, where its script is not on PATH
+    NINJA=$(python3 -c 'import ninja, os; print(os.path.join(ninja.BIN_DIR, "ninja"))' 2>/dev/null) && export NINJA
+fi
 opts=(-Dcuda=enabled -Dvulkan=disabled -Dbuildtype=release)
 grep -q "option('opencl'" meson_options.txt && opts+=(-Dopencl=disabled)
 rm -rf "$build"
