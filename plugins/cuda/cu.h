@@ -23,7 +23,6 @@ typedef struct cu_nvrtc {
 /* Open libnvrtc (the soname, then under $CUDA_PATH and /usr/local/cuda).
  * TG_ERR_NOT_FOUND with the reason when it is nowhere. */
 tg_status cu_nvrtc_open(cu_nvrtc *nv, char *err, size_t errcap);
-void cu_nvrtc_close(cu_nvrtc *nv);
 
 /* Compile CUDA C for compute capability cc (major * 10 + minor) into a
  * malloc'd cubin. TG_ERR_COMPILE with NVRTC's log on a rejected source. */

@@ -19,6 +19,11 @@ static const char *const cu_opts[] = {"-std=c++17", "-fmad=false", "--ftz=false"
                                       "--prec-sqrt=true", "-default-device"};
 #define CU_NOPTS (int)(sizeof cu_opts / sizeof cu_opts[0])
 
+static void cu_nvrtc_close(cu_nvrtc *nv) {
+    if (nv->dl) dlclose(nv->dl);
+    memset(nv, 0, sizeof *nv);
+}
+
 tg_status cu_nvrtc_open(cu_nvrtc *nv, char *err, size_t errcap) {
     static const char *const names[] = {"libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"};
     memset(nv, 0, sizeof *nv);
@@ -45,11 +50,6 @@ tg_status cu_nvrtc_open(cu_nvrtc *nv, char *err, size_t errcap) {
     }
     if (nv->Version(&nv->major, &nv->minor) != NVRTC_SUCCESS) nv->major = nv->minor = 0;
     return TG_OK;
-}
-
-void cu_nvrtc_close(cu_nvrtc *nv) {
-    if (nv && nv->dl) dlclose(nv->dl);
-    if (nv) memset(nv, 0, sizeof *nv);
 }
 
 tg_status cu_nvrtc_compile(const cu_nvrtc *nv, const char *src, int cc, char **out_bin, size_t *out_size,
