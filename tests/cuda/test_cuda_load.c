@@ -2,9 +2,15 @@
  * a driver or a GPU (CI): device_count is 0, plugin_error says why and
  * device_create fails cleanly. With a GPU (bench/gpu/check.sh): a device
  * opens, its caps are the device's, and a few kernels, transfers and copies
- * give exact results.
+ * give exact results. With --mock (tests/cuda/mock/mock_cuda.c standing in
+ * for libcuda.so.1, no GPU): caps, buffers, staging, copies, program_create
+ * through NVRTC and the cubin cache, launch geometry, and driver errors.
  *
- *   test_cuda_load CUDA_PLUGIN */
+ *   test_cuda_load CUDA_PLUGIN [--mock] */
+#include <cuda.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "../tap.h"
 #include "kit.h"
 
@@ -19,6 +25,19 @@ static void no_device(const tg_plugin_api *api) {
     api->device_destroy(NULL);
 }
 
+/* relu(a * b + c) over n float32 (params a, b, c, out). */
+static void relu_kernel(kit_kernel *kk, const int64_t *n) {
+    kit_init(kk, 1, n, 0, "relu_fma_f32");
+    uint32_t v = kit_view(kk, 1, n, NULL, 0);
+    int32_t la = kit_load(kk, kit_param(kk, TG_FLOAT32, TG_ACCESS_READ, *n), v, 1);
+    int32_t lb = kit_load(kk, kit_param(kk, TG_FLOAT32, TG_ACCESS_READ, *n), v, 1);
+    int32_t lc = kit_load(kk, kit_param(kk, TG_FLOAT32, TG_ACCESS_READ, *n), v, 1);
+    tg_scalar z = {.f = 0};
+    int32_t m = kit_node(kk, TG_OP_ADD, TG_FLOAT32, kit_node(kk, TG_OP_MUL, TG_FLOAT32, la, lb, -1), lc, -1);
+    kit_store(kk, kit_param(kk, TG_FLOAT32, TG_ACCESS_WRITE, *n), v,
+              kit_node(kk, TG_OP_MAX, TG_FLOAT32, m, kit_const(kk, TG_FLOAT32, z), -1));
+}
+
 /* out = max(a * b + c, 0) in float32 on the device; the host computes the
  * same without contraction (the plugin compiles with -fmad=false). */
 static void run_fma_relu(kit_plugin *p) {
@@ -30,17 +49,9 @@ static void run_fma_relu(kit_plugin *p) {
         c[i] = (float)(i % 7) - 2.5f;
         out[i] = -1;
     }
-    int64_t shape[1] = {N};
+    const int64_t shape[1] = {N};
     kit_kernel kk;
-    kit_init(&kk, 1, shape, 0, "relu_fma_f32");
-    uint32_t v = kit_view(&kk, 1, shape, NULL, 0);
-    int32_t la = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, N), v, 1);
-    int32_t lb = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, N), v, 1);
-    int32_t lc = kit_load(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, N), v, 1);
-    tg_scalar z = {.f = 0};
-    int32_t m = kit_node(&kk, TG_OP_ADD, TG_FLOAT32, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, la, lb, -1), lc, -1);
-    kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, N), v,
-              kit_node(&kk, TG_OP_MAX, TG_FLOAT32, m, kit_const(&kk, TG_FLOAT32, z), -1));
+    relu_kernel(&kk, shape);
     void *data[4] = {a, b, c, out};
     char err[8192] = "";
     int rc = kit_run(p, &kk.k, data, 3, err, sizeof err);
@@ -105,8 +116,8 @@ static void run_buffers(kit_plugin *p) {
     if (st == TG_OK) st = api->buffer_copy(p->dev, b, 0, a, 0, n);
     memset(dst, 0, n);
     if (st == TG_OK) st = api->buffer_read(p->dev, b, 0, dst, n);
-    tap_ok(st == TG_OK && memcmp(src, dst, n) == 0, "write, device copy and read of %llu bytes (%s)",
-           (unsigned long long)n, api->device_error(p->dev));
+    tap_ok(st == TG_OK && memcmp(src, dst, n) == 0, "write, device copy and read of %llu bytes %s",
+           (unsigned long long)n, st == TG_OK ? "" : api->device_error(p->dev));
     tap_ok(api->buffer_write(p->dev, a, n - 4, src, 8) == TG_ERR_INVALID, "a write past the end is refused: %s",
            api->device_error(p->dev));
     tap_ok(api->buffer_copy(p->dev, a, 0, a, 16, 64) == TG_ERR_UNSUPPORTED, "an overlapping copy is refused: %s",
@@ -121,10 +132,85 @@ static void run_buffers(kit_plugin *p) {
     free(dst);
 }
 
+typedef void (*mock_state_fn)(int *, int *, unsigned *, unsigned *, CUdeviceptr *);
+typedef void (*mock_fail_fn)(CUresult, CUresult);
+
+/* The only file in dir (its inode), or 0 if there is not exactly one. */
+static ino_t only_entry(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s | wc -l", dir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (!f || fscanf(f, "%d", &n) != 1) n = -1;
+    if (f) pclose(f);
+    snprintf(cmd, sizeof cmd, "ls -i %s", dir);
+    f = n == 1 ? popen(cmd, "r") : NULL;
+    unsigned long long ino = 0;
+    if (f && fscanf(f, "%llu", &ino) != 1) ino = 0;
+    if (f) pclose(f);
+    return (ino_t)ino;
+}
+
+static void run_mock(kit_plugin *p, const char *cache) {
+    void *mock = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    mock_state_fn state = mock ? (mock_state_fn)dlsym(mock, "mock_cuda_state") : NULL;
+    mock_fail_fn fail = mock ? (mock_fail_fn)dlsym(mock, "mock_cuda_fail") : NULL;
+    if (!tap_ok(state && fail, "the plugin runs on the mock libcuda.so.1")) return;
+    const tg_plugin_api *api = p->api;
+    const int64_t n = 100003;
+    kit_kernel kk;
+    relu_kernel(&kk, &n);
+    tg_program *prog = NULL, *again = NULL;
+    tg_status st = api->program_create(p->dev, &kk.k, &prog);
+    tap_ok(st == TG_OK && prog, "program_create: lowered, compiled by NVRTC for sm_90, cubin loaded %s",
+           st == TG_OK ? "" : api->device_error(p->dev));
+    const char *src = prog ? api->program_source(p->dev, prog) : NULL;
+    tap_ok(src && strstr(src, "extern \"C\" __global__"), "program_source is the CUDA C");
+    ino_t ino = only_entry(cache);
+    tap_ok(ino != 0, "one cubin in the cache %s", cache);
+    st = api->program_create(p->dev, &kk.k, &again);
+    tap_ok(st == TG_OK && again && only_entry(cache) == ino, "the same kernel again: a cache hit, the entry untouched");
+    tg_buffer *b[4] = {0};
+    for (int i = 0; i < 4; i++) api->buffer_create(p->dev, (uint64_t)n * 4, &b[i]);
+    int launches = 0, modules = 0;
+    unsigned grid = 0, block = 0;
+    CUdeviceptr arg0 = 0;
+    st = prog ? api->program_launch(p->dev, prog, b, 4) : TG_ERR_INTERNAL;
+    state(&launches, &modules, &grid, &block, &arg0);
+    tap_ok(st == TG_OK && launches == 1 && modules == 2, "one launch, two modules (%d, %d)", launches, modules);
+    tap_ok((uint64_t)grid * block >= (uint64_t)n && block >= 32 && block <= 1024 && block % 32 == 0 && arg0 != 0,
+           "launch geometry covers %lld points: %u groups of %u", (long long)n, grid, block);
+    tap_ok(prog && api->program_launch(p->dev, prog, b, 3) == TG_ERR_INVALID, "a launch with 3 of 4 buffers: %s",
+           api->device_error(p->dev));
+    api->program_destroy(p->dev, prog);
+    api->program_destroy(p->dev, again);
+    state(&launches, &modules, &grid, &block, &arg0);
+    tap_ok(modules == 0, "program_destroy unloads the modules");
+    tg_buffer *x = NULL;
+    fail(CUDA_ERROR_OUT_OF_MEMORY, CUDA_SUCCESS);
+    st = api->buffer_create(p->dev, 64, &x);
+    tap_ok(st == TG_ERR_NO_MEMORY && !x && strstr(api->device_error(p->dev), "CUDA_ERROR_OUT_OF_MEMORY"),
+           "an allocation the driver refuses: %s", api->device_error(p->dev));
+    fail(CUDA_SUCCESS, CUDA_ERROR_ILLEGAL_ADDRESS);
+    float out[4];
+    st = api->buffer_read(p->dev, b[3], 0, out, sizeof out);
+    tap_ok(st == TG_ERR_DEVICE && strstr(api->device_error(p->dev), "CUDA_ERROR_ILLEGAL_ADDRESS"),
+           "a fault of earlier work surfaces at buffer_read: %s", api->device_error(p->dev));
+    tap_ok(api->synchronize(p->dev) == TG_ERR_DEVICE, "and at synchronize: %s", api->device_error(p->dev));
+    fail(CUDA_SUCCESS, CUDA_SUCCESS);
+    for (int i = 0; i < 4; i++) api->buffer_destroy(p->dev, b[i]);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s CUDA_PLUGIN\n", argv[0]);
+        fprintf(stderr, "usage: %s CUDA_PLUGIN [--mock]\n", argv[0]);
         return 2;
+    }
+    int mock = argc > 2 && !strcmp(argv[2], "--mock");
+    char cache[] = "/tmp/tg-cuda-load-XXXXXX", cuda_cache[64];
+    if (mock && mkdtemp(cache)) {
+        setenv("XDG_CACHE_HOME", cache, 1);
+        snprintf(cuda_cache, sizeof cuda_cache, "%s/tg/cuda", cache);
     }
     void *dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (!dl) tap_diag("dlopen: %s", dlerror());
@@ -136,6 +222,7 @@ int main(int argc, char **argv) {
     uint32_t n = 99;
     tg_status st = api->device_count(&n);
     tap_ok(st == TG_OK && n != 99, "device_count answers: %u", n);
+    if (n == 0 && mock) tap_ok(0, "the mock driver is found: %s", api->plugin_error());
     if (n == 0) {
         no_device(api);
         return tap_done();
@@ -143,14 +230,24 @@ int main(int argc, char **argv) {
     kit_plugin p;
     if (!tap_ok(kit_open(&p, argv[1]) == 0, "device 0 opens")) return tap_done();
     tg_caps caps = {.struct_size = sizeof caps};
-    tap_ok(api->device_caps(p.dev, &caps) == TG_OK && caps.dtypes == (1u << TG_DTYPE_COUNT) - 1 &&
+    st = api->device_caps(p.dev, &caps);
+    tap_ok(st == TG_OK && caps.dtypes == (1u << TG_DTYPE_COUNT) - 1 &&
                (caps.flags & TG_CAP_ASYNC) && caps.memory_bytes > 0 && caps.name && caps.name[0],
            "caps: %s, %s, %s, %llu MiB", caps.name ? caps.name : "", caps.version ? caps.version : "",
            caps.driver ? caps.driver : "",
            (unsigned long long)(caps.memory_bytes >> 20));
-    run_fma_relu(&p);
-    run_sums(&p);
+    if (mock) {
+        run_mock(&p, cuda_cache);
+    } else {
+        run_fma_relu(&p);
+        run_sums(&p);
+    }
     run_buffers(&p);
     kit_close(&p);
+    if (mock) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
+        tap_ok(system(cmd) == 0, "cache directory removed");
+    }
     return tap_done();
 }
