@@ -9,37 +9,9 @@
 
 /* ------------------------------------------------------------- names */
 
-const char *ref_op_name(uint32_t op) {
-    static const char *names[TG_NODE_OP_COUNT] = {
-        "EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST", "ADD", "SUB", "MUL",
-        "DIV", "MOD", "MAX", "CMPLT", "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
-        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE",
-        "LOAD", "CONST", "STORE"};
-    return op < TG_NODE_OP_COUNT ? names[op] : "?";
-}
+const char *ref_op_name(uint32_t op) { return tgp_op_name(op); }
 
-const char *ref_dtype_name(uint32_t dtype) {
-    static const char *names[TG_DTYPE_COUNT] = {
-        "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-        "int64", "uint64", "float16", "bfloat16", "float32", "float64"};
-    return dtype < TG_DTYPE_COUNT ? names[dtype] : "?";
-}
-
-/* Which op each dtype has (LOAD, CONST, STORE: every dtype). */
-int ref_op_defined(uint32_t op, uint32_t dtype) {
-    if (dtype >= TG_DTYPE_COUNT) return 0;
-    if (op == TG_OP_LOAD || op == TG_OP_CONST || op == TG_OP_STORE || op == TG_OP_CAST) return 1;
-    if (tgp_dtype_is_float(dtype)) return op <= TG_OP_REDUCE_MAX;
-    switch (op) {
-    case TG_OP_MAX: case TG_OP_MUL: case TG_OP_CMPLT: case TG_OP_WHERE: case TG_OP_REDUCE_MAX:
-        return 1;
-    case TG_OP_NEG: case TG_OP_ADD: case TG_OP_SUB: case TG_OP_DIV: case TG_OP_MOD:
-    case TG_OP_MULACC: case TG_OP_REDUCE_SUM:
-        return dtype != TG_BOOL;
-    default:
-        return 0; /* EXP2 LOG2 SQRT RECIP SIN: floats only */
-    }
-}
+const char *ref_dtype_name(uint32_t dtype) { return tgp_dtype_name(dtype); }
 
 /* ---------------------------------------------------- representation */
 

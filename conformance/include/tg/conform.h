@@ -197,6 +197,8 @@ typedef struct tgc_options {
     int progress;           /* draw a progress bar on stderr */
     FILE *tap;              /* TAP 14 stream, or NULL */
     size_t tap_offset;      /* test points already printed on it */
+    int give_up_after;      /* consecutive timeouts after which the cases not yet run are
+                               settled as TIMEOUT without running; 0: 3, < 0: never */
 } tgc_options;
 
 /* What the plugin says about itself (gathered in a child process). */
@@ -252,6 +254,7 @@ typedef struct tgc_report {
     const tgc_outcome *out;
     const tgc_plugin_facts *facts;
     double seconds;
+    int shard_i, shard_n; /* which --shard I/N this is; 0/0 means the whole (1/1) */
 } tgc_report;
 
 /* One TAP test point; `plugin` goes into the line that reproduces a failure. */

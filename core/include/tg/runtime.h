@@ -65,6 +65,18 @@ const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin);
 /* The path it was loaded from, as given or found; owned by `plugin`. */
 const char *tg_plugin_get_path(const tg_plugin *plugin);
 
+/* Plugin-level calls made through the core, serialised as plugin.h
+ * promises (one lock for every plugin). On failure the last error names
+ * the plugin and the call and quotes plugin_error() (cut to 512 bytes); a
+ * status outside tg_status becomes TG_ERR_INTERNAL; device_create returning
+ * TG_OK without a device is TG_ERR_INTERNAL. device_count with no device
+ * returns TG_OK and 0, and leaves the plugin's reason in tg_last_error(). */
+tg_status tg_plugin_device_count(tg_plugin *plugin, uint32_t *out_count);
+tg_status tg_plugin_device_create(tg_plugin *plugin, uint32_t index, tg_device **out_device);
+/* A plugin's message as safe to print: "(the plugin gave no message)" for
+ * NULL or "", a copy cut to 512 bytes (thread-local) for a longer one. */
+const char *tg_plugin_message(const char *message);
+
 /* Every plugin file found in the search path, loaded or not. */
 typedef struct tg_plugin_info {
     char *name;          /* plugin name (from the table, else the file name) */
