@@ -66,6 +66,7 @@ struct tg_program {
     CUfunction fn[2];
     unsigned grid[2], block[2];
     uint32_t npasses, nparams;
+    CUdeviceptr scratch; /* a split reduction's partials (tgl_prog.scratch_bytes), 0 if none */
     char *source;
 };
 
@@ -306,11 +307,12 @@ static tg_status cu_synchronize(tg_device *d) {
 
 static void cu_program_destroy(tg_device *d, tg_program *p) {
     if (!p) return;
-    if (p->mod) {
+    if (p->mod || p->scratch) {
         drv.CtxSetCurrent(d->ctx);
         drv.StreamSynchronize(d->stream);
-        drv.ModuleUnload(p->mod);
     }
+    if (p->mod) drv.ModuleUnload(p->mod);
+    if (p->scratch) drv.MemFree(p->scratch);
     free(p->source);
     free(p);
 }
@@ -361,6 +363,7 @@ static tg_status cu_program_create(tg_device *d, const tg_kernel *k, tg_program 
     if (st == TG_OK && p->npasses > 0) st = dev_check(d, drv.ModuleLoadData(&p->mod, bin), "cuModuleLoadData");
     for (uint32_t i = 0; i < p->npasses && st == TG_OK; i++)
         st = dev_check(d, drv.ModuleGetFunction(&p->fn[i], p->mod, lp->pass[i].fn), "cuModuleGetFunction");
+    if (st == TG_OK && lp->scratch_bytes) st = dev_check(d, drv.MemAlloc(&p->scratch, lp->scratch_bytes), "cuMemAlloc");
     free(bin);
     tgl_prog_free(lp);
     if (st != TG_OK) {
@@ -375,11 +378,12 @@ static tg_status cu_program_launch(tg_device *d, tg_program *p, tg_buffer *const
     if (!p || (!bufs && nbufs)) return dev_fail(d, TG_ERR_INVALID, "program_launch: NULL argument");
     if (nbufs != p->nparams)
         return dev_fail(d, TG_ERR_INVALID, "program_launch: %u buffers given, kernel has %u", nbufs, p->nparams);
-    void *args[CU_MAX_PARAMS];
+    void *args[CU_MAX_PARAMS + 1];
     for (uint32_t i = 0; i < nbufs; i++) {
         if (!bufs[i]) return dev_fail(d, TG_ERR_INVALID, "program_launch: buffer %u is NULL", i);
         args[i] = (void *)&bufs[i]->ptr;
     }
+    args[nbufs] = &p->scratch; /* read by split reductions only */
     drv.CtxSetCurrent(d->ctx);
     tg_status st = TG_OK;
     for (uint32_t i = 0; i < p->npasses && st == TG_OK; i++)
