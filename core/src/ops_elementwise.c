@@ -53,25 +53,36 @@ tg_tensor *tg_logical_xor(tg_tensor *a, tg_tensor *b) {
     OP_BEGIN; /* a != b on bools: (a < b) or (b < a) */
     OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
 }
-tg_tensor *tg_le(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("le");
-    OP_BEGIN;
-    OP_END(tg_logical_not(tg_lt(b, a)));
+/* IEEE comparisons: a NaN operand makes eq, le and ge false and ne true.
+ * Floats are ordered unless max(a, b) is NaN (MAX propagates NaN). */
+enum { CMP_EQ, CMP_LE, CMP_GE };
+static tg_tensor *ordered(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *m = tg__binary(TG_OP_MAX, a, b);
+    return tg_logical_or(tg_lt(m, cst(m, INFINITY)), tg_lt(cst(m, -INFINITY), m));
 }
-tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("ge");
+static tg_tensor *compare(const char *name, int kind, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *x, *y;
+    if (!a || !b) return tg__null_arg(name);
     OP_BEGIN;
-    OP_END(tg_logical_not(tg_lt(a, b)));
+    if (tg__broadcast(name, a, b, &x, &y) != TG_OK) OP_END(NULL);
+    tg_tensor *r = kind == CMP_LE ? tg_logical_not(tg_lt(y, x))
+                 : kind == CMP_GE ? tg_logical_not(tg_lt(x, y))
+                                  : tg_logical_not(tg_logical_or(tg_lt(x, y), tg_lt(y, x)));
+    if (r && tg_dtype_is_float(x->dtype)) r = tg_logical_and(r, ordered(x, y));
+    OP_END(r);
 }
+tg_tensor *tg_le(tg_tensor *a, tg_tensor *b) { return compare("le", CMP_LE, a, b); }
+tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b) { return compare("ge", CMP_GE, a, b); }
+tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b) { return compare("eq", CMP_EQ, a, b); }
 tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return tg__null_arg("ne");
     OP_BEGIN;
-    OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
+    OP_END(tg_logical_not(tg_eq(a, b)));
 }
-tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("eq");
-    OP_BEGIN;
-    OP_END(tg_logical_not(tg_ne(a, b)));
+/* NaN test for floats (false for other dtypes). */
+tg_tensor *tg__isnan(tg_tensor *x) {
+    if (!tg_dtype_is_float(x->dtype)) return tg__const_dt(x, TG_BOOL, 0);
+    return tg_logical_not(ordered(x, x));
 }
 
 tg_tensor *tg_where(tg_tensor *c, tg_tensor *a, tg_tensor *b) {
@@ -110,15 +121,24 @@ tg_tensor *tg_neg(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg__unary(TG_OP_NEG, x));
 }
+/* An order-reversing map that is its own inverse and exact on every
+ * value: -x for floats (NaN stays NaN), ~x = -x - 1 for integers (INT_MIN
+ * <-> INT_MAX, unsigned 0 <-> all ones), !x for bool. */
+tg_tensor *tg__flip_order(tg_tensor *x) {
+    if (!x) return tg__null_arg("min");
+    if (x->dtype == TG_BOOL) return tg_logical_not(x);
+    tg_tensor *n = tg__unary(TG_OP_NEG, x);
+    return tg_dtype_is_float(x->dtype) ? n : tg__binary(TG_OP_SUB, n, cst(x, 1));
+}
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return tg__null_arg("minimum");
     OP_BEGIN;
-    OP_END(tg_neg(tg_maximum(tg_neg(a), tg_neg(b))));
+    OP_END(tg__flip_order(tg_maximum(tg__flip_order(a), tg__flip_order(b))));
 }
 tg_tensor *tg_minimums(tg_tensor *x, double v) {
     if (!x) return tg__null_arg("minimums");
     OP_BEGIN;
-    OP_END(tg_neg(tg_maximums(tg_neg(x), -v)));
+    OP_END(tg_minimum(x, cst(x, v)));
 }
 tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi) {
     OP_BEGIN;
@@ -164,15 +184,30 @@ tg_tensor *tg_tan(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg_div(tg_sin(x), tg_cos(x)));
 }
-tg_tensor *tg_sigmoid(tg_tensor *x) { /* 1 / (1 + exp(-x)) */
+/* With e = exp(-|x|) <= 1: 1/(1+e) for x >= 0, e/(1+e) below, so no
+ * intermediate overflows (sigmoid(-100) is not 0, and its gradient is
+ * not 0 * inf = NaN). */
+/* -|x| and max(x, 0) with one-sided gradients at 0 (-1 and 1), so the
+ * compositions below have the right gradient there. */
+static tg_tensor *neg_abs(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), x, tg_neg(x)); }
+static tg_tensor *pos_part(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), cst(x, 0), x); }
+tg_tensor *tg_sigmoid(tg_tensor *x) {
+    if (!x) return tg__null_arg("sigmoid");
     OP_BEGIN;
-    OP_END(tg_recip(tg_adds(tg_exp2(tg_muls(x, -LOG2E)), 1)));
+    tg_tensor *e = tg_exp2(tg_muls(neg_abs(x), LOG2E)), *r = tg_recip(tg_adds(e, 1));
+    OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_mul(e, r), r));
 }
 tg_tensor *tg_tanh(tg_tensor *x) { /* 2 * sigmoid(2x) - 1 */
     OP_BEGIN;
     OP_END(tg_subs(tg_muls(tg_sigmoid(tg_muls(x, 2)), 2), 1));
 }
-tg_tensor *tg_relu(tg_tensor *x) { return tg_maximums(x, 0); }
+/* x <= 0 gives 0 (and a gradient of 0 at 0, as torch); NaN stays NaN. */
+tg_tensor *tg_relu(tg_tensor *x) {
+    if (!x) return tg__null_arg("relu");
+    OP_BEGIN;
+    tg_tensor *z = cst(x, 0);
+    OP_END(tg_where(tg_le(x, z), z, x));
+}
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope) {
     if (!x) return tg__null_arg("leaky_relu");
     OP_BEGIN; /* x > 0 ? x : slope*x */
@@ -189,15 +224,23 @@ tg_tensor *tg_silu(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg_mul(x, tg_sigmoid(x)));
 }
-tg_tensor *tg_softplus(tg_tensor *x) { /* max(x,0) + log(1 + exp(-|x|)), stable */
+/* log(1 + u) for u >= 0 without losing a small u (Kahan): with w = 1 + u
+ * rounded, log(w) * u / (w - 1); u itself where w == 1. No branch holds a
+ * NaN, so gradients stay finite. */
+static tg_tensor *log1p_pos(tg_tensor *u) {
+    tg_tensor *w = tg_adds(u, 1), *one = tg_eq(w, cst(w, 1));
+    tg_tensor *d = tg_where(one, cst(w, 1), tg_subs(w, 1));
+    return tg_where(one, u, tg_div(tg_mul(tg_log(w), u), d));
+}
+tg_tensor *tg_softplus(tg_tensor *x) { /* max(x,0) + log1p(exp(-|x|)), stable */
     if (!x) return tg__null_arg("softplus");
     OP_BEGIN;
-    OP_END(tg_add(tg_relu(x), tg_log(tg_adds(tg_exp(tg_neg(tg_abs(x))), 1))));
+    OP_END(tg_add(pos_part(x), log1p_pos(tg_exp(neg_abs(x)))));
 }
 tg_tensor *tg_abs(tg_tensor *x) {
     if (!x) return tg__null_arg("abs");
     OP_BEGIN;
-    if (x->dtype == TG_BOOL) OP_END(tg__ref(x));
+    if (x->dtype == TG_BOOL || !tg_dtype_is_signed(x->dtype)) OP_END(tg__ref(x));
     OP_END(tg_maximum(x, tg_neg(x)));
 }
 tg_tensor *tg_sign(tg_tensor *x) { /* (x > 0) - (x < 0); 0 stays 0 */
@@ -207,8 +250,10 @@ tg_tensor *tg_sign(tg_tensor *x) { /* (x > 0) - (x < 0); 0 stays 0 */
     OP_END(tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype)));
 }
 
-/* pow for floats: |a|^b = exp2(b log2|a|); a negative a takes its sign
- * from an odd integer b and gives NaN for a non-integer b; x^0 = 1. */
+/* pow for floats, C99 pow's special cases: |a|^b = exp2(b log2|a|); a
+ * negative a (or -0) takes its sign from an odd integer b; a negative a
+ * with a non-integer b gives NaN (an infinite b counts as an even
+ * integer); x^0 = 1, 1^y = 1 and (-1)^(+-inf) = 1, even for NaN. */
 tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
     tg_tensor *x, *y;
     if (!a || !b) return tg__null_arg("pow");
@@ -216,15 +261,17 @@ tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
     OP_BEGIN;
     if (tg__broadcast("pow", a, b, &x, &y) != TG_OK) OP_END(NULL);
     if (x->dtype != y->dtype) OP_END(tg__binary(TG_OP_MUL, x, y)); /* reports the dtype mismatch */
-    tg_tensor *mag = tg_exp2(tg_mul(y, tg_log2(tg_abs(x))));
-    /* b == 0 gives 1 even for a == 0 */
-    tg_tensor *bzero = tg_eq(y, cst(y, 0));
-    tg_tensor *neg = tg_lt(x, cst(x, 0));
-    tg_tensor *bint = tg_eq(tg_mod(y, cst(y, 1)), cst(y, 0));
+    tg_tensor *ax = tg_abs(x), *z = cst(x, 0);
+    tg_tensor *mag = tg_exp2(tg_mul(y, tg_log2(ax)));
+    tg_tensor *yinf = tg_eq(tg_abs(y), cst(y, INFINITY));
+    tg_tensor *one = tg_logical_or(tg_logical_or(tg_eq(y, z), tg_eq(x, cst(x, 1))),
+                                   tg_logical_and(tg_eq(ax, cst(x, 1)), yinf));
+    tg_tensor *neg = tg_lt(x, z), *signbit = tg_logical_or(neg, tg_lt(tg_recip(x), z));
+    tg_tensor *bint = tg_logical_or(tg_eq(tg_mod(y, cst(y, 1)), z), yinf);
     tg_tensor *odd = tg_eq(tg_abs(tg_mod(y, cst(y, 2))), cst(y, 1));
-    tg_tensor *signed_mag = tg_where(odd, tg_neg(mag), mag);
-    tg_tensor *negres = tg_where(bint, signed_mag, cst(x, NAN));
-    OP_END(tg_where(bzero, cst(x, 1), tg_where(neg, negres, mag)));
+    tg_tensor *r = tg_where(tg_logical_and(signbit, odd), tg_neg(mag), mag);
+    r = tg_where(tg_logical_and(neg, tg_logical_not(bint)), cst(x, NAN), r);
+    OP_END(tg_where(one, cst(x, 1), r));
 }
 
 tg_tensor *tg_pows(tg_tensor *x, double v) {

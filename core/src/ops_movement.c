@@ -11,12 +11,13 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
     int64_t s[TG_MAX_DIMS], known = 1;
     int infer = -1;
     for (int d = 0; d < ndim; d++) {
-        s[d] = shape[d];
+        s[d] = shape[d] == -1 ? 1 : shape[d];
         if (shape[d] == -1 && infer < 0) infer = d;
         else if (shape[d] < 0)
             return tg__fail(TG_ERR_SHAPE, "reshape: bad size %lld in %s", (long long)shape[d],
                             tg_shape_format(ndim, shape, sb, sizeof sb));
         else known *= shape[d];
+        if (!tg__shape_ok("reshape", d + 1, s)) return NULL; /* known cannot overflow */
     }
     int64_t n = tg__numel(x->ndim, x->shape);
     if (infer >= 0) {
@@ -31,6 +32,7 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
 
 tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
     if (!x) return tg__null_arg("permute");
+    if (!perm && x->ndim > 0) return tg__fail(TG_ERR_INVALID, "permute: perm is NULL");
     int64_t p[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) p[d] = perm[d] < 0 ? perm[d] + x->ndim : perm[d];
     OP_BEGIN;
@@ -57,7 +59,10 @@ tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     for (int d = 0; d < ndim; d++) {
         int dx = d - (ndim - x->ndim);
         r[d] = dx >= 0 ? x->shape[dx] : 1;
-        s[d] = shape[d] == -1 ? r[d] : shape[d];
+        s[d] = shape[d] == -1 && dx >= 0 ? r[d] : shape[d];
+        if (s[d] < 0)
+            return tg__fail(TG_ERR_SHAPE, "expand: cannot expand %s to %s (size %lld)", tg__shape_str(x, sa, sizeof sa),
+                            tg_shape_format(ndim, shape, sb, sizeof sb), (long long)shape[d]);
     }
     OP_BEGIN;
     OP_END(tg__expand(tg__reshape(x, ndim, r), s));
@@ -190,21 +195,36 @@ tg_tensor *tg_cat(size_t n, tg_tensor *const *xs, int axis) {
         total += xs[i]->shape[a];
     }
     OP_BEGIN;
+    /* each piece padded to the full length, selected where it lies (WHERE
+     * keeps every bit, -0 included; adding the zeros would not) */
     tg_tensor *acc = NULL;
     int64_t off = 0;
-    int op = x0->dtype == TG_BOOL ? TG_OP_MAX : TG_OP_ADD;
     for (size_t i = 0; i < n; i++) {
         int64_t lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS] = {0};
         lo[a] = off, hi[a] = total - off - xs[i]->shape[a];
         off += xs[i]->shape[a];
         tg_tensor *p = tg__pad(xs[i], lo, hi);
-        acc = acc ? tg__binary(op, acc, p) : p;
+        acc = acc ? tg__where(tg__pad(tg__const_dt(xs[i], TG_BOOL, 1), lo, hi), p, acc) : p;
     }
     OP_END(acc);
 }
 
 tg_tensor *tg_stack(size_t n, tg_tensor *const *xs, int axis) {
+    char sa[128], sb[128];
     if (n == 0 || !xs) return tg__fail(TG_ERR_INVALID, "stack: no tensors");
+    for (size_t i = 0; i < n; i++) {
+        if (!xs[i]) return tg__null_arg("stack");
+        bool same = xs[i]->ndim == xs[0]->ndim && xs[i]->dtype == xs[0]->dtype;
+        for (int d = 0; same && d < xs[0]->ndim; d++) same = xs[i]->shape[d] == xs[0]->shape[d];
+        if (!same)
+            return tg__fail(xs[i]->dtype != xs[0]->dtype ? TG_ERR_DTYPE : TG_ERR_SHAPE,
+                            "stack: tensor %zu is %s %s, tensor 0 is %s %s (they must match)", i,
+                            tg_dtype_name(xs[i]->dtype), tg__shape_str(xs[i], sa, sizeof sa),
+                            tg_dtype_name(xs[0]->dtype), tg__shape_str(xs[0], sb, sizeof sb));
+    }
+    int a = axis < 0 ? axis + xs[0]->ndim + 1 : axis;
+    if (a < 0 || a > xs[0]->ndim || xs[0]->ndim >= TG_MAX_DIMS)
+        return tg__fail(TG_ERR_SHAPE, "stack: axis %d out of range for %d dims", axis, xs[0]->ndim);
     tg_tensor **u = calloc(n, sizeof *u);
     if (!u) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
     OP_BEGIN;
@@ -212,7 +232,7 @@ tg_tensor *tg_stack(size_t n, tg_tensor *const *xs, int axis) {
     tg_tensor *r = NULL;
     bool all = true;
     for (size_t i = 0; i < n; i++) all &= u[i] != NULL;
-    if (all) r = tg_cat(n, u, axis < 0 ? axis : axis);
+    if (all) r = tg_cat(n, u, a);
     free(u);
     OP_END(r);
 }
@@ -271,6 +291,7 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     if (!fits)
         return tg__fail(TG_ERR_SHAPE, "gather: index %s does not fit input %s on axis %d",
                         tg__shape_str(index, sb, sizeof sb), tg__shape_str(x, sa, sizeof sa), axis);
+    if (tg__check_index("gather", index, x->shape[a]) != TG_OK) return NULL;
     OP_BEGIN;
     int nd = x->ndim;
     int64_t n = x->shape[a], lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS], shape[TG_MAX_DIMS];
@@ -291,6 +312,6 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *ar = tg_arange(x->dev, TG_INT32, 0, (double)n, 1);
     tg_tensor *hit = tg_eq(idx, ar);
     tg_tensor *picked = tg_where(hit, X, tg__const_like(X, 0));
-    int last = nd;
-    OP_END(tg_sum(picked, 1, &last, false));
+    int last = nd; /* one hit per point: bool takes "any", other dtypes the sum */
+    OP_END(x->dtype == TG_BOOL ? tg__max(picked, 1, &last, false) : tg_sum(picked, 1, &last, false));
 }

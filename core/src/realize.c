@@ -112,10 +112,12 @@ static double kernel_flops(const tg_kernel *k) {
 
 tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params) {
     tg_program *prog = NULL;
-    tg_status st = program_get(dev, k, &prog);
-    if (st) return st;
     tg_tensor *root = params[0];
     tg_buf *out;
+    if (k->params[0].count == 0) /* an empty output: nothing to compute */
+        return tg__buf_create(dev, 0, &root->buf);
+    tg_status st = program_get(dev, k, &prog);
+    if (st) return st;
     st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
     if (st) return st;
     tg_buffer *bufs[64];
@@ -190,6 +192,18 @@ tg_status tg_item(tg_tensor *t, double *out) {
         return tg__failst(TG_ERR_SHAPE, "item: the tensor has %lld elements, not 1",
                           (long long)tg__numel(t->ndim, t->shape));
     return tg_to_f64(t, out, 1);
+}
+
+tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n) {
+    size_t count = (size_t)tg__numel(idx->ndim, idx->shape);
+    double *v = malloc(count * sizeof *v + 1);
+    if (!v) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    tg_status st = tg_to_f64(idx, v, count);
+    for (size_t i = 0; !st && i < count; i++)
+        if (!(v[i] >= 0 && v[i] < (double)n))
+            st = tg__failst(TG_ERR_INVALID, "%s: index %.0f (element %zu) is outside [0, %lld)", op, v[i], i, (long long)n);
+    free(v);
+    return st;
 }
 
 tg_tensor *tg_contiguous(tg_tensor *x) {
