@@ -17,6 +17,10 @@ static tg_tensor *bin(const char *name, int op, tg_tensor *a, tg_tensor *b) {
 }
 
 static tg_tensor *cst(tg_tensor *x, double v) { return tg__const_like(x, v); }
+/* -|x| and max(x, 0) with one-sided gradients at 0 (-1 and 1), so the
+ * compositions below have the right gradient there. */
+static tg_tensor *neg_abs(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), x, tg_neg(x)); }
+static tg_tensor *pos_part(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), cst(x, 0), x); }
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return bin("add", TG_OP_ADD, a, b); }
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return bin("sub", TG_OP_SUB, a, b); }
@@ -158,9 +162,30 @@ tg_tensor *tg_sqrt(tg_tensor *x) { return un(TG_OP_SQRT, x); }
 tg_tensor *tg_recip(tg_tensor *x) { return un(TG_OP_RECIP, x); }
 tg_tensor *tg_sin(tg_tensor *x) { return un(TG_OP_SIN, x); }
 
+/* A dtype to compute a composite in when rounding x's own would lose too
+ * much: float32 for float16/bfloat16, float64 for float32 where the device
+ * has it; otherwise x's. */
+tg_dtype tg__wider(const tg_tensor *x) {
+    if (x->dtype == TG_FLOAT16 || x->dtype == TG_BFLOAT16) return TG_FLOAT32;
+    if (x->dtype == TG_FLOAT32 && (x->dev->caps.dtypes & (1u << TG_FLOAT64))) return TG_FLOAT64;
+    return x->dtype;
+}
+
+/* exp(x) = 2^n * exp2(r log2 e), n = trunc(x log2 e), r = x - n ln2 with
+ * ln2 split in two (Cody and Waite) so that n*LN2_HI is exact: rounding
+ * x*log2(e) whole would lose about |x|/2 ulp. float16/bfloat16 go through
+ * float32. |x| is clamped to 1e4 first (the result is 0 or inf beyond). */
 tg_tensor *tg_exp(tg_tensor *x) {
+    if (!x) return tg__null_arg("exp");
+    if (!tg_dtype_is_float(x->dtype)) return tg__fail(TG_ERR_DTYPE, "exp: needs a float dtype, not %s", tg_dtype_name(x->dtype));
     OP_BEGIN;
-    OP_END(tg_exp2(tg_muls(x, LOG2E)));
+    if (x->dtype != TG_FLOAT32 && x->dtype != TG_FLOAT64) OP_END(tg_cast(tg_exp(tg_cast(x, TG_FLOAT32)), x->dtype));
+    bool f32 = x->dtype == TG_FLOAT32;
+    double hi = f32 ? 0.693359375 : 6.93147180369123816490e-01, lo = f32 ? -2.12194440e-4 : 1.90821492927058770002e-10;
+    tg_tensor *xc = tg_clamp(x, -1e4, 1e4), *t = tg_muls(xc, LOG2E);
+    tg_tensor *n = tg_sub(t, tg_mod(t, cst(t, 1)));
+    tg_tensor *r = tg_sub(tg_sub(xc, tg_muls(n, hi)), tg_muls(n, lo));
+    OP_END(tg_mul(tg_exp2(n), tg_exp2(tg_muls(r, LOG2E))));
 }
 tg_tensor *tg_log(tg_tensor *x) {
     OP_BEGIN;
@@ -175,9 +200,13 @@ tg_tensor *tg_square(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg__binary(TG_OP_MUL, x, x));
 }
+/* sin(x + pi/2) in a wider dtype (the shift rounded in x's dtype would
+ * move cos(1000) in float16 by 0.07). */
 tg_tensor *tg_cos(tg_tensor *x) {
+    if (!x) return tg__null_arg("cos");
     OP_BEGIN;
-    OP_END(tg_sin(tg_adds(x, M_PI / 2)));
+    if (!tg_dtype_is_float(x->dtype)) OP_END(tg_sin(x)); /* reports the dtype */
+    OP_END(tg_cast(tg_sin(tg_adds(tg_cast(x, tg__wider(x)), M_PI / 2)), x->dtype));
 }
 tg_tensor *tg_tan(tg_tensor *x) {
     if (!x) return tg__null_arg("tan");
@@ -187,19 +216,29 @@ tg_tensor *tg_tan(tg_tensor *x) {
 /* With e = exp(-|x|) <= 1: 1/(1+e) for x >= 0, e/(1+e) below, so no
  * intermediate overflows (sigmoid(-100) is not 0, and its gradient is
  * not 0 * inf = NaN). */
-/* -|x| and max(x, 0) with one-sided gradients at 0 (-1 and 1), so the
- * compositions below have the right gradient there. */
-static tg_tensor *neg_abs(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), x, tg_neg(x)); }
-static tg_tensor *pos_part(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), cst(x, 0), x); }
 tg_tensor *tg_sigmoid(tg_tensor *x) {
     if (!x) return tg__null_arg("sigmoid");
     OP_BEGIN;
     tg_tensor *e = tg_exp2(tg_muls(neg_abs(x), LOG2E)), *r = tg_recip(tg_adds(e, 1));
     OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_mul(e, r), r));
 }
-tg_tensor *tg_tanh(tg_tensor *x) { /* 2 * sigmoid(2x) - 1 */
+/* expm1(v) for v <= 0: with u = exp(v) rounded, u - 1 for u <= 1/2 and
+ * Kahan's (u - 1) v / log(u) above (v itself where u == 1). No branch
+ * holds a NaN or inf, nor a gradient through log of a tiny u. */
+static tg_tensor *expm1_neg(tg_tensor *v) {
+    tg_tensor *u = tg_exp(v), *one = tg_eq(u, cst(u, 1)), *near = tg_lt(cst(u, 0.5), u);
+    tg_tensor *safe = tg_where(tg_logical_and(near, tg_logical_not(one)), u, cst(u, 0.75));
+    tg_tensor *k = tg_div(tg_mul(tg_subs(safe, 1), v), tg_log(safe));
+    return tg_where(one, v, tg_where(near, k, tg_subs(u, 1)));
+}
+/* tanh(|x|) = -m / (2 + m) with m = expm1(-2|x|): accurate at tiny x (no
+ * 1 - 1 cancellation) and finite gradients at large |x|. */
+tg_tensor *tg_tanh(tg_tensor *x) {
+    if (!x) return tg__null_arg("tanh");
     OP_BEGIN;
-    OP_END(tg_subs(tg_muls(tg_sigmoid(tg_muls(x, 2)), 2), 1));
+    tg_tensor *m = expm1_neg(tg_muls(neg_abs(x), 2));
+    tg_tensor *t = tg_div(tg_neg(m), tg_adds(m, 2));
+    OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_neg(t), t));
 }
 /* x <= 0 gives 0 (and a gradient of 0 at 0, as torch); NaN stays NaN. */
 tg_tensor *tg_relu(tg_tensor *x) {
@@ -262,7 +301,8 @@ tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
     if (tg__broadcast("pow", a, b, &x, &y) != TG_OK) OP_END(NULL);
     if (x->dtype != y->dtype) OP_END(tg__binary(TG_OP_MUL, x, y)); /* reports the dtype mismatch */
     tg_tensor *ax = tg_abs(x), *z = cst(x, 0);
-    tg_tensor *mag = tg_exp2(tg_mul(y, tg_log2(ax)));
+    tg_dtype w = tg__wider(x); /* b log2|a| rounded in x's dtype would lose |log2 result| ulp */
+    tg_tensor *mag = tg_cast(tg_exp2(tg_mul(tg_cast(y, w), tg_log2(tg_cast(ax, w)))), x->dtype);
     tg_tensor *yinf = tg_eq(tg_abs(y), cst(y, INFINITY));
     tg_tensor *one = tg_logical_or(tg_logical_or(tg_eq(y, z), tg_eq(x, cst(x, 1))),
                                    tg_logical_and(tg_eq(ax, cst(x, 1)), yinf));

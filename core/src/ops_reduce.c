@@ -124,16 +124,18 @@ tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim) 
     OP_END(finish(r, m, keepdim));
 }
 
-/* prod = sign * exp(sum(log|x|)), 0 if any element is 0. */
+/* prod = sign * exp2(sum(log2|x|)), summed in a wider dtype (tg__wider),
+ * 0 if any element is 0; the sign from an integer count of negatives. */
 tg_tensor *tg_prod(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     if (!need_float("prod", x)) return NULL;
     OP_BEGIN;
     tg_tensor *z = tg__const_like(x, 0);
-    tg_tensor *mag = tg_exp2(tg_sum(tg_log2(tg_abs(x)), naxes, axes, keepdim));
-    tg_tensor *nneg = tg_sum(tg_cast(tg_lt(x, z), x->dtype), naxes, axes, keepdim);
-    tg_tensor *sign = tg_rsubs(tg_muls(tg_mod(nneg, tg__const_like(nneg, 2)), 2), 1);
+    tg_tensor *mag = tg_exp2(tg_sum(tg_log2(tg_cast(tg_abs(x), tg__wider(x))), naxes, axes, keepdim));
+    tg_tensor *nneg = tg_sum(tg_lt(x, z), naxes, axes, keepdim); /* int32 */
+    tg_tensor *sign = tg_cast(tg_rsubs(tg_muls(tg_mod(nneg, tg__const_like(nneg, 2)), 2), 1), tg__wider(x));
     tg_tensor *anyzero = tg__max(tg_eq(x, z), naxes, axes, keepdim);
-    OP_END(tg_where(anyzero, tg__const_like(mag, 0), tg_mul(sign, mag)));
+    tg_tensor *z0 = anyzero ? tg__const_dt(anyzero, x->dtype, 0) : NULL;
+    OP_END(tg_where(anyzero, z0, tg_cast(tg_mul(sign, mag), x->dtype)));
 }
 
 /* First index of the maximum along one axis (TG_INT32; the first NaN if

@@ -165,7 +165,10 @@ tg_tensor *tg__const_dt(tg_tensor *x, tg_dtype dt, double v);
 tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **oa, tg_tensor **ob);
 
 /* Composites shared between the op files. */
-tg_tensor *tg__isnan(tg_tensor *x);       /* bool; false for non-float dtypes */
+tg_tensor *tg__isnan(tg_tensor *x);
+/* The dtype a float composite computes in: float32 for float16/bfloat16,
+ * float64 for float32 where the device has it, else x's own. */
+tg_dtype tg__wider(const tg_tensor *x);       /* bool; false for non-float dtypes */
 tg_tensor *tg__flip_order(tg_tensor *x);  /* exact order-reversing involution */
 /* tg_max without the empty-axis check (an empty slice gives the identity). */
 tg_tensor *tg__max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
