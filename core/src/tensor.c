@@ -103,6 +103,9 @@ typedef struct scope {
 
 static _Thread_local scope *scopes;
 static _Thread_local size_t nscopes, cap_scopes;
+/* scopes tg_scope_begin could not open (out of memory): their ends must
+ * not close an enclosing scope */
+static _Thread_local size_t lost_scopes;
 
 static void scope_push(scope *s, tg_tensor *t) {
     if (s->n == s->cap) {
@@ -143,7 +146,11 @@ void tg_scope_begin(void) {
         }
         size_t cap = cap_scopes ? cap_scopes * 2 : 8;
         scope *s = realloc(scopes, cap * sizeof *s);
-        if (!s) return;
+        if (!s) {
+            lost_scopes++;
+            tg__fail(TG_ERR_NO_MEMORY, "scope_begin: out of host memory");
+            return;
+        }
         for (size_t i = cap_scopes; i < cap; i++) s[i] = (scope){0};
         scopes = s, cap_scopes = cap;
     }
@@ -151,6 +158,10 @@ void tg_scope_begin(void) {
 }
 
 void tg_scope_end(void) {
+    if (lost_scopes > 0) {
+        lost_scopes--;
+        return;
+    }
     if (nscopes == 0) return;
     scope *s = &scopes[--nscopes];
     for (size_t i = s->n; i-- > 0;) tg_release(s->items[i]);
