@@ -237,7 +237,7 @@ tg_status tg_backward(tg_tensor *loss) {
         if (!g) continue;
         if (n->is_param) {
             tg_tensor *acc = n->grad ? tg__binary(TG_OP_ADD, n->grad, g) : tg__cast(g, n->dtype);
-            if (!acc) { st = tg_last_status(); break; }
+            if (!acc) { st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL; break; }
             tg_release(n->grad);
             n->grad = tg_retain(acc); /* n's own reference; the scope drops its one */
             if (!push(&params, n)) st = tg__failst(TG_ERR_NO_MEMORY, "backward: out of host memory");

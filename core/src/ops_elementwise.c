@@ -244,8 +244,8 @@ tg_tensor *tg_tanh(tg_tensor *x) {
 tg_tensor *tg_relu(tg_tensor *x) {
     if (!x) return tg__null_arg("relu");
     OP_BEGIN;
-    tg_tensor *z = cst(x, 0);
-    OP_END(tg_where(tg_le(x, z), z, x));
+    tg_tensor *z = cst(x, 0); /* x > 0: x; x < 1 (so x <= 0): 0; NaN: x */
+    OP_END(tg_where(tg_lt(z, x), x, tg_where(tg_lt(x, cst(x, 1)), z, x)));
 }
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope) {
     if (!x) return tg__null_arg("leaky_relu");
