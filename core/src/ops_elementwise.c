@@ -219,7 +219,7 @@ tg_tensor *tg_tan(tg_tensor *x) {
 tg_tensor *tg_sigmoid(tg_tensor *x) {
     if (!x) return tg__null_arg("sigmoid");
     OP_BEGIN;
-    tg_tensor *e = tg_exp2(tg_muls(neg_abs(x), LOG2E)), *r = tg_recip(tg_adds(e, 1));
+    tg_tensor *e = tg_exp(neg_abs(x)), *r = tg_recip(tg_adds(e, 1));
     OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_mul(e, r), r));
 }
 /* expm1(v) for v <= 0: with u = exp(v) rounded, u - 1 for u <= 1/2 and
