@@ -16,8 +16,8 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
         else if (shape[d] < 0)
             return tg__fail(TG_ERR_SHAPE, "reshape: bad size %lld in %s", (long long)shape[d],
                             tg_shape_format(ndim, shape, sb, sizeof sb));
+        else if (!tg__shape_ok("reshape", d + 1, s)) return NULL; /* known cannot overflow */
         else known *= shape[d];
-        if (!tg__shape_ok("reshape", d + 1, s)) return NULL; /* known cannot overflow */
     }
     int64_t n = tg__numel(x->ndim, x->shape);
     if (infer >= 0) {
