@@ -281,6 +281,21 @@ bool tg__live(const tg_tensor *t, const char *op) {
     return tg__fail(TG_ERR_INVALID, "%s: the tensor was already released (use after tg_release)", op) != NULL;
 }
 
+/* Fault injection for tests (debug builds): TG_FAULT_NODE=n makes the
+ * n-th node allocation of the process fail as if out of memory. */
+static bool fault_now(void) {
+#ifndef NDEBUG
+    static _Atomic int64_t countdown = -2; /* -2: not read yet */
+    if (countdown == -2) {
+        const char *e = getenv("TG_FAULT_NODE");
+        countdown = e ? atoll(e) : -1;
+    }
+    return countdown > 0 && atomic_fetch_sub(&countdown, 1) == 1;
+#else
+    return false;
+#endif
+}
+
 static void tensor_free(tg_tensor *t) {
 #ifndef NDEBUG
     t->magic = DEAD;
@@ -299,7 +314,7 @@ tg_tensor *tg__node(tg_dev *dev, int op, tg_dtype dtype, int ndim, const int64_t
     for (int i = 0; i < nsrc; i++)
         if (!tg__live(src[i], op < TG_OP_COUNT ? tg_op_name((tg_op)op) : "op")) return NULL;
     if (!tg__shape_ok(op < TG_OP_COUNT ? tg_op_name((tg_op)op) : "tensor", ndim, shape)) return NULL;
-    tg_tensor *t = calloc(1, sizeof *t);
+    tg_tensor *t = fault_now() ? NULL : calloc(1, sizeof *t);
     if (!t) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
     t->magic = LIVE;
     t->refs = 1, t->dev = dev, t->dtype = dtype, t->ndim = ndim, t->op = op, t->nsrc = nsrc;
