@@ -4,9 +4,16 @@
 #include <string.h>
 #include "tensor_internal.h"
 
+/* A NULL array argument where entries are needed is an error, not a crash. */
+static bool have(const char *op, const void *p, bool needed, const char *what) {
+    if (p || !needed) return true;
+    return tg__fail(TG_ERR_INVALID, "%s: %s is NULL", op, what) != NULL;
+}
+
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
     char sa[128], sb[128];
     if (!x) return tg__null_arg("reshape");
+    if (!have("reshape", shape, ndim > 0, "shape")) return NULL;
     if (ndim < 0 || ndim > TG_MAX_DIMS) return tg__fail(TG_ERR_SHAPE, "reshape: %d dims (at most %d)", ndim, TG_MAX_DIMS);
     int64_t s[TG_MAX_DIMS], known = 1;
     int infer = -1;
@@ -32,7 +39,7 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
 
 tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
     if (!x) return tg__null_arg("permute");
-    if (!perm && x->ndim > 0) return tg__fail(TG_ERR_INVALID, "permute: perm is NULL");
+    if (!have("permute", perm, x->ndim > 0, "perm")) return NULL;
     int64_t p[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) p[d] = perm[d] < 0 ? perm[d] + x->ndim : perm[d];
     OP_BEGIN;
@@ -52,6 +59,7 @@ tg_tensor *tg_transpose(tg_tensor *x, int a0, int a1) {
 tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     char sa[128], sb[128];
     if (!x) return tg__null_arg("expand");
+    if (!have("expand", shape, ndim > 0, "shape")) return NULL;
     if (ndim < x->ndim || ndim > TG_MAX_DIMS)
         return tg__fail(TG_ERR_SHAPE, "expand: cannot expand %s to %s", tg__shape_str(x, sa, sizeof sa),
                         tg_shape_format(ndim, shape, sb, sizeof sb));
@@ -109,6 +117,8 @@ tg_tensor *tg_flatten(tg_tensor *x, int start, int end) {
 }
 
 tg_tensor *tg_shrink(tg_tensor *x, const int64_t *lo, const int64_t *hi) {
+    if (!x) return tg__null_arg("shrink");
+    if (!have("shrink", lo, x->ndim > 0, "lo") || !have("shrink", hi, x->ndim > 0, "hi")) return NULL;
     OP_BEGIN;
     OP_END(tg__shrink(x, lo, hi));
 }
@@ -117,7 +127,7 @@ tg_tensor *tg_flip(tg_tensor *x, int naxes, const int *axes) {
     if (!x) return tg__null_arg("flip");
     int64_t f[TG_MAX_DIMS] = {0};
     bool ok = true;
-    for (int i = 0; i < naxes; i++) f[tg__norm_axis(axes[i], x->ndim, "flip", &ok)] = 1;
+    for (int i = 0; axes && i < naxes; i++) f[tg__norm_axis(axes[i], x->ndim, "flip", &ok)] = 1;
     if (naxes == 0 || !axes)
         for (int d = 0; d < x->ndim; d++) f[d] = 1;
     if (!ok) return NULL;
@@ -163,6 +173,7 @@ tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t
 
 tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value) {
     if (!x) return tg__null_arg("pad");
+    if (!have("pad", pads, x->ndim > 0, "pads")) return NULL;
     int64_t lo[TG_MAX_DIMS], hi[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) lo[d] = pads[2 * d], hi[d] = pads[2 * d + 1];
     OP_BEGIN;
@@ -242,6 +253,7 @@ int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap) {
     if (!x) return tg__null_arg("split") ? -1 : -1;
     int a = tg__norm_axis(axis, x->ndim, "split", &ok);
     if (!ok) return -1;
+    if (!have("split", out, cap > 0, "out")) return -1;
     if (size <= 0) {
         tg__fail(TG_ERR_INVALID, "split: size %lld must be positive", (long long)size);
         return -1;
@@ -257,6 +269,7 @@ int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap) {
 
 tg_tensor *tg_repeat(tg_tensor *x, const int64_t *reps) {
     if (!x) return tg__null_arg("repeat");
+    if (!have("repeat", reps, x->ndim > 0, "reps")) return NULL;
     OP_BEGIN;
     tg_tensor *v = x;
     for (int d = 0; d < x->ndim && v; d++) {

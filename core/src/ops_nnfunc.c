@@ -32,6 +32,7 @@ static tg_tensor *one_hot(tg_tensor *idx, int64_t C) {
 /* -sum(logp[i, target[i]]) / N: the other classes are not read (a -inf or
  * NaN there does not reach the loss). */
 static tg_tensor *pick_mean(tg_tensor *logp, tg_tensor *target) {
+    if (!logp) return NULL;
     tg_tensor *picked = tg_where(one_hot(target, logp->shape[1]), logp, tg__const_like(logp, 0));
     return tg_divs(tg_neg(tg_sum(picked, TG_ALL_AXES, false)), (double)logp->shape[0]);
 }

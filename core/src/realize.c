@@ -168,6 +168,7 @@ tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes) {
     size_t want = (size_t)tg__numel(t->ndim, t->shape) * tg_dtype_size(t->dtype);
     if (bytes != want)
         return tg__failst(TG_ERR_INVALID, "to_host: %zu bytes given, the tensor has %zu", bytes, want);
+    if (!dst && want) return tg__failst(TG_ERR_INVALID, "to_host: dst is NULL");
     tg_status st = tg_realize(t);
     if (st || want == 0) return st;
     st = t->dev->api->buffer_read(t->dev->device, t->buf->handle, 0, dst, want);
@@ -179,6 +180,7 @@ tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
     if (!t) return tg_realize(t);
     size_t n = (size_t)tg__numel(t->ndim, t->shape), es = tg_dtype_size(t->dtype);
     if (count != n) return tg__failst(TG_ERR_INVALID, "to_f64: room for %zu elements, the tensor has %zu", count, n);
+    if (!dst && n) return tg__failst(TG_ERR_INVALID, "to_f64: dst is NULL");
     void *tmp = malloc(n * es + 1);
     if (!tmp) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
     tg_status st = tg_to_host(t, tmp, n * es);
@@ -188,6 +190,7 @@ tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
 }
 
 tg_status tg_item(tg_tensor *t, double *out) {
+    if (!out) return tg__failst(TG_ERR_INVALID, "item: out is NULL");
     if (t && tg__numel(t->ndim, t->shape) != 1)
         return tg__failst(TG_ERR_SHAPE, "item: the tensor has %lld elements, not 1",
                           (long long)tg__numel(t->ndim, t->shape));

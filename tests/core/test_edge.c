@@ -277,6 +277,16 @@ static void test_bad_input(void) {
     fails(tg_stack(2, (tg_tensor *[]){tg_zeros(dev, TG_FLOAT32, TG_SHAPE(2)), tg_zeros(dev, TG_FLOAT32, TG_SHAPE(3))}, 0),
           TG_ERR_SHAPE, "stack", "stack of different shapes");
     fails(tg_permute(x, NULL), TG_ERR_INVALID, "perm", "permute with a NULL perm");
+    fails(tg_reshape(x, 2, NULL), TG_ERR_INVALID, "shape", "reshape with a NULL shape");
+    fails(tg_expand(x, 4, NULL), TG_ERR_INVALID, "shape", "expand with a NULL shape");
+    fails(tg_shrink(x, NULL, NULL), TG_ERR_INVALID, "lo", "shrink with NULL bounds");
+    fails(tg_pad(x, NULL, 0), TG_ERR_INVALID, "pads", "pad with NULL pads");
+    fails(tg_repeat(x, NULL), TG_ERR_INVALID, "reps", "repeat with NULL reps");
+    tap_ok(tg_split(x, 0, 1, NULL, 4) == -1 && tg_last_status() == TG_ERR_INVALID, "%s: split into a NULL array is refused", dn);
+    tg_clear_error();
+    tap_ok(tg_to_host(x, NULL, 64) == TG_ERR_INVALID && tg_to_f64(x, NULL, 16) == TG_ERR_INVALID &&
+           tg_item(tg_const(dev, TG_FLOAT32, 1), NULL) == TG_ERR_INVALID, "%s: NULL destinations are refused", dn);
+    tg_clear_error();
     tg_tensor *logits = tg_zeros(dev, TG_FLOAT32, TG_SHAPE(2, 3));
     fails(tg_cross_entropy(logits, tg_from_f64(dev, TG_INT32, 1, (int64_t[]){2}, (double[]){0, 3}), 0), TG_ERR_INVALID,
           "index 3", "cross_entropy with target 3 of 3 classes");
