@@ -81,6 +81,8 @@
  * TG_DEBUG (environment): 1 prints each kernel launched (name, shape, time);
  * 2 adds GFLOP/s and GB/s per kernel and a summary at exit; 3 prints each
  * new kernel's IR; 4 also the plugin's generated source.
+ * TG_FAULT_NODE=n (debug builds, for tests): the n-th graph node
+ * allocation of the process fails as if out of memory.
  */
 #ifndef TG_TG_H
 #define TG_TG_H
