@@ -62,19 +62,19 @@ static tg_tensor *window_axis(tg_tensor *x, int a, int64_t k, int64_t s, int64_t
     tg_tensor *v = tg_unsqueeze(x, a); /* (.., 1, i, ..) */
     if (!v) return NULL;
     for (int q = 0; q <= nd; q++) sh[q] = q == a ? e : v->shape[q];
-    v = tg__expand(v, sh);
+    if (!(v = tg__expand(v, sh))) return NULL;
     for (int q = 0, j = 0; q <= nd; q++) {
         if (q == a + 1) continue;
         sh[j++] = q == a ? e * i : v->shape[q];
     }
-    v = tg__reshape(v, nd, sh); /* (.., e*i, ..) */
+    if (!(v = tg__reshape(v, nd, sh))) return NULL; /* (.., e*i, ..) */
     for (int q = 0; q < nd; q++) hi[q] = q == a ? k * (i + d) : v->shape[q];
-    v = tg__shrink(v, lo, hi);
+    if (!(v = tg__shrink(v, lo, hi))) return NULL;
     for (int q = 0, j = 0; q < nd; q++) {
         if (q == a) sh[j++] = k, sh[j++] = i + d;
         else sh[j++] = v->shape[q];
     }
-    v = tg__reshape(v, nd + 1, sh); /* (.., k, i+d, ..) */
+    if (!(v = tg__reshape(v, nd + 1, sh))) return NULL; /* (.., k, i+d, ..) */
     int64_t lo2[TG_MAX_DIMS] = {0}, hi2[TG_MAX_DIMS], st[TG_MAX_DIMS];
     for (int q = 0; q <= nd; q++) hi2[q] = v->shape[q], st[q] = 1;
     hi2[a + 1] = (o - 1) * s + 1;

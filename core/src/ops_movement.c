@@ -316,6 +316,7 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
         if (d != a) perm[j++] = d;
     perm[nd - 1] = a;
     tg_tensor *moved = tg__permute(xs, perm);
+    if (!moved) OP_END(NULL);
     for (int d = 0, j = 0; d < nd; d++) shape[d] = d == a ? 1 : moved->shape[j++];
     shape[nd] = n;
     tg_tensor *X = tg__reshape(moved, nd + 1, shape);
