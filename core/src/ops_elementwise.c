@@ -285,8 +285,8 @@ tg_tensor *tg_abs(tg_tensor *x) {
 tg_tensor *tg_sign(tg_tensor *x) { /* (x > 0) - (x < 0); 0 stays 0 */
     if (!x) return tg__null_arg("sign");
     OP_BEGIN;
-    tg_tensor *z = cst(x, 0);
-    OP_END(tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype)));
+    tg_tensor *z = cst(x, 0), *s = tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype));
+    OP_END(tg_dtype_is_float(x->dtype) ? tg_where(tg__isnan(x), x, s) : s); /* NaN stays NaN */
 }
 
 /* pow for floats, C99 pow's special cases: |a|^b = exp2(b log2|a|); a

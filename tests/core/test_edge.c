@@ -112,6 +112,7 @@ static void test_nan(void) {
     VALS(tg_maximum(F32(NAN, 1), F32(1, NAN)), 0, "maximum propagates NaN", NAN, NAN);
     VALS(tg_minimum(F32(NAN, 1), F32(1, NAN)), 0, "minimum propagates NaN", NAN, NAN);
     VALS(tg_relu(F32(NAN, -1, 2)), 0, "relu keeps NaN", NAN, 0, 2);
+    VALS(tg_sign(F32(NAN, -3, 0, 2)), 0, "sign keeps NaN", NAN, -1, 0, 1);
 }
 
 /* 3. unsigned and INT_MIN ordering */
