@@ -1,4 +1,4 @@
-/* Allocation-failure injection (debug builds, TG_FAULT_NODE=n fails the
+/* Process-level failures. Allocation-failure injection (debug builds, TG_FAULT_NODE=n fails the
  * n-th node allocation): for every n in a training step's range, the step
  * either reports an error or computes the right gradient. Never TG_OK
  * with a gradient missing (issue 16: a failed seed allocation skipped the
@@ -29,7 +29,34 @@ static int step(void) {
     return g[0] == 2 * 11 * 3 && g[1] == 2 * 11 * 4 ? 0 : 1;
 }
 
+/* A process that exits (through exit(), its handlers run) with vulkan
+ * work in flight, new pipelines among it: 3 if vulkan does not open. */
+static int exit_in_flight(void) {
+    tg_dev *dev;
+    setenv("MESA_SHADER_CACHE_DISABLE", "true", 1); /* mesa compiles each pipeline afresh */
+    if (tg_device_open("vulkan", &dev) != TG_OK) return 3;
+    tg_tensor *a = tg_rand(dev, TG_FLOAT32, TG_SHAPE(1 << 20), 1);
+    for (int i = 0; i < 40 && a; i++) tg_realize(tg_exp(tg_adds(a, i)));
+    exit(0);
+}
+
+static void test_exit_in_flight(void) {
+    int crashed = 0, ran = 0;
+    for (int i = 0; i < 4; i++) {
+        pid_t pid = fork();
+        if (pid == 0) exit(exit_in_flight());
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 3) break;
+        ran++;
+        crashed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    if (!ran) tap_skip("vulkan does not open");
+    else tap_ok(crashed == 0, "vulkan: %d of %d processes exiting with work in flight crashed", crashed, ran);
+}
+
 int main(void) {
+    test_exit_in_flight();
 #ifdef NDEBUG
     tap_skip("fault injection needs a debug build");
     return tap_done();
