@@ -41,6 +41,10 @@ static int exit_in_flight(void) {
 }
 
 static void test_exit_in_flight(void) {
+#ifdef __SANITIZE_ADDRESS__
+    tap_skip("the leak checker fails a process that exits holding its device");
+    return;
+#endif
     int crashed = 0, ran = 0;
     for (int i = 0; i < 4; i++) {
         pid_t pid = fork();
