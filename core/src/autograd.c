@@ -223,20 +223,24 @@ tg_status tg_backward(tg_tensor *loss) {
     if (!loss->requires_grad)
         return tg__failst(TG_ERR_INVALID, "backward: the loss does not depend on any tensor that requires grad");
     tlist order = {0}, params = {0};
+    /* failures are detected by the status: an earlier op's failure must not
+     * count, and is restored when this pass fails in nothing */
+    tg_status before = tg__swap_status(TG_OK);
     tg_status st = topo(loss, &order);
     tg_scope_begin();
     tg_no_grad_begin();
     if (!st) loss->bgrad = tg_full(loss->dev, loss->dtype, loss->ndim, loss->shape, 1);
+    if (!st && !loss->bgrad) st = tg_last_status() ? tg_last_status() : TG_ERR_NO_MEMORY;
     for (size_t i = order.n; i-- > 0 && !st;) {
         tg_tensor *n = order.v[i], *g = n->bgrad, *gs[3];
         n->bgrad = NULL;
         if (!g) continue;
         if (n->is_param) {
             tg_tensor *acc = n->grad ? tg__binary(TG_OP_ADD, n->grad, g) : tg__cast(g, n->dtype);
-            if (!acc) { st = tg_last_status(); break; }
+            if (!acc) { st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL; break; }
             tg_release(n->grad);
             n->grad = tg_retain(acc); /* n's own reference; the scope drops its one */
-            if (!push(&params, n)) st = TG_ERR_NO_MEMORY;
+            if (!push(&params, n)) st = tg__failst(TG_ERR_NO_MEMORY, "backward: out of host memory");
         }
         if (n->nsrc == 0) continue;
         st = tg__backward_node(n, g, gs);
@@ -244,7 +248,7 @@ tg_status tg_backward(tg_tensor *loss) {
             tg_tensor *c = n->src[s];
             if (!gs[s] || !c->requires_grad) continue;
             c->bgrad = c->bgrad ? tg__binary(TG_OP_ADD, c->bgrad, gs[s]) : gs[s];
-            if (!c->bgrad) st = tg_last_status();
+            if (!c->bgrad) st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL;
         }
     }
     for (size_t i = 0; i < order.n; i++) order.v[i]->bgrad = NULL;
@@ -259,10 +263,11 @@ tg_status tg_backward(tg_tensor *loss) {
             for (size_t j = 0; j < ng; j++) dup |= gv[j] == params.v[i]->grad;
             if (!dup) gv[ng++] = params.v[i]->grad;
         }
-        st = gv ? tg_realize_many(ng, gv) : TG_ERR_NO_MEMORY;
+        st = gv ? tg_realize_many(ng, gv) : tg__failst(TG_ERR_NO_MEMORY, "backward: out of host memory");
         free(gv);
     }
     free(order.v);
     free(params.v);
+    if (!st) tg__swap_status(before);
     return st;
 }

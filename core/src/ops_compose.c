@@ -4,6 +4,15 @@
 #include <math.h>
 #include "tensor_internal.h"
 
+/* sum(a * b) over axes; float16/bfloat16 products are formed and summed in
+ * float32 and the sum rounded once (as every peer does). */
+static tg_tensor *sum_products(tg_tensor *a, tg_tensor *b, int naxes, const int *axes) {
+    if (!a || !b) return tg__null_arg("sum");
+    tg_dtype dt = a->dtype;
+    if (dt != TG_FLOAT16 && dt != TG_BFLOAT16) return tg_sum(tg_mul(a, b), naxes, axes, false);
+    return tg_cast(tg_sum(tg_mul(tg_cast(a, TG_FLOAT32), tg_cast(b, TG_FLOAT32)), naxes, axes, false), dt);
+}
+
 /* (..., n, k) @ (..., k, m): broadcast multiply over (..., n, m, k) and sum
  * the last axis. 1-d operands as numpy. */
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
@@ -19,12 +28,18 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     if (a->ndim > TG_MAX_DIMS - 1 || b->ndim > TG_MAX_DIMS - 1)
         return tg__fail(TG_ERR_SHAPE, "matmul: shapes %s and %s: at most %d dims", tg__shape_str(a, sa, sizeof sa),
                         tg__shape_str(b, sb, sizeof sb), TG_MAX_DIMS - 1);
+    for (int i = 3; i <= a->ndim && i <= b->ndim; i++) { /* batch dims broadcast */
+        int64_t da = a->shape[a->ndim - i], db = b->shape[b->ndim - i];
+        if (da != db && da != 1 && db != 1)
+            return tg__fail(TG_ERR_SHAPE, "matmul: batch dims of %s and %s do not broadcast",
+                            tg__shape_str(a, sa, sizeof sa), tg__shape_str(b, sb, sizeof sb));
+    }
     OP_BEGIN;
     tg_tensor *x = a->ndim == 1 ? tg_unsqueeze(a, 0) : a;                /* (.., n, k) */
     tg_tensor *y = b->ndim == 1 ? tg_unsqueeze(b, 1) : b;                /* (.., k, m) */
     tg_tensor *xe = tg_unsqueeze(x, -2);                                 /* (.., n, 1, k) */
     tg_tensor *ye = tg_unsqueeze(tg_transpose(y, -1, -2), -3);           /* (.., 1, m, k) */
-    tg_tensor *r = tg_sum(tg_mul(xe, ye), TG_AXES(-1), false);          /* (.., n, m) */
+    tg_tensor *r = sum_products(xe, ye, TG_AXES(-1));                    /* (.., n, m) */
     if (r && b->ndim == 1) r = tg_squeeze(r, -1);
     if (r && a->ndim == 1) r = tg_squeeze(r, r->ndim - (b->ndim == 1 ? 1 : 2));
     OP_END(r);
@@ -47,19 +62,19 @@ static tg_tensor *window_axis(tg_tensor *x, int a, int64_t k, int64_t s, int64_t
     tg_tensor *v = tg_unsqueeze(x, a); /* (.., 1, i, ..) */
     if (!v) return NULL;
     for (int q = 0; q <= nd; q++) sh[q] = q == a ? e : v->shape[q];
-    v = tg__expand(v, sh);
+    if (!(v = tg__expand(v, sh))) return NULL;
     for (int q = 0, j = 0; q <= nd; q++) {
         if (q == a + 1) continue;
         sh[j++] = q == a ? e * i : v->shape[q];
     }
-    v = tg__reshape(v, nd, sh); /* (.., e*i, ..) */
+    if (!(v = tg__reshape(v, nd, sh))) return NULL; /* (.., e*i, ..) */
     for (int q = 0; q < nd; q++) hi[q] = q == a ? k * (i + d) : v->shape[q];
-    v = tg__shrink(v, lo, hi);
+    if (!(v = tg__shrink(v, lo, hi))) return NULL;
     for (int q = 0, j = 0; q < nd; q++) {
         if (q == a) sh[j++] = k, sh[j++] = i + d;
         else sh[j++] = v->shape[q];
     }
-    v = tg__reshape(v, nd + 1, sh); /* (.., k, i+d, ..) */
+    if (!(v = tg__reshape(v, nd + 1, sh))) return NULL; /* (.., k, i+d, ..) */
     int64_t lo2[TG_MAX_DIMS] = {0}, hi2[TG_MAX_DIMS], st[TG_MAX_DIMS];
     for (int q = 0; q <= nd; q++) hi2[q] = v->shape[q], st[q] = 1;
     hi2[a + 1] = (o - 1) * s + 1;
@@ -103,18 +118,21 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_conv_
     int s[2], p[2], d[2], g, op[2];
     if (!x || !w) return tg__null_arg("conv2d");
     opts_of(opts, s, p, d, &g, op);
-    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[1] * g || w->shape[0] % g || s[0] < 1 || s[1] < 1 ||
-        p[0] < 0 || p[1] < 0 || d[0] < 1 || d[1] < 1)
+    if (x->ndim != 4 || w->ndim != 4 || g < 1 || x->shape[1] != w->shape[1] * g || w->shape[0] % g)
         return tg__fail(TG_ERR_SHAPE, "conv2d: input %s and weight %s do not match (groups %d)",
                         tg__shape_str(x, sa, sizeof sa), tg__shape_str(w, sb, sizeof sb), g);
+    for (int i = 0; i < 2; i++)
+        if (s[i] < 1 || d[i] < 1 || p[i] < 0)
+            return tg__fail(TG_ERR_INVALID, "conv2d: stride %d, dilation %d, padding %d on dim %d (needs stride, "
+                            "dilation >= 1, padding >= 0)", s[i], d[i], p[i], i);
     OP_BEGIN;
     int k[2] = {(int)w->shape[2], (int)w->shape[3]};
     int64_t oh, ow, N = x->shape[0], cg = w->shape[1], og = w->shape[0] / g;
     tg_tensor *win = windows2d(x, k, s, p, d, 0, &oh, &ow); /* N C oh ow kh kw */
     if (!win) OP_END(NULL);
     int64_t xs[8] = {N, g, 1, cg, oh, ow, k[0], k[1]}, ws[8] = {1, g, og, cg, 1, 1, k[0], k[1]};
-    tg_tensor *prod = tg_mul(tg_reshape(win, 8, xs), tg_reshape(w, 8, ws)); /* N g og cg oh ow kh kw */
-    tg_tensor *r = tg_sum(prod, TG_AXES(3, 6, 7), false);                   /* N g og oh ow */
+    /* N g og cg oh ow kh kw, summed to N g og oh ow */
+    tg_tensor *r = sum_products(tg_reshape(win, 8, xs), tg_reshape(w, 8, ws), TG_AXES(3, 6, 7));
     r = tg_reshape(r, TG_SHAPE(N, (int64_t)g * og, oh, ow));
     if (bias) r = tg_add(r, tg_reshape(bias, TG_SHAPE(1, -1, 1, 1)));
     OP_END(r);
@@ -128,9 +146,14 @@ tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, cons
     int s[2], p[2], d[2], g, op[2];
     if (!x || !w) return tg__null_arg("conv_transpose2d");
     opts_of(opts, s, p, d, &g, op);
-    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[0] || w->shape[0] % g)
+    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[0] || g < 1 || w->shape[0] % g)
         return tg__fail(TG_ERR_SHAPE, "conv_transpose2d: input %s and weight %s do not match (groups %d)",
                         tg__shape_str(x, sa, sizeof sa), tg__shape_str(w, sb, sizeof sb), g);
+    for (int i = 0; i < 2; i++)
+        if (s[i] < 1 || d[i] < 1 || p[i] < 0 || op[i] < 0 || (op[i] >= s[i] && op[i] >= d[i]))
+            return tg__fail(TG_ERR_INVALID, "conv_transpose2d: stride %d, dilation %d, padding %d, output_padding %d "
+                            "on dim %d (needs stride, dilation >= 1, padding >= 0, 0 <= output_padding < stride "
+                            "or dilation)", s[i], d[i], p[i], op[i], i);
     OP_BEGIN;
     int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
     int64_t kh = w->shape[2], kw = w->shape[3], og = w->shape[1], cg = C / g;
@@ -164,9 +187,12 @@ tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, cons
 static tg_tensor *pool(const char *name, tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw, bool is_max) {
     char sa[128];
     if (!x) return tg__null_arg(name);
-    if (x->ndim != 4 || kh < 1 || kw < 1 || ph < 0 || pw < 0)
+    if (x->ndim != 4 || kh < 1 || kw < 1)
         return tg__fail(TG_ERR_SHAPE, "%s: input %s (needs N,C,H,W) or window %dx%d", name,
                         tg__shape_str(x, sa, sizeof sa), kh, kw);
+    if (sh < 0 || sw < 0 || ph < 0 || pw < 0)
+        return tg__fail(TG_ERR_INVALID, "%s: stride %dx%d, padding %dx%d (needs stride >= 0, 0 meaning the window, "
+                        "and padding >= 0)", name, sh, sw, ph, pw);
     int k[2] = {kh, kw}, s[2] = {sh ? sh : kh, sw ? sw : kw}, p[2] = {ph, pw}, d[2] = {1, 1};
     int64_t oh, ow;
     OP_BEGIN;

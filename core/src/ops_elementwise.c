@@ -17,6 +17,10 @@ static tg_tensor *bin(const char *name, int op, tg_tensor *a, tg_tensor *b) {
 }
 
 static tg_tensor *cst(tg_tensor *x, double v) { return tg__const_like(x, v); }
+/* -|x| and max(x, 0) with one-sided gradients at 0 (-1 and 1), so the
+ * compositions below have the right gradient there. */
+static tg_tensor *neg_abs(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), x, tg_neg(x)); }
+static tg_tensor *pos_part(tg_tensor *x) { return tg_where(tg_lt(x, cst(x, 0)), cst(x, 0), x); }
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return bin("add", TG_OP_ADD, a, b); }
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return bin("sub", TG_OP_SUB, a, b); }
@@ -53,25 +57,36 @@ tg_tensor *tg_logical_xor(tg_tensor *a, tg_tensor *b) {
     OP_BEGIN; /* a != b on bools: (a < b) or (b < a) */
     OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
 }
-tg_tensor *tg_le(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("le");
-    OP_BEGIN;
-    OP_END(tg_logical_not(tg_lt(b, a)));
+/* IEEE comparisons: a NaN operand makes eq, le and ge false and ne true.
+ * Floats are ordered unless max(a, b) is NaN (MAX propagates NaN). */
+enum { CMP_EQ, CMP_LE, CMP_GE };
+static tg_tensor *ordered(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *m = tg__binary(TG_OP_MAX, a, b);
+    return tg_logical_or(tg_lt(m, cst(m, INFINITY)), tg_lt(cst(m, -INFINITY), m));
 }
-tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("ge");
+static tg_tensor *compare(const char *name, int kind, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *x, *y;
+    if (!a || !b) return tg__null_arg(name);
     OP_BEGIN;
-    OP_END(tg_logical_not(tg_lt(a, b)));
+    if (tg__broadcast(name, a, b, &x, &y) != TG_OK) OP_END(NULL);
+    tg_tensor *r = kind == CMP_LE ? tg_logical_not(tg_lt(y, x))
+                 : kind == CMP_GE ? tg_logical_not(tg_lt(x, y))
+                                  : tg_logical_not(tg_logical_or(tg_lt(x, y), tg_lt(y, x)));
+    if (r && tg_dtype_is_float(x->dtype)) r = tg_logical_and(r, ordered(x, y));
+    OP_END(r);
 }
+tg_tensor *tg_le(tg_tensor *a, tg_tensor *b) { return compare("le", CMP_LE, a, b); }
+tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b) { return compare("ge", CMP_GE, a, b); }
+tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b) { return compare("eq", CMP_EQ, a, b); }
 tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return tg__null_arg("ne");
     OP_BEGIN;
-    OP_END(tg_logical_or(tg_lt(a, b), tg_lt(b, a)));
+    OP_END(tg_logical_not(tg_eq(a, b)));
 }
-tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b) {
-    if (!a || !b) return tg__null_arg("eq");
-    OP_BEGIN;
-    OP_END(tg_logical_not(tg_ne(a, b)));
+/* NaN test for floats (false for other dtypes). */
+tg_tensor *tg__isnan(tg_tensor *x) {
+    if (!tg_dtype_is_float(x->dtype)) return tg__const_dt(x, TG_BOOL, 0);
+    return tg_logical_not(ordered(x, x));
 }
 
 tg_tensor *tg_where(tg_tensor *c, tg_tensor *a, tg_tensor *b) {
@@ -110,15 +125,24 @@ tg_tensor *tg_neg(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg__unary(TG_OP_NEG, x));
 }
+/* An order-reversing map that is its own inverse and exact on every
+ * value: -x for floats (NaN stays NaN), ~x = -x - 1 for integers (INT_MIN
+ * <-> INT_MAX, unsigned 0 <-> all ones), !x for bool. */
+tg_tensor *tg__flip_order(tg_tensor *x) {
+    if (!x) return tg__null_arg("min");
+    if (x->dtype == TG_BOOL) return tg_logical_not(x);
+    tg_tensor *n = tg__unary(TG_OP_NEG, x);
+    return tg_dtype_is_float(x->dtype) ? n : tg__binary(TG_OP_SUB, n, cst(x, 1));
+}
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) {
     if (!a || !b) return tg__null_arg("minimum");
     OP_BEGIN;
-    OP_END(tg_neg(tg_maximum(tg_neg(a), tg_neg(b))));
+    OP_END(tg__flip_order(tg_maximum(tg__flip_order(a), tg__flip_order(b))));
 }
 tg_tensor *tg_minimums(tg_tensor *x, double v) {
     if (!x) return tg__null_arg("minimums");
     OP_BEGIN;
-    OP_END(tg_neg(tg_maximums(tg_neg(x), -v)));
+    OP_END(tg_minimum(x, cst(x, v)));
 }
 tg_tensor *tg_clamp(tg_tensor *x, double lo, double hi) {
     OP_BEGIN;
@@ -138,9 +162,30 @@ tg_tensor *tg_sqrt(tg_tensor *x) { return un(TG_OP_SQRT, x); }
 tg_tensor *tg_recip(tg_tensor *x) { return un(TG_OP_RECIP, x); }
 tg_tensor *tg_sin(tg_tensor *x) { return un(TG_OP_SIN, x); }
 
+/* A dtype to compute a composite in when rounding x's own would lose too
+ * much: float32 for float16/bfloat16, float64 for float32 where the device
+ * has it; otherwise x's. */
+tg_dtype tg__wider(const tg_tensor *x) {
+    if (x->dtype == TG_FLOAT16 || x->dtype == TG_BFLOAT16) return TG_FLOAT32;
+    if (x->dtype == TG_FLOAT32 && (x->dev->caps.dtypes & (1u << TG_FLOAT64))) return TG_FLOAT64;
+    return x->dtype;
+}
+
+/* exp(x) = 2^n * exp2(r log2 e), n = trunc(x log2 e), r = x - n ln2 with
+ * ln2 split in two (Cody and Waite) so that n*LN2_HI is exact: rounding
+ * x*log2(e) whole would lose about |x|/2 ulp. float16/bfloat16 go through
+ * float32. |x| is clamped to 1e4 first (the result is 0 or inf beyond). */
 tg_tensor *tg_exp(tg_tensor *x) {
+    if (!x) return tg__null_arg("exp");
+    if (!tg_dtype_is_float(x->dtype)) return tg__fail(TG_ERR_DTYPE, "exp: needs a float dtype, not %s", tg_dtype_name(x->dtype));
     OP_BEGIN;
-    OP_END(tg_exp2(tg_muls(x, LOG2E)));
+    if (x->dtype != TG_FLOAT32 && x->dtype != TG_FLOAT64) OP_END(tg_cast(tg_exp(tg_cast(x, TG_FLOAT32)), x->dtype));
+    bool f32 = x->dtype == TG_FLOAT32;
+    double hi = f32 ? 0.693359375 : 6.93147180369123816490e-01, lo = f32 ? -2.12194440e-4 : 1.90821492927058770002e-10;
+    tg_tensor *xc = tg_clamp(x, -1e4, 1e4), *t = tg_muls(xc, LOG2E);
+    tg_tensor *n = tg_sub(t, tg_mod(t, cst(t, 1)));
+    tg_tensor *r = tg_sub(tg_sub(xc, tg_muls(n, hi)), tg_muls(n, lo));
+    OP_END(tg_mul(tg_exp2(n), tg_exp2(tg_muls(r, LOG2E))));
 }
 tg_tensor *tg_log(tg_tensor *x) {
     OP_BEGIN;
@@ -155,24 +200,53 @@ tg_tensor *tg_square(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg__binary(TG_OP_MUL, x, x));
 }
+/* sin(x + pi/2) in a wider dtype (the shift rounded in x's dtype would
+ * move cos(1000) in float16 by 0.07). */
 tg_tensor *tg_cos(tg_tensor *x) {
+    if (!x) return tg__null_arg("cos");
     OP_BEGIN;
-    OP_END(tg_sin(tg_adds(x, M_PI / 2)));
+    if (!tg_dtype_is_float(x->dtype)) OP_END(tg_sin(x)); /* reports the dtype */
+    OP_END(tg_cast(tg_sin(tg_adds(tg_cast(x, tg__wider(x)), M_PI / 2)), x->dtype));
 }
 tg_tensor *tg_tan(tg_tensor *x) {
     if (!x) return tg__null_arg("tan");
     OP_BEGIN;
     OP_END(tg_div(tg_sin(x), tg_cos(x)));
 }
-tg_tensor *tg_sigmoid(tg_tensor *x) { /* 1 / (1 + exp(-x)) */
+/* With e = exp(-|x|) <= 1: 1/(1+e) for x >= 0, e/(1+e) below, so no
+ * intermediate overflows (sigmoid(-100) is not 0, and its gradient is
+ * not 0 * inf = NaN). */
+tg_tensor *tg_sigmoid(tg_tensor *x) {
+    if (!x) return tg__null_arg("sigmoid");
     OP_BEGIN;
-    OP_END(tg_recip(tg_adds(tg_exp2(tg_muls(x, -LOG2E)), 1)));
+    tg_tensor *e = tg_exp(neg_abs(x)), *r = tg_recip(tg_adds(e, 1));
+    OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_mul(e, r), r));
 }
-tg_tensor *tg_tanh(tg_tensor *x) { /* 2 * sigmoid(2x) - 1 */
+/* expm1(v) for v <= 0: with u = exp(v) rounded, u - 1 for u <= 1/2 and
+ * Kahan's (u - 1) v / log(u) above (v itself where u == 1). No branch
+ * holds a NaN or inf, nor a gradient through log of a tiny u. */
+static tg_tensor *expm1_neg(tg_tensor *v) {
+    tg_tensor *u = tg_exp(v), *one = tg_eq(u, cst(u, 1)), *near = tg_lt(cst(u, 0.5), u);
+    tg_tensor *safe = tg_where(tg_logical_and(near, tg_logical_not(one)), u, cst(u, 0.75));
+    tg_tensor *k = tg_div(tg_mul(tg_subs(safe, 1), v), tg_log(safe));
+    return tg_where(one, v, tg_where(near, k, tg_subs(u, 1)));
+}
+/* tanh(|x|) = -m / (2 + m) with m = expm1(-2|x|): accurate at tiny x (no
+ * 1 - 1 cancellation) and finite gradients at large |x|. */
+tg_tensor *tg_tanh(tg_tensor *x) {
+    if (!x) return tg__null_arg("tanh");
     OP_BEGIN;
-    OP_END(tg_subs(tg_muls(tg_sigmoid(tg_muls(x, 2)), 2), 1));
+    tg_tensor *m = expm1_neg(tg_muls(neg_abs(x), 2));
+    tg_tensor *t = tg_div(tg_neg(m), tg_adds(m, 2));
+    OP_END(tg_where(tg_lt(x, cst(x, 0)), tg_neg(t), t));
 }
-tg_tensor *tg_relu(tg_tensor *x) { return tg_maximums(x, 0); }
+/* x <= 0 gives 0 (and a gradient of 0 at 0, as torch); NaN stays NaN. */
+tg_tensor *tg_relu(tg_tensor *x) {
+    if (!x) return tg__null_arg("relu");
+    OP_BEGIN;
+    tg_tensor *z = cst(x, 0); /* x > 0: x; x < 1 (so x <= 0): 0; NaN: x */
+    OP_END(tg_where(tg_lt(z, x), x, tg_where(tg_lt(x, cst(x, 1)), z, x)));
+}
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope) {
     if (!x) return tg__null_arg("leaky_relu");
     OP_BEGIN; /* x > 0 ? x : slope*x */
@@ -189,26 +263,36 @@ tg_tensor *tg_silu(tg_tensor *x) {
     OP_BEGIN;
     OP_END(tg_mul(x, tg_sigmoid(x)));
 }
-tg_tensor *tg_softplus(tg_tensor *x) { /* max(x,0) + log(1 + exp(-|x|)), stable */
+/* log(1 + u) for u >= 0 without losing a small u (Kahan): with w = 1 + u
+ * rounded, log(w) * u / (w - 1); u itself where w == 1. No branch holds a
+ * NaN, so gradients stay finite. */
+static tg_tensor *log1p_pos(tg_tensor *u) {
+    tg_tensor *w = tg_adds(u, 1), *one = tg_eq(w, cst(w, 1));
+    tg_tensor *d = tg_where(one, cst(w, 1), tg_subs(w, 1));
+    return tg_where(one, u, tg_div(tg_mul(tg_log(w), u), d));
+}
+tg_tensor *tg_softplus(tg_tensor *x) { /* max(x,0) + log1p(exp(-|x|)), stable */
     if (!x) return tg__null_arg("softplus");
     OP_BEGIN;
-    OP_END(tg_add(tg_relu(x), tg_log(tg_adds(tg_exp(tg_neg(tg_abs(x))), 1))));
+    OP_END(tg_add(pos_part(x), log1p_pos(tg_exp(neg_abs(x)))));
 }
 tg_tensor *tg_abs(tg_tensor *x) {
     if (!x) return tg__null_arg("abs");
     OP_BEGIN;
-    if (x->dtype == TG_BOOL) OP_END(tg__ref(x));
+    if (x->dtype == TG_BOOL || !tg_dtype_is_signed(x->dtype)) OP_END(tg__ref(x));
     OP_END(tg_maximum(x, tg_neg(x)));
 }
 tg_tensor *tg_sign(tg_tensor *x) { /* (x > 0) - (x < 0); 0 stays 0 */
     if (!x) return tg__null_arg("sign");
     OP_BEGIN;
-    tg_tensor *z = cst(x, 0);
-    OP_END(tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype)));
+    tg_tensor *z = cst(x, 0), *s = tg_sub(tg_cast(tg_lt(z, x), x->dtype), tg_cast(tg_lt(x, z), x->dtype));
+    OP_END(tg_dtype_is_float(x->dtype) ? tg_where(tg__isnan(x), x, s) : s); /* NaN stays NaN */
 }
 
-/* pow for floats: |a|^b = exp2(b log2|a|); a negative a takes its sign
- * from an odd integer b and gives NaN for a non-integer b; x^0 = 1. */
+/* pow for floats, C99 pow's special cases: |a|^b = exp2(b log2|a|); a
+ * negative a (or -0) takes its sign from an odd integer b; a negative a
+ * with a non-integer b gives NaN (an infinite b counts as an even
+ * integer); x^0 = 1, 1^y = 1 and (-1)^(+-inf) = 1, even for NaN. */
 tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
     tg_tensor *x, *y;
     if (!a || !b) return tg__null_arg("pow");
@@ -216,15 +300,18 @@ tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b) {
     OP_BEGIN;
     if (tg__broadcast("pow", a, b, &x, &y) != TG_OK) OP_END(NULL);
     if (x->dtype != y->dtype) OP_END(tg__binary(TG_OP_MUL, x, y)); /* reports the dtype mismatch */
-    tg_tensor *mag = tg_exp2(tg_mul(y, tg_log2(tg_abs(x))));
-    /* b == 0 gives 1 even for a == 0 */
-    tg_tensor *bzero = tg_eq(y, cst(y, 0));
-    tg_tensor *neg = tg_lt(x, cst(x, 0));
-    tg_tensor *bint = tg_eq(tg_mod(y, cst(y, 1)), cst(y, 0));
+    tg_tensor *ax = tg_abs(x), *z = cst(x, 0);
+    tg_dtype w = tg__wider(x); /* b log2|a| rounded in x's dtype would lose |log2 result| ulp */
+    tg_tensor *mag = tg_cast(tg_exp2(tg_mul(tg_cast(y, w), tg_log2(tg_cast(ax, w)))), x->dtype);
+    tg_tensor *yinf = tg_eq(tg_abs(y), cst(y, INFINITY));
+    tg_tensor *one = tg_logical_or(tg_logical_or(tg_eq(y, z), tg_eq(x, cst(x, 1))),
+                                   tg_logical_and(tg_eq(ax, cst(x, 1)), yinf));
+    tg_tensor *neg = tg_lt(x, z), *signbit = tg_logical_or(neg, tg_lt(tg_recip(x), z));
+    tg_tensor *bint = tg_logical_or(tg_eq(tg_mod(y, cst(y, 1)), z), yinf);
     tg_tensor *odd = tg_eq(tg_abs(tg_mod(y, cst(y, 2))), cst(y, 1));
-    tg_tensor *signed_mag = tg_where(odd, tg_neg(mag), mag);
-    tg_tensor *negres = tg_where(bint, signed_mag, cst(x, NAN));
-    OP_END(tg_where(bzero, cst(x, 1), tg_where(neg, negres, mag)));
+    tg_tensor *r = tg_where(tg_logical_and(signbit, odd), tg_neg(mag), mag);
+    r = tg_where(tg_logical_and(neg, tg_logical_not(bint)), cst(x, NAN), r);
+    OP_END(tg_where(one, cst(x, 1), r));
 }
 
 tg_tensor *tg_pows(tg_tensor *x, double v) {

@@ -4,18 +4,26 @@
 #include <string.h>
 #include "tensor_internal.h"
 
+/* A NULL array argument where entries are needed is an error, not a crash. */
+static bool have(const char *op, const void *p, bool needed, const char *what) {
+    if (p || !needed) return true;
+    return tg__fail(TG_ERR_INVALID, "%s: %s is NULL", op, what) != NULL;
+}
+
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
     char sa[128], sb[128];
     if (!x) return tg__null_arg("reshape");
+    if (!have("reshape", shape, ndim > 0, "shape")) return NULL;
     if (ndim < 0 || ndim > TG_MAX_DIMS) return tg__fail(TG_ERR_SHAPE, "reshape: %d dims (at most %d)", ndim, TG_MAX_DIMS);
     int64_t s[TG_MAX_DIMS], known = 1;
     int infer = -1;
     for (int d = 0; d < ndim; d++) {
-        s[d] = shape[d];
+        s[d] = shape[d] == -1 ? 1 : shape[d];
         if (shape[d] == -1 && infer < 0) infer = d;
         else if (shape[d] < 0)
             return tg__fail(TG_ERR_SHAPE, "reshape: bad size %lld in %s", (long long)shape[d],
                             tg_shape_format(ndim, shape, sb, sizeof sb));
+        else if (!tg__shape_ok("reshape", d + 1, s)) return NULL; /* known cannot overflow */
         else known *= shape[d];
     }
     int64_t n = tg__numel(x->ndim, x->shape);
@@ -31,6 +39,7 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape) {
 
 tg_tensor *tg_permute(tg_tensor *x, const int *perm) {
     if (!x) return tg__null_arg("permute");
+    if (!have("permute", perm, x->ndim > 0, "perm")) return NULL;
     int64_t p[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) p[d] = perm[d] < 0 ? perm[d] + x->ndim : perm[d];
     OP_BEGIN;
@@ -50,6 +59,7 @@ tg_tensor *tg_transpose(tg_tensor *x, int a0, int a1) {
 tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     char sa[128], sb[128];
     if (!x) return tg__null_arg("expand");
+    if (!have("expand", shape, ndim > 0, "shape")) return NULL;
     if (ndim < x->ndim || ndim > TG_MAX_DIMS)
         return tg__fail(TG_ERR_SHAPE, "expand: cannot expand %s to %s", tg__shape_str(x, sa, sizeof sa),
                         tg_shape_format(ndim, shape, sb, sizeof sb));
@@ -57,7 +67,10 @@ tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape) {
     for (int d = 0; d < ndim; d++) {
         int dx = d - (ndim - x->ndim);
         r[d] = dx >= 0 ? x->shape[dx] : 1;
-        s[d] = shape[d] == -1 ? r[d] : shape[d];
+        s[d] = shape[d] == -1 && dx >= 0 ? r[d] : shape[d];
+        if (s[d] < 0)
+            return tg__fail(TG_ERR_SHAPE, "expand: cannot expand %s to %s (size %lld)", tg__shape_str(x, sa, sizeof sa),
+                            tg_shape_format(ndim, shape, sb, sizeof sb), (long long)shape[d]);
     }
     OP_BEGIN;
     OP_END(tg__expand(tg__reshape(x, ndim, r), s));
@@ -104,6 +117,8 @@ tg_tensor *tg_flatten(tg_tensor *x, int start, int end) {
 }
 
 tg_tensor *tg_shrink(tg_tensor *x, const int64_t *lo, const int64_t *hi) {
+    if (!x) return tg__null_arg("shrink");
+    if (!have("shrink", lo, x->ndim > 0, "lo") || !have("shrink", hi, x->ndim > 0, "hi")) return NULL;
     OP_BEGIN;
     OP_END(tg__shrink(x, lo, hi));
 }
@@ -112,7 +127,7 @@ tg_tensor *tg_flip(tg_tensor *x, int naxes, const int *axes) {
     if (!x) return tg__null_arg("flip");
     int64_t f[TG_MAX_DIMS] = {0};
     bool ok = true;
-    for (int i = 0; i < naxes; i++) f[tg__norm_axis(axes[i], x->ndim, "flip", &ok)] = 1;
+    for (int i = 0; axes && i < naxes; i++) f[tg__norm_axis(axes[i], x->ndim, "flip", &ok)] = 1;
     if (naxes == 0 || !axes)
         for (int d = 0; d < x->ndim; d++) f[d] = 1;
     if (!ok) return NULL;
@@ -158,6 +173,7 @@ tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t
 
 tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value) {
     if (!x) return tg__null_arg("pad");
+    if (!have("pad", pads, x->ndim > 0, "pads")) return NULL;
     int64_t lo[TG_MAX_DIMS], hi[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) lo[d] = pads[2 * d], hi[d] = pads[2 * d + 1];
     OP_BEGIN;
@@ -190,21 +206,36 @@ tg_tensor *tg_cat(size_t n, tg_tensor *const *xs, int axis) {
         total += xs[i]->shape[a];
     }
     OP_BEGIN;
+    /* each piece padded to the full length, selected where it lies (WHERE
+     * keeps every bit, -0 included; adding the zeros would not) */
     tg_tensor *acc = NULL;
     int64_t off = 0;
-    int op = x0->dtype == TG_BOOL ? TG_OP_MAX : TG_OP_ADD;
     for (size_t i = 0; i < n; i++) {
         int64_t lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS] = {0};
         lo[a] = off, hi[a] = total - off - xs[i]->shape[a];
         off += xs[i]->shape[a];
         tg_tensor *p = tg__pad(xs[i], lo, hi);
-        acc = acc ? tg__binary(op, acc, p) : p;
+        acc = acc ? tg__where(tg__pad(tg__const_dt(xs[i], TG_BOOL, 1), lo, hi), p, acc) : p;
     }
     OP_END(acc);
 }
 
 tg_tensor *tg_stack(size_t n, tg_tensor *const *xs, int axis) {
+    char sa[128], sb[128];
     if (n == 0 || !xs) return tg__fail(TG_ERR_INVALID, "stack: no tensors");
+    for (size_t i = 0; i < n; i++) {
+        if (!xs[i]) return tg__null_arg("stack");
+        bool same = xs[i]->ndim == xs[0]->ndim && xs[i]->dtype == xs[0]->dtype;
+        for (int d = 0; same && d < xs[0]->ndim; d++) same = xs[i]->shape[d] == xs[0]->shape[d];
+        if (!same)
+            return tg__fail(xs[i]->dtype != xs[0]->dtype ? TG_ERR_DTYPE : TG_ERR_SHAPE,
+                            "stack: tensor %zu is %s %s, tensor 0 is %s %s (they must match)", i,
+                            tg_dtype_name(xs[i]->dtype), tg__shape_str(xs[i], sa, sizeof sa),
+                            tg_dtype_name(xs[0]->dtype), tg__shape_str(xs[0], sb, sizeof sb));
+    }
+    int a = axis < 0 ? axis + xs[0]->ndim + 1 : axis;
+    if (a < 0 || a > xs[0]->ndim || xs[0]->ndim >= TG_MAX_DIMS)
+        return tg__fail(TG_ERR_SHAPE, "stack: axis %d out of range for %d dims", axis, xs[0]->ndim);
     tg_tensor **u = calloc(n, sizeof *u);
     if (!u) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
     OP_BEGIN;
@@ -212,7 +243,7 @@ tg_tensor *tg_stack(size_t n, tg_tensor *const *xs, int axis) {
     tg_tensor *r = NULL;
     bool all = true;
     for (size_t i = 0; i < n; i++) all &= u[i] != NULL;
-    if (all) r = tg_cat(n, u, axis < 0 ? axis : axis);
+    if (all) r = tg_cat(n, u, a);
     free(u);
     OP_END(r);
 }
@@ -222,6 +253,7 @@ int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap) {
     if (!x) return tg__null_arg("split") ? -1 : -1;
     int a = tg__norm_axis(axis, x->ndim, "split", &ok);
     if (!ok) return -1;
+    if (!have("split", out, cap > 0, "out")) return -1;
     if (size <= 0) {
         tg__fail(TG_ERR_INVALID, "split: size %lld must be positive", (long long)size);
         return -1;
@@ -237,6 +269,7 @@ int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap) {
 
 tg_tensor *tg_repeat(tg_tensor *x, const int64_t *reps) {
     if (!x) return tg__null_arg("repeat");
+    if (!have("repeat", reps, x->ndim > 0, "reps")) return NULL;
     OP_BEGIN;
     tg_tensor *v = x;
     for (int d = 0; d < x->ndim && v; d++) {
@@ -271,6 +304,7 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     if (!fits)
         return tg__fail(TG_ERR_SHAPE, "gather: index %s does not fit input %s on axis %d",
                         tg__shape_str(index, sb, sizeof sb), tg__shape_str(x, sa, sizeof sa), axis);
+    if (tg__check_index("gather", index, x->shape[a]) != TG_OK) return NULL;
     OP_BEGIN;
     int nd = x->ndim;
     int64_t n = x->shape[a], lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS], shape[TG_MAX_DIMS];
@@ -282,6 +316,7 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
         if (d != a) perm[j++] = d;
     perm[nd - 1] = a;
     tg_tensor *moved = tg__permute(xs, perm);
+    if (!moved) OP_END(NULL);
     for (int d = 0, j = 0; d < nd; d++) shape[d] = d == a ? 1 : moved->shape[j++];
     shape[nd] = n;
     tg_tensor *X = tg__reshape(moved, nd + 1, shape);
@@ -291,6 +326,6 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index) {
     tg_tensor *ar = tg_arange(x->dev, TG_INT32, 0, (double)n, 1);
     tg_tensor *hit = tg_eq(idx, ar);
     tg_tensor *picked = tg_where(hit, X, tg__const_like(X, 0));
-    int last = nd;
-    OP_END(tg_sum(picked, 1, &last, false));
+    int last = nd; /* one hit per point: bool takes "any", other dtypes the sum */
+    OP_END(x->dtype == TG_BOOL ? tg__max(picked, 1, &last, false) : tg_sum(picked, 1, &last, false));
 }

@@ -12,21 +12,29 @@ static tg_tensor *need_float(const char *op, tg_tensor *x) {
 tg_tensor *tg_softmax(tg_tensor *x, int axis) {
     if (!need_float("softmax", x)) return NULL;
     OP_BEGIN;
-    tg_tensor *e = tg_exp(tg_sub(x, tg_detach(tg_max(x, 1, &axis, true))));
+    tg_tensor *e = tg_exp(tg_sub(x, tg_detach(tg__max(x, 1, &axis, true))));
     OP_END(tg_div(e, tg_sum(e, 1, &axis, true)));
 }
 
 tg_tensor *tg_log_softmax(tg_tensor *x, int axis) {
     if (!need_float("log_softmax", x)) return NULL;
     OP_BEGIN;
-    tg_tensor *z = tg_sub(x, tg_detach(tg_max(x, 1, &axis, true)));
+    tg_tensor *z = tg_sub(x, tg_detach(tg__max(x, 1, &axis, true)));
     OP_END(tg_sub(z, tg_log(tg_sum(tg_exp(z), 1, &axis, true))));
 }
 
-/* (N) integer classes -> (N, C) float one-hot of dtype dt. */
-static tg_tensor *one_hot(tg_tensor *target, int64_t C, tg_dtype dt) {
-    tg_tensor *ar = tg_arange(target->dev, TG_INT32, 0, (double)C, 1);
-    return tg_cast(tg_eq(tg_unsqueeze(tg_cast(target, TG_INT32), -1), ar), dt);
+/* idx (any shape) integer classes -> bool one-hot idx.shape + (C). */
+static tg_tensor *one_hot(tg_tensor *idx, int64_t C) {
+    tg_tensor *ar = tg_arange(idx->dev, TG_INT32, 0, (double)C, 1);
+    return tg_eq(tg_unsqueeze(tg_cast(idx, TG_INT32), -1), ar);
+}
+
+/* -sum(logp[i, target[i]]) / N: the other classes are not read (a -inf or
+ * NaN there does not reach the loss). */
+static tg_tensor *pick_mean(tg_tensor *logp, tg_tensor *target) {
+    if (!logp) return NULL;
+    tg_tensor *picked = tg_where(one_hot(target, logp->shape[1]), logp, tg__const_like(logp, 0));
+    return tg_divs(tg_neg(tg_sum(picked, TG_ALL_AXES, false)), (double)logp->shape[0]);
 }
 
 static bool check_targets(const char *op, tg_tensor *x, tg_tensor *t) {
@@ -40,15 +48,14 @@ static bool check_targets(const char *op, tg_tensor *x, tg_tensor *t) {
         tg__fail(TG_ERR_DTYPE, "%s: target must be an integer dtype, not %s", op, tg_dtype_name(t->dtype));
         return false;
     }
-    return true;
+    return tg__check_index(op, t, x->shape[1]) == TG_OK;
 }
 
 tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *target) {
     if (!need_float("nll", logp) || !target) return tg__null_arg("nll");
     if (!check_targets("nll", logp, target)) return NULL;
     OP_BEGIN;
-    tg_tensor *oh = one_hot(target, logp->shape[1], logp->dtype);
-    OP_END(tg_divs(tg_neg(tg_sum(tg_mul(logp, oh), TG_ALL_AXES, false)), (double)logp->shape[0]));
+    OP_END(pick_mean(logp, target));
 }
 
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double ls) {
@@ -57,8 +64,8 @@ tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double ls) {
     OP_BEGIN;
     int64_t C = logits->shape[1];
     tg_tensor *logp = tg_log_softmax(logits, 1);
-    tg_tensor *w = one_hot(target, C, logits->dtype);
-    if (ls != 0) w = tg_adds(tg_muls(w, 1 - ls), ls / (double)C);
+    if (ls == 0) OP_END(pick_mean(logp, target));
+    tg_tensor *w = tg_adds(tg_muls(tg_cast(one_hot(target, C), logits->dtype), 1 - ls), ls / (double)C);
     OP_END(tg_divs(tg_neg(tg_sum(tg_mul(logp, w), TG_ALL_AXES, false)), (double)logits->shape[0]));
 }
 
@@ -118,17 +125,23 @@ tg_tensor *tg_batchnorm(tg_tensor *x, tg_tensor *w, tg_tensor *b, tg_tensor *rm,
     OP_END(r);
 }
 
-/* One-hot rows times the table: gradients reach the weight through MUL. */
+/* The rows picked by WHERE from a one-hot (idx.shape + (V, 1)) against the
+ * table and summed over V: other rows are never multiplied, so an inf in
+ * the table reaches only the rows that hold it. */
 tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx) {
     char sa[128];
     if (!weight || !idx) return tg__null_arg("embedding");
     if (weight->ndim != 2) return tg__fail(TG_ERR_SHAPE, "embedding: weight %s needs (V, D)", tg__shape_str(weight, sa, sizeof sa));
     if (tg_dtype_is_float(idx->dtype) || idx->dtype == TG_BOOL)
         return tg__fail(TG_ERR_DTYPE, "embedding: index must be an integer dtype, not %s", tg_dtype_name(idx->dtype));
+    if (idx->ndim >= TG_MAX_DIMS - 1)
+        return tg__fail(TG_ERR_SHAPE, "embedding: index %s has more than %d dims", tg__shape_str(idx, sa, sizeof sa),
+                        TG_MAX_DIMS - 2);
+    if (tg__check_index("embedding", idx, weight->shape[0]) != TG_OK) return NULL;
     OP_BEGIN;
-    tg_tensor *ar = tg_arange(weight->dev, TG_INT32, 0, (double)weight->shape[0], 1);
-    tg_tensor *oh = tg_cast(tg_eq(tg_unsqueeze(tg_cast(idx, TG_INT32), -1), ar), weight->dtype);
-    OP_END(tg_matmul(oh, weight));
+    tg_tensor *oh = tg_unsqueeze(one_hot(idx, weight->shape[0]), -1);
+    int axis = -2;
+    OP_END(tg_sum(tg_where(oh, weight, tg__const_like(weight, 0)), 1, &axis, false));
 }
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, uint64_t seed) {

@@ -45,7 +45,7 @@ tg_tensor *tg_sum(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     OP_END(finish(tg__reduce(TG_OP_REDUCE_SUM, v, m), m, keepdim));
 }
 
-tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
+tg_tensor *tg__max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     uint32_t m;
     if (!x) return tg__null_arg("max");
     if (!axes_mask("max", x, naxes, axes, &m)) return NULL;
@@ -53,20 +53,32 @@ tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     OP_END(finish(tg__reduce(TG_OP_REDUCE_MAX, x, m), m, keepdim));
 }
 
-/* An order-reversing map that is its own inverse: -x (floats, signed), ~x
- * (unsigned, as all-ones - x), !x (bool). */
-static tg_tensor *flip_order(tg_tensor *x) {
-    if (x->dtype == TG_BOOL) return tg_logical_not(x);
-    if (tg_dtype_is_signed(x->dtype)) return tg_neg(x);
-    double ones = x->dtype == TG_UINT64 ? 18446744073709551615.0 : ldexp(1, (int)tg_dtype_size(x->dtype) * 8) - 1;
-    return tg_rsubs(x, ones);
+/* max/min/argmax/argmin have no identity to give for an empty slice. */
+static bool check_nonempty(const char *op, const tg_tensor *x, int naxes, const int *axes) {
+    char sa[128];
+    uint32_t m;
+    if (!x || !axes_mask(op, x, naxes, axes, &m)) return false;
+    int empty = -1;
+    for (int d = 0; d < x->ndim; d++) {
+        if (!(m >> d & 1) && x->shape[d] == 0) return true; /* the result is empty too */
+        if ((m >> d & 1) && x->shape[d] == 0) empty = d;
+    }
+    if (empty < 0) return true;
+    tg__fail(TG_ERR_SHAPE, "%s: reduces over dim %d of %s, which is empty", op, empty, tg__shape_str(x, sa, sizeof sa));
+    return false;
+}
+
+tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
+    if (!x) return tg__null_arg("max");
+    return check_nonempty("max", x, naxes, axes) ? tg__max(x, naxes, axes, keepdim) : NULL;
 }
 
 tg_tensor *tg_min(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     if (!x) return tg__null_arg("min");
+    if (!check_nonempty("min", x, naxes, axes)) return NULL;
     OP_BEGIN;
-    tg_tensor *r = tg_max(flip_order(x), naxes, axes, keepdim);
-    OP_END(r ? flip_order(r) : NULL);
+    tg_tensor *r = tg__max(tg__flip_order(x), naxes, axes, keepdim);
+    OP_END(r ? tg__flip_order(r) : NULL);
 }
 
 static tg_tensor *need_float(const char *op, tg_tensor *x) {
@@ -101,9 +113,10 @@ tg_tensor *tg_std(tg_tensor *x, int naxes, const int *axes, bool keepdim, int co
 tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     if (!need_float("logsumexp", x)) return NULL;
     OP_BEGIN;
-    tg_tensor *mx = tg_detach(tg_max(x, naxes, axes, true));
-    /* an all -inf slice: subtract 0 instead of -inf (gives -inf, not NaN) */
-    mx = tg_where(tg_eq(mx, tg__const_like(mx, -INFINITY)), tg__const_like(mx, 0), mx);
+    tg_tensor *mx = tg_detach(tg__max(x, naxes, axes, true));
+    /* a slice whose max is +-inf or NaN: subtract 0 instead (all -inf gives
+     * -inf, any +inf gives +inf, not NaN) */
+    mx = tg_where(tg_lt(tg_abs(mx), tg__const_like(mx, INFINITY)), mx, tg__const_like(mx, 0));
     tg_tensor *s = tg_log(tg_sum(tg_exp(tg_sub(x, mx)), naxes, axes, true));
     tg_tensor *r = tg_add(s, mx);
     uint32_t m;
@@ -111,32 +124,36 @@ tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim) 
     OP_END(finish(r, m, keepdim));
 }
 
-/* prod = sign * exp(sum(log|x|)), 0 if any element is 0. */
+/* prod = sign * exp2(sum(log2|x|)), summed in a wider dtype (tg__wider),
+ * 0 if any element is 0; the sign from an integer count of negatives. */
 tg_tensor *tg_prod(tg_tensor *x, int naxes, const int *axes, bool keepdim) {
     if (!need_float("prod", x)) return NULL;
     OP_BEGIN;
     tg_tensor *z = tg__const_like(x, 0);
-    tg_tensor *mag = tg_exp2(tg_sum(tg_log2(tg_abs(x)), naxes, axes, keepdim));
-    tg_tensor *nneg = tg_sum(tg_cast(tg_lt(x, z), x->dtype), naxes, axes, keepdim);
-    tg_tensor *sign = tg_rsubs(tg_muls(tg_mod(nneg, tg__const_like(nneg, 2)), 2), 1);
-    tg_tensor *anyzero = tg_max(tg_eq(x, z), naxes, axes, keepdim);
-    OP_END(tg_where(anyzero, tg__const_like(mag, 0), tg_mul(sign, mag)));
+    tg_tensor *mag = tg_exp2(tg_sum(tg_log2(tg_cast(tg_abs(x), tg__wider(x))), naxes, axes, keepdim));
+    tg_tensor *nneg = tg_sum(tg_lt(x, z), naxes, axes, keepdim); /* int32 */
+    tg_tensor *sign = tg_cast(tg_rsubs(tg_muls(tg_mod(nneg, tg__const_like(nneg, 2)), 2), 1), tg__wider(x));
+    tg_tensor *anyzero = tg__max(tg_eq(x, z), naxes, axes, keepdim);
+    tg_tensor *z0 = anyzero ? tg__const_dt(anyzero, x->dtype, 0) : NULL;
+    OP_END(tg_where(anyzero, z0, tg_cast(tg_mul(sign, mag), x->dtype)));
 }
 
-/* First index of the maximum along one axis (TG_INT32): among the places
+/* First index of the maximum along one axis (TG_INT32; the first NaN if
+ * any): among the places
  * equal to the max, the largest (n - i) wins. */
 tg_tensor *tg_argmax(tg_tensor *x, int axis, bool keepdim) {
     bool ok = true;
     if (!x) return tg__null_arg("argmax");
     int a = tg__norm_axis(axis, x->ndim, "argmax", &ok);
-    if (!ok) return NULL;
+    if (!ok || !check_nonempty("argmax", x, 1, &a)) return NULL;
     if (x->ndim == 0) {
         OP_BEGIN;
         OP_END(tg_cast(tg__const_like(x, 0), TG_INT32));
     }
     OP_BEGIN;
     int64_t n = x->shape[a];
-    tg_tensor *hit = tg_eq(x, tg_max(x, 1, &a, true));
+    /* a NaN is the maximum, as in torch */
+    tg_tensor *hit = tg_logical_or(tg_eq(x, tg_max(x, 1, &a, true)), tg__isnan(x));
     tg_tensor *rev = tg_arange(x->dev, TG_INT32, (double)n, 0, -1);
     int64_t shape[TG_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) shape[d] = d == a ? n : 1;
@@ -148,5 +165,5 @@ tg_tensor *tg_argmax(tg_tensor *x, int axis, bool keepdim) {
 tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim) {
     if (!x) return tg__null_arg("argmin");
     OP_BEGIN;
-    OP_END(tg_argmax(flip_order(x), axis, keepdim));
+    OP_END(tg_argmax(tg__flip_order(x), axis, keepdim));
 }

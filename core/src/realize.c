@@ -112,10 +112,12 @@ static double kernel_flops(const tg_kernel *k) {
 
 tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params) {
     tg_program *prog = NULL;
-    tg_status st = program_get(dev, k, &prog);
-    if (st) return st;
     tg_tensor *root = params[0];
     tg_buf *out;
+    if (k->params[0].count == 0) /* an empty output: nothing to compute */
+        return tg__buf_create(dev, 0, &root->buf);
+    tg_status st = program_get(dev, k, &prog);
+    if (st) return st;
     st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
     if (st) return st;
     tg_buffer *bufs[64];
@@ -166,6 +168,7 @@ tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes) {
     size_t want = (size_t)tg__numel(t->ndim, t->shape) * tg_dtype_size(t->dtype);
     if (bytes != want)
         return tg__failst(TG_ERR_INVALID, "to_host: %zu bytes given, the tensor has %zu", bytes, want);
+    if (!dst && want) return tg__failst(TG_ERR_INVALID, "to_host: dst is NULL");
     tg_status st = tg_realize(t);
     if (st || want == 0) return st;
     st = t->dev->api->buffer_read(t->dev->device, t->buf->handle, 0, dst, want);
@@ -177,6 +180,7 @@ tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
     if (!t) return tg_realize(t);
     size_t n = (size_t)tg__numel(t->ndim, t->shape), es = tg_dtype_size(t->dtype);
     if (count != n) return tg__failst(TG_ERR_INVALID, "to_f64: room for %zu elements, the tensor has %zu", count, n);
+    if (!dst && n) return tg__failst(TG_ERR_INVALID, "to_f64: dst is NULL");
     void *tmp = malloc(n * es + 1);
     if (!tmp) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
     tg_status st = tg_to_host(t, tmp, n * es);
@@ -186,10 +190,23 @@ tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
 }
 
 tg_status tg_item(tg_tensor *t, double *out) {
+    if (!out) return tg__failst(TG_ERR_INVALID, "item: out is NULL");
     if (t && tg__numel(t->ndim, t->shape) != 1)
         return tg__failst(TG_ERR_SHAPE, "item: the tensor has %lld elements, not 1",
                           (long long)tg__numel(t->ndim, t->shape));
     return tg_to_f64(t, out, 1);
+}
+
+tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n) {
+    size_t count = (size_t)tg__numel(idx->ndim, idx->shape);
+    double *v = malloc(count * sizeof *v + 1);
+    if (!v) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    tg_status st = tg_to_f64(idx, v, count);
+    for (size_t i = 0; !st && i < count; i++)
+        if (!(v[i] >= 0 && v[i] < (double)n))
+            st = tg__failst(TG_ERR_INVALID, "%s: index %.0f (element %zu) is outside [0, %lld)", op, v[i], i, (long long)n);
+    free(v);
+    return st;
 }
 
 tg_tensor *tg_contiguous(tg_tensor *x) {

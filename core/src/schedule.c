@@ -21,6 +21,7 @@
 static _Thread_local uint64_t epoch;
 
 #define RETRY (TG_ERR_UNSUPPORTED + 1000) /* internal: rebuild after a new buffer */
+#define TOO_BIG (TG_ERR_UNSUPPORTED + 1001) /* internal: more than 64 buffers */
 
 /* ------------------------------------------------------ the decision pass */
 
@@ -267,7 +268,10 @@ static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64
 static int param_of(kb *b, tg_tensor *t, uint32_t access) {
     for (uint32_t i = 0; i < b->nparams; i++)
         if (b->ptensor[i] == t) return (int)i;
-    if (b->nparams == 64) return fail(b, TG_ERR_UNSUPPORTED, "more than 64 buffers in one kernel");
+    if (b->nparams == 64) { /* split below (build_and_run), not an error */
+        if (!b->err) b->err = TOO_BIG;
+        return -1;
+    }
     b->ptensor[b->nparams] = t;
     b->params[b->nparams] = (tg_param){(uint32_t)t->dtype, access, tg__numel(t->ndim, t->shape)};
     return (int)b->nparams++;
@@ -476,8 +480,8 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
         if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = (uint32_t)sv.n;
     }
     const tg_caps *caps = &b.dev->caps;
-    if (!b.err && ((caps->max_params && b.nparams > caps->max_params) ||
-                   (caps->max_nodes && b.nnodes > caps->max_nodes))) {
+    if ((!b.err && ((caps->max_params && b.nparams > caps->max_params) ||
+                    (caps->max_nodes && b.nnodes > caps->max_nodes))) || b.err == TOO_BIG) {
         /* too big for the device: give the root's computed inputs buffers */
         if (split_inputs(root)) b.err = RETRY;
         else {
@@ -515,8 +519,10 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
     nodelist order;
     list_init(&order);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!ts[i]) return tg__null_arg("realize") ? TG_ERR_INVALID : tg_last_status();
+        if (!tg__live(ts[i], "realize")) return TG_ERR_INVALID;
+    }
     epoch++;
     tg_status st = collect(n, ts, &order);
     for (size_t i = 0; i < n; i++)

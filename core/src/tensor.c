@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <threads.h>
 #include <tg/dtype_util.h>
 #include "tensor_internal.h"
@@ -43,6 +44,12 @@ tg_status tg__failst(tg_status status, const char *fmt, ...) {
     return status;
 }
 
+tg_status tg__swap_status(tg_status s) {
+    tg_status old = last_status;
+    last_status = s;
+    return old;
+}
+
 tg_status tg__set_status(tg_status s) {
     if (s != TG_OK) last_status = s;
     return s;
@@ -69,7 +76,8 @@ const char *tg__shape_str(const tg_tensor *t, char *buf, size_t cap) {
 
 /* ------------------------------------------------------------ statistics */
 
-static int64_t live_tensors, live_buffers, live_bytes, kernels, compiled, realizes;
+/* Atomic: tensors on different devices may be used from different threads. */
+static _Atomic int64_t live_tensors, live_buffers, live_bytes, kernels, compiled, realizes;
 int tg__debug_level;
 
 void tg__stats_kernel(void) { kernels++; }
@@ -95,6 +103,9 @@ typedef struct scope {
 
 static _Thread_local scope *scopes;
 static _Thread_local size_t nscopes, cap_scopes;
+/* scopes tg_scope_begin could not open (out of memory): their ends must
+ * not close an enclosing scope */
+static _Thread_local size_t lost_scopes;
 
 static void scope_push(scope *s, tg_tensor *t) {
     if (s->n == s->cap) {
@@ -135,7 +146,11 @@ void tg_scope_begin(void) {
         }
         size_t cap = cap_scopes ? cap_scopes * 2 : 8;
         scope *s = realloc(scopes, cap * sizeof *s);
-        if (!s) return;
+        if (!s) {
+            lost_scopes++;
+            tg__fail(TG_ERR_NO_MEMORY, "scope_begin: out of host memory");
+            return;
+        }
         for (size_t i = cap_scopes; i < cap; i++) s[i] = (scope){0};
         scopes = s, cap_scopes = cap;
     }
@@ -143,6 +158,10 @@ void tg_scope_begin(void) {
 }
 
 void tg_scope_end(void) {
+    if (lost_scopes > 0) {
+        lost_scopes--;
+        return;
+    }
     if (nscopes == 0) return;
     scope *s = &scopes[--nscopes];
     for (size_t i = s->n; i-- > 0;) tg_release(s->items[i]);
@@ -200,7 +219,8 @@ tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out) {
     }
     b->refs = 1, b->dev = dev, b->bytes = bytes;
     dev->refs++;
-    live_buffers++, live_bytes += (int64_t)bytes;
+    live_buffers++;
+    live_bytes += (int64_t)bytes;
     *out = b;
     return TG_OK;
 }
@@ -215,7 +235,8 @@ void tg_device_unref(tg_dev *dev);
 void tg__buf_release(tg_buf *b) {
     if (!b || --b->refs > 0) return;
     tg_dev *dev = b->dev;
-    live_buffers--, live_bytes -= (int64_t)b->bytes;
+    live_buffers--;
+    live_bytes -= (int64_t)b->bytes;
     if (dev->nspare < 8 && b->bytes <= TG_SPARE_MAX_BYTES) {
         dev->spare[dev->nspare++] = b;
     } else {
@@ -227,10 +248,62 @@ void tg__buf_release(tg_buf *b) {
 
 /* ---------------------------------------------------------------- tensors */
 
+/* -1 for a shape past TG_MAX_NUMEL (or negative), so that a caller's
+ * size computation cannot wrap into a small allocation. */
 int64_t tg__numel(int ndim, const int64_t *shape) {
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= shape[d];
+    int64_t n = 1, reach = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0 || __builtin_mul_overflow(reach, shape[d] ? shape[d] : 1, &reach) || reach > TG_MAX_NUMEL)
+            return -1;
+        n *= shape[d];
+    }
     return n;
+}
+
+bool tg__shape_ok(const char *op, int ndim, const int64_t *shape) {
+    char sa[TG_MAX_DIMS * 21 + 3];
+    if (ndim >= 0 && ndim <= TG_MAX_DIMS && tg__numel(ndim, shape) >= 0) return true;
+    if (ndim < 0 || ndim > TG_MAX_DIMS) return tg__fail(TG_ERR_SHAPE, "%s: %d dims (at most %d)", op, ndim, TG_MAX_DIMS);
+    return tg__fail(TG_ERR_SHAPE, "%s: shape %s has a negative size or more than 2^60 elements (counting "
+                    "size-0 dims as 1)", op, tg_shape_format(ndim, shape, sa, sizeof sa)) != NULL;
+}
+
+/* Debug builds keep the last released tensors, marked dead, before freeing
+ * them, so that a use after tg_release or a second release is reported. */
+#ifndef NDEBUG
+static _Atomic(tg_tensor *) dead_ring[256];
+static atomic_uint dead_pos;
+#endif
+enum { LIVE = 0x11fe7e50u, DEAD = 0xdeadd00du };
+
+bool tg__live(const tg_tensor *t, const char *op) {
+    if (t->magic == LIVE) return true;
+    return tg__fail(TG_ERR_INVALID, "%s: the tensor was already released (use after tg_release)", op) != NULL;
+}
+
+/* Fault injection for tests (debug builds): TG_FAULT_NODE=n makes the
+ * n-th node allocation of the process fail as if out of memory. */
+static bool fault_now(void) {
+#ifndef NDEBUG
+    static _Atomic int64_t countdown = -2; /* -2: not read yet */
+    if (countdown == -2) {
+        const char *e = getenv("TG_FAULT_NODE");
+        countdown = e ? atoll(e) : -1;
+    }
+    return countdown > 0 && atomic_fetch_sub(&countdown, 1) == 1;
+#else
+    return false;
+#endif
+}
+
+static void tensor_free(tg_tensor *t) {
+#ifndef NDEBUG
+    t->magic = DEAD;
+    unsigned i = atomic_fetch_add(&dead_pos, 1) % 256;
+    free(atomic_exchange(&dead_ring[i], t));
+#else
+    free(t);
+#endif
 }
 
 bool tg__is_movement(int op) { return op >= TG_OP_RESHAPE && op <= TG_OP_STRIDE; }
@@ -238,8 +311,12 @@ bool tg__is_reduce(int op) { return op == TG_OP_REDUCE_SUM || op == TG_OP_REDUCE
 
 tg_tensor *tg__node(tg_dev *dev, int op, tg_dtype dtype, int ndim, const int64_t *shape, int nsrc,
                     tg_tensor *const *src) {
-    tg_tensor *t = calloc(1, sizeof *t);
+    for (int i = 0; i < nsrc; i++)
+        if (!tg__live(src[i], op < TG_OP_COUNT ? tg_op_name((tg_op)op) : "op")) return NULL;
+    if (!tg__shape_ok(op < TG_OP_COUNT ? tg_op_name((tg_op)op) : "tensor", ndim, shape)) return NULL;
+    tg_tensor *t = fault_now() ? NULL : calloc(1, sizeof *t);
     if (!t) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
+    t->magic = LIVE;
     t->refs = 1, t->dev = dev, t->dtype = dtype, t->ndim = ndim, t->op = op, t->nsrc = nsrc;
     for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
     for (int i = 0; i < nsrc; i++) {
@@ -264,7 +341,7 @@ void tg__drop_sources(tg_tensor *t) {
 void tg_release(tg_tensor *t) {
     tg_tensor *stack[64], **heap = NULL;
     size_t n = 0, cap = 64;
-    if (!t) return;
+    if (!t || !tg__live(t, "release")) return;
     stack[n++] = t;
     while (n > 0) {
         tg_tensor *x = heap ? heap[--n] : stack[--n];
@@ -286,7 +363,7 @@ void tg_release(tg_tensor *t) {
         tg__buf_release(x->buf);
         live_tensors--;
         tg_device_unref(x->dev);
-        free(x);
+        tensor_free(x);
     }
     free(heap);
 }
@@ -306,7 +383,7 @@ int64_t tg_tensor_dim(const tg_tensor *t, int axis) {
 }
 
 int tg__norm_axis(int axis, int ndim, const char *op, bool *ok) {
-    int a = axis < 0 ? axis + ndim : axis;
+    int a = axis < 0 ? axis + (ndim ? ndim : 1) : axis; /* a 0-d tensor takes 0 and -1 */
     if (a < 0 || a >= (ndim ? ndim : 1)) {
         tg__fail(TG_ERR_SHAPE, "%s: axis %d out of range for %d dims", op, axis, ndim);
         *ok = false;

@@ -43,7 +43,10 @@ typedef struct tg_buf {
     uint64_t bytes;
 } tg_buf;
 
+#define TG_MAX_NUMEL ((int64_t)1 << 60) /* elements, size-0 dims counted as 1 */
+
 struct tg_tensor {
+    uint32_t magic;            /* live or released (checked in debug builds) */
     int refs;
     tg_dev *dev;
     tg_dtype dtype;
@@ -107,6 +110,9 @@ tg_status tg__failst(tg_status status, const char *fmt, ...)
 void *tg__null_arg(const char *op);
 /* After a runtime call failed with the message already set by tg_error. */
 tg_status tg__set_status(tg_status s);
+/* Set the thread's status, returning the old one (a pass that detects its
+ * own failures by the status starts from TG_OK and restores it after). */
+tg_status tg__swap_status(tg_status s);
 const char *tg__shape_str(const tg_tensor *t, char *buf, size_t cap);
 
 /* ------------------------------------------------------------- tensors */
@@ -121,7 +127,11 @@ tg_tensor *tg__ref(tg_tensor *t);
 void tg__buf_release(tg_buf *b);
 tg_buf *tg__buf_retain(tg_buf *b);
 tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out);
-int64_t tg__numel(int ndim, const int64_t *shape);
+int64_t tg__numel(int ndim, const int64_t *shape); /* -1 past TG_MAX_NUMEL */
+/* Dims in [0, TG_MAX_DIMS], sizes >= 0, at most TG_MAX_NUMEL; else fails. */
+bool tg__shape_ok(const char *op, int ndim, const int64_t *shape);
+/* False (and an error naming op) for a released tensor (debug builds). */
+bool tg__live(const tg_tensor *t, const char *op);
 bool tg__is_movement(int op);
 bool tg__is_reduce(int op);
 int tg__norm_axis(int axis, int ndim, const char *op, bool *ok);
@@ -154,11 +164,22 @@ tg_tensor *tg__const_dt(tg_tensor *x, tg_dtype dt, double v);
 /* Broadcast a and b to one shape (new references in *oa, *ob). */
 tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **oa, tg_tensor **ob);
 
+/* Composites shared between the op files. */
+tg_tensor *tg__isnan(tg_tensor *x);
+/* The dtype a float composite computes in: float32 for float16/bfloat16,
+ * float64 for float32 where the device has it, else x's own. */
+tg_dtype tg__wider(const tg_tensor *x);       /* bool; false for non-float dtypes */
+tg_tensor *tg__flip_order(tg_tensor *x);  /* exact order-reversing involution */
+/* tg_max without the empty-axis check (an empty slice gives the identity). */
+tg_tensor *tg__max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+
 /* ------------------------------------------------- schedule / realize */
 
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts);
 /* Launch one built kernel on its device; params' tensors give buffers. */
 tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params);
+/* Realize an integer index tensor and check every value lies in [0, n). */
+tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n);
 /* Backward rules (autograd.c). */
 tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out_grads);
 

@@ -251,14 +251,16 @@ static tg_status emit_stage(kgen *kg, bool cone, const int *idx) {
  * at run time): drivers fold x + 0.0, x * 0.0 or x / 0.0 as if there were
  * no signed zeros, infinities or NaNs (lavapipe does, despite
  * SignedZeroInfNanPreserve). */
+static int opaque_f(gen *g, ct t, int c, int zero32) {
+    ct bt = t == CT_F64 ? CT_U64 : CT_U32;
+    int zero = t == CT_F64 ? OP("OpUConvert", CT_U64, 1, zero32) : zero32;
+    return OP("OpBitcast", t, 1, OP("OpBitwiseOr", bt, 2, OP("OpBitcast", bt, 1, c), zero));
+}
 static int const_node(gen *g, const tg_node *n, int zero32) {
     ct t = ct_of(n->dtype);
     if (t == CT_BOOL) return gen_const_bool(g, n->value.i != 0);
     if (!ct_is_float(t)) return gen_const_bits(g, t, n->value.u);
-    int c = gen_const_f(g, t, n->value.f);
-    ct bt = t == CT_F64 ? CT_U64 : CT_U32;
-    int zero = t == CT_F64 ? OP("OpUConvert", CT_U64, 1, zero32) : zero32;
-    return OP("OpBitcast", t, 1, OP("OpBitwiseOr", bt, 2, OP("OpBitcast", bt, 1, c), zero));
+    return opaque_f(g, t, gen_const_f(g, t, n->value.f), zero32);
 }
 
 
@@ -351,7 +353,9 @@ static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp,
     int Q = tree ? 1 : kg->rq, step = cidx(g, !tree ? Q : mode == PART ? (int64_t)S * wg : wg);
     for (int u = 0; u < U; u++) {
         accs[u] = gen_fvar(g, act);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u], identity(g, rn->op, rn->dtype, act));
+        /* opaque too: after an empty loop, identity * NaN must not fold to 0 */
+        int id = identity(g, rn->op, rn->dtype, act);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u], ct_is_float(act) ? opaque_f(g, act, id, kg->zero32) : id);
     }
     acc = accs[0];
     sb_printf(&g->body, "OpStore %%v%d %%v%d\n", rv, start);
@@ -477,6 +481,7 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
     }
     for (uint32_t i = 0; i < k->nnodes; i++)
         if (k->nodes[i].op == TG_OP_CONST) kg->val[i] = const_node(g, &k->nodes[i], pcv[4]);
+    kg->zero32 = pcv[4];
     int wx = gen_id(g), wy = gen_id(g), lx = gen_id(g);
     gen_use(g, CT_U32);
     sb_printf(&g->body, "%%v%d = OpCompositeExtract %%u32 %%v%d 0\n%%v%d = OpCompositeExtract %%u32 %%v%d 1\n"

@@ -17,6 +17,7 @@ typedef struct kgen {
     const uint8_t *cone;        /* nodes evaluated at every point of shape (lp's) */
     int *val;                   /* value id of each node                   */
     ct act;                     /* accumulator type                        */
+    int zero32;                 /* a u32 zero pushed at run time (opaque)  */
     uint64_t bda;               /* params reached through device addresses */
     bool *vnode;                /* vector mode: LOAD/STORE nodes that move 4 points as a vec4 */
     int *vpart;                 /* their vec4 load (4i) or the 4 stored values (4i..4i+3) */

@@ -27,6 +27,7 @@ typedef struct vk_pipe {
     uint64_t key;
     size_t nwords;
     VkPipeline pipeline;
+    bool ran;           /* its first launch has completed (see launch) */
     struct vk_pipe *next;
 } vk_pipe;
 

@@ -215,6 +215,13 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     }
     s->prog = p;
     if ((st = vk_sub_submit(d, s))) return vk_sub_abort(d, s, st);
+    /* A pipeline's first launch is waited for: lavapipe compiles it then, on
+     * its queue thread, and a process exiting during that compile crashes
+     * inside LLVM (whose exit handlers have run). Later launches stay async. */
+    if (!p->pipe->ran) {
+        p->pipe->ran = true;
+        return vk_retire(d, true);
+    }
     vk_retire(d, false);
     return TG_OK;
 }

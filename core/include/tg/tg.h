@@ -33,11 +33,21 @@
  *        y = tg_relu(tg_add(tg_mul(a, b), c));
  *        if (!y) fprintf(stderr, "%s\n", tg_last_error());
  *  - Functions returning tg_status return TG_OK or an error (message set).
+ *    A failed allocation (host or device) is always an error, never TG_OK.
+ *    A failure is not sticky: later calls (tg_backward included) succeed or
+ *    fail on their own, without tg_clear_error.
+ *  - Debug builds (without NDEBUG) detect a tensor used after its last
+ *    tg_release, and a second release: the call fails with TG_ERR_INVALID
+ *    ("... already released"), within the last 256 releases.
  *
  * SHAPES AND AXES
  *  - Up to TG_MAX_DIMS (8) dims; a 0-d tensor is a scalar. Shapes are passed
  *    as (ndim, const int64_t *shape); TG_SHAPE(2, 3) expands to both.
- *  - Axes may be negative (counted from the end). Axis lists are passed as
+ *    Sizes are >= 0 and the product of the sizes (size-0 dims counted as 1)
+ *    is at most 2^60; other shapes are refused with TG_ERR_SHAPE. Size-0
+ *    dims work through every op.
+ *  - Axes may be negative (counted from the end); a 0-d tensor takes axis
+ *    0 or -1. Axis lists are passed as
  *    (naxes, const int *axes); TG_AXES(0, 2) expands to both; naxes == 0
  *    with axes == NULL means "all axes" for reductions.
  *  - Binary ops broadcast numpy-style (align trailing dims, size-1 dims
@@ -46,11 +56,33 @@
  *    x's dtype.
  *
  * THREADS: one thread at a time per device; scopes, grad mode and the last
- * error are per thread (the tg_stats counters are not atomic).
+ * error are per thread; the tg_stats counters are atomic.
+ *
+ * FLOATS: NaN propagates through arithmetic, maximum/minimum, max/min and
+ * prod; comparisons are IEEE (a NaN operand makes lt, gt, le, ge and eq
+ * false and ne true); argmax/argmin give the first NaN, as torch does.
+ * float16/bfloat16 sums of products (matmul, linear, conv2d,
+ * conv_transpose2d) form and add the products in float32 and round once;
+ * tg_sum of those dtypes accumulates at least in float32 (OPS.md).
+ * Accuracy targets of the composite float ops (ulp of the result's dtype;
+ * results in the subnormal range: within a few of the smallest subnormal),
+ * given plugins within OPS.md's bounds for the primitives:
+ *  - exp, tanh, sigmoid, softplus, silu, log: 16 ulp at every argument
+ *    (exp by a Cody-Waite reduction, tanh through an accurate expm1, so
+ *    tanh(1e-8), sigmoid(-100) and softplus(-20) are not 0);
+ *  - cos = sin(x + pi/2) with the shift done in float64 for float32 where
+ *    the device has float64 (then as SIN), else within ulp(x)/2 absolute;
+ *  - pow, prod: 16 ulp where the device has float64 for float32 (they
+ *    compute in it); otherwise, and for float64, |log2 result| + 16 ulp;
+ *  - float16/bfloat16: exp, cos, pow and prod compute in float32 and
+ *    round once.
+ * tests/core/test_edge.c holds them at extreme arguments.
  *
  * TG_DEBUG (environment): 1 prints each kernel launched (name, shape, time);
  * 2 adds GFLOP/s and GB/s per kernel and a summary at exit; 3 prints each
  * new kernel's IR; 4 also the plugin's generated source.
+ * TG_FAULT_NODE=n (debug builds, for tests): the n-th graph node
+ * allocation of the process fails as if out of memory.
  */
 #ifndef TG_TG_H
 #define TG_TG_H
@@ -176,9 +208,12 @@ tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* ints: truncates toward 0 */
 tg_tensor *tg_mod(tg_tensor *a, tg_tensor *b); /* C remainder / fmod */
-tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b); /* floats; exp2(b*log2|a|) with sign rules */
+/* floats; exp2(b*log2|a|) with C99 pow's special cases: x^0 = 1 and
+ * 1^y = 1 (even for NaN), (-1)^(+-inf) = 1, (-0)^odd keeps the sign,
+ * negative^non-integer = NaN. */
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b);
-tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b); /* exact on every dtype */
 tg_tensor *tg_adds(tg_tensor *x, double v);
 tg_tensor *tg_subs(tg_tensor *x, double v);
 tg_tensor *tg_rsubs(tg_tensor *x, double v); /* v - x */
@@ -205,13 +240,13 @@ tg_tensor *tg_cos(tg_tensor *x);
 tg_tensor *tg_tan(tg_tensor *x);
 tg_tensor *tg_tanh(tg_tensor *x);
 tg_tensor *tg_sigmoid(tg_tensor *x);
-tg_tensor *tg_relu(tg_tensor *x);
+tg_tensor *tg_relu(tg_tensor *x); /* gradient 0 at 0, as torch; NaN stays NaN */
 tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
 tg_tensor *tg_gelu(tg_tensor *x); /* tanh approximation */
 tg_tensor *tg_silu(tg_tensor *x);
 tg_tensor *tg_softplus(tg_tensor *x);
 
-/* Comparisons give TG_BOOL. */
+/* Comparisons give TG_BOOL (IEEE with NaN: see FLOATS above). */
 tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_gt(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_le(tg_tensor *a, tg_tensor *b);
@@ -231,7 +266,10 @@ tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);
 
 /* Over the listed axes (naxes == 0: all); keepdim keeps them as size 1.
  * sum of a bool tensor counts (int32); integer sums wrap; mean/var/std/
- * prod/logsumexp need a float dtype. */
+ * prod/logsumexp need a float dtype. Over an empty axis: sum 0, prod 1,
+ * mean/var/std NaN, logsumexp -inf; max, min, argmax and argmin have no
+ * value to give and fail with TG_ERR_SHAPE (as numpy), unless the result
+ * is empty too. */
 tg_tensor *tg_sum(tg_tensor *x, int naxes, const int *axes, bool keepdim);
 tg_tensor *tg_mean(tg_tensor *x, int naxes, const int *axes, bool keepdim);
 tg_tensor *tg_max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
@@ -273,7 +311,11 @@ int tg_split(tg_tensor *x, int axis, int64_t size, tg_tensor **out, int cap);
 /* Tile: reps has ndim(x) entries. */
 tg_tensor *tg_repeat(tg_tensor *x, const int64_t *reps);
 /* out[..i..] = x[.. index[..i..] ..] along axis; index is integer, same
- * ndim as x, other dims no larger than x's (torch.gather). */
+ * ndim as x, other dims no larger than x's (torch.gather).
+ * INDEX CHECKS: gather, embedding, cross_entropy and nll realize their
+ * index/target tensor at the call and read it back to check that every
+ * value lies in [0, size); one outside gives TG_ERR_INVALID naming it (so
+ * these calls are not lazy in the index, and cost a device-to-host read). */
 tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index);
 
 /* -------------------------------------------------------- compositions */
@@ -304,9 +346,13 @@ tg_tensor *tg_avg_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, i
 
 tg_tensor *tg_softmax(tg_tensor *x, int axis);
 tg_tensor *tg_log_softmax(tg_tensor *x, int axis);
-/* logits (N,C), target (N) integer class ids; mean over N. */
+/* logits (N,C), target (N) integer class ids in [0, C); mean over N.
+ * Without label smoothing only logits[i, target[i]] and the row's
+ * normaliser are read: a -inf logit elsewhere keeps the loss finite; a NaN
+ * anywhere in a row makes it NaN (as torch). */
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double label_smoothing);
-/* logp (N,C) log-probabilities, target (N); mean of -logp[i, target[i]]. */
+/* logp (N,C) log-probabilities, target (N); mean of -logp[i, target[i]]
+ * (other entries are not read: NaN or -inf there does not matter). */
 tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *target);
 tg_tensor *tg_mse(tg_tensor *a, tg_tensor *b); /* mean((a-b)^2) */
 /* Normalise over the last `naxes` dims; weight/bias shaped like those dims
@@ -320,7 +366,8 @@ tg_tensor *tg_layernorm(tg_tensor *x, int naxes, tg_tensor *weight, tg_tensor *b
 tg_tensor *tg_batchnorm(tg_tensor *x, tg_tensor *weight, tg_tensor *bias,
                         tg_tensor *running_mean, tg_tensor *running_var, bool training,
                         double momentum, double eps);
-/* weight (V, D), idx integer of any shape -> idx.shape + (D). */
+/* weight (V, D), idx integer of any shape, values in [0, V) -> idx.shape +
+ * (D); only the picked rows are read (an inf elsewhere does not spread). */
 tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx);
 /* Zeroes each element with probability p (mask from seed, as tg_rand) and
  * scales the rest by 1/(1-p). p == 0 returns x (a new reference). */
