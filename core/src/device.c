@@ -75,17 +75,11 @@ const tg_caps *tg_device_caps(const tg_dev *dev) { return dev ? &dev->caps : NUL
 
 /* ------------------------------------------------------------- creation */
 
+/* The one shape check (tensor.c): rank, no negative size, at most 2^60
+ * elements, so every byte count below fits. */
 static bool check_shape(const char *op, int ndim, const int64_t *shape) {
-    if (ndim < 0 || ndim > TG_MAX_DIMS) {
-        tg__fail(TG_ERR_SHAPE, "%s: %d dims (at most %d)", op, ndim, TG_MAX_DIMS);
-        return false;
-    }
-    for (int d = 0; d < ndim; d++)
-        if (shape[d] < 0) {
-            tg__fail(TG_ERR_SHAPE, "%s: negative size %lld in dim %d", op, (long long)shape[d], d);
-            return false;
-        }
-    return true;
+    if (ndim > 0 && !shape) return tg__fail(TG_ERR_INVALID, "%s: shape is NULL", op) != NULL;
+    return tg__shape_ok(op, ndim, shape);
 }
 
 tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
@@ -173,11 +167,11 @@ tg_tensor *tg_arange(tg_dev *dev, tg_dtype dtype, double start, double stop, dou
 }
 
 tg_tensor *tg_eye(tg_dev *dev, tg_dtype dtype, int64_t n) {
-    if (n < 0) return tg__fail(TG_ERR_SHAPE, "eye: negative size %lld", (long long)n);
+    int64_t shape[2] = {n, n};
+    if (!check_shape("eye", 2, shape)) return NULL;
     double *v = calloc((size_t)(n * n) + 1, sizeof *v);
     if (!v) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
     for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;
-    int64_t shape[2] = {n, n};
     tg_tensor *t = tg_from_f64(dev, dtype, 2, shape, v);
     free(v);
     return t;

@@ -267,6 +267,10 @@ static void test_bad_input(void) {
     int64_t big[2] = {(int64_t)1 << 32, (int64_t)1 << 32};
     fails(tg_reshape(tg_zeros(dev, TG_FLOAT32, TG_SHAPE(0)), 2, big), TG_ERR_SHAPE, "reshape", "reshape (0,) to (2^32,2^32)");
     fails(tg_full(dev, TG_FLOAT32, 2, big, 1), TG_ERR_SHAPE, "2^60", "full((2^32,2^32))");
+    fails(tg_eye(dev, TG_FLOAT32, (int64_t)1 << 32), TG_ERR_SHAPE, "eye", "eye(2^32) (n*n wrapped and crashed)");
+    fails(tg_rand(dev, TG_FLOAT32, 2, (int64_t[]){(int64_t)1 << 31, (int64_t)1 << 31}, 1), TG_ERR_SHAPE, "2^60",
+          "rand((2^31,2^31))");
+    fails(tg_from_data(dev, TG_FLOAT32, 2, big, NULL), TG_ERR_SHAPE, "2^60", "from_data((2^32,2^32))");
     fails(tg_expand(tg_zeros(dev, TG_FLOAT32, TG_SHAPE(1, 1)), 2, (int64_t[]){1, -3}), TG_ERR_SHAPE, "expand",
           "expand to a negative size");
     tg_tensor *x = tg_zeros(dev, TG_FLOAT32, TG_SHAPE(1, 1, 4, 4)), *w = tg_zeros(dev, TG_FLOAT32, TG_SHAPE(1, 1, 3, 3));
