@@ -4,62 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <tg/lower.h>
 #include <tg/plugin.h>
-
-/* ---------------------------------------------------------- string builder */
-typedef struct cpu_sb {
-    char *s;
-    size_t len, cap;
-    int oom;
-} cpu_sb;
-void cpu_sb_printf(cpu_sb *sb, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-void cpu_sb_free(cpu_sb *sb);
-
-/* ----------------------------------------------------------------- render */
-
-/* How a kernel is laid out in C; chosen by cpu_plan_default, varied by tuning. */
-enum { CPU_MODE_FLAT = 0, CPU_MODE_OUTER = 1, CPU_MODE_MATMUL = 2 };
-
-typedef struct cpu_opts {
-    int mode;       /* CPU_MODE_FLAT: reduce loop innermost (lanes of accumulators);
-                       CPU_MODE_OUTER: innermost output axis inside the reduce loops;
-                       CPU_MODE_MATMUL: register/cache-blocked [M,N,K] product */
-    int lanes;      /* accumulators on the innermost reduce axis (FLAT)        */
-    int block;      /* output block of the inner axis (OUTER); NR (MATMUL)      */
-    int mr;         /* MATMUL: rows per register tile                          */
-    int nc;         /* MATMUL: columns of B packed per block                   */
-    int split;      /* 1: split the reduction over threads, combine partials   */
-    int par_axis;   /* axis split over threads (-1: none)                      */
-} cpu_opts;
-
-/* Facts about a kernel the renderer and the launcher share. */
-typedef struct cpu_info {
-    int reduce_node;        /* index of the REDUCE node, -1 if none            */
-    int64_t out_count;      /* elements of out_shape                            */
-    int64_t red_count;      /* elements reduced per output                      */
-    int acc_size;           /* bytes of one accumulator (split mode)            */
-    int mm_m, mm_n, mm_k;   /* MATMUL axes, -1 if the kernel is not a product  */
-    int mm_a, mm_b;         /* node indices of the two factors                  */
-    int64_t mm_sak;         /* A is a plain load read with this stride along the
-                               flattened reduce axes (0: A is packed)            */
-    int oin, rin;           /* innermost non-trivial out / reduce axis, -1     */
-} cpu_info;
-
-/* Check what the renderer relies on; fill *info. TG_ERR_INVALID/UNSUPPORTED
- * with a message in err. */
-tg_status cpu_analyze(const tg_kernel *k, cpu_info *info, char *err, size_t errcap);
-/* Bytes of the accumulator of a reduction (op, dtype). */
-int cpu_acc_size(uint32_t op, uint32_t dt);
-/* Default options for a kernel run on nthreads threads; fills info->mm_* when
- * the kernel is a matrix product. */
-void cpu_plan_default(const tg_kernel *k, cpu_info *info, int nthreads, cpu_opts *o);
-/* Render C source: functions tgk (main, args: params..., lo, hi), and in split
- * mode tgk_part (params..., lo, hi, acc*) and tgk_fin (params..., acc*, nparts). */
-tg_status cpu_render(const tg_kernel *k, const cpu_info *info, const cpu_opts *o, cpu_sb *out);
 
 /* -------------------------------------------------------------------- jit */
 typedef struct cpu_jit cpu_jit;
@@ -84,9 +30,8 @@ int cpu_pool_size(const cpu_pool *pool);
 void cpu_pool_run(cpu_pool *pool, cpu_task_fn fn, void *ctx, int nparts);
 
 /* ---------------------------------------------------------- plugin.c, tune */
-/* Build a program with given options; run it; free it (used by tuning). */
-tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
-                            tg_program **out);
+/* Build a program with a given plan; run it; free it (used by tuning). */
+tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out);
 tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
 void cpu_program_free(tg_device *d, tg_program *p);
 cpu_jit *cpu_device_jit(tg_device *d);
@@ -96,7 +41,9 @@ void cpu_buffer_free(tg_device *d, tg_buffer *b);
 int cpu_device_threads(tg_device *d);
 /* Use the cached winner for this kernel on this host if one was searched with
  * at least `beam` candidates; else, if beam > 0, search by measurement and cache it. */
-tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam);
+tg_status cpu_tune(tg_device *d, const tg_kernel *k, tgl_plan *plan, int beam);
+/* The lowering target of this host with nthreads threads. */
+void cpu_target(int nthreads, tgl_target *out);
 
 /* 64-bit FNV-1a, continued from h (start with CPU_FNV_SEED). */
 #define CPU_FNV_SEED 0xcbf29ce484222325ull

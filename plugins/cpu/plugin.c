@@ -1,7 +1,8 @@
 /* plugins/cpu/plugin.c -- the cpu plugin's table: devices, buffers, programs.
- * A program is the kernel rendered to C (render.c), compiled and cached
- * (jit.c), called through libffi with the arguments the kernel declares,
- * split over a persistent thread pool (pool.c). */
+ * A program is the kernel lowered and rendered to C by the SDK's lowering
+ * library, compiled and cached (jit.c), called through libffi with the
+ * arguments the kernel declares, split over a persistent thread pool
+ * (pool.c). */
 #include <dlfcn.h>
 #include <ffi.h>
 #include <stdarg.h>
@@ -37,8 +38,9 @@ struct tg_program {
     ffi_type *types[CPU_MAX_PARAMS + 3];
     ffi_type *types_fin[CPU_MAX_PARAMS + 2];
     uint32_t nparams;
-    cpu_info info;
-    cpu_opts opts;
+    tgl_plan plan;
+    int64_t out_count;   /* points of the output                            */
+    uint32_t acc_size;   /* bytes of one partial accumulator (split)         */
     int64_t par_size; /* extent of the axis split over threads (1: none)   */
     int par_align;    /* split points are multiples of this                */
     int64_t work;     /* points evaluated per launch                       */
@@ -197,24 +199,45 @@ static void cpu_program_destroy(tg_device *d, tg_program *p) {
 }
 
 
-/* Build, compile and load a program for given options. */
-static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
-                               tg_program **out) {
+void cpu_target(int nthreads, tgl_target *t) {
+    memset(t, 0, sizeof *t);
+    t->kind = TGL_CPU;
+    t->threads = (uint32_t)nthreads;
+    __builtin_cpu_init();
+    t->vector_bytes = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx2") ? 32 : 16;
+}
+
+/* Lower, render, compile and load a program for a plan. */
+static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+    tgl_target t;
+    cpu_target(cpu_pool_size(d->pool), &t);
+    tgl_prog *lp = NULL;
+    tg_status st = tgl_lower(k, &t, plan, &lp, d->error, sizeof d->error);
+    if (st != TG_OK) return st;
     tg_program *p = calloc(1, sizeof *p);
-    if (!p) return dev_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
-    p->info = *info;
-    p->opts = *o;
-    p->nparams = k->nparams;
-    cpu_sb sb = {0};
-    tg_status st = cpu_render(k, info, o, &sb);
-    if (st != TG_OK) {
-        cpu_sb_free(&sb);
+    tgl_sb sb = {0};
+    if (!p || tgl_render(lp, &tgl_dialect_c, &sb) != TG_OK) {
+        tgl_sb_free(&sb);
+        tgl_prog_free(lp);
         free(p);
-        return dev_fail(d, st, "program_create: rendering %s failed", k->name ? k->name : "kernel");
+        return dev_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory rendering %s", k->name);
     }
+    p->plan = lp->plan;
+    p->out_count = lp->out_count;
+    p->acc_size = lp->acc_size;
+    p->nparams = k->nparams;
     p->source = sb.s;
-    int64_t work = info->out_count * (info->red_count > 0 ? info->red_count : 1);
-    st = cpu_jit_load(d->jit, p->source, work < CPU_SMALL_OPT, &p->dl, d->error, sizeof d->error);
+    p->work = lp->out_count * lp->red_count;
+    const tgl_plan *o = &p->plan;
+    p->par_size = 1;
+    p->par_align = 1;
+    if (o->par_axis >= 0) {
+        p->par_size = k->shape[o->par_axis];
+        if (o->mode == TGL_OUTER && o->par_axis == lp->oin) p->par_align = 16;
+        if (o->mode == TGL_MATMUL && !o->split && o->par_axis == lp->mm_m) p->par_align = o->mr;
+    }
+    tgl_prog_free(lp);
+    st = cpu_jit_load(d->jit, p->source, p->work < CPU_SMALL_OPT, &p->dl, d->error, sizeof d->error);
     if (st != TG_OK) {
         cpu_program_destroy(d, p);
         return st;
@@ -243,14 +266,6 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const cpu_info 
             return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
         }
     }
-    p->par_size = 1;
-    p->par_align = 1;
-    if (o->par_axis >= 0) {
-        p->par_size = k->shape[o->par_axis];
-        if (o->mode == CPU_MODE_OUTER && o->par_axis == info->oin) p->par_align = 16;
-        if (o->mode == CPU_MODE_MATMUL && !o->split && o->par_axis == info->mm_m) p->par_align = o->mr;
-    }
-    p->work = info->out_count * (info->red_count > 0 ? info->red_count : 1);
     *out = p;
     return TG_OK;
 }
@@ -259,15 +274,14 @@ static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program
     if (!k || !out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
     if (k->nparams > CPU_MAX_PARAMS)
         return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u buffers, at most %d", k->nparams, CPU_MAX_PARAMS);
-    cpu_info info;
-    tg_status st = cpu_analyze(k, &info, d->error, sizeof d->error);
-    if (st != TG_OK) return st;
-    cpu_opts o;
-    cpu_plan_default(k, &info, cpu_pool_size(d->pool), &o);
+    tgl_target t;
+    cpu_target(cpu_pool_size(d->pool), &t);
+    tgl_plan plan;
+    tgl_plan_default(k, &t, &plan);
     const char *beam = getenv("TG_BEAM"); /* search; without it, only a cached winner is used */
-    st = cpu_tune(d, k, &info, &o, beam ? atoi(beam) : 0);
+    tg_status st = cpu_tune(d, k, &plan, beam ? atoi(beam) : 0);
     if (st != TG_OK) return st;
-    return program_build(d, k, &info, &o, out);
+    return program_build(d, k, &plan, out);
 }
 
 typedef struct launch_ctx {
@@ -292,7 +306,7 @@ static void run_part(void *vctx, int i, int n) {
     av[np] = &lo;
     av[np + 1] = &hi;
     if (c->part) {
-        part = c->part + (size_t)i * (size_t)p->info.out_count * (size_t)p->info.acc_size;
+        part = c->part + (size_t)i * (size_t)p->out_count * (size_t)p->acc_size;
         av[np + 2] = &part;
     }
     ffi_call(&p->cif_main, p->fn_main, NULL, av);
@@ -309,13 +323,13 @@ static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         if (!bufs[i]) return dev_fail(d, TG_ERR_INVALID, "program_launch: buffer %u is NULL", i);
         c.ptrs[i] = bufs[i]->data;
     }
-    if (p->info.out_count == 0) return TG_OK;
+    if (p->out_count == 0) return TG_OK;
     int n = cpu_pool_size(d->pool);
     if (p->work < CPU_SMALL_WORK) n = 1;
     if (n > p->par_size) n = (int)p->par_size;
     if (n < 1) n = 1;
-    if (p->opts.split) {
-        c.part = malloc((size_t)n * (size_t)p->info.out_count * (size_t)p->info.acc_size);
+    if (p->plan.split) {
+        c.part = malloc((size_t)n * (size_t)p->out_count * (size_t)p->acc_size);
         if (!c.part) return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: out of memory for partial sums");
     }
     if (p->oom) *p->oom = 0;
@@ -325,7 +339,7 @@ static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         free(c.part);
         return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: the kernel could not allocate its scratch memory");
     }
-    if (p->opts.split) {
+    if (p->plan.split) {
         void *av[CPU_MAX_PARAMS + 2];
         int64_t nparts = n;
         void *part = c.part;
@@ -345,9 +359,8 @@ static const char *cpu_program_source(tg_device *d, tg_program *p) {
 }
 
 /* Rebuild a program with other options (tuning); exported to tune.c. */
-tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const cpu_info *info, const cpu_opts *o,
-                            tg_program **out) {
-    return program_build(d, k, info, o, out);
+tg_status cpu_program_build(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+    return program_build(d, k, plan, out);
 }
 tg_status cpu_program_run(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n) {
     return cpu_program_launch(d, p, bufs, n);

@@ -21,46 +21,6 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Candidate layouts around the default, most promising first. */
-static int candidates(const tg_kernel *k, const cpu_info *info, const cpu_opts *def, cpu_opts *out) {
-    int n = 0;
-    out[n++] = *def;
-    if (info->reduce_node < 0) return n;
-    if (def->mode == CPU_MODE_MATMUL) {
-        static const int tiles[][2] = {{6, 4}, {8, 2}, {4, 4}, {8, 3}, {12, 2}, {6, 2}, {4, 2}};
-        static const int ncs[] = {64, 128, 256, 512};
-        for (size_t t = 0; t < sizeof tiles / sizeof *tiles; t++)
-            for (size_t c = 0; c < sizeof ncs / sizeof *ncs && n < MAX_CAND; c++) {
-                cpu_opts o = *def;
-                o.mr = tiles[t][0];
-                o.block = tiles[t][1];
-                o.nc = ncs[c];
-                if (o.mr != def->mr || o.block != def->block || o.nc != def->nc) out[n++] = o;
-            }
-    }
-    static const int lanes[] = {8, 16, 32, 64};
-    static const int blocks[] = {64, 128, 256, 512, 1024};
-    for (int mode = CPU_MODE_FLAT; mode <= CPU_MODE_OUTER; mode++) {
-        if (mode == CPU_MODE_OUTER && info->oin < 0) continue;
-        for (int split = 0; split <= 1; split++) {
-            if (split && !def->split) continue; /* the plan decides where a split applies */
-            int nv = mode == CPU_MODE_FLAT ? 4 : 5;
-            for (int i = 0; i < nv && n < MAX_CAND; i++) {
-                cpu_opts o = *def;
-                o.mode = mode;
-                o.split = split;
-                if (!split && def->split) o.par_axis = -1;
-                if (mode == CPU_MODE_FLAT) o.lanes = info->rin >= 0 && k->shape[info->rin] >= 2 * lanes[i] ? lanes[i] : 1;
-                else o.block = blocks[i];
-                int dup = 0;
-                for (int j = 0; j < n; j++) dup |= !memcmp(&out[j], &o, sizeof o);
-                if (!dup) out[n++] = o;
-            }
-        }
-    }
-    return n;
-}
-
 static void fill_random(void *p, uint32_t dt, int64_t count, uint64_t seed) {
     uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
     for (int64_t i = 0; i < count; i++) {
@@ -94,14 +54,14 @@ static double as_double(const void *p, uint32_t dt, int64_t i) {
 
 /* Outputs of a candidate against the plain rendering's: integers exact; floats
  * within a reduction's reassociation bound (inputs are in [-1, 1]), NaN where NaN. */
-static int outputs_match(const tg_kernel *k, const cpu_info *info, tg_buffer **got, void **want) {
-    double n = (double)(info->red_count > 0 ? info->red_count : 1);
+static int outputs_match(const tg_kernel *k, int64_t red_count, tg_buffer **got, void **want) {
+    double n = (double)(red_count > 0 ? red_count : 1);
     for (uint32_t p = 0; p < k->nparams; p++) {
         if (k->params[p].access != TG_ACCESS_WRITE) continue;
         uint32_t dt = k->params[p].dtype;
         const void *g = cpu_buffer_data(got[p]);
         size_t sz = tgp_dtype_size(dt);
-        if (!tgp_dtype_is_float(dt) || info->reduce_node < 0) {
+        if (!tgp_dtype_is_float(dt) || k->reduce_axes == 0) {
             if (memcmp(g, want[p], (size_t)k->params[p].count * sz)) return 0;
             continue;
         }
@@ -119,30 +79,42 @@ static int outputs_match(const tg_kernel *k, const cpu_info *info, tg_buffer **g
 }
 
 /* A tuning record: the beam it was searched with, then the options. */
-static void opts_write(FILE *f, int beam, const cpu_opts *o) {
+static void opts_write(FILE *f, int beam, const tgl_plan *o) {
     fprintf(f, "%d %d %d %d %d %d %d %d\n", beam, o->mode, o->lanes, o->block, o->mr, o->nc, o->split, o->par_axis);
 }
 
-static int opts_read(FILE *f, int *beam, cpu_opts *o) {
-    return fscanf(f, "%d %d %d %d %d %d %d %d", beam, &o->mode, &o->lanes, &o->block, &o->mr, &o->nc, &o->split,
-                  &o->par_axis) == 8;
+static int opts_read(FILE *f, int *beam, tgl_plan *o) {
+    int v[7];
+    if (fscanf(f, "%d %d %d %d %d %d %d %d", beam, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 8) return 0;
+    o->mode = v[0], o->lanes = v[1], o->block = v[2], o->mr = v[3], o->nc = v[4], o->split = v[5], o->par_axis = v[6];
+    return 1;
 }
 
-tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_opts *opts, int beam) {
-    cpu_opts cand[MAX_CAND];
+tg_status cpu_tune(tg_device *d, const tg_kernel *k, tgl_plan *opts, int beam) {
+    tgl_plan cand[MAX_CAND];
     memset(cand, 0, sizeof cand); /* compared with memcmp */
-    int nc = candidates(k, info, opts, cand);
+    tgl_target t;
+    cpu_target(cpu_device_threads(d), &t);
+    int nc = tgl_plan_variants(k, &t, cand, MAX_CAND);
     if (nc <= 1) return TG_OK;
     /* the key: the plain rendering (exact shapes, strides, dtypes) and the host */
-    cpu_sb sb = {0};
-    if (cpu_render(k, info, opts, &sb) != TG_OK) { cpu_sb_free(&sb); return TG_OK; }
+    char err[256];
+    tgl_prog *lp = NULL;
+    tgl_sb sb = {0};
+    if (tgl_lower(k, &t, opts, &lp, err, sizeof err) != TG_OK || tgl_render(lp, &tgl_dialect_c, &sb) != TG_OK) {
+        tgl_sb_free(&sb);
+        tgl_prog_free(lp);
+        return TG_OK;
+    }
+    int64_t red_count = lp->red_count;
+    tgl_prog_free(lp);
     uint64_t key = cpu_hash(cpu_jit_ident(cpu_device_jit(d)), sb.s, sb.len);
-    cpu_sb_free(&sb);
+    tgl_sb_free(&sb);
     char path[4200];
     snprintf(path, sizeof path, "%s/tune-%016" PRIx64 ".txt", cpu_jit_cache_dir(cpu_device_jit(d)), key);
     FILE *f = fopen(path, "r");
     if (f) { /* a winner found earlier with at least this beam: use it */
-        cpu_opts o = *opts;
+        tgl_plan o = *opts;
         int had = 0, ok = opts_read(f, &had, &o);
         fclose(f);
         /* only a layout this plugin would try for this kernel (a garbled or foreign
@@ -172,7 +144,7 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_o
     int winner = 0;
     for (int c = 0; c < nc && st == TG_OK; c++) {
         tg_program *prog = NULL;
-        if (cpu_program_build(d, k, info, &cand[c], &prog) != TG_OK) continue; /* a layout that fails is skipped */
+        if (cpu_program_build(d, k, &cand[c], &prog) != TG_OK) continue; /* a layout that fails is skipped */
         double t = 1e30;
         for (int r = 0; r < 3; r++) {
             double t0 = now();
@@ -187,7 +159,7 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, const cpu_info *info, cpu_o
                     memcpy(want[p], cpu_buffer_data(bufs[p]),
                            (size_t)k->params[p].count * tgp_dtype_size(k->params[p].dtype));
         } else {
-            ok = outputs_match(k, info, bufs, want);
+            ok = outputs_match(k, red_count, bufs, want);
         }
         cpu_program_free(d, prog);
         if (ok && t < best) {

@@ -1,11 +1,13 @@
 #!/bin/sh
-# The line budget: code lines (not blank, not only comments) of the SDK and
-# core together and of each plugin directory, each against a budget. Small
+# The line budget: code lines (not blank, not only comments) of the SDK's
+# headers and core together, of the SDK's lowering library, and of each plugin
+# directory, each against a budget. Small
 # code is a feature; raise a budget only with a reason in the commit.
 # usage: budget.sh SOURCE_ROOT
 root=$1
 here=$(dirname "$0")
-CORE_BUDGET=7000     # sdk/ + core/
+CORE_BUDGET=7000     # sdk/ headers + core/
+LOWER_BUDGET=1500    # sdk/lower: the lowering library every code-generating plugin shares
 PLUGIN_BUDGET=2500   # each plugin
 REF_BUDGET=1200      # plugins/ref: the spec made executable stays readable
 n=0
@@ -27,11 +29,13 @@ check() { # check NAME LINES BUDGET
 }
 
 echo "TAP version 14"
-check "sdk+core" "$(count "$root/sdk" "$root/core")" $CORE_BUDGET
+check "sdk+core" "$(count "$root/sdk/include" "$root/sdk/abi" "$root/core")" $CORE_BUDGET
+check "sdk/lower" "$(count "$root/sdk/lower")" $LOWER_BUDGET
 for dir in "$root"/plugins/*/; do
     name=$(basename "$dir")
     case $name in
     ref) budget=$REF_BUDGET ;;
+    cpu) budget=1300 ;;   # was 2021 lines before it rendered through sdk/lower
     opencl) budget=500 ;; # a runtime only: the SDK's lowering library renders its kernels
     *) budget=$PLUGIN_BUDGET ;;
     esac

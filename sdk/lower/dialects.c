@@ -1,0 +1,72 @@
+/* sdk/lower/dialects.c -- how C, OpenCL C and CUDA C spell what the renderer
+ * prints. A new C-family language is one more table like these. */
+#include "lower_internal.h"
+
+const tgl_dialect tgl_dialect_c = {
+    .name = "c",
+    .prelude =
+        "#include <stdint.h>\n#include <string.h>\n#include <math.h>\n"
+        "#define R restrict\n"
+        "static inline uint32_t tg_fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }\n"
+        "static inline float tg_bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }\n"
+        "static inline double tg_bitsd(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }\n"
+        "static inline int tg_clz64(uint64_t x) { return __builtin_clzll(x); }\n"
+        /* exact half conversions in hardware where the compiler has _Float16 */
+        "#if defined(__FLT16_MAX__) && (defined(__x86_64__) || defined(__aarch64__))\n"
+        "#define TG_HAVE_HALF 1\n"
+        "static inline float tg_h2f(uint16_t h) { _Float16 x; memcpy(&x, &h, 2); return (float)x; }\n"
+        "static inline uint16_t tg_f2h(float f) { _Float16 x = (_Float16)f; uint16_t h; memcpy(&h, &x, 2); return h; }\n"
+        "#endif\n",
+    .fn = "static inline",
+    .kernel = "",
+    .global = "",
+    .local = NULL,
+    .barrier = NULL,
+    .group_id = NULL,
+    .local_id = NULL,
+    .u64 = "ull",
+};
+
+const tgl_dialect tgl_dialect_opencl = {
+    .name = "opencl",
+    .prelude =
+        "#ifdef TG_F64\n#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n#endif\n"
+        "#define int8_t char\n#define uint8_t uchar\n#define int16_t short\n#define uint16_t ushort\n"
+        "#define int32_t int\n#define uint32_t uint\n#define int64_t long\n#define uint64_t ulong\n"
+        "#define R restrict\n"
+        "#define exp2f exp2\n#define log2f log2\n#define sinf sin\n#define sqrtf sqrt\n"
+        "#define fmaf fma\n#define fmodf fmod\n#define nextafterf nextafter\n"
+        "static inline uint32_t tg_fbits(float f) { return as_uint(f); }\n"
+        "static inline float tg_bitsf(uint32_t u) { return as_float(u); }\n"
+        "static inline int tg_clz64(uint64_t x) { return (int)clz(x); }\n"
+        "#ifdef TG_F64\nstatic inline double tg_bitsd(uint64_t u) { return as_double(u); }\n#endif\n",
+    .fn = "static inline",
+    .kernel = "__kernel",
+    .global = "__global ",
+    .local = "__local",
+    .barrier = "barrier(CLK_LOCAL_MEM_FENCE)",
+    .group_id = "get_group_id(0)",
+    .local_id = "get_local_id(0)",
+    .u64 = "ul",
+};
+
+const tgl_dialect tgl_dialect_cuda = {
+    .name = "cuda",
+    .prelude =
+        "typedef signed char int8_t;\ntypedef unsigned char uint8_t;\ntypedef short int16_t;\n"
+        "typedef unsigned short uint16_t;\ntypedef int int32_t;\ntypedef unsigned int uint32_t;\n"
+        "typedef long long int64_t;\ntypedef unsigned long long uint64_t;\n"
+        "#define R __restrict__\n"
+        "static __device__ inline uint32_t tg_fbits(float f) { return __float_as_uint(f); }\n"
+        "static __device__ inline float tg_bitsf(uint32_t u) { return __uint_as_float(u); }\n"
+        "static __device__ inline double tg_bitsd(uint64_t u) { return __longlong_as_double((long long)u); }\n"
+        "static __device__ inline int tg_clz64(uint64_t x) { return __clzll((long long)x); }\n",
+    .fn = "static __device__ inline",
+    .kernel = "extern \"C\" __global__",
+    .global = "",
+    .local = "__shared__",
+    .barrier = "__syncthreads()",
+    .group_id = "blockIdx.x",
+    .local_id = "threadIdx.x",
+    .u64 = "ull",
+};
