@@ -266,8 +266,7 @@ static tg_status ocl_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out
     b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, bytes ? (size_t)bytes : 1, NULL, &e); /* 0: still distinct */
     if (!b->mem) {
         free(b);
-        return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: clCreateBuffer of %llu bytes: OpenCL error %d",
-                        (unsigned long long)bytes, (int)e);
+        return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: clCreateBuffer: OpenCL error %d", (int)e);
     }
     b->bytes = bytes;
     *out_buffer = b;
