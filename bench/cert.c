@@ -51,13 +51,15 @@ int bench_cert_read(const char *path, bench_cert *c) {
         return -1;
     }
     get_string(s, "date", c->date, sizeof c->date);
+    char *levels = strstr(s, "\"levels\": {");
+    if (!levels || get_string(levels, "core", c->core, sizeof c->core)) snprintf(c->core, sizeof c->core, "absent");
     char *end = strchr(totals, '}');
     if (end) *end = '\0';
     c->pass = get_count(totals, "PASS");
     c->fail = get_count(totals, "FAIL");
     c->crash = get_count(totals, "CRASH");
     c->timeout = get_count(totals, "TIMEOUT");
-    c->passed = c->pass > 0 && c->fail == 0 && c->crash == 0 && c->timeout == 0;
+    c->passed = c->pass > 0 && c->fail == 0 && c->crash == 0 && c->timeout == 0 && !strcmp(c->core, "yes");
     free(s);
     return 0;
 }

@@ -12,7 +12,9 @@ typedef struct bench_cert {
     char sha256[65];
     char date[40];
     long pass, fail, crash, timeout;
-    int passed;      /* no FAIL, CRASH or TIMEOUT, and at least one PASS */
+    char core[16];   /* the certificate's level "core": "yes", "partial", "no", "not-run" */
+    int passed;      /* no FAIL, CRASH or TIMEOUT, at least one PASS, and level core "yes"
+                        (every core case of the catalog ran and passed) */
 } bench_cert;
 
 /* A whole file as a NUL-terminated string (malloc'd; NULL if unreadable). */

@@ -9,8 +9,10 @@ tg_status bdev_open(const char *plugin, bdev *d) {
     tg_status st;
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", plugin);
+    d->path = plugin;
     if ((st = tg_plugin_open(plugin, &d->plugin))) return st;
     d->api = tg_plugin_get_api(d->plugin);
+    snprintf(d->name, sizeof d->name, "%s", d->api->name);
     if ((st = d->api->device_count(&n)) || n == 0) {
         tg_error(TG_ERR_NOT_FOUND, "plugin '%s' has no device here: %s", plugin, d->api->plugin_error());
         tg_plugin_close(d->plugin);
@@ -80,6 +82,7 @@ tg_program *bdev_compile(bdev *d, const tg_kernel *k) {
         snprintf(d->error, sizeof d->error, "compile %s: %s", k->name, d->api->device_error(d->dev));
         return NULL;
     }
+    tg_plugin_debug_source(d->api, d->dev, prog, k->name);
     return prog;
 }
 

@@ -14,7 +14,8 @@
 
 /* One plugin's device, with the bytes of buffers the harness holds on it. */
 typedef struct bdev {
-    char name[64];
+    char name[64];       /* the plugin's own name (its table's), for labels  */
+    const char *path;    /* how it was given (a name or a path); borrowed    */
     tg_plugin *plugin;
     const tg_plugin_api *api;
     tg_device *dev;

@@ -38,7 +38,7 @@ static int child_main(const char *plugin, const bench_opts *o, const char *json,
         return 3;
     }
     suites_register(&d, o->suites, o->quick);
-    if (o->filter) snprintf(filter, sizeof filter, "^%s/(%s)", plugin, o->filter);
+    if (o->filter) snprintf(filter, sizeof filter, "^%s/(%s)", d.name, o->filter);
     tgb_options to = {o->filter ? filter : NULL, json, o->min_time > 0 ? o->min_time : o->quick ? 0.05 : 0.2,
                       o->verbose, send_result, &fd};
     int rc = tgb_run(&to, &res, &n);
@@ -76,6 +76,8 @@ static int run_one(const char *plugin, const bench_opts *o, const char *json, be
             got += (size_t)n;
         }
         if (got < sizeof r) break;
+        if (out->count == 0 && !r.error) /* label the run by the plugin's own name, not its path */
+            snprintf(out->name, sizeof out->name, "%.*s", (int)strcspn(r.name, "/"), r.name);
         if (out->count == cap) {
             tgb_result *grown = realloc(out->results, (cap = cap ? 2 * cap : 32) * sizeof r);
             if (!grown) break;
@@ -97,7 +99,7 @@ static int run_one(const char *plugin, const bench_opts *o, const char *json, be
         snprintf(out->error, sizeof out->error, "crashed with signal %d (%s) after %zu results", WTERMSIG(status),
                  strsignal(WTERMSIG(status)), out->count);
     } else {
-        snprintf(out->error, sizeof out->error, "exited with status %d after %zu results (its stderr says why)",
+        snprintf(out->error, sizeof out->error, "exited with status %d after %zu results (its messages are above)",
                  WEXITSTATUS(status), out->count);
     }
     return 0;
@@ -133,8 +135,8 @@ int bench_run_plugins(const char *const *plugins, int n, const bench_opts *o, be
     int rc = 0;
     for (int i = 0; i < n; i++) {
         if (o->json_path && parts) {
-            size_t len = strlen(o->json_path) + strlen(plugins[i]) + 16;
-            if ((parts[i] = malloc(len))) snprintf(parts[i], len, "%s.%s.part", o->json_path, plugins[i]);
+            size_t len = strlen(o->json_path) + 32; /* by index: a plugin may be given as a path */
+            if ((parts[i] = malloc(len))) snprintf(parts[i], len, "%s.%d.part", o->json_path, i);
         }
         if (o->verbose) fprintf(stderr, "tg bench: %s\n", plugins[i]);
         run_one(plugins[i], o, parts ? parts[i] : NULL, &out[i]);

@@ -11,7 +11,7 @@
 enum { T_TINY, T_MATMUL, T_MLP, T_CNN };
 
 typedef struct tensor_case {
-    char plugin[64];
+    const char *plugin;   /* as given: a name or a path (borrowed from the command line) */
     int kind;
     int64_t a, b, c; /* sizes, by kind */
 } tensor_case;
@@ -192,7 +192,7 @@ static void tensor_skip(tgb_state *s, void *arg) { tgb_skip(s, (const char *)arg
 
 /* Register the tensor suite for plugin `name`; cases are malloc'd and
  * handed to keep() for release. Returns the number registered. */
-int suite_tensor_register(const char *name, int quick, void (*keep)(void *)) {
+int suite_tensor_register(const char *name, const char *path, int quick, void (*keep)(void *)) {
     struct {
         const char *fmt;
         int kind;
@@ -208,7 +208,7 @@ int suite_tensor_register(const char *name, int quick, void (*keep)(void *)) {
         char nm[160];
         tensor_case *c = calloc(1, sizeof *c);
         if (!c) continue;
-        snprintf(c->plugin, sizeof c->plugin, "%s", name);
+        c->plugin = path;
         c->kind = list[i].kind, c->a = list[i].a, c->b = list[i].b, c->c = list[i].c;
         snprintf(nm, sizeof nm, list[i].fmt, name, (long long)c->a, (long long)c->b, (long long)c->c);
         keep(c);

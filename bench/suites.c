@@ -85,7 +85,7 @@ int suites_register(bdev *d, const char *suites, int quick) {
         count += add_overhead(d, nm, OVERHEAD_D2H, mb << 20);
     }
     if (wants(suites, "model")) count += add_plans(d, list, suite_models(quick, list, 64));
-    if (wants(suites, "tensor")) count += suite_tensor_register(d->name, quick, keep);
+    if (wants(suites, "tensor")) count += suite_tensor_register(d->name, d->path, quick, keep);
     return count;
 }
 

@@ -17,7 +17,7 @@ int suite_ops(int quick, plan **out, int max);
 int suite_models(int quick, plan **out, int max);
 /* The tensor-API suite (tg.h): registers its cases for plugin `name`,
  * handing each allocation to keep(); returns how many. */
-int suite_tensor_register(const char *name, int quick, void (*keep)(void *));
+int suite_tensor_register(const char *name, const char *path, int quick, void (*keep)(void *));
 
 /* Steps shared by the suites (see suite_ops.c). */
 void ops_matmul_step(plan *p, int A, int B, int C, int64_t batch, int64_t m, int64_t n, int64_t k, int ta, int tb);

@@ -88,9 +88,9 @@ int tg_cmd_bench(int argc, char **argv) {
             printf("plot written to %s\n", plot_path);
         }
     }
-    int any_ok = 0;
-    for (int i = 0; i < nplugins; i++) any_ok |= runs[i].ok;
+    int all_ok = 1; /* a plugin that failed to load, crashed, timed out or exited fails the command */
+    for (int i = 0; i < nplugins; i++) all_ok &= runs[i].ok;
     bench_plugin_run_free(runs, nplugins);
     for (int i = 0; i < nplugins; i++) free(plugins[i]);
-    return rc != 0 || !any_ok ? 1 : 0;
+    return rc != 0 || !all_ok ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 /* tg conform: certify a plugin against ref with the conformance suite. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@ static void usage(FILE *f) {
             "stderr when it is a terminal. --all certifies every plugin found (outputs get the\n"
             "plugin's name before their extension). A GLOB without '*' or '?' matches as a\n"
             "substring. --shard I/N runs the I-th of N parts (1-based), by case group.\n"
-            "--timeout: seconds a group's child may go without finishing a case (default 20).\n"
+            "--timeout: seconds a group's child may go without finishing a case (default 20);\n"
+            "after 3 timeouts in a row the cases not yet run are settled as TIMEOUT unrun.\n"
             "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n");
 }
 
@@ -94,7 +96,7 @@ static int conform_one(const conform_args *a, const char *plugin, const tgc_cata
                        .progress = isatty(2), .tap = tap, .tap_offset = *points};
     double t0 = now();
     tg_status st = tgc_run(cat, sel, nsel, &opt, ex, out);
-    tgc_report rep = {cat, sel, nsel, out, &facts, now() - t0};
+    tgc_report rep = {cat, sel, nsel, out, &facts, now() - t0, a->shard_n ? a->shard_i : 1, a->shard_n ? a->shard_n : 1};
     *points += nsel;
     size_t bad = 0, executed = 0, counts[TGC_RESULT_COUNT] = {0};
     for (size_t i = 0; i < nsel; i++) {
@@ -185,6 +187,14 @@ static int parse_args(int argc, char **argv, conform_args *a) {
     return -1;
 }
 
+/* Closes the --tap file; -1 (said on stderr) if any write to it failed. */
+static int tap_close(FILE *tap, const char *path) {
+    int err = ferror(tap) || fflush(tap) != 0;
+    if (fclose(tap) != 0) err = 1;
+    if (err) fprintf(stderr, "tg conform: error writing '%s': %s (the TAP stream is incomplete)\n", path, strerror(errno));
+    return err ? -1 : 0;
+}
+
 int tg_cmd_conform(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
     conform_args a = {0};
@@ -249,7 +259,7 @@ int tg_cmd_conform(int argc, char **argv) {
     fprintf(tap, "1..%zu\n", points);
     if (!points) rc = 1; /* nothing ran */
 done:
-    if (tap != stdout) fclose(tap);
+    if (tap != stdout && tap_close(tap, a.tap) != 0) rc = 1;
     tgc_expect_free(&ex);
     tgc_catalog_free(&cat);
     free(a.filters);

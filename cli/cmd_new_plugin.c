@@ -1,5 +1,6 @@
-/* tg new-plugin NAME [DIR]: write a copy of templates/plugin with NAME
- * substituted for the word "template" in file names, symbols and strings. */
+/* tg new-plugin NAME [DIR] [--codegen]: write a copy of templates/plugin
+ * (or templates/codegen) with NAME substituted for the word "template" in
+ * file names, symbols and strings. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,14 @@
 #include "template_files.h"
 
 static const char *usage_text =
-    "usage: tg new-plugin NAME [DIR]\n"
+    "usage: tg new-plugin NAME [DIR] [--codegen]\n"
     "Write a new plugin project named NAME into DIR (default: ./NAME), a copy\n"
     "of tg's plugin template. NAME is the plugin's name: lowercase letters,\n"
     "digits and '_', not starting with a digit (a valid C identifier).\n"
-    "DIR must not exist yet.\n";
+    "DIR must not exist yet.\n"
+    "  --codegen  a plugin that renders kernels through the SDK's lowering\n"
+    "             library (you write a dialect table and a runtime) instead of\n"
+    "             one that takes the kernel IR whole (you bring a compiler)\n";
 
 static int valid_name(const char *name) {
     size_t n = strlen(name);
@@ -45,10 +49,17 @@ static int write_substituted(FILE *f, const char *text, const char *name) {
 
 int tg_cmd_new_plugin(int argc, char **argv) {
     const char *name = NULL, *dir = NULL;
+    const template_file *files = template_files;
+    size_t nfiles = sizeof template_files / sizeof template_files[0];
     for (int i = 1; i < argc; i++) {
         if (tg_cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--codegen")) {
+            files = codegen_files;
+            nfiles = sizeof codegen_files / sizeof codegen_files[0];
+            continue;
         }
         if (argv[i][0] == '-') return tg_cli_usage_error("new-plugin", "unknown option '%s'", argv[i]);
         if (!name) name = argv[i];
@@ -67,14 +78,14 @@ int tg_cmd_new_plugin(int argc, char **argv) {
         fprintf(stderr, "tg new-plugin: cannot create '%s': %s\n", dir, strerror(errno));
         return 1;
     }
-    for (size_t i = 0; i < sizeof template_files / sizeof template_files[0]; i++) {
+    for (size_t i = 0; i < nfiles; i++) {
         char path[4096];
-        const char *rel = template_files[i].path;
+        const char *rel = files[i].path;
         const char *stem = strncmp(rel, "template.", 9) ? NULL : rel + 8; /* template.c -> NAME.c */
         if (stem) snprintf(path, sizeof path, "%s/%s%s", dir, name, stem);
         else snprintf(path, sizeof path, "%s/%s", dir, rel);
         FILE *f = fopen(path, "w");
-        int bad = !f || write_substituted(f, template_files[i].contents, name) != 0;
+        int bad = !f || write_substituted(f, files[i].contents, name) != 0;
         if (f && fclose(f) != 0) bad = 1;
         if (bad) {
             fprintf(stderr, "tg new-plugin: cannot write '%s': %s\n", path, strerror(errno));

@@ -1,8 +1,15 @@
 /* tg plugins [--json]: every plugin in the search path, its versions and
  * devices with their capabilities; plugins that did not load, with why. */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <tg/runtime.h>
 #include "commands.h"
 
@@ -38,12 +45,19 @@ static void json_string(FILE *f, const char *s) {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* Open device `index`, print its caps; returns 0 or 1 (failed). */
-static int print_device(FILE *f, const tg_plugin_api *api, uint32_t index, int json) {
+static int print_device(FILE *f, tg_plugin *p, uint32_t index, int json) {
+    const tg_plugin_api *api = tg_plugin_get_api(p);
     tg_device *dev = NULL;
-    tg_status st = api->device_create(index, &dev);
-    if (st || !dev) {
-        const char *why = str(api->plugin_error());
+    tg_status st = tg_plugin_device_create(p, index, &dev);
+    if (st) {
+        const char *why = tg_last_error();
         if (json) {
             fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
             json_string(f, why);
@@ -58,10 +72,11 @@ static int print_device(FILE *f, const tg_plugin_api *api, uint32_t index, int j
     if (st) {
         if (json) {
             fprintf(f, "%s{\"index\": %u, \"status\": \"%s\", \"error\": ", index ? ", " : "", index, tg_status_name(st));
-            json_string(f, api->device_error(dev));
+            json_string(f, tg_plugin_message(api->device_error(dev)));
             fprintf(f, "}");
         } else {
-            fprintf(f, "  device %u: device_caps failed: %s: %s\n", index, tg_status_name(st), str(api->device_error(dev)));
+            fprintf(f, "  device %u: device_caps failed: %s: %s\n", index, tg_status_name(st),
+                    tg_plugin_message(api->device_error(dev)));
         }
         api->device_destroy(dev);
         return 1;
@@ -123,8 +138,9 @@ static void print_loaded(FILE *f, const tg_plugin_info *info, int json) {
     }
     const tg_plugin_api *api = tg_plugin_get_api(p);
     uint32_t count = 0;
-    tg_status st = api->device_count(&count);
-    const char *why = st || count == 0 ? str(api->plugin_error()) : "";
+    tg_status st = tg_plugin_device_count(p, &count);
+    char why[1024] = "";
+    if (st || count == 0) snprintf(why, sizeof why, "%s", tg_last_error());
     if (json) {
         fprintf(f, "\"status\": \"TG_OK\", \"version\": ");
         json_string(f, api->version);
@@ -137,11 +153,76 @@ static void print_loaded(FILE *f, const tg_plugin_info *info, int json) {
         fprintf(f, "%s %s (ABI %u.%u)  %s\n", api->name, api->version, api->abi_major, api->abi_minor, info->path);
         if (api->description && *api->description) fprintf(f, "  %s\n", api->description);
         if (st) fprintf(f, "  device_count failed: %s: %s\n", tg_status_name(st), why);
-        else if (count == 0) fprintf(f, "  no devices%s%s\n", *why ? ": " : "", why);
+        else if (count == 0) fprintf(f, "  no devices: %s\n", why);
     }
-    for (uint32_t i = 0; !st && i < count; i++) print_device(f, api, i, json);
+    for (uint32_t i = 0; !st && i < count; i++) print_device(f, p, i, json);
     if (json) fprintf(f, "]");
     tg_plugin_close(p);
+}
+
+/* print_loaded in a child process: a plugin whose device_create or
+ * device_caps crashes or hangs, or whose threads outlive it, cannot take
+ * `tg plugins` down. The child's output is printed only if it finished. */
+static void print_loaded_isolated(FILE *f, const tg_plugin_info *info, int json) {
+    int fds[2];
+    fflush(f);
+    if (pipe(fds) != 0) {
+        print_loaded(f, info, json);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL); /* die, be told */
+        close(fds[0]);
+        FILE *to = fdopen(fds[1], "w");
+        if (!to) _exit(3);
+        print_loaded(to, info, json);
+        _exit(fclose(to) == 0 ? 0 : 3);
+    }
+    close(fds[1]);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char buf[4096];
+    double deadline = now_s() + 30;
+    int hung = 0;
+    for (;;) {
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        double left = deadline - now_s();
+        if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0) {
+            hung = 1;
+            break;
+        }
+        ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (mem) fwrite(buf, 1, (size_t)n, mem);
+    }
+    close(fds[0]);
+    if (mem) fclose(mem);
+    int status = 0;
+    if (pid > 0 && hung) kill(pid, SIGKILL);
+    if (pid > 0) while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    int ok = pid > 0 && !hung && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok && text) {
+        fwrite(text, 1, len, f);
+    } else {
+        char why[160];
+        if (pid < 0) snprintf(why, sizeof why, "cannot fork to list its devices");
+        else if (hung) snprintf(why, sizeof why, "listing its devices did not finish within 30 s (killed)");
+        else if (WIFSIGNALED(status))
+            snprintf(why, sizeof why, "crashed while listing its devices (signal %d, %s)", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)));
+        else snprintf(why, sizeof why, "exited with status %d while listing its devices", WEXITSTATUS(status));
+        if (json) {
+            fprintf(f, "\"status\": \"%s\", \"error\": ", tg_status_name(TG_ERR_INTERNAL));
+            json_string(f, why);
+        } else {
+            fprintf(f, "%s FAILED (%s)  %s\n  %s\n", info->name, tg_status_name(TG_ERR_INTERNAL), info->path, why);
+        }
+    }
+    free(text);
 }
 
 static void usage(FILE *f) {
@@ -187,7 +268,7 @@ int tg_cmd_plugins(int argc, char **argv) {
             fprintf(f, ", ");
         }
         if (info->status == TG_OK) {
-            print_loaded(f, info, json);
+            print_loaded_isolated(f, info, json);
         } else if (json) {
             fprintf(f, "\"status\": \"%s\", \"error\": ", tg_status_name(info->status));
             json_string(f, info->error);

@@ -27,7 +27,8 @@ static void usage(FILE *f) {
             "to the baseline (default ref): a score per workload class and overall (geometric\n"
             "means), saved in this host's ranking file, which device \"auto\" follows.\n"
             "A plugin counts as certified by a `tg conform --json` certificate whose plugin\n"
-            "SHA-256 matches the file loaded today: given with --cert/--certs, or kept in the\n"
+            "SHA-256 matches the file loaded today and that certifies level core (every core\n"
+            "case ran and passed; a shard or a filtered run does not): given with --cert/--certs, or kept in the\n"
             "cache; otherwise tg rank runs `tg conform` on it (not with --no-conform: then it\n"
             "is left unranked). Benchmarks: the --quick suites unless --full.\n"
             "--show prints the saved ranking and what \"auto\" picks, and runs nothing.\n");
@@ -65,7 +66,10 @@ static int cert_verdict(const cert_list *l, const char *name, const char *sha, c
             (!best || strcmp(l->c[i].date, best->date) > 0))
             best = &l->c[i];
     if (!best) return -1;
-    if (!best->passed)
+    if (!best->passed && strcmp(best->core, "yes") && !best->fail && !best->crash && !best->timeout)
+        snprintf(reason, cap, "not certified: level core is '%s' in the certificate of %s (every core case must"
+                 " run and pass; merge shards with `tg conform merge`)", best->core, best->date);
+    else if (!best->passed)
         snprintf(reason, cap, "failed conformance (%ld FAIL, %ld CRASH, %ld TIMEOUT, %ld PASS; certificate of %s)",
                  best->fail, best->crash, best->timeout, best->pass, best->date);
     return best->passed;

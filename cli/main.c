@@ -1,4 +1,5 @@
 /* tg: the command-line front end. Dispatches to cli/cmd_*.c. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,16 @@ int tg_cli_usage_error(const char *command, const char *fmt, ...) {
     return 2;
 }
 
+/* A command's exit status, made 1 if its standard output could not be
+ * written (a full disk, a closed pipe): a truncated report never exits 0. */
+static int finish(int rc) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "tg: error writing to standard output: %s (the output is incomplete)\n", strerror(errno));
+        return rc ? rc : 1;
+    }
+    return rc;
+}
+
 static const tg_command *find(const char *name) {
     for (const tg_command *c = commands; c->name; c++)
         if (!strcmp(name, c->name)) return c;
@@ -59,14 +70,14 @@ int main(int argc, char **argv) {
     if (tg_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
         if (argc == 2) {
             usage(stdout);
-            return 0;
+            return finish(0);
         }
         const tg_command *c = find(argv[2]); /* tg help COMMAND, tg --help COMMAND */
         if (!c) {
             fprintf(stderr, "tg: unknown command '%s' (see 'tg --help')\n", argv[2]);
             return 2;
         }
-        return c->fn(2, (char *[]){argv[2], "--help", NULL});
+        return finish(c->fn(2, (char *[]){argv[2], "--help", NULL}));
     }
     if (!strcmp(argv[1], "--version")) {
         if (argc > 2) {
@@ -74,10 +85,10 @@ int main(int argc, char **argv) {
             return 2;
         }
         printf("tg %s\n", TG_VERSION);
-        return 0;
+        return finish(0);
     }
     const tg_command *c = find(argv[1]);
-    if (c) return c->fn(argc - 1, argv + 1);
+    if (c) return finish(c->fn(argc - 1, argv + 1));
     fprintf(stderr, "tg: unknown %s '%s' (see 'tg --help')\n", argv[1][0] == '-' ? "option" : "command", argv[1]);
     return 2;
 }

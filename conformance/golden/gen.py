@@ -230,6 +230,41 @@ def cast(src, dst, v):
     return round_to(dst, v if isinstance(v, float) else Fraction(v))
 
 
+def tie_values(src, dst, n, rng):
+    """n inputs of src at a rounding tie of dst or one unit of src beside it
+    (a conversion that rounds twice gets some wrong), and at dst's overflow tie."""
+    t = FLOATS[dst][0]
+    out = []
+    for i in range(n):
+        delta = (0, 1, -1)[i % 3]
+        m = (1 << (t - 1)) | rng.getrandbits(t - 1)
+        if src in FLOATS:
+            p = FLOATS[src][0]
+            top = 65520.0 if dst == "float16" else float((2 - Fraction(2) ** -8) * Fraction(2) ** 127)
+            if i % 8 == 7 and top <= float((2 - Fraction(2) ** (1 - p)) * Fraction(2) ** FLOATS[src][2]):
+                v = Fraction(top) - (i // 8 % 2) * Fraction(2) ** (math.floor(math.log2(top)) - (p - 1))
+            else:
+                v = Fraction(((2 * m + 1) << (p - t - 1)) + delta) * Fraction(2) ** (rng.randint(-10, 10) - (p - 1))
+            out.append(round_to(src, rng.choice([-1, 1]) * v))
+        else:
+            bits, signed = INTS[src]
+            avail = bits - (1 if signed else 0)
+            if i % 8 == 7 and avail >= 17:
+                out.append(65520 - i // 8 % 2)
+                continue
+            b = rng.randint(max(t + 2, avail - 12), avail)
+            v = ((2 * m + 1) << (b - t - 1)) + delta
+            out.append(-v if signed and rng.random() < 0.5 else v)
+    return out
+
+
+TIES = [("int16", "bfloat16"), ("uint16", "bfloat16"), ("int32", "bfloat16"), ("int32", "float32"),
+        ("uint32", "bfloat16"), ("uint32", "float32"), ("int64", "bfloat16"), ("int64", "float32"),
+        ("int64", "float64"), ("uint64", "bfloat16"), ("uint64", "float32"), ("uint64", "float64"),
+        ("float32", "float16"), ("float32", "bfloat16"), ("float64", "float16"), ("float64", "bfloat16"),
+        ("float64", "float32"), ("float16", "bfloat16")]
+
+
 UNARY = ["EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN"]
 BINARY = ["ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "CMPLT"]
 TERNARY = ["WHERE", "MULACC"]
@@ -301,6 +336,9 @@ def main():
             if src in FLOATS and dst in INTS:
                 a = a[:12] + [round_to(src, rng.uniform(-300, 300)) for _ in range(12)]
             emit(out, "CAST>" + dst, src, 4, 6, 0, [(src, a)], [cast(src, dst, x) for x in a], dst)
+    for src, dst in TIES:  # casts at ties: rounded once
+        a = tie_values(src, dst, 24, rng)
+        emit(out, "CAST>" + dst, src, 4, 6, 0, [(src, a)], [cast(src, dst, x) for x in a], dst)
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -174,6 +174,18 @@ int tgc_b_load(tgc_case *c, tg_dtype dt, int vk, const int64_t *vshape, int valu
     return id;
 }
 
+int tgc_b_load_view(tgc_case *c, tg_dtype dt, const tg_view *v, int64_t count, int values) {
+    uint32_t p = c->nparams++;
+    c->views[c->nviews] = *v;
+    c->params[p] = (tg_param){.dtype = dt, .access = TG_ACCESS_READ, .count = count};
+    c->values[p] = (uint8_t)values;
+    int id = add_node(c, TG_OP_LOAD, dt);
+    c->nodes[id].buffer = p;
+    c->nodes[id].view = c->nviews++;
+    c->nodes[id].nviews = 1;
+    return id;
+}
+
 int tgc_b_const(tgc_case *c, tg_dtype dt, tg_scalar v) {
     int id = add_node(c, TG_OP_CONST, dt);
     c->nodes[id].value = v;
@@ -188,10 +200,16 @@ int tgc_b_op(tgc_case *c, tg_op op, tg_dtype dt, int s0, int s1, int s2) {
     return id;
 }
 
+/* Guard elements before and after every output's stored region: they hold
+ * the sentinel and must keep it, so a stray write shows (even from a kernel
+ * that stores nothing). */
+enum { GUARD = 4 };
+
 void tgc_b_store(tgc_case *c, int src, int vk, const int64_t *vshape) {
     uint32_t p = c->nparams++, first, n;
     tg_dtype dt = (tg_dtype)c->nodes[src].dtype;
-    int64_t count = make_view(c, vk, vshape, &first, &n);
+    int64_t count = make_view(c, vk, vshape, &first, &n) + 2 * GUARD;
+    c->views[first].offset += GUARD; /* the bottom view gives the element index */
     c->params[p] = (tg_param){.dtype = dt, .access = TG_ACCESS_WRITE, .count = count};
     int id = add_node(c, TG_OP_STORE, dt);
     c->nodes[id].src[0] = src;

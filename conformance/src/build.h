@@ -21,4 +21,8 @@ enum {
 };
 extern const char *const tgc_view_kind_names[TGC_VK_COUNT];
 
+/* A new READ param of `count` elements read through the one view `v`
+ * (ndim = c->ndim); returns the LOAD node. */
+int tgc_b_load_view(tgc_case *c, tg_dtype dt, const tg_view *v, int64_t count, int values);
+
 #endif

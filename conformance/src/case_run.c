@@ -10,8 +10,12 @@ static const char *const result_names[TGC_RESULT_COUNT] = {
 
 const char *tgc_result_name(tgc_result r) { return (unsigned)r < TGC_RESULT_COUNT ? result_names[r] : "?"; }
 
+/* The host bytes of a param (at least 1), or 0 if count * size does not
+ * fit a size_t: the harness then refuses the case instead of overrunning a
+ * buffer (which would be reported as the plugin's crash). */
 static size_t buf_bytes(const tg_param *p) {
-    size_t n = (size_t)p->count * tg_dtype_size((tg_dtype)p->dtype);
+    size_t size = tg_dtype_size((tg_dtype)p->dtype), n;
+    if (p->count < 0 || __builtin_mul_overflow((size_t)p->count, size, &n)) return 0;
     return n ? n : 1;
 }
 
@@ -53,6 +57,12 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
     int ok = 1;
     for (uint32_t p = 0; p < c->nparams && ok; p++) {
         size_t bytes = buf_bytes(&c->params[p]);
+        if (!bytes) {
+            snprintf(detail, cap, "harness: param %u's %lld elements do not fit in host memory (a suite bug)", p,
+                     (long long)c->params[p].count);
+            ok = -1;
+            break;
+        }
         in[p] = malloc(bytes);
         if (!in[p]) { ok = 0; break; }
         if (c->params[p].access == TG_ACCESS_READ) {
@@ -66,8 +76,10 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
             memset(act[p], 0xa5, bytes);
         }
     }
-    if (!ok) {
-        snprintf(detail, cap, "out of host memory");
+    if (ok < 0) {
+        /* detail says why */
+    } else if (!ok) {
+        snprintf(detail, cap, "harness: out of host memory for the case's buffers");
     } else if (tgc_device_run(ref, &k, exp) != TG_OK) {
         snprintf(detail, cap, "ref failed on this case: %s\n", tg_last_error());
         append_ir(detail, cap, &k);

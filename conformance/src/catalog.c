@@ -67,7 +67,7 @@ static const shape_class rank_shapes[] = {
 enum { NRANKS = sizeof rank_shapes / sizeof rank_shapes[0] };
 
 static const char *const value_names[TGC_V_COUNT] = {"random", "special", "subnormal", "positive", "large",
-                                                     "boundary", "small", "pairs", "pairs"};
+                                                     "boundary", "small", "pairs", "pairs", "wide", "ties"};
 
 /* One single-op case. */
 typedef struct op_spec {
@@ -359,6 +359,137 @@ static tg_status add_movement_cases(tgc_catalog *cat) {
     return st;
 }
 
+/* Operands at the edges (certification strength): large magnitudes, ties of
+ * casts, sums where one dropped element shows, code paths a generating
+ * plugin takes only for big or oddly shaped kernels, indices past 2^24 and
+ * 2^31. Most reuse the kernel of an existing case with other values, so a
+ * plugin that compiles kernels compiles few more. */
+static tg_status add_edge_value_cases(tgc_catalog *cat) {
+    tg_status st = TG_OK;
+    /* large magnitudes (divisors whose reciprocal is subnormal): the kernels
+       of values=pairs (binary) and values=special (unary) */
+    const tg_op wide_ops[] = {TG_OP_DIV, TG_OP_MUL, TG_OP_ADD, TG_OP_SQRT, TG_OP_LOG2};
+    for (int o = 0; o < 5 && st == TG_OK; o++)
+        for (int d = TG_FLOAT16; d <= TG_FLOAT64 && st == TG_OK; d++) {
+            int un = op_arity(wide_ops[o]) == ARITY_UNARY;
+            op_spec s = {.op = wide_ops[o], .dt = (tg_dtype)d, .values = TGC_V_WIDE,
+                         .sh = un ? SH_SPECIAL : (shape_class){"293", 1, {293}}};
+            st = add_op_case(cat, &s);
+        }
+    /* casts at the ties of the target (and one unit beside them), where
+       rounding twice (through float64, float32) differs from rounding once:
+       the kernels of values=special */
+    static const tg_dtype ties[][2] = {
+        {TG_INT16, TG_BFLOAT16}, {TG_UINT16, TG_BFLOAT16},
+        {TG_INT32, TG_FLOAT16}, {TG_INT32, TG_BFLOAT16}, {TG_INT32, TG_FLOAT32},
+        {TG_UINT32, TG_FLOAT16}, {TG_UINT32, TG_BFLOAT16}, {TG_UINT32, TG_FLOAT32},
+        {TG_INT64, TG_FLOAT16}, {TG_INT64, TG_BFLOAT16}, {TG_INT64, TG_FLOAT32}, {TG_INT64, TG_FLOAT64},
+        {TG_UINT64, TG_FLOAT16}, {TG_UINT64, TG_BFLOAT16}, {TG_UINT64, TG_FLOAT32}, {TG_UINT64, TG_FLOAT64},
+        {TG_FLOAT32, TG_FLOAT16}, {TG_FLOAT32, TG_BFLOAT16},
+        {TG_FLOAT64, TG_FLOAT16}, {TG_FLOAT64, TG_BFLOAT16}, {TG_FLOAT64, TG_FLOAT32},
+        {TG_FLOAT16, TG_BFLOAT16}};
+    for (size_t p = 0; p < sizeof ties / sizeof ties[0] && st == TG_OK; p++) {
+        op_spec s = {.op = TG_OP_CAST, .dt = ties[p][0], .to = ties[p][1], .sh = SH_SPECIAL, .values = TGC_V_TIES};
+        st = add_op_case(cat, &s);
+    }
+    return st;
+}
+
+/* Sums judged exactly (integer values: a dropped element shows at any
+ * length), reductions split over threads (a small output over >= 4096
+ * points, > 32768 points of work), matrix products with ragged tiles. */
+static tg_status add_edge_reduce_cases(tgc_catalog *cat) {
+    tg_status st = TG_OK;
+    const shape_class longsh = {"4099", 1, {4099}}, split = {"3x11001", 2, {3, 11001}},
+                      splito = {"11001x3", 2, {11001, 3}};
+    for (int d = TG_FLOAT16; d <= TG_FLOAT64 && st == TG_OK; d++) {
+        op_spec s = {.op = TG_OP_REDUCE_SUM, .dt = (tg_dtype)d, .sh = longsh, .axes = 1, .values = TGC_V_SMALL};
+        st = add_op_case(cat, &s);
+    }
+    const struct { tg_op op; tg_dtype dt; shape_class sh; uint32_t axes; int values; } red[] = {
+        {TG_OP_REDUCE_SUM, TG_INT32, longsh, 1, TGC_V_RANDOM},
+        {TG_OP_REDUCE_SUM, TG_FLOAT32, split, 2, TGC_V_SMALL},
+        {TG_OP_REDUCE_SUM, TG_FLOAT64, split, 2, TGC_V_SMALL},
+        {TG_OP_REDUCE_SUM, TG_FLOAT16, split, 2, TGC_V_SMALL},
+        {TG_OP_REDUCE_SUM, TG_INT32, split, 2, TGC_V_RANDOM},
+        {TG_OP_REDUCE_MAX, TG_FLOAT32, split, 2, TGC_V_RANDOM},
+        {TG_OP_REDUCE_MAX, TG_FLOAT32, split, 2, TGC_V_SPECIAL},
+        {TG_OP_REDUCE_SUM, TG_FLOAT32, splito, 1, TGC_V_SMALL},
+    };
+    for (size_t r = 0; r < sizeof red / sizeof red[0] && st == TG_OK; r++) {
+        op_spec s = {.op = red[r].op, .dt = red[r].dt, .sh = red[r].sh, .axes = red[r].axes, .values = red[r].values};
+        st = add_op_case(cat, &s);
+    }
+    /* C[m, n] = sum_k A[m, k] * B[k, n] on [M, N, K]: M not a multiple of 6,
+       N not of 16/32/64 (and past one column block for float32), K odd; A
+       read in place (float32) or through an expression (float64: -A * -B);
+       small integers, so every partial sum is exact */
+    const struct { tg_dtype dt; int64_t m, n, k; int neg; } mm[] = {
+        {TG_FLOAT32, 13, 67, 1025, 0}, {TG_FLOAT64, 7, 35, 515, 1}};
+    for (int i = 0; i < 2 && st == TG_OK; i++) {
+        tgc_case c;
+        int64_t sh[3] = {mm[i].m, mm[i].n, mm[i].k}, out[TG_MAX_DIMS];
+        tgc_b_init(&c, 3, sh, 4);
+        tgc_b_out_shape(&c, out);
+        tg_view va = {.ndim = 3, .shape = {mm[i].m, mm[i].n, mm[i].k}, .strides = {mm[i].k, 0, 1}};
+        tg_view vb = {.ndim = 3, .shape = {mm[i].m, mm[i].n, mm[i].k}, .strides = {0, 1, mm[i].n}};
+        int a = tgc_b_load_view(&c, mm[i].dt, &va, mm[i].m * mm[i].k, TGC_V_SMALL);
+        int b = tgc_b_load_view(&c, mm[i].dt, &vb, mm[i].k * mm[i].n, TGC_V_SMALL);
+        if (mm[i].neg) {
+            a = tgc_b_op(&c, TG_OP_NEG, mm[i].dt, a, -1, -1);
+            b = tgc_b_op(&c, TG_OP_NEG, mm[i].dt, b, -1, -1);
+        }
+        int r = tgc_b_op(&c, TG_OP_REDUCE_SUM, mm[i].dt, tgc_b_op(&c, TG_OP_MUL, mm[i].dt, a, b, -1), -1, -1);
+        tgc_b_store(&c, r, TGC_VK_CONTIG, out);
+        c.row = TG_OP_REDUCE_SUM;
+        c.dtype = (uint8_t)mm[i].dt;
+        c.rule = TGC_RULE_NODE;
+        c.judge = (uint8_t)r;
+        c.levels = TGC_LEVEL_FULL | (mm[i].dt == TG_FLOAT32 ? TGC_LEVEL_CORE : 0);
+        c.seed = 1000003u * (uint64_t)cat->count + 17;
+        snprintf(c.id, sizeof c.id, "op.REDUCE_SUM.%s.shape=%lldx%lldx%lld.axes=2.matmul%s", tg_dtype_name(mm[i].dt),
+                 (long long)mm[i].m, (long long)mm[i].n, (long long)mm[i].k, mm[i].neg ? ".neg" : "");
+        st = tgc_catalog_add(cat, &c);
+    }
+    return st;
+}
+
+/* Indices past 2^24 (a float32 index loses them) and past 2^31 (an int32
+ * one wraps): a flip of 2^24 + 43 bytes (loads and stores far from 0), and
+ * two rows of 64 bytes 2^31 - 32 apart in a buffer of 2^31 + 32 int8. That
+ * one needs about 6 GiB and 5-10 s (fill and copies of 2 GiB): only on hosts
+ * with 32 GiB of memory or more, or with TG_CONFORM_HUGE=1. */
+static tg_status add_edge_index_cases(tgc_catalog *cat) {
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    const char *huge = getenv("TG_CONFORM_HUGE");
+    int big_host = (huge && !strcmp(huge, "1")) ||
+                   (pages > 0 && psize > 0 && (double)pages * (double)psize >= 32.0 * (1 << 30));
+    tg_status st = TG_OK;
+    for (int k = 0; k < 1 + big_host && st == TG_OK; k++) {
+        tgc_case c;
+        tg_dtype dt = k == 0 ? TG_UINT8 : TG_INT8;
+        if (k == 0) {
+            int64_t n = (1 << 24) + 43;
+            tgc_b_init(&c, 1, &n, 0);
+            tgc_b_store(&c, tgc_b_load(&c, dt, TGC_VK_FLIP, c.shape, TGC_V_RANDOM), TGC_VK_CONTIG, c.shape);
+            snprintf(c.id, sizeof c.id, "move.FLIP.uint8.shape=16777259");
+        } else {
+            int64_t sh[2] = {2, 64}, gap = ((int64_t)1 << 31) - 32;
+            tg_view v = {.ndim = 2, .shape = {2, 64}, .strides = {gap, 1}};
+            tgc_b_init(&c, 2, sh, 0);
+            tgc_b_store(&c, tgc_b_load_view(&c, dt, &v, gap + 64, TGC_V_RANDOM), TGC_VK_CONTIG, c.shape);
+            snprintf(c.id, sizeof c.id, "move.SHRINK.int8.shape=2x64.index=2^31");
+        }
+        c.row = k == 0 ? TG_OP_FLIP : TG_OP_SHRINK;
+        c.dtype = (uint8_t)dt;
+        c.rule = TGC_RULE_CHAIN;
+        c.levels = TGC_LEVEL_FULL;
+        c.seed = 7919u * (uint64_t)cat->count;
+        st = tgc_catalog_add(cat, &c);
+    }
+    return st;
+}
+
 /* Groups: cases of one table cell share a child process, at most 32 each. */
 static void assign_groups(tgc_catalog *cat) {
     uint32_t group = 0, in_group = 0;
@@ -379,6 +510,9 @@ tg_status tgc_catalog_build(tgc_catalog *cat) {
     if (st == TG_OK) st = add_cast_cases(cat);
     if (st == TG_OK) st = add_rank_cases(cat);
     if (st == TG_OK) st = add_movement_cases(cat);
+    if (st == TG_OK) st = add_edge_value_cases(cat);
+    if (st == TG_OK) st = add_edge_reduce_cases(cat);
+    if (st == TG_OK) st = add_edge_index_cases(cat);
     if (st == TG_OK) st = tgc_fusion_cases(cat);
     if (st == TG_OK) st = tgc_composite_cases(cat);
     if (st != TG_OK) {

@@ -9,10 +9,11 @@
 #include <unistd.h>
 #include "report.h"
 
-enum { NFIELDS = 13 };
+enum { NFIELDS = 14 };
+enum { F_SUITE = 0, F_SHA = 4, F_SHARDS = 12, F_SHARD = 13 };
 static const char *const field_names[NFIELDS] = {
     "suite_version", "plugin_name", "plugin_version", "plugin_path", "plugin_sha256", "abi_version",
-    "device_name", "device_vendor", "device_version", "driver", "host", "date", "shards"};
+    "device_name", "device_vendor", "device_version", "driver", "host", "date", "shards", "shard"};
 
 typedef struct cert_header {
     char v[NFIELDS][512];
@@ -82,9 +83,7 @@ static tg_status write_cert(const char *path, const cert_header *h, const tgc_en
     }
     fprintf(f, "  ]\n}\n");
     free(t);
-    int err = ferror(f);
-    fclose(f);
-    return err ? tg_error(TG_ERR_IO, "error writing '%s'", path) : TG_OK;
+    return tgc_close_output(f, path);
 }
 
 tg_status tgc_report_json(const char *path, const tgc_report *r) {
@@ -113,7 +112,8 @@ tg_status tgc_report_json(const char *path, const tgc_report *r) {
     if (uname(&u) == 0) snprintf(h->v[10], 512, "%s (%s %s %s)", host, u.sysname, u.release, u.machine);
     time_t now = time(NULL);
     strftime(h->v[11], 512, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    snprintf(h->v[12], 512, "1");
+    snprintf(h->v[F_SHARDS], 512, "1");
+    snprintf(h->v[F_SHARD], 512, "%d/%d", r->shard_n > 0 ? r->shard_i : 1, r->shard_n > 0 ? r->shard_n : 1);
     h->seconds = r->seconds;
     tgc_level_totals(r, h->level_total);
     tg_status st = write_cert(path, h, e, r->nsel);
@@ -155,72 +155,167 @@ static int find_name(const char *s, int is_row) {
     return -1;
 }
 
-tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path) {
-    cert_header *h = calloc(1, sizeof *h);
-    size_t count = 0, cap = 0;
-    tgc_entry *e = NULL;
-    char **ids = NULL;
-    tg_status st = h ? TG_OK : tg_error(TG_ERR_NO_MEMORY, "out of memory");
+/* "I/N" with 1 <= I <= N; an old certificate without the field is 1/1. */
+static int parse_shard(const char *s, int *i, int *n) {
+    char tail;
+    if (!s[0]) {
+        *i = *n = 1;
+        return 1;
+    }
+    return sscanf(s, "%d/%d%c", i, n, &tail) == 2 && *n >= 1 && *i >= 1 && *i <= *n;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* What merge learns from one input certificate. */
+typedef struct merge_state {
+    cert_header *h;           /* fields of the first input; seconds summed */
+    tgc_entry *e;
+    char **ids;
+    size_t count, cap;
+    unsigned char *shard_seen; /* [shard count + 1] */
+    int shards;
+} merge_state;
+
+/* One case line: {"id": ..., "row": ..., "dtype": ..., "levels": N, "result": ...}. */
+static tg_status merge_case(merge_state *m, const char *path, int lineno, const char *line) {
+    char id[TGC_ID_LEN], row[32], dt[32], res[32];
+    if (!line_value(line, "id", id, sizeof id) || !line_value(line, "row", row, sizeof row) ||
+        !line_value(line, "dtype", dt, sizeof dt) || !line_value(line, "result", res, sizeof res) ||
+        !strstr(line, "\"levels\": "))
+        return tg_error(TG_ERR_INVALID, "%s:%d: a malformed case line", path, lineno);
+    char *end;
+    long levels = strtol(strstr(line, "\"levels\": ") + 10, &end, 10);
+    int k = 0;
+    while (k < TGC_RESULT_COUNT && strcmp(res, tgc_result_name((tgc_result)k))) k++;
+    int r = find_name(row, 1), d = find_name(dt, 0);
+    if (k == TGC_RESULT_COUNT)
+        return tg_error(TG_ERR_INVALID, "%s:%d: case '%s' has the unknown result '%s'", path, lineno, id, res);
+    if (r < 0 || d < 0)
+        return tg_error(TG_ERR_INVALID, "%s:%d: case '%s' has the unknown %s '%s'", path, lineno, id,
+                        r < 0 ? "row" : "dtype", r < 0 ? row : dt);
+    if (end == strstr(line, "\"levels\": ") + 10 || levels < 0 || levels >= 1L << TGC_LEVEL_COUNT)
+        return tg_error(TG_ERR_INVALID, "%s:%d: case '%s' has bad levels", path, lineno, id);
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 1024;
+        tgc_entry *ne = realloc(m->e, cap * sizeof *ne);
+        if (ne) m->e = ne;
+        char **ni = ne ? realloc(m->ids, cap * sizeof *ni) : NULL;
+        if (ni) m->ids = ni;
+        if (!ne || !ni) return tg_error(TG_ERR_NO_MEMORY, "out of memory");
+        m->cap = cap;
+    }
+    if (!(m->ids[m->count] = strdup(id))) return tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    m->e[m->count] = (tgc_entry){m->ids[m->count], r, d, (int)levels, (tgc_result)k};
+    m->count++;
+    return TG_OK;
+}
+
+/* A header field of input `idx`: the first input sets them; the others must
+ * agree on the suite, the plugin build, the shard count and level totals. */
+static tg_status merge_field(merge_state *m, const char *path, int idx, int k, const char *val) {
+    cert_header *h = m->h;
+    if (idx == 0 && k != F_SHARD) snprintf(h->v[k], sizeof h->v[k], "%s", val);
+    if (k == F_SUITE && strcmp(val, h->v[k]))
+        return tg_error(TG_ERR_INVALID, "'%s' was made by suite version %s, the first certificate by %s", path,
+                        val, h->v[k]);
+    if (k == F_SHA && strcmp(h->v[k], val))
+        return tg_error(TG_ERR_INVALID, "'%s' certifies another plugin build (sha256 %s, not %s)", path, val,
+                        h->v[k]);
+    return TG_OK;
+}
+
+/* Shard I/N of input `idx`: one N for all, each I once. */
+static tg_status merge_shard(merge_state *m, const char *path, int idx, const char *val) {
+    int i, n;
+    if (!parse_shard(val, &i, &n)) return tg_error(TG_ERR_INVALID, "'%s': bad shard '%s'", path, val);
+    if (idx == 0) {
+        m->shards = n;
+        m->shard_seen = calloc((size_t)n + 1, 1);
+        if (!m->shard_seen) return tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    } else if (n != m->shards) {
+        return tg_error(TG_ERR_INVALID, "'%s' is shard %d of %d, but the first certificate is one of %d", path, i,
+                        n, m->shards);
+    }
+    if (m->shard_seen[i]) return tg_error(TG_ERR_INVALID, "'%s': shard %d/%d is given twice", path, i, n);
+    m->shard_seen[i] = 1;
+    return TG_OK;
+}
+
+static tg_status merge_file(merge_state *m, const char *path, int idx) {
+    FILE *f = fopen(path, "r");
+    if (!f) return tg_error(TG_ERR_IO, "cannot open certificate '%s'", path);
     char line[4096], val[512];
-    for (int i = 0; i < n && st == TG_OK; i++) {
-        FILE *f = fopen(inputs[i], "r");
-        if (!f) {
-            st = tg_error(TG_ERR_IO, "cannot open certificate '%s'", inputs[i]);
-            break;
+    int in_cases = 0, seen_suite = 0, lineno = 0, seen_shard = 0;
+    size_t totals[TGC_LEVEL_COUNT] = {0};
+    tg_status st = TG_OK;
+    while (st == TG_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (strstr(line, "\"suite\": \"tg-conformance\"")) seen_suite = 1;
+        if (strstr(line, "\"cases\": [")) {
+            in_cases = 1;
+            continue;
         }
-        int in_cases = 0, seen_suite = 0;
-        while (st == TG_OK && fgets(line, sizeof line, f)) {
-            if (strstr(line, "\"suite\": \"tg-conformance\"")) seen_suite = 1;
-            if (strstr(line, "\"cases\": [")) { in_cases = 1; continue; }
-            if (!in_cases) {
-                for (int k = 0; k < NFIELDS; k++) {
-                    if (!line_value(line, field_names[k], val, sizeof val)) continue;
-                    if (i == 0) snprintf(h->v[k], sizeof h->v[k], "%s", val);
-                    else if (k == 4 && strcmp(h->v[k], val))
-                        st = tg_error(TG_ERR_INVALID, "'%s' certifies another plugin build (sha256 %s, not %s)", inputs[i], val, h->v[k]);
-                }
-                double s;
-                if (sscanf(line, " \"seconds\": %lf", &s) == 1) h->seconds += s;
-                if (i == 0 && strstr(line, "\"level_totals\": {"))
-                    for (int l = 0; l < TGC_LEVEL_COUNT; l++) {
-                        char key[48];
-                        snprintf(key, sizeof key, "\"%s\": ", tgc_level_name(l));
-                        const char *p = strstr(line, key);
-                        if (p) h->level_total[l] = (size_t)strtoull(p + strlen(key), NULL, 10);
-                    }
-                continue;
-            }
-            char id[TGC_ID_LEN], row[32], dt[32], res[32];
-            int levels = 0;
-            if (!line_value(line, "id", id, sizeof id) || !line_value(line, "row", row, sizeof row) ||
-                !line_value(line, "dtype", dt, sizeof dt) || !line_value(line, "result", res, sizeof res))
-                continue;
-            const char *lv = strstr(line, "\"levels\": ");
-            if (lv) levels = atoi(lv + 10);
-            int k = 0;
-            while (k < TGC_RESULT_COUNT && strcmp(res, tgc_result_name((tgc_result)k))) k++;
-            if (count == cap) {
-                cap = cap ? 2 * cap : 1024;
-                tgc_entry *ne = realloc(e, cap * sizeof *ne);
-                char **ni = realloc(ids, cap * sizeof *ni);
-                if (ne) e = ne;
-                if (ni) ids = ni;
-                if (!ne || !ni) { st = tg_error(TG_ERR_NO_MEMORY, "out of memory"); break; }
-            }
-            ids[count] = strdup(id);
-            e[count] = (tgc_entry){ids[count], find_name(row, 1), find_name(dt, 0), levels, (tgc_result)k};
-            count++;
+        if (in_cases) {
+            if (strstr(line, "{\"id\": ")) st = merge_case(m, path, lineno, line);
+            continue;
         }
-        fclose(f);
-        if (st == TG_OK && !seen_suite) st = tg_error(TG_ERR_INVALID, "'%s' is not a tg conformance certificate", inputs[i]);
+        for (int k = 0; st == TG_OK && k < NFIELDS; k++) {
+            if (!line_value(line, field_names[k], val, sizeof val)) continue;
+            if (k == F_SHARD) {
+                seen_shard = 1;
+                st = merge_shard(m, path, idx, val);
+            } else {
+                st = merge_field(m, path, idx, k, val);
+            }
+        }
+        double s;
+        if (sscanf(line, " \"seconds\": %lf", &s) == 1) m->h->seconds += s;
+        if (strstr(line, "\"level_totals\": {"))
+            for (int l = 0; l < TGC_LEVEL_COUNT; l++) {
+                char key[48];
+                snprintf(key, sizeof key, "\"%s\": ", tgc_level_name(l));
+                const char *p = strstr(line, key);
+                if (p) totals[l] = (size_t)strtoull(p + strlen(key), NULL, 10);
+            }
+    }
+    fclose(f);
+    if (st) return st;
+    if (!seen_suite) return tg_error(TG_ERR_INVALID, "'%s' is not a tg conformance certificate", path);
+    if (!seen_shard) st = merge_shard(m, path, idx, "");
+    if (st) return st;
+    if (idx == 0) memcpy(m->h->level_total, totals, sizeof totals);
+    else if (memcmp(m->h->level_total, totals, sizeof totals))
+        return tg_error(TG_ERR_INVALID, "'%s' counts the levels' cases differently from the first certificate"
+                        " (another catalog)", path);
+    return TG_OK;
+}
+
+tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path) {
+    merge_state m = {.h = calloc(1, sizeof *m.h)};
+    tg_status st = m.h ? TG_OK : tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    for (int i = 0; i < n && st == TG_OK; i++) st = merge_file(&m, inputs[i], i);
+    for (int i = 1; st == TG_OK && i <= m.shards; i++)
+        if (!m.shard_seen[i]) st = tg_error(TG_ERR_INVALID, "shard %d/%d is missing", i, m.shards);
+    char **sorted = st == TG_OK ? malloc((m.count ? m.count : 1) * sizeof *sorted) : NULL;
+    if (st == TG_OK && !sorted) st = tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    if (sorted) {
+        memcpy(sorted, m.ids, m.count * sizeof *sorted);
+        if (m.count > 1) qsort(sorted, m.count, sizeof *sorted, cmp_str);
+        for (size_t i = 1; st == TG_OK && i < m.count; i++)
+            if (!strcmp(sorted[i - 1], sorted[i]))
+                st = tg_error(TG_ERR_INVALID, "case '%s' appears twice in the certificates", sorted[i]);
+        free(sorted);
     }
     if (st == TG_OK) {
-        snprintf(h->v[12], sizeof h->v[12], "%d", n);
-        st = write_cert(out_path, h, e, count);
+        snprintf(m.h->v[F_SHARDS], sizeof m.h->v[F_SHARDS], "%d", n);
+        snprintf(m.h->v[F_SHARD], sizeof m.h->v[F_SHARD], "1/1");
+        st = write_cert(out_path, m.h, m.e, m.count);
     }
-    for (size_t i = 0; i < count; i++) free(ids[i]);
-    free(ids);
-    free(e);
-    free(h);
+    for (size_t i = 0; i < m.count; i++) free(m.ids[i]);
+    free(m.ids);
+    free(m.e);
+    free(m.shard_seen);
+    free(m.h);
     return st;
 }

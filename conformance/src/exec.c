@@ -10,22 +10,20 @@ tg_status tgc_device_open(const char *name_or_path, tgc_device *out) {
     tg_status st = tg_plugin_open(name_or_path, &out->plugin);
     if (st != TG_OK) return st;
     out->api = tg_plugin_get_api(out->plugin);
-    st = out->api->device_count(&out->ndevices);
+    char why[1024];
+    st = tg_plugin_device_count(out->plugin, &out->ndevices);
     if (st != TG_OK || out->ndevices == 0) {
-        const char *why = out->api->plugin_error();
+        snprintf(why, sizeof why, "%s", tg_last_error());
         st = st != TG_OK ? st : TG_ERR_UNSUPPORTED;
-        tg_error(st, "plugin '%s' has no device on this host: %s", out->api->name, why && *why ? why : "(no reason given)");
-        return st;
+        return tg_error(st, "plugin '%s' has no device on this host: %s", out->api->name, why);
     }
-    st = out->api->device_create(0, &out->dev);
-    if (st != TG_OK) {
-        tg_error(st, "plugin '%s': device_create failed: %s", out->api->name, out->api->plugin_error());
-        out->dev = NULL;
-        return st;
-    }
+    st = tg_plugin_device_create(out->plugin, 0, &out->dev);
+    if (st != TG_OK) return st; /* the message names the plugin and device_create */
     out->caps.struct_size = sizeof out->caps;
     st = out->api->device_caps(out->dev, &out->caps);
-    if (st != TG_OK) return tg_error(st, "plugin '%s': device_caps failed: %s", out->api->name, out->api->device_error(out->dev));
+    if (st != TG_OK)
+        return tg_error(st, "plugin '%s': device_caps failed: %s", out->api->name,
+                        tg_plugin_message(out->api->device_error(out->dev)));
     return TG_OK;
 }
 
@@ -38,7 +36,7 @@ void tgc_device_close(tgc_device *d) {
 
 static tg_status fail(tgc_device *d, tg_status st, const char *what) {
     if (st == TG_ERR_UNSUPPORTED && strcmp(what, "program_create")) st = TG_ERR_DEVICE;
-    return tg_error(st, "%s: %s: %s", what, tg_status_name(st), d->api->device_error(d->dev));
+    return tg_error(st, "%s: %s: %s", what, tg_status_name(st), tg_plugin_message(d->api->device_error(d->dev)));
 }
 
 tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs) {
@@ -57,6 +55,7 @@ tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs) {
     if (st == TG_OK) {
         st = api->program_create(d->dev, k, &prog);
         if (st != TG_OK) { prog = NULL; st = fail(d, st, "program_create"); }
+        else tg_plugin_debug_source(api, d->dev, prog, k->name);
     }
     if (st == TG_OK) {
         st = api->program_launch(d->dev, prog, b, k->nparams);

@@ -11,10 +11,15 @@ typedef struct fuse_ctx {
     tgc_case *c;
     tg_dtype dt;
     int vk; /* view kind of the first load */
+    int big; /* elementwise templates on SHAPE_BIG */
 } fuse_ctx;
 
 static const int64_t SHAPE_EW[] = {17, 3};
 static const int64_t SHAPE_RED[] = {4, 5, 6};
+/* 4288 points: enough work for a code-generating plugin's highest
+   optimisation level (the cpu plugin's -O3 from 4096), where a*b+c could be
+   contracted into a fused multiply-add */
+static const int64_t SHAPE_BIG[] = {64, 67};
 
 static tg_scalar scalar_of(tg_dtype dt, double v) {
     tg_scalar s;
@@ -35,7 +40,7 @@ static int inexact_tol(tg_dtype dt, int f32, int f16) {
     return dt == TG_FLOAT16 || dt == TG_BFLOAT16 ? f16 : f32;
 }
 
-static int ew_shape(fuse_ctx *f) { tgc_b_init(f->c, 2, SHAPE_EW, 0); return 0; }
+static int ew_shape(fuse_ctx *f) { tgc_b_init(f->c, 2, f->big ? SHAPE_BIG : SHAPE_EW, 0); return 0; }
 
 /* mul_add: MUL then ADD as two nodes: each rounds, so the result is exact. */
 static int t_mul_add(fuse_ctx *f) {
@@ -274,18 +279,26 @@ tg_status tgc_fusion_cases(tgc_catalog *cat) {
             int vks[] = {TGC_VK_CONTIG, TGC_VK_FLIP, TGC_VK_STACK};
             int nvk = (dt == TG_FLOAT32 || dt == TG_INT32 || dt == TG_BOOL) ? 3 : 1;
             for (int v = 0; v < nvk && st == TG_OK; v++) {
-                fuse_ctx f = {&c, dt, vks[v]};
+                fuse_ctx f = {&c, dt, vks[v], 0};
                 int tol = templates[t].build(&f);
                 st = finish(cat, &c, dt, templates[t].name, tol, vks[v]);
             }
         }
+    /* mul_add with enough points to be compiled at the highest optimisation
+       level: still two roundings, judged bit for bit */
+    const tg_dtype bdts[] = {TG_FLOAT16, TG_BFLOAT16, TG_FLOAT32, TG_FLOAT64};
+    for (int d = 0; d < 4 && st == TG_OK; d++) {
+        fuse_ctx f = {&c, bdts[d], TGC_VK_CONTIG, 1};
+        int tol = t_mul_add(&f);
+        st = finish(cat, &c, bdts[d], "mul_add.shape=64x67", tol, TGC_VK_CONTIG);
+    }
     /* sum of products over one, several and all axes */
     const uint32_t axsets[] = {2, 5, 7};
     const char *axnames[] = {"sum_prod.axes=1", "sum_prod.axes=0,2", "sum_prod.axes=0,1,2"};
     const tg_dtype sdts[] = {TG_INT8, TG_INT32, TG_UINT64, TG_FLOAT16, TG_BFLOAT16, TG_FLOAT32, TG_FLOAT64};
     for (int a = 0; a < 3 && st == TG_OK; a++)
         for (int d = 0; d < 7 && st == TG_OK; d++) {
-            fuse_ctx f = {&c, sdts[d], TGC_VK_CONTIG};
+            fuse_ctx f = {&c, sdts[d], TGC_VK_CONTIG, 0};
             int tol = t_sum_prod(&f, axsets[a]);
             st = finish(cat, &c, sdts[d], axnames[a], tol, TGC_VK_CONTIG);
         }

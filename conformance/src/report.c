@@ -1,5 +1,6 @@
 /* Reports: TAP 14 lines, the op x dtype summary table, JUnit XML. The JSON
  * certificate and shard merging live in certificate.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "report.h"
@@ -31,6 +32,17 @@ void tgc_report_tap_line(FILE *f, size_t n, const tgc_case *c, const tgc_outcome
     }
     }
     fflush(f);
+}
+
+tg_status tgc_close_output(FILE *f, const char *path) {
+    int err = ferror(f) || fflush(f) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !err) {
+        err = 1;
+        saved = errno;
+    }
+    return err ? tg_error(TG_ERR_IO, "error writing '%s': %s (the file is incomplete)", path, strerror(saved))
+               : TG_OK;
 }
 
 const char *tgc_row_name(int row) {
@@ -166,7 +178,5 @@ tg_status tgc_report_junit(const char *path, const tgc_report *r) {
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "</testsuite>\n</testsuites>\n");
-    int err = ferror(f);
-    fclose(f);
-    return err ? tg_error(TG_ERR_IO, "error writing '%s'", path) : TG_OK;
+    return tgc_close_output(f, path);
 }

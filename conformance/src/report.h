@@ -29,4 +29,8 @@ void tgc_level_totals(const tgc_report *r, size_t *totals);
  * passed, some did not run), "no", or "not-run". */
 const char *tgc_level_status(const tgc_table *t, int level);
 
+/* fflush + fclose of a report file; TG_ERR_IO naming path if any write
+ * failed (a full disk leaves it incomplete). Closes f in any case. */
+tg_status tgc_close_output(FILE *f, const char *path);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,11 +86,35 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
     }
     record ready = {READY, 0, 0, 0};
     write_all(fd, &ready, sizeof ready);
+    /* The ABI forbids a plugin to print: while cases run, stderr goes to a
+     * private file, and a case during which anything was written fails. */
+    FILE *errf = tmpfile();
+    int real_err = dup(2);
+    if (errf) {
+        fflush(stderr);
+        dup2(fileno(errf), 2);
+    }
     for (size_t i = r.start; i < r.end; i++) {
         double t0 = now();
+        struct stat before, after;
+        int watched = errf && fstat(fileno(errf), &before) == 0;
         tgc_result res = tgc_case_run(&cat->cases[sel[i]], &plug, &ref, detail, sizeof detail);
+        fflush(stderr);
+        if (watched && fstat(fileno(errf), &after) == 0 && after.st_size > before.st_size) {
+            char line[200] = "";
+            ssize_t n = pread(fileno(errf), line, sizeof line - 1, before.st_size);
+            line[n > 0 ? n : 0] = '\0';
+            line[strcspn(line, "\n")] = '\0';
+            if (res == TGC_PASS || res == TGC_FAIL) {
+                size_t len = res == TGC_PASS ? 0 : strlen(detail);
+                snprintf(detail + len, sizeof detail - len, "%sthe plugin wrote to stderr during this case, which the "
+                         "ABI forbids (ABI.md): \"%s\"", len ? "\n" : "", line);
+                res = TGC_FAIL;
+            }
+        }
         send_result(fd, i, res, detail, now() - t0);
     }
+    if (errf && real_err >= 0) dup2(real_err, 2);
     tgc_device_close(&plug);
     tgc_device_close(&ref);
     _exit(0);
@@ -98,8 +123,7 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
 static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt) {
     int p[2];
     if (pipe(p) != 0) return -1;
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL); /* every stream (a --tap file too): a child must not write our buffers again */
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
@@ -133,7 +157,11 @@ typedef struct run_state {
     size_t qhead, qtail;
     size_t counts[TGC_RESULT_COUNT];
     int early_deaths; /* children lost before they opened their devices */
+    int timeouts_in_row; /* cases killed for a timeout, with no other result between them */
+    int gave_up;         /* too many in a row: nothing more runs */
 } run_state;
+
+enum { GIVE_UP_DEFAULT = 3 };
 
 static void progress(run_state *rs) {
     static double last;
@@ -159,6 +187,7 @@ static void settle(run_state *rs, size_t i, tgc_result r, const char *detail, si
     }
     o->result = r;
     o->seconds = secs;
+    if (r != TGC_TIMEOUT) rs->timeouts_in_row = 0;
     o->detail = malloc(len + 1);
     if (o->detail) {
         memcpy(o->detail, detail, len);
@@ -197,6 +226,34 @@ static void drain(run_state *rs, slot *s) {
     s->len -= off;
 }
 
+/* After `give_up_after` timeouts in a row the plugin is given up on: every
+ * case not yet run is settled as TIMEOUT with the reason, instead of
+ * waiting out the timeout on each (hours for a plugin whose launches hang). */
+static void maybe_give_up(run_state *rs) {
+    int limit = rs->opt->give_up_after ? rs->opt->give_up_after : GIVE_UP_DEFAULT;
+    if (rs->gave_up || limit < 0 || rs->timeouts_in_row < limit) return;
+    rs->gave_up = 1;
+    char msg[160];
+    snprintf(msg, sizeof msg, "not run: the plugin timed out on %d cases in a row, so the suite gave up on it", limit);
+    for (; rs->qhead < rs->qtail; rs->qhead++)
+        for (size_t i = rs->queue[rs->qhead].start; i < rs->queue[rs->qhead].end; i++)
+            settle(rs, i, TGC_TIMEOUT, msg, strlen(msg), 0);
+}
+
+/* A child still running when the plugin was given up on: its cases not yet
+ * reported are settled like the queued ones. */
+static void abandon_child(run_state *rs, slot *s) {
+    int status;
+    kill(s->pid, SIGKILL);
+    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {}
+    close(s->fd);
+    drain(rs, s);
+    const char *msg = "not run: the suite gave up on the plugin after consecutive timeouts";
+    for (size_t i = s->next; i < s->r.end; i++) settle(rs, i, TGC_TIMEOUT, msg, strlen(msg), 0);
+    free(s->buf);
+    s->pid = 0;
+}
+
 static void finish_child(run_state *rs, slot *s, int timed_out) {
     int status = 0;
     if (timed_out) kill(s->pid, SIGKILL);
@@ -226,11 +283,13 @@ static void finish_child(run_state *rs, slot *s, int timed_out) {
                         settle(rs, i, r, msg, strlen(msg), 0);
         } else {
             settle(rs, s->next, r, msg, strlen(msg), 0);
+            if (timed_out) rs->timeouts_in_row++;
             if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end};
         }
     }
     free(s->buf);
     s->pid = 0;
+    maybe_give_up(rs);
 }
 
 tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const tgc_options *opt,
@@ -302,6 +361,8 @@ tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const 
             }
             if (s->pid && now() > s->deadline) finish_child(&rs, s, 1);
         }
+        for (int k = 0; rs.gave_up && k < jobs; k++)
+            if (slots[k].pid) abandon_child(&rs, &slots[k]);
     }
     for (int k = 0; k < jobs; k++)
         if (slots[k].pid) finish_child(&rs, &slots[k], 1);
@@ -313,49 +374,74 @@ tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const 
 
 /* ----------------------------------------------------------- facts */
 
+/* The facts child tells the parent which call it is about to make (one
+ * byte each), then sends 'F' and the facts: a crash or a hang is blamed on
+ * the call it happened in. */
+static const struct { char code; const char *call; } facts_stages[] = {
+    {'o', "loading"}, {'n', "device_count"}, {'c', "device_create"}, {'p', "device_caps"}, {'d', "device_destroy"},
+};
+
+static void facts_stage(int fd, char code) { write_all(fd, &code, 1); }
+
+static const char *facts_stage_name(char code) {
+    for (size_t i = 0; i < sizeof facts_stages / sizeof facts_stages[0]; i++)
+        if (facts_stages[i].code == code) return facts_stages[i].call;
+    return "starting";
+}
+
+static void facts_child(const char *name_or_path, int fd) {
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL); /* die, be told */
+    tgc_plugin_facts f;
+    memset(&f, 0, sizeof f);
+    tg_plugin *pl = NULL;
+    facts_stage(fd, 'o');
+    if (tg_plugin_open(name_or_path, &pl) != TG_OK) {
+        snprintf(f.error, sizeof f.error, "%s", tg_last_error());
+    } else {
+        const tg_plugin_api *api = tg_plugin_get_api(pl);
+        f.loaded = 1;
+        snprintf(f.name, sizeof f.name, "%s", api->name ? api->name : "");
+        snprintf(f.version, sizeof f.version, "%s", api->version ? api->version : "");
+        snprintf(f.path, sizeof f.path, "%s", tg_plugin_get_path(pl));
+        f.abi_major = api->abi_major;
+        f.abi_minor = api->abi_minor;
+        tg_device *dev = NULL;
+        facts_stage(fd, 'n');
+        if (tg_plugin_device_count(pl, &f.ndevices) != TG_OK || f.ndevices == 0) {
+            f.ndevices = 0;
+            snprintf(f.error, sizeof f.error, "no device on this host: %s", tg_last_error());
+        } else if (facts_stage(fd, 'c'), tg_plugin_device_create(pl, 0, &dev) == TG_OK) {
+            tg_caps caps = {.struct_size = sizeof caps};
+            facts_stage(fd, 'p');
+            if (api->device_caps(dev, &caps) == TG_OK) {
+                f.dtypes = caps.dtypes;
+                f.fusion = caps.fusion;
+                snprintf(f.device, sizeof f.device, "%s", caps.name ? caps.name : "");
+                snprintf(f.vendor, sizeof f.vendor, "%s", caps.vendor ? caps.vendor : "");
+                snprintf(f.dev_version, sizeof f.dev_version, "%s", caps.version ? caps.version : "");
+                snprintf(f.driver, sizeof f.driver, "%s", caps.driver ? caps.driver : "");
+            }
+            facts_stage(fd, 'd');
+            api->device_destroy(dev);
+        } else {
+            snprintf(f.error, sizeof f.error, "%s", tg_last_error());
+        }
+    }
+    facts_stage(fd, 'F');
+    write_all(fd, &f, sizeof f);
+    _exit(0);
+}
+
 tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out) {
     memset(out, 0, sizeof *out);
     int p[2];
     if (pipe(p) != 0) return tg_error(TG_ERR_INTERNAL, "pipe: %s", strerror(errno));
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL); /* every stream (a --tap file too): a child must not write our buffers again */
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        tgc_plugin_facts f;
-        memset(&f, 0, sizeof f);
-        tg_plugin *pl = NULL;
-        if (tg_plugin_open(name_or_path, &pl) != TG_OK) {
-            snprintf(f.error, sizeof f.error, "%s", tg_last_error());
-        } else {
-            const tg_plugin_api *api = tg_plugin_get_api(pl);
-            f.loaded = 1;
-            snprintf(f.name, sizeof f.name, "%s", api->name ? api->name : "");
-            snprintf(f.version, sizeof f.version, "%s", api->version ? api->version : "");
-            snprintf(f.path, sizeof f.path, "%s", tg_plugin_get_path(pl));
-            f.abi_major = api->abi_major;
-            f.abi_minor = api->abi_minor;
-            tg_device *dev = NULL;
-            if (api->device_count(&f.ndevices) != TG_OK || f.ndevices == 0) {
-                f.ndevices = 0;
-                snprintf(f.error, sizeof f.error, "no device on this host: %s", api->plugin_error());
-            } else if (api->device_create(0, &dev) == TG_OK) {
-                tg_caps caps = {.struct_size = sizeof caps};
-                if (api->device_caps(dev, &caps) == TG_OK) {
-                    f.dtypes = caps.dtypes;
-                    f.fusion = caps.fusion;
-                    snprintf(f.device, sizeof f.device, "%s", caps.name ? caps.name : "");
-                    snprintf(f.vendor, sizeof f.vendor, "%s", caps.vendor ? caps.vendor : "");
-                    snprintf(f.dev_version, sizeof f.dev_version, "%s", caps.version ? caps.version : "");
-                    snprintf(f.driver, sizeof f.driver, "%s", caps.driver ? caps.driver : "");
-                }
-                api->device_destroy(dev);
-            } else {
-                snprintf(f.error, sizeof f.error, "device_create failed: %s", api->plugin_error());
-            }
-        }
-        write_all(p[1], &f, sizeof f);
-        _exit(0);
+        facts_child(name_or_path, p[1]);
     }
     close(p[1]);
     if (pid < 0) {
@@ -363,21 +449,33 @@ tg_status tgc_plugin_facts_get(const char *name_or_path, tgc_plugin_facts *out) 
         return tg_error(TG_ERR_INTERNAL, "fork: %s", strerror(errno));
     }
     size_t got = 0;
+    char stage = 0;
+    int in_facts = 0;
     struct pollfd pf = {.fd = p[0], .events = POLLIN};
     double deadline = now() + 30;
     while (got < sizeof *out && now() < deadline) {
         if (poll(&pf, 1, 1000) <= 0) continue;
-        ssize_t r = read(p[0], (char *)out + got, sizeof *out - got);
+        ssize_t r = in_facts ? read(p[0], (char *)out + got, sizeof *out - got) : read(p[0], &stage, 1);
         if (r <= 0) break;
-        got += (size_t)r;
+        if (in_facts) got += (size_t)r;
+        else in_facts = stage == 'F';
     }
     close(p[0]);
+    int hung = got < sizeof *out && now() >= deadline;
     if (got < sizeof *out) kill(pid, SIGKILL);
-    int status;
+    int status = 0;
     waitpid(pid, &status, 0);
     if (got < sizeof *out) {
         memset(out, 0, sizeof *out);
-        snprintf(out->error, sizeof out->error, "the plugin crashed or hung while loading");
+        if (hung)
+            snprintf(out->error, sizeof out->error, "the plugin hung in %s (no answer within 30 s)",
+                     facts_stage_name(stage));
+        else if (WIFSIGNALED(status))
+            snprintf(out->error, sizeof out->error, "the plugin crashed in %s (signal %d, %s)",
+                     facts_stage_name(stage), WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+            snprintf(out->error, sizeof out->error, "the plugin exited with status %d in %s",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1, facts_stage_name(stage));
         return tg_error(TG_ERR_DEVICE, "plugin '%s': %s", name_or_path, out->error);
     }
     if (out->loaded && out->path[0]) tg_sha256_file(out->path, out->sha256);

@@ -160,6 +160,63 @@ static double random_float(uint64_t *s) {
     return v;
 }
 
+/* A quiet NaN with a payload, as the dtype's bits (1 for +NaN, 5 for -NaN):
+ * movement and WHERE must keep it bit for bit. (No signalling NaNs: see
+ * "Judging" in conformance/README.md.) */
+static uint64_t nan_payload(fmt f, int negative) {
+    uint64_t quiet = 1ull << (f.p - 2), expo = ((1ull << (f.bits - f.p)) - 1) << (f.p - 1);
+    uint64_t v = expo | quiet | (negative ? 0x5u : 0x1u);
+    return negative ? v | 1ull << (f.bits - 1) : v;
+}
+
+/* A float of large magnitude: exponent in [emax/4, emax], every other one in
+ * the top three binades (a divisor whose reciprocal is subnormal). */
+static double wide_float(fmt f, int64_t i, uint64_t *s) {
+    int lo = i % 2 ? f.emax - 2 : f.emax / 4;
+    int e = lo + (int)(next(s) % (uint64_t)(f.emax - lo + 1));
+    double v = ldexp(1 + uniform(s), e);
+    return next(s) % 2 ? -v : v;
+}
+
+/* A value at or one unit of the source beside a rounding tie of a narrower
+ * format of t bits (t in 8, 11, 24, 53, below the source's precision): a
+ * conversion that rounds twice (through a format in between) gets it wrong. */
+static const int tie_bits[] = {8, 11, 24, 53};
+
+static int tie_delta(int64_t i) { return i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : -1; }
+
+static double tie_float(fmt f, int64_t i, uint64_t *s) {
+    int nt = 0;
+    while (nt < 4 && tie_bits[nt] < f.p - 1) nt++;
+    if (nt == 0) return random_float(s);
+    if (i % 16 == 15) { /* the ties at the top of float16 and bfloat16 */
+        double top = (i / 16) % 2 || f.emax < 127 ? 65520.0 : ldexp(2.0 - ldexp(1.0, -8), 127);
+        return ((i / 32) % 2 ? -1 : 1) * (top - ((i / 64) % 2 ? ldexp(1.0, (int)floor(log2(top)) - (f.p - 1)) : 0));
+    }
+    int t = tie_bits[(i / 3) % nt];
+    uint64_t M = (1ull << (t - 1)) | (next(s) & ((1ull << (t - 1)) - 1));
+    double sig = ldexp((double)(2 * M + 1), f.p - t - 1);         /* P bits, the tie at bit t */
+    sig += (double)tie_delta(i);
+    int e = (int)(next(s) % 21) - 10;
+    double v = ldexp(sig, e - (f.p - 1));
+    return next(s) % 2 ? -v : v;
+}
+
+static uint64_t tie_int(int bits, int sgn, int64_t i, uint64_t *s) {
+    int avail = bits - sgn, nt = 0;
+    while (nt < 4 && tie_bits[nt] + 2 <= avail) nt++;
+    uint64_t v;
+    if (i % 16 == 15 && avail >= 17) v = 65520 - (uint64_t)((i / 16) % 2);
+    else if (nt == 0) v = next(s);
+    else {
+        int t = tie_bits[(i / 3) % nt], lo = avail - 12 > t + 2 ? avail - 12 : t + 2;
+        int b = lo + (int)(next(s) % (uint64_t)(avail - lo + 1)); /* bit length */
+        uint64_t M = (1ull << (t - 1)) | (next(s) & ((1ull << (t - 1)) - 1));
+        v = ((2 * M + 1) << (b - t - 1)) + (uint64_t)(int64_t)tie_delta(i);
+    }
+    return sgn && next(s) % 2 ? 0 - v : v;
+}
+
 static void fill_float(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t *s) {
     fmt f = float_fmt(dt);
     double maxf = float_max(dt), minn = ldexp(1.0, f.emin), mins = ldexp(1.0, f.emin - (f.p - 1));
@@ -197,10 +254,13 @@ static void fill_float(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t *s) 
         case TGC_V_SMALL: v = (double)((int)(next(s) % 41) - 20); break;
         case TGC_V_PAIRS_A: v = specials[(size_t)i % nspec]; break;
         case TGC_V_PAIRS_B: v = specials[(size_t)(i / (int64_t)nspec) % nspec]; break;
+        case TGC_V_WIDE: v = wide_float(f, i, s); break;
+        case TGC_V_TIES: v = tie_float(f, i, s); break;
         default: v = random_float(s); break;
         }
         if (fabs(v) > maxf && !isinf(v)) v = copysign(maxf, v);
         tgc_set(buf, dt, i, v);
+        if (isnan(v)) put_bits(buf, dt, i, nan_payload(f, signbit(v) != 0));
     }
 }
 
@@ -225,6 +285,7 @@ static void fill_int(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t *s) {
             break;
         case TGC_V_PAIRS_A: v = specials[(size_t)i % nspec]; break;
         case TGC_V_PAIRS_B: v = specials[(size_t)(i / (int64_t)nspec) % nspec]; break;
+        case TGC_V_TIES: v = tie_int(bits, sgn, i, s); break;
         default: v = next(s); break;
         }
         put_bits(buf, dt, i, v & mask);
@@ -235,6 +296,13 @@ void tgc_fill(void *buf, tg_dtype dt, int64_t n, int cls, uint64_t seed) {
     uint64_t s = seed * 0x2545f4914f6cdd1dull + (uint64_t)cls * 7919 + dt;
     if (dt == TG_BOOL) {
         for (int64_t i = 0; i < n; i++) put_bits(buf, dt, i, next(&s) & 1);
+    } else if (cls == TGC_V_RANDOM && !tg_dtype_is_float(dt) && n >= (1 << 20)) {
+        /* a big buffer of random integers: all bits random, a word at a time */
+        size_t bytes = (size_t)n * tg_dtype_size(dt);
+        for (size_t b = 0; b < bytes; b += 8) {
+            uint64_t w = next(&s);
+            memcpy((char *)buf + b, &w, bytes - b < 8 ? bytes - b : 8);
+        }
     } else if (tg_dtype_is_float(dt)) {
         fill_float(buf, dt, n, cls, &s);
     } else {

@@ -24,11 +24,13 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     }
     dev->api = tg_plugin_get_api(dev->plugin);
     uint32_t count = 0;
-    s = dev->api->device_count(&count);
+    s = tg_plugin_device_count(dev->plugin, &count);
     if (s == TG_OK && count == 0) s = TG_ERR_NOT_FOUND;
-    if (s == TG_OK) s = dev->api->device_create(0, &dev->device);
+    if (s == TG_OK) s = tg_plugin_device_create(dev->plugin, 0, &dev->device);
     if (s != TG_OK) {
-        tg__failst(s, "device '%s': no device: %s", name, dev->api->plugin_error());
+        char why[1024];
+        snprintf(why, sizeof why, "%s", tg_last_error());
+        tg__failst(s, "device '%s': no device: %s", name, why);
         tg_plugin_close(dev->plugin);
         free(dev);
         return s;
@@ -36,7 +38,7 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     dev->caps.struct_size = sizeof dev->caps;
     s = dev->api->device_caps(dev->device, &dev->caps);
     if (s != TG_OK) {
-        tg__failst(s, "device '%s': device_caps: %s", name, dev->api->device_error(dev->device));
+        tg__failst(s, "device '%s': device_caps: %s", name, tg_plugin_message(dev->api->device_error(dev->device)));
         dev->api->device_destroy(dev->device);
         tg_plugin_close(dev->plugin);
         free(dev);

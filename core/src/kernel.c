@@ -89,6 +89,7 @@ static int view_injective(const tg_view *v) {
     uint32_t n = 0;
     for (uint32_t d = 0; d < v->ndim; d++) {
         if (v->shape[d] <= 1) continue;
+        if (v->strides[d] == INT64_MIN) return 0; /* |INT64_MIN| does not exist */
         strides[n] = v->strides[d] < 0 ? -v->strides[d] : v->strides[d];
         extent[n++] = v->shape[d] - 1;
     }
@@ -106,6 +107,25 @@ static int view_injective(const tg_view *v) {
             return 0;
     }
     return 1;
+}
+
+/* Every view of the kernel is well formed, whether a node uses it or not (a
+ * plugin may walk the whole array): ndim <= TG_MAX_DIMS, shapes >= 0,
+ * masks inside the shape, no stride of INT64_MIN (whose negation, as a
+ * flip takes it, overflows). */
+static tg_status check_all_views(const tg_kernel *k) {
+    for (uint32_t v = 0; v < k->nviews; v++) {
+        const tg_view *w = &k->views[v];
+        if (w->ndim > TG_MAX_DIMS) FAIL("view %u: ndim %u > %d", v, w->ndim, TG_MAX_DIMS);
+        for (uint32_t d = 0; d < w->ndim; d++) {
+            if (w->shape[d] < 0) FAIL("view %u: shape[%u] is %lld < 0", v, d, (long long)w->shape[d]);
+            if (w->strides[d] == INT64_MIN) FAIL("view %u: stride[%u] is INT64_MIN (its negation overflows)", v, d);
+            if (w->has_mask && !(0 <= w->mask_lo[d] && w->mask_lo[d] <= w->mask_hi[d] && w->mask_hi[d] <= w->shape[d]))
+                FAIL("view %u: mask [%lld, %lld) on dim %u is not within [0, %lld]", v, (long long)w->mask_lo[d],
+                     (long long)w->mask_hi[d], d, (long long)w->shape[d]);
+        }
+    }
+    return TG_OK;
 }
 
 /* Check the view stack of LOAD/STORE node i: each view well formed, each
@@ -129,14 +149,7 @@ static tg_status check_views(const check *c, uint32_t i, const int64_t *top, con
             FAIL("node %u (%s): top view's shape[%u] is %lld, %s has %lld", i, op, d, (long long)tv->shape[d],
                  stage, (long long)top[d]);
     for (uint32_t v = 0; v < n->nviews; v++) {
-        const tg_view *w = &views[v];
-        if (w->ndim > TG_MAX_DIMS) FAIL("node %u (%s): view %u has ndim %u > %d", i, op, n->view + v, w->ndim, TG_MAX_DIMS);
-        for (uint32_t d = 0; d < w->ndim; d++) {
-            if (w->shape[d] < 0) FAIL("node %u (%s): view %u has shape[%u] < 0", i, op, n->view + v, d);
-            if (w->has_mask && !(0 <= w->mask_lo[d] && w->mask_lo[d] <= w->mask_hi[d] && w->mask_hi[d] <= w->shape[d]))
-                FAIL("node %u (%s): view %u's mask [%lld, %lld) on dim %u is not within [0, %lld]", i, op,
-                     n->view + v, (long long)w->mask_lo[d], (long long)w->mask_hi[d], d, (long long)w->shape[d]);
-        }
+        const tg_view *w = &views[v]; /* well formed: check_all_views */
         if (w->ndim > max_dims)
             UNSUP("node %u (%s): view %u has %u dims, the device takes %u", i, op, n->view + v, w->ndim, max_dims);
         if (n->op == TG_OP_STORE) {
@@ -276,6 +289,9 @@ static tg_status check_header(check *c) {
         if (q->access != TG_ACCESS_READ && q->access != TG_ACCESS_WRITE)
             FAIL("param %u: access %u is neither TG_ACCESS_READ nor TG_ACCESS_WRITE", p, q->access);
         if (q->count < 0) FAIL("param %u: count %lld < 0", p, (long long)q->count);
+        if (q->count > INT64_MAX / (int64_t)tg_dtype_size((tg_dtype)q->dtype))
+            FAIL("param %u: count %lld of %s overflows int64 bytes", p, (long long)q->count,
+                 tg_dtype_name((tg_dtype)q->dtype));
     }
     for (uint32_t d = 0; d < k->ndim; d++) c->out_shape[d] = (k->reduce_axes & BIT(d)) ? 1 : k->shape[d];
     return TG_OK;
@@ -321,9 +337,10 @@ static tg_status check_caps(const check *c, uint32_t stores) {
     for (uint32_t p = 0; p < k->nparams; p++) {
         if (!(caps->dtypes & BIT(k->params[p].dtype)))
             UNSUP("param %u: the device does not support %s", p, tg_dtype_name(k->params[p].dtype));
-        uint64_t bytes = (uint64_t)k->params[p].count * tg_dtype_size(k->params[p].dtype);
-        if (caps->max_buffer_bytes && bytes > caps->max_buffer_bytes)
-            UNSUP("param %u: %llu bytes, the device's largest buffer is %llu", p, (unsigned long long)bytes,
+        uint64_t size = tg_dtype_size(k->params[p].dtype), count = (uint64_t)k->params[p].count;
+        if (caps->max_buffer_bytes && count > caps->max_buffer_bytes / size) /* count * size, without overflow */
+            UNSUP("param %u: %llu elements of %llu bytes (%llu bytes), the device's largest buffer is %llu", p,
+                  (unsigned long long)count, (unsigned long long)size, (unsigned long long)(count * size),
                   (unsigned long long)caps->max_buffer_bytes);
     }
     if (stores > 1 && !(caps->fusion & TG_FUSE_MULTI_OUTPUT))
@@ -347,6 +364,7 @@ static tg_status check_caps(const check *c, uint32_t stores) {
 static tg_status validate(check *c) {
     const tg_kernel *k = c->k;
     tg_status st = check_header(c);
+    if (!st) st = check_all_views(k);
     for (uint32_t i = 0; !st && i < k->nnodes; i++) st = check_node(c, i);
     if (!st) st = check_stages(c);
     uint32_t stores = 0;

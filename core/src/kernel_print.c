@@ -115,11 +115,13 @@ char *tg_kernel_to_string(const tg_kernel *k) {
             continue;
         }
         put(&t, " p%u views %u..%u\n", n->buffer, n->view, n->view + n->nviews - 1);
-        for (uint32_t v = n->nviews; v-- > 0;) {
-            uint32_t index = n->view + v;
-            if (k->views && index < k->nviews) put_view(&t, index, &k->views[index]);
-            else put(&t, "      v%u: (out of range)\n", index);
-        }
+        /* Only the views that exist: a node may claim 4 billion of them. */
+        uint32_t have = k->views && n->view < k->nviews ? k->nviews - n->view : 0;
+        uint32_t first = n->view + have, last = n->view + n->nviews - 1;
+        if (n->nviews > have && first == last) put(&t, "      v%u: (out of range)\n", first);
+        else if (n->nviews > have)
+            put(&t, "      v%u..v%u: (out of range: the kernel has %u views)\n", first, last, k->nviews);
+        for (uint32_t v = n->nviews < have ? n->nviews : have; v-- > 0;) put_view(&t, n->view + v, &k->views[n->view + v]);
     }
     if (t.failed) {
         free(t.s);

@@ -3,6 +3,8 @@
  * function table before anyone calls through it. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -231,7 +233,9 @@ static tg_status check_table(const tg_plugin_api *api, const char *path, char *r
  * (without the path). version[] gets the ABI version the table declared. */
 static tg_status load_here(const char *path, tg_plugin *p, uint32_t version[2], char *reason, size_t cap) {
     dlerror();
-    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: dlclose never unmaps a plugin, so a thread it started
+     * (a driver's worker) that outlives tg_plugin_close keeps its code. */
+    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!p->handle) {
         const char *e = dlerror();
         snprintf(reason, cap, "cannot load: %s", e ? e : "dlopen failed");
@@ -437,14 +441,84 @@ static tg_status probe(const char *path, uint32_t version[2], char *reason, size
     return r.status;
 }
 
-/* Check that the file exists, probe it in a child process, and only if
- * the probe passed, load it in this one. */
+/* ------------------------------------------------------------- ELF check */
+
+/* Reads n bytes at off; 0 on success. */
+static int read_at(int fd, uint64_t off, void *buf, size_t n) {
+    return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+/* Whether the file could be a plugin, judged from its ELF headers and
+ * dynamic symbol table without loading it (so that a directory of
+ * non-plugins costs no probe process each): TG_OK when it is an ELF shared
+ * object exporting the entry symbol, or when this check cannot tell (a
+ * foreign ELF class, no section table: then the probe decides). */
+static tg_status elf_precheck(const char *path, char *reason, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return TG_OK; /* the probe reports it */
+    tg_status st = TG_OK;
+    struct stat sb;
+    Elf64_Ehdr eh;
+    Elf64_Shdr *sh = NULL;
+    char *strs = NULL;
+    Elf64_Sym *syms = NULL;
+    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    if (read_at(fd, 0, &eh, sizeof eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+        snprintf(reason, cap, "cannot load: invalid ELF header (not a shared object; not loaded)");
+        st = TG_ERR_IO;
+        goto done;
+    }
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                                                                          ? ELFDATA2LSB : ELFDATA2MSB))
+        goto done; /* another class or byte order: dlopen says what is wrong */
+    if (eh.e_type != ET_DYN) {
+        snprintf(reason, cap, "cannot load: not a dynamic (shared) object (ELF type %u; not loaded)", eh.e_type);
+        st = TG_ERR_IO;
+        goto done;
+    }
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shoff > size ||
+        (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > size - eh.e_shoff)
+        goto done;
+    sh = malloc((size_t)eh.e_shnum * sizeof *sh);
+    if (!sh || read_at(fd, eh.e_shoff, sh, (size_t)eh.e_shnum * sizeof *sh)) goto done;
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        const Elf64_Shdr *ds = &sh[i], *ss = ds->sh_link < eh.e_shnum ? &sh[ds->sh_link] : NULL;
+        if (ds->sh_type != SHT_DYNSYM || !ss || ds->sh_entsize != sizeof(Elf64_Sym)) continue;
+        if (ds->sh_offset > size || ds->sh_size > size - ds->sh_offset || ss->sh_offset > size ||
+            ss->sh_size > size - ss->sh_offset || ss->sh_size == 0)
+            goto done;
+        syms = malloc(ds->sh_size ? ds->sh_size : 1);
+        strs = malloc(ss->sh_size + 1);
+        if (!syms || !strs || read_at(fd, ds->sh_offset, syms, ds->sh_size) ||
+            read_at(fd, ss->sh_offset, strs, ss->sh_size))
+            goto done;
+        strs[ss->sh_size] = '\0';
+        for (uint64_t k = 0; k < ds->sh_size / sizeof *syms; k++)
+            if (syms[k].st_name < ss->sh_size && syms[k].st_shndx != SHN_UNDEF &&
+                !strcmp(strs + syms[k].st_name, TG_PLUGIN_ENTRY_NAME))
+                goto done; /* exported */
+        snprintf(reason, cap, "no entry symbol '%s' in its dynamic symbols (not a tg plugin?)", TG_PLUGIN_ENTRY_NAME);
+        st = TG_ERR_NOT_FOUND;
+        goto done;
+    }
+done:
+    free(sh);
+    free(syms);
+    free(strs);
+    close(fd);
+    return st;
+}
+
+/* Check that the file exists and looks like a plugin, probe it in a child
+ * process, and only if the probe passed, load it in this one. */
 static tg_status load(const char *path, tg_plugin *p, uint32_t version[2], char *reason, size_t cap) {
     if (!is_file(path)) {
         snprintf(reason, cap, "no such file");
         return TG_ERR_NOT_FOUND;
     }
-    tg_status st = probe(path, version, reason, cap);
+    tg_status st = elf_precheck(path, reason, cap);
+    if (st) return st;
+    st = probe(path, version, reason, cap);
     if (st) return st;
     return load_here(path, p, version, reason, cap);
 }
@@ -530,26 +604,121 @@ void tg_plugin_close(tg_plugin *plugin) {
 
 const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin) { return plugin ? &plugin->api : NULL; }
 
+/* ------------------------------------------------------- plugin-level calls */
+
+/* plugin.h promises that plugin-level calls (device_count, device_create,
+ * plugin_error) are serialised: one lock for all plugins, held across the
+ * call and the copy of its message. */
+static pthread_mutex_t plugin_call_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Longest plugin message quoted (a plugin may return megabytes). */
+#define TG_PLUGIN_MESSAGE_MAX 512
+
+/* A status a plugin returned, kept if it is a known failure. */
+static tg_status plugin_status(tg_status st) {
+    return st > TG_OK && st < TG_STATUS_COUNT ? st : TG_ERR_INTERNAL;
+}
+
+/* Sets the last error to "<plugin>: <what>: <plugin_error()>", the message
+ * cut at TG_PLUGIN_MESSAGE_MAX bytes. Call with plugin_call_lock held. */
+static tg_status plugin_failure(const tg_plugin *p, tg_status st, const char *what) {
+    const char *m = p->api.plugin_error ? p->api.plugin_error() : NULL;
+    return tg_error(st, "%s: %s: %s", p->api.name, what, tg_plugin_message(m));
+}
+
+const char *tg_plugin_message(const char *message) {
+    static _Thread_local char cut[TG_PLUGIN_MESSAGE_MAX + 32];
+    if (!message || !*message) return "(the plugin gave no message)";
+    size_t n = strnlen(message, TG_PLUGIN_MESSAGE_MAX + 1);
+    if (n <= TG_PLUGIN_MESSAGE_MAX) return message;
+    snprintf(cut, sizeof cut, "%.*s [... cut]", TG_PLUGIN_MESSAGE_MAX, message);
+    return cut;
+}
+
+tg_status tg_plugin_device_count(tg_plugin *plugin, uint32_t *out_count) {
+    if (!plugin || !out_count) return tg_error(TG_ERR_INVALID, "tg_plugin_device_count: NULL argument");
+    uint32_t n = 0;
+    pthread_mutex_lock(&plugin_call_lock);
+    tg_status st = plugin->api.device_count(&n);
+    if (st) st = plugin_failure(plugin, plugin_status(st), "device_count");
+    else if (n == 0) plugin_failure(plugin, TG_ERR_NOT_FOUND, "no device");
+    pthread_mutex_unlock(&plugin_call_lock);
+    *out_count = st ? 0 : n;
+    return st;
+}
+
+tg_status tg_plugin_device_create(tg_plugin *plugin, uint32_t index, tg_device **out_device) {
+    if (!plugin || !out_device) return tg_error(TG_ERR_INVALID, "tg_plugin_device_create: NULL argument");
+    tg_device *dev = NULL;
+    char what[48];
+    snprintf(what, sizeof what, "device_create(%u)", index);
+    pthread_mutex_lock(&plugin_call_lock);
+    tg_status st = plugin->api.device_create(index, &dev);
+    if (st) st = plugin_failure(plugin, plugin_status(st), what);
+    else if (!dev)
+        st = tg_error(TG_ERR_INTERNAL, "%s: %s returned TG_OK but no device (a plugin bug)", plugin->api.name, what);
+    pthread_mutex_unlock(&plugin_call_lock);
+    *out_device = st ? NULL : dev;
+    return st;
+}
+
 const char *tg_plugin_get_path(const tg_plugin *plugin) { return plugin ? plugin->path : NULL; }
+
+void tg_plugin_debug_source(const tg_plugin_api *api, tg_device *device, tg_program *program, const char *kernel_name) {
+    const char *level = getenv("TG_DEBUG");
+    if (!level || atoi(level) < 4 || !api || !api->program_source || !program) return;
+    const char *src = api->program_source(device, program);
+    if (src) fprintf(stderr, "--- %s: %s ---\n%s\n", api->name, kernel_name ? kernel_name : "kernel", src);
+}
 
 /* ------------------------------------------------------------------- scan */
 
 typedef struct info_list {
     tg_plugin_info *items;
     size_t count, cap;
+    char **seen;        /* open-addressing set of the real paths listed */
+    size_t seen_cap;    /* a power of two, kept at most half full */
 } info_list;
 
-static int seen_file(const info_list *l, const char *real) {
-    for (size_t i = 0; i < l->count; i++) {
-        char r[PATH_MAX];
-        if (realpath(l->items[i].path, r) && !strcmp(r, real)) return 1;
+static size_t path_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (size_t)h;
+}
+
+/* Adds real to the set: 1 if it was new, 0 if already there, -1 on OOM. */
+static int seen_add(info_list *l, const char *real) {
+    if (2 * (l->count + 1) > l->seen_cap) {
+        size_t cap = l->seen_cap ? 2 * l->seen_cap : 64;
+        char **set = calloc(cap, sizeof *set);
+        if (!set) return -1;
+        for (size_t i = 0; i < l->seen_cap; i++) {
+            if (!l->seen[i]) continue;
+            size_t j = path_hash(l->seen[i]) & (cap - 1);
+            while (set[j]) j = (j + 1) & (cap - 1);
+            set[j] = l->seen[i];
+        }
+        free(l->seen);
+        l->seen = set;
+        l->seen_cap = cap;
     }
-    return 0;
+    size_t j = path_hash(real) & (l->seen_cap - 1);
+    for (; l->seen[j]; j = (j + 1) & (l->seen_cap - 1))
+        if (!strcmp(l->seen[j], real)) return 0;
+    return (l->seen[j] = strdup(real)) ? 1 : -1;
+}
+
+static void seen_free(info_list *l) {
+    for (size_t i = 0; i < l->seen_cap; i++) free(l->seen[i]);
+    free(l->seen);
 }
 
 static tg_status scan_file(info_list *l, const char *path) {
     char real[PATH_MAX];
-    if (!realpath(path, real) || seen_file(l, real)) return TG_OK;
+    if (!realpath(path, real)) return TG_OK;
+    int added = seen_add(l, real);
+    if (added < 0) return TG_ERR_NO_MEMORY;
+    if (!added) return TG_OK;
     if (l->count == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 8;
         tg_plugin_info *items = realloc(l->items, cap * sizeof *items);
@@ -602,6 +771,7 @@ tg_status tg_plugin_scan(tg_plugin_info **out_list, size_t *out_count) {
     }
     dirs_free(&top);
     dirs_free(&all);
+    seen_free(&l);
     if (st) {
         tg_plugin_scan_free(l.items, l.count);
         return tg_error(st, "out of memory while scanning for plugins");

@@ -88,7 +88,7 @@ tg_status tg_params_save(const tg_params *params, const char *path) {
     size_t n = params->count;
     tg_safetensors_entry *es = calloc(n ? n : 1, sizeof *es);
     if (!es) return tg_error(TG_ERR_NO_MEMORY, "tg_params_save: out of memory");
-    tg_status st = tg_realize_many(n, params->tensors);
+    tg_status st = n ? tg_realize_many(n, params->tensors) : TG_OK; /* an empty model saves an empty file */
     for (size_t i = 0; st == TG_OK && i < n; i++) {
         tg_tensor *t = params->tensors[i];
         tg_safetensors_entry *e = &es[i];

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <tg/runtime.h>
 #include <tg/safetensors.h>
 
@@ -383,18 +385,36 @@ static int cmp_offset(const void *a, const void *b) {
     return 0;
 }
 
+/* The bytes of a tensor of this dtype and shape; false when its element
+ * count (its non-zero dims' product, so that a 0 dim hides no overflow)
+ * exceeds INT64_MAX, which no tg tensor can hold. */
+static bool st_shape_bytes(tg_dtype dtype, int ndim, const int64_t *shape, uint64_t *out_bytes) {
+    uint64_t elems = 1;
+    bool empty = false;
+    for (int d = 0; d < ndim; d++) {
+        uint64_t dim = (uint64_t)shape[d];
+        if (shape[d] < 0) return false;
+        if (dim == 0) empty = true;
+        else if (elems > (uint64_t)INT64_MAX / dim) return false;
+        else elems *= dim;
+    }
+    uint64_t size = tg_dtype_size(dtype);
+    if (elems > UINT64_MAX / size) return false;
+    *out_bytes = empty ? 0 : elems * size;
+    return true;
+}
+
+static tg_status check_tiling(parser *p, uint64_t data_size);
+
 /* Every tensor's size matches its shape and dtype; names are unique; the
  * tensors tile [0, data_size) exactly. Sorts p->items by offset. */
 static tg_status check_layout(parser *p, uint64_t data_size) {
     for (size_t i = 0; i < p->count; i++) {
         parsed *t = &p->items[i];
-        uint64_t bytes = tg_dtype_size(t->e.dtype);
-        for (int d = 0; d < t->e.ndim; d++) {
-            uint64_t dim = (uint64_t)t->e.shape[d];
-            if (dim && bytes > UINT64_MAX / dim)
-                return tg_error(TG_ERR_INVALID, "%s: tensor '%s': shape overflows", p->src, t->e.name);
-            bytes *= dim;
-        }
+        uint64_t bytes;
+        if (!st_shape_bytes(t->e.dtype, t->e.ndim, t->e.shape, &bytes))
+            return tg_error(TG_ERR_INVALID, "%s: tensor '%s': shape overflows (more than 2^63 elements)",
+                            p->src, t->e.name);
         if (t->begin > t->end || t->end > data_size)
             return tg_error(TG_ERR_INVALID,
                             "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64
@@ -406,11 +426,17 @@ static tg_status check_layout(parser *p, uint64_t data_size) {
                             p->src, t->e.name, st_dtype_names[t->e.dtype], bytes, t->end - t->begin);
         t->e.nbytes = (size_t)bytes;
     }
+    if (p->count < 2) return check_tiling(p, data_size); /* nothing to sort (qsort wants non-NULL) */
     qsort(p->items, p->count, sizeof *p->items, cmp_name);
     for (size_t i = 1; i < p->count; i++)
         if (strcmp(p->items[i - 1].e.name, p->items[i].e.name) == 0)
             return tg_error(TG_ERR_INVALID, "%s: tensor '%s' appears twice", p->src, p->items[i].e.name);
     qsort(p->items, p->count, sizeof *p->items, cmp_offset);
+    return check_tiling(p, data_size);
+}
+
+/* The tensors, sorted by offset, tile [0, data_size) exactly. */
+static tg_status check_tiling(parser *p, uint64_t data_size) {
     uint64_t at = 0;
     for (size_t i = 0; i < p->count; i++) {
         if (p->items[i].begin != at)
@@ -570,13 +596,10 @@ static tg_status check_entry(const tg_safetensors_entry *e) {
     if ((unsigned)e->dtype >= TG_DTYPE_COUNT || e->ndim < 0 || e->ndim > TG_MAX_DIMS)
         return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has dtype %d and %d dims", e->name,
                         (int)e->dtype, e->ndim);
-    uint64_t bytes = tg_dtype_size(e->dtype);
-    for (int d = 0; d < e->ndim; d++) {
-        uint64_t dim = (uint64_t)e->shape[d];
-        if (e->shape[d] < 0 || (dim && bytes > UINT64_MAX / dim))
-            return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has a bad shape", e->name);
-        bytes *= dim;
-    }
+    uint64_t bytes;
+    if (!st_shape_bytes(e->dtype, e->ndim, e->shape, &bytes))
+        return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' has a negative dim or more than 2^63 elements",
+                        e->name);
     if (bytes != e->nbytes)
         return tg_error(TG_ERR_INVALID, "safetensors: tensor '%s': shape and dtype need %" PRIu64
                         " bytes, nbytes is %zu", e->name, bytes, e->nbytes);
@@ -613,44 +636,73 @@ static tg_status make_header(const tg_safetensors_entry **order, size_t count, c
     return TG_OK;
 }
 
-/* Checks the entries and writes the whole file to f. */
-static tg_status emit(FILE *f, const char *name, const tg_safetensors_entry *entries, size_t count) {
+/* A checked, ordered file: the entries in write order and the header. */
+typedef struct st_plan {
+    const tg_safetensors_entry **order;
+    char *hdr;
+    size_t len;
+    size_t count;
+} st_plan;
+
+static void plan_free(st_plan *pl) {
+    free(pl->order);
+    free(pl->hdr);
+}
+
+/* Checks the entries (names, shapes, duplicates) and builds the header;
+ * nothing is written anywhere. */
+static tg_status plan_file(const tg_safetensors_entry *entries, size_t count, st_plan *out) {
     tg_status st = TG_OK;
+    memset(out, 0, sizeof *out);
     if (count && !entries) return tg_error(TG_ERR_INVALID, "safetensors: entries is NULL");
     for (size_t i = 0; i < count; i++)
         if ((st = check_entry(&entries[i]))) return st;
     const tg_safetensors_entry **order = malloc((count ? count : 1) * sizeof *order);
     if (!order) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
     for (size_t i = 0; i < count; i++) order[i] = &entries[i];
-    qsort(order, count, sizeof *order, cmp_write_order);
+    if (count > 1) qsort(order, count, sizeof *order, cmp_write_order);
     for (size_t i = 1; st == TG_OK && i < count; i++)
         if (strcmp(order[i - 1]->name, order[i]->name) == 0)
             st = tg_error(TG_ERR_INVALID, "safetensors: tensor '%s' appears twice", order[i]->name);
-    char *hdr = NULL;
-    size_t len = 0;
-    if (st == TG_OK) st = make_header(order, count, &hdr, &len);
-    if (st == TG_OK) {
-        unsigned char len8[8];
-        for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)len >> (8 * i));
-        int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
-        for (size_t i = 0; ok && i < count; i++)
-            ok = order[i]->nbytes == 0 || fwrite(order[i]->data, 1, order[i]->nbytes, f) == order[i]->nbytes;
-        if (!ok) st = tg_error(TG_ERR_IO, "%s: write failed: %s", name, strerror(errno));
-        free(hdr);
+    if (st == TG_OK) st = make_header(order, count, &out->hdr, &out->len);
+    if (st) {
+        free(order);
+        return st;
     }
-    free(order);
-    return st;
+    out->order = order;
+    out->count = count;
+    return TG_OK;
+}
+
+/* Writes a planned file to f. */
+static tg_status emit(FILE *f, const char *name, const st_plan *pl) {
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)pl->len >> (8 * i));
+    int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(pl->hdr, 1, pl->len, f) == pl->len;
+    for (size_t i = 0; ok && i < pl->count; i++)
+        ok = pl->order[i]->nbytes == 0 ||
+             fwrite(pl->order[i]->data, 1, pl->order[i]->nbytes, f) == pl->order[i]->nbytes;
+    if (ok) ok = fflush(f) == 0;
+    if (!ok) return tg_error(TG_ERR_IO, "%s: write failed: %s", name, strerror(errno));
+    return TG_OK;
 }
 
 tg_status tg_safetensors_serialize(const tg_safetensors_entry *entries, size_t count, void **out_bytes,
                                    size_t *out_size) {
     char *buf = NULL;
     size_t size = 0;
+    st_plan pl;
     if (!out_bytes || !out_size) return tg_error(TG_ERR_INVALID, "tg_safetensors_serialize: NULL output");
+    tg_status st = plan_file(entries, count, &pl);
+    if (st) return st;
     FILE *f = open_memstream(&buf, &size);
-    if (!f) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
-    tg_status st = emit(f, "<memory>", entries, count);
+    if (!f) {
+        plan_free(&pl);
+        return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
+    }
+    st = emit(f, "<memory>", &pl);
     if (fclose(f) != 0 && st == TG_OK) st = tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
+    plan_free(&pl);
     if (st) {
         free(buf);
         return st;
@@ -660,12 +712,72 @@ tg_status tg_safetensors_serialize(const tg_safetensors_entry *entries, size_t c
     return TG_OK;
 }
 
+/* Creates a new file beside `path` (same directory, so that rename is
+ * atomic): "<path>.tmp-<pid>-<n>", opened exclusively with the mode an
+ * ordinary create would give, or the mode of the file it replaces. */
+static tg_status create_temp(const char *path, char **out_name, FILE **out_f) {
+    static unsigned counter;
+    size_t n = strlen(path) + 64;
+    char *name = malloc(n);
+    if (!name) return tg_error(TG_ERR_NO_MEMORY, "safetensors: out of memory");
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(name, n, "%s.tmp-%ld-%u", path, (long)getpid(),
+                 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) break;
+        struct stat old;
+        if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) fchmod(fd, old.st_mode & 07777); /* keep its mode */
+        FILE *f = fdopen(fd, "wb");
+        if (!f) {
+            close(fd);
+            unlink(name);
+            break;
+        }
+        *out_name = name;
+        *out_f = f;
+        return TG_OK;
+    }
+    tg_status st = tg_error(TG_ERR_IO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+    free(name);
+    return st;
+}
+
+/* Makes a rename in path's directory durable (best effort: some file
+ * systems refuse fsync on a directory). */
+static void sync_dir(const char *path) {
+    char *dir = strdup(path);
+    if (!dir) return;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
 tg_status tg_safetensors_write(const char *path, const tg_safetensors_entry *entries, size_t count) {
     if (!path) return tg_error(TG_ERR_INVALID, "tg_safetensors_write: path is NULL");
-    FILE *f = fopen(path, "wb");
-    if (!f) return tg_error(TG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    tg_status st = emit(f, path, entries, count);
-    if (fclose(f) != 0 && st == TG_OK) st = tg_error(TG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    if (st) remove(path);
+    st_plan pl;
+    tg_status st = plan_file(entries, count, &pl);
+    if (st) return st;
+    char *tmp = NULL;
+    FILE *f = NULL;
+    st = create_temp(path, &tmp, &f);
+    if (st == TG_OK) {
+        st = emit(f, path, &pl);
+        if (st == TG_OK && fsync(fileno(f)) != 0)
+            st = tg_error(TG_ERR_IO, "%s: write failed (fsync): %s", path, strerror(errno));
+        if (fclose(f) != 0 && st == TG_OK) st = tg_error(TG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        if (st == TG_OK && rename(tmp, path) != 0)
+            st = tg_error(TG_ERR_IO, "%s: cannot replace it with the new file: %s", path, strerror(errno));
+        if (st) unlink(tmp);
+        else sync_dir(path);
+        free(tmp);
+    }
+    plan_free(&pl);
     return st;
 }

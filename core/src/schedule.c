@@ -480,8 +480,13 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
                    (caps->max_nodes && b.nnodes > caps->max_nodes))) {
         /* too big for the device: give the root's computed inputs buffers */
         if (split_inputs(root)) b.err = RETRY;
-        else b.err = tg__failst(TG_ERR_UNSUPPORTED, "schedule: a kernel needs %u buffers and %zu nodes, the device "
-                                "takes %u and %u", b.nparams, b.nnodes, caps->max_params, caps->max_nodes);
+        else {
+            char params[40] = "any number of buffers", nodes[40] = "any number of nodes"; /* 0: no limit */
+            if (caps->max_params) snprintf(params, sizeof params, "at most %u buffers", caps->max_params);
+            if (caps->max_nodes) snprintf(nodes, sizeof nodes, "at most %u nodes", caps->max_nodes);
+            b.err = tg__failst(TG_ERR_UNSUPPORTED, "schedule: a kernel needs %u buffers and %zu nodes, the device "
+                               "takes %s and %s", b.nparams, b.nnodes, params, nodes);
+        }
     }
     if (b.err) {
         kb_free(&b);

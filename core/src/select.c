@@ -78,10 +78,20 @@ static int is_hex64(const char *s) {
     return 1;
 }
 
+/* A plugin name ([a-z0-9_]+), never a path: a ranking line naming
+ * "./x.so" must not make device "auto" load that file. */
+static int is_plugin_name(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return 0;
+    return 1;
+}
+
 /* One "rank NAME SHA OVERALL ..." or "failed NAME SHA ..." line. */
 static tg_status parse_entry(char *rest, int failed, tg_ranking_entry *e) {
     char *name = strtok(rest, " \t"), *sha = strtok(NULL, " \t"), *score = strtok(NULL, " \t");
-    if (!name || !sha || strlen(name) >= sizeof e->name || !is_hex64(sha)) return TG_ERR_INVALID;
+    if (!name || !sha || strlen(name) >= sizeof e->name || !is_plugin_name(name) || !is_hex64(sha))
+        return TG_ERR_INVALID;
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     memcpy(e->sha256, sha, 65);
@@ -154,8 +164,7 @@ static int plugin_usable(const char *name) {
     tg_plugin *p = NULL;
     uint32_t n = 0;
     if (tg_plugin_open(name, &p)) return 0;
-    const tg_plugin_api *api = tg_plugin_get_api(p);
-    int ok = api && api->device_count && api->device_count(&n) == TG_OK && n > 0;
+    int ok = tg_plugin_device_count(p, &n) == TG_OK && n > 0;
     tg_plugin_close(p);
     return ok;
 }

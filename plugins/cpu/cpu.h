@@ -3,6 +3,7 @@
 #define TG_CPU_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <tg/lower.h>
 #include <tg/plugin.h>
@@ -15,6 +16,9 @@ void cpu_jit_destroy(cpu_jit *jit);
  * little work (compiled at -O1). *out_handle for dlsym/dlclose. */
 tg_status cpu_jit_load(cpu_jit *jit, const char *src, int small, void **out_handle, char *err, size_t errcap);
 const char *cpu_jit_cache_dir(const cpu_jit *jit);
+/* fopen(path, "r") of a regular file in the cache, NULL for anything else
+ * (a FIFO there would block the read forever). */
+FILE *cpu_jit_open_record(const char *path);
 /* Hash of the compiler's identity, flags and host CPU (for per-host caches). */
 uint64_t cpu_jit_ident(const cpu_jit *jit);
 /* Counters for tests: compiles run, cache hits. */

@@ -118,6 +118,22 @@ static uint64_t host_ident(uint64_t h) {
     return h;
 }
 
+/* Code is loaded from the cache dir, so it must be ours alone: owned by
+ * this user and writable by no one else. Otherwise it is not used (the
+ * private temporary dir takes over) and stderr says why, once. */
+static int dir_is_private(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+    if (st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH))) return 1;
+    static int said;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        fprintf(stderr, "tg cpu: not using the kernel cache %s: it is %s (mode %03o); compiled kernels go to a "
+                "private temporary directory instead (fix: chown it to yourself and chmod go-w)\n", dir,
+                st.st_uid != geteuid() ? "owned by another user" : "writable by other users",
+                (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
 tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
     cpu_jit *j = calloc(1, sizeof *j);
     if (!j) return TG_ERR_NO_MEMORY;
@@ -150,11 +166,14 @@ tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
     h = cpu_hash(h, fl, strlen(fl));
     j->ident = host_ident(h);
 
+    /* Relative values are ignored, as the XDG spec says (and as the core
+     * does): a relative cache would compile into and load from the cwd. */
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(j->dir, sizeof j->dir, "%s/tg", xdg);
-    else if (home && *home) snprintf(j->dir, sizeof j->dir, "%s/.cache/tg", home);
+    if (xdg && xdg[0] == '/') snprintf(j->dir, sizeof j->dir, "%s/tg", xdg);
+    else if (home && home[0] == '/') snprintf(j->dir, sizeof j->dir, "%s/.cache/tg", home);
     else j->dir[0] = 0;
     if (j->dir[0] && mkdir_p(j->dir) != 0) j->dir[0] = 0; /* unusable: fall back on first write */
+    if (j->dir[0] && !dir_is_private(j->dir)) j->dir[0] = 0;
     *out = j;
     return TG_OK;
 }
@@ -192,8 +211,19 @@ void cpu_jit_stats(const cpu_jit *j, uint64_t *compiles, uint64_t *hits) {
 #define TRAILER_MAGIC "tgck"
 #define TRAILER_SIZE 12
 
+FILE *cpu_jit_open_record(const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return NULL;
+    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) close(fd);
+    return f;
+}
+
+/* A regular file's bytes; NULL for anything else (a FIFO would block the
+ * read forever, a device could be endless), without following a symlink. */
 static char *read_file(const char *path, size_t *out_n) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = cpu_jit_open_record(path);
     if (!f) return NULL;
     char *buf = NULL;
     size_t n = 0, cap = 0;

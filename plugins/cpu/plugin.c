@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
+#include <tg/dtype_util.h>
 
 #define CPU_MAX_PARAMS 64
 #define CPU_SMALL_WORK 32768 /* points below which a launch stays on one thread */
@@ -124,10 +125,7 @@ static tg_status cpu_device_caps(tg_device *d, tg_caps *caps) {
     c.vendor = "tg";
     c.version = "1";
     c.driver = "cc";
-    size_t n = caps->struct_size < sizeof c ? caps->struct_size : sizeof c;
-    uint32_t keep = caps->struct_size;
-    memcpy(caps, &c, n);
-    caps->struct_size = keep;
+    tgp_caps_copy(caps, &c);
     return TG_OK;
 }
 

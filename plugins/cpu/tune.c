@@ -112,7 +112,7 @@ tg_status cpu_tune(tg_device *d, const tg_kernel *k, tgl_plan *opts, int beam) {
     tgl_sb_free(&sb);
     char path[4200];
     snprintf(path, sizeof path, "%s/tune-%016" PRIx64 ".txt", cpu_jit_cache_dir(cpu_device_jit(d)), key);
-    FILE *f = fopen(path, "r");
+    FILE *f = cpu_jit_open_record(path);
     if (f) { /* a winner found earlier with at least this beam: use it */
         tgl_plan o = *opts;
         int had = 0, ok = opts_read(f, &had, &o);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ref.h"
+#include <tg/dtype_util.h>
 
 #define REF_VERSION "1.0.0"
 
@@ -85,12 +86,7 @@ static tg_status ref_device_caps(tg_device *dev, tg_caps *caps) {
     mine.vendor = "tg";
     mine.version = REF_VERSION;
     mine.driver = "ref " REF_VERSION;
-    /* copy the fields that fit the caller's struct; struct_size stays theirs */
-    uint32_t theirs = caps->struct_size, n = theirs < sizeof mine ? theirs : (uint32_t)sizeof mine;
-    uint32_t wide = (uint32_t)offsetof(tg_caps, memory_bytes); /* 8-byte fields from here */
-    n = n <= wide ? n / 4 * 4 : wide + (n - wide) / 8 * 8;      /* whole fields only */
-    if (n > sizeof(uint32_t))
-        memcpy((char *)caps + sizeof(uint32_t), (char *)&mine + sizeof(uint32_t), n - sizeof(uint32_t));
+    tgp_caps_copy(caps, &mine);
     return TG_OK;
 }
 

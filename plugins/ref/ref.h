@@ -25,7 +25,6 @@ typedef struct ref_acc {
 } ref_acc;
 
 /* ref_ops.c: scalar semantics */
-int ref_op_defined(uint32_t op, uint32_t dtype);    /* OPS.md's dtype/op table */
 const char *ref_op_name(uint32_t op);
 const char *ref_dtype_name(uint32_t dtype);
 ref_value ref_load(uint32_t dtype, const void *p);

@@ -9,37 +9,9 @@
 
 /* ------------------------------------------------------------- names */
 
-const char *ref_op_name(uint32_t op) {
-    static const char *names[TG_NODE_OP_COUNT] = {
-        "EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST", "ADD", "SUB", "MUL",
-        "DIV", "MOD", "MAX", "CMPLT", "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
-        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE",
-        "LOAD", "CONST", "STORE"};
-    return op < TG_NODE_OP_COUNT ? names[op] : "?";
-}
+const char *ref_op_name(uint32_t op) { return tgp_op_name(op); }
 
-const char *ref_dtype_name(uint32_t dtype) {
-    static const char *names[TG_DTYPE_COUNT] = {
-        "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-        "int64", "uint64", "float16", "bfloat16", "float32", "float64"};
-    return dtype < TG_DTYPE_COUNT ? names[dtype] : "?";
-}
-
-/* Which op each dtype has (LOAD, CONST, STORE: every dtype). */
-int ref_op_defined(uint32_t op, uint32_t dtype) {
-    if (dtype >= TG_DTYPE_COUNT) return 0;
-    if (op == TG_OP_LOAD || op == TG_OP_CONST || op == TG_OP_STORE || op == TG_OP_CAST) return 1;
-    if (tgp_dtype_is_float(dtype)) return op <= TG_OP_REDUCE_MAX;
-    switch (op) {
-    case TG_OP_MAX: case TG_OP_MUL: case TG_OP_CMPLT: case TG_OP_WHERE: case TG_OP_REDUCE_MAX:
-        return 1;
-    case TG_OP_NEG: case TG_OP_ADD: case TG_OP_SUB: case TG_OP_DIV: case TG_OP_MOD:
-    case TG_OP_MULACC: case TG_OP_REDUCE_SUM:
-        return dtype != TG_BOOL;
-    default:
-        return 0; /* EXP2 LOG2 SQRT RECIP SIN: floats only */
-    }
-}
+const char *ref_dtype_name(uint32_t dtype) { return tgp_dtype_name(dtype); }
 
 /* ---------------------------------------------------- representation */
 
@@ -70,10 +42,22 @@ static double round_to(uint32_t dtype, double d) {
 static ref_value fval(uint32_t dtype, double d) { ref_value v; v.f = round_to(dtype, d); return v; }
 static ref_value ival(uint32_t dtype, uint64_t u) { ref_value v; v.u = wrap(dtype, u); return v; }
 
+/* Fraction bits of the float dtypes narrower than double. */
+static int frac_bits(uint32_t dtype) { return dtype == TG_FLOAT16 ? 10 : dtype == TG_BFLOAT16 ? 7 : 23; }
+
 ref_value ref_load(uint32_t dtype, const void *p) {
     ref_value v = {0};
     uint8_t b[8] = {0};
     memcpy(b, p, tgp_dtype_size(dtype));
+    uint64_t raw = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24;
+    int fb = frac_bits(dtype), n = (int)bits_of(dtype);
+    if ((dtype == TG_FLOAT16 || dtype == TG_BFLOAT16 || dtype == TG_FLOAT32) &&
+        (raw & ((1ull << (n - 1)) - 1)) > (((1ull << (n - 1 - fb)) - 1) << fb)) {
+        /* a NaN: its sign and payload go into a double NaN bit for bit (no
+           conversion, which would quiet a signalling NaN); ref_store undoes it */
+        v.u = (raw >> (n - 1)) << 63 | 0x7ffull << 52 | (raw & ((1ull << fb) - 1)) << (52 - fb);
+        return v;
+    }
     switch (dtype) {
     case TG_FLOAT16: v.f = tgp_half_to_double((uint16_t)(b[0] | b[1] << 8)); break;
     case TG_BFLOAT16: v.f = tgp_bf16_to_double((uint16_t)(b[0] | b[1] << 8)); break;
@@ -92,6 +76,13 @@ void ref_store(uint32_t dtype, void *p, ref_value v) {
     uint8_t b[8];
     size_t n = tgp_dtype_size(dtype);
     uint64_t u = v.u;
+    int fb = frac_bits(dtype), nb = (int)bits_of(dtype);
+    if ((dtype == TG_FLOAT16 || dtype == TG_BFLOAT16 || dtype == TG_FLOAT32) && isnan(v.f)) {
+        /* the payload's top bits (as ref_load put them), at least the quiet bit */
+        uint64_t frac = (v.u & 0xfffffffffffffull) >> (52 - fb);
+        u = (v.u >> 63) << (nb - 1) | ((1ull << (nb - 1 - fb)) - 1) << fb | (frac ? frac : 1ull << (fb - 1));
+        dtype = TG_UINT64; /* stored as the bits */
+    }
     switch (dtype) {
     case TG_FLOAT16: u = tgp_double_to_half(v.f); break;
     case TG_BFLOAT16: u = tgp_double_to_bf16(v.f); break;

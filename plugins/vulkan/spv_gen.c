@@ -35,50 +35,32 @@ uint32_t vk_spv_dtypes(const vk_spv_target *t) {
 static int cidx(gen *g, int64_t v) { return gen_const_bits(g, g->it, (uint64_t)v); }
 
 
-static int and_cond(gen *g, int a, int b) { return a < 0 ? b : OP("OpLogicalAnd", CT_BOOL, 2, a, b); }
 
-/* Walk a view stack. idx: the top view's multi-index (ids of g->it).
- * Returns the element address; *valid is a bool id, -1 when every point is
- * valid, -2 when none is. masks=false ignores masks (stores have none). */
-static int view_addr(gen *g, const tg_view *vs, uint32_t n, const int *idx_top, bool masks, int *valid) {
-    int idx[TG_MAX_DIMS];
-    int addr = -1;
-    *valid = -1;
-    for (int k = (int)n - 1; k >= 0; k--) {
-        const tg_view *v = &vs[k];
-        if (k == (int)n - 1) {
-            memcpy(idx, idx_top, sizeof idx);
-        } else {
-            /* unravel the address from the view above (row-major) */
-            int64_t stride = 1;
-            for (int d = (int)v->ndim - 1; d >= 0; d--) {
-                if (v->shape[d] == 0) { *valid = -2; return cidx(g, 0); }
-                if (v->shape[d] == 1) { idx[d] = cidx(g, 0); continue; }
-                int q = stride == 1 ? addr : OP("OpUDiv", g->it, 2, addr, cidx(g, stride));
-                idx[d] = d == 0 ? q : OP("OpUMod", g->it, 2, q, cidx(g, v->shape[d]));
-                stride *= v->shape[d];
-            }
-        }
-        if (masks && v->has_mask) {
-            for (uint32_t d = 0; d < v->ndim; d++) {
-                int64_t lo = v->mask_lo[d], hi = v->mask_hi[d];
-                if (lo >= hi || hi <= 0 || lo >= v->shape[d]) { *valid = -2; return cidx(g, 0); }
-                if (lo > 0)
-                    *valid = and_cond(g, *valid, OP("OpSGreaterThanEqual", CT_BOOL, 2, idx[d], cidx(g, lo)));
-                if (hi < v->shape[d])
-                    *valid = and_cond(g, *valid, OP("OpSLessThan", CT_BOOL, 2, idx[d], cidx(g, hi)));
-            }
-        }
-        int acc = -1;
-        for (uint32_t d = 0; d < v->ndim; d++) {
-            if (v->strides[d] == 0 || v->shape[d] == 1) continue;
-            int term = v->strides[d] == 1 ? idx[d] : OP("OpIMul", g->it, 2, idx[d], cidx(g, v->strides[d]));
-            acc = acc < 0 ? term : OP("OpIAdd", g->it, 2, acc, term);
-        }
-        if (v->offset != 0) acc = acc < 0 ? cidx(g, v->offset) : OP("OpIAdd", g->it, 2, acc, cidx(g, v->offset));
-        addr = acc < 0 ? cidx(g, 0) : acc;
+/* An index expression of the lowering library (the one view-stack walk) at
+ * the point idx (ids of g->it per kernel axis): integer ops in g->it, the
+ * predicates (>=, <, &&) as bools. */
+static int expr(gen *g, const tgl_prog *lp, int32_t e, const int *idx) {
+    const tgl_expr *x = &lp->expr[e];
+    switch (x->kind) {
+    case TGL_E_CONST: return cidx(g, x->v);
+    case TGL_E_VAR: return idx[x->v];
+    case TGL_E_ADD: return OP("OpIAdd", g->it, 2, expr(g, lp, x->a, idx), expr(g, lp, x->b, idx));
+    case TGL_E_MUL: return x->v == 1 ? expr(g, lp, x->a, idx) : OP("OpIMul", g->it, 2, expr(g, lp, x->a, idx), cidx(g, x->v));
+    case TGL_E_DIV: return OP("OpSDiv", g->it, 2, expr(g, lp, x->a, idx), cidx(g, x->v));
+    case TGL_E_MOD: return OP("OpSRem", g->it, 2, expr(g, lp, x->a, idx), cidx(g, x->v));
+    case TGL_E_GE: return OP("OpSGreaterThanEqual", CT_BOOL, 2, expr(g, lp, x->a, idx), cidx(g, x->v));
+    case TGL_E_LT: return OP("OpSLessThan", CT_BOOL, 2, expr(g, lp, x->a, idx), cidx(g, x->v));
+    default: return OP("OpLogicalAnd", CT_BOOL, 2, expr(g, lp, x->a, idx), expr(g, lp, x->b, idx));
     }
-    return addr;
+}
+
+/* Where node n reads or writes: the element address; *valid is a bool id,
+ * -1 when every point is valid, -2 when none is. */
+static int node_addr(kgen *kg, const tg_node *n, const int *idx, int *valid) {
+    const tgl_access *a = &kg->lp->access[n - kg->g.k->nodes];
+    const tgl_expr *v = a->valid >= 0 ? &kg->lp->expr[a->valid] : NULL;
+    *valid = !v ? -1 : v->hi == 0 ? -2 : expr(&kg->g, kg->lp, a->valid, idx);
+    return *valid == -2 ? cidx(&kg->g, 0) : expr(&kg->g, kg->lp, a->addr, idx);
 }
 
 static int elem_ptr(kgen *kg, uint32_t buffer, int addr) {
@@ -138,7 +120,7 @@ static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
     int64_t off = g->k->views[n->view].offset / 4;
     int a = kg->vlin, p, valid;
     if (kg->red >= 0)
-        a = OP("OpShiftRightLogical", g->it, 2, view_addr(g, g->k->views + n->view, 1, idx, false, &valid), cidx(g, 2));
+        a = OP("OpShiftRightLogical", g->it, 2, node_addr(kg, n, idx, &valid), cidx(g, 2));
     else if (off)
         a = OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off));
     p = gen_id(g);
@@ -177,7 +159,7 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     uint32_t dt = k->params[n->buffer].dtype;
     ct st = st_of(dt), t = ct_of(n->dtype);
     int valid;
-    int addr = view_addr(g, k->views + n->view, n->nviews, idx, true, &valid);
+    int addr = node_addr(kg, n, idx, &valid);
     if (valid == -2) return zero_of(g, t);
     int sel = -1, pre = g->cur, lt = -1, lm = -1;
     if (valid >= 0) {
@@ -217,7 +199,7 @@ static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
         return;
     }
     int valid;
-    int addr = view_addr(g, k->views + n->view, n->nviews, idx, false, &valid);
+    int addr = node_addr(kg, n, idx, &valid);
     int x = to_storage(g, n->dtype, kg->val[n->src[0]]);
     int p = elem_ptr(kg, n->buffer, addr);
     sb_printf(&g->body, "OpStore %%v%d %%v%d%s\n", p, x, align(kg, n->buffer));
@@ -645,9 +627,12 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     kg->g.t = t;
     kg->g.next = 1;
     kg->red = -1;
-    kg->cone = calloc(k->nnodes + 1, sizeof *kg->cone);
     kg->val = calloc(k->nnodes + 1, sizeof *kg->val);
-    if (!kg->cone || !kg->val) { s = TG_ERR_NO_MEMORY; goto done; }
+    if (!kg->val) { s = TG_ERR_NO_MEMORY; goto done; }
+    /* index expressions and the input cone come from the SDK's lowering library */
+    tgl_target lt = {.kind = TGL_GPU, .index_bits = 32};
+    if ((s = tgl_lower(k, &lt, NULL, &kg->lp, err, errcap)) != TG_OK) goto done;
+    kg->cone = kg->lp->cone;
 
     uint32_t have = vk_spv_dtypes(t);
     for (uint32_t i = 0; i < k->nnodes; i++) {
@@ -679,11 +664,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
             kg->st_used[st] = true;
         }
     }
-    if (kg->red >= 0) {
-        spv_mark_cone(k, k->nodes[kg->red].src[0], kg->cone);
-        uint32_t dt = k->nodes[kg->red].dtype;
-        kg->act = ct_of(dt);
-    }
+    if (kg->red >= 0) kg->act = ct_of(k->nodes[kg->red].dtype);
 
     int64_t out_shape[TG_MAX_DIMS], red_shape[TG_MAX_DIMS];
     uint32_t nred = 0;
@@ -737,7 +718,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
         if (!kg->vnode) { s = TG_ERR_NO_MEMORY; goto done; }
         spv_vec_plan_reduce(kg, dr, kg->rnode);
     }
-    plan.idx64 = spv_needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
+    plan.idx64 = !kg->lp->index32 || spv_needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
         s = TG_ERR_UNSUPPORTED;
@@ -762,7 +743,7 @@ done:
     free(kg->g.body.s);
     free(kg->g.consts.s);
     free(kg->g.fvars.s);
-    free(kg->cone);
+    tgl_prog_free(kg->lp);
     free(kg->val);
     free(kg->vnode);
     free(kg->vpart);

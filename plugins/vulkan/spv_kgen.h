@@ -4,6 +4,7 @@
 #ifndef TG_VULKAN_SPV_KGEN_H
 #define TG_VULKAN_SPV_KGEN_H
 
+#include <tg/lower.h>
 #include "spv_gen.h"
 
 typedef struct kgen {
@@ -11,7 +12,9 @@ typedef struct kgen {
     bool st_used[CT_COUNT];     /* storage types of descriptor buffers     */
     bool st_pp[CT_COUNT];       /* storage types reached through addresses */
     int red;                    /* index of the REDUCE node, -1 if none    */
-    bool *cone;                 /* nodes evaluated at every point of shape */
+    tgl_prog *lp;               /* the kernel lowered by the SDK's library: index
+                                   expressions of every LOAD/STORE, the cone   */
+    const uint8_t *cone;        /* nodes evaluated at every point of shape (lp's) */
     int *val;                   /* value id of each node                   */
     ct act;                     /* accumulator type                        */
     uint64_t bda;               /* params reached through device addresses */
@@ -33,13 +36,11 @@ static inline int64_t spv_prod(const int64_t *s, uint32_t n) {
     return p;
 }
 
-/* Does any index the shader computes need 64 bits? */
+/* Does a linear work index need 64 bits? (Addresses: tgl_prog.index32.) */
 bool spv_needs_idx64(const tg_kernel *k, uint64_t n_out, uint64_t n_red, uint64_t invocations);
 /* Vector mode for an elementwise kernel: false if a STORE cannot take it. */
 bool spv_vec_plan(kgen *kg);
 /* Mark the reduction's loads that can read 4 points along axis a as a vec4. */
 void spv_vec_plan_reduce(kgen *kg, int a, bool *mark);
-/* Mark node i and everything it depends on. */
-void spv_mark_cone(const tg_kernel *k, int i, bool *cone);
 
 #endif

@@ -1,33 +1,14 @@
 /* plugins/vulkan/spv_plan.c -- decisions made before a kernel's SPIR-V is
- * emitted: index width, vector mode, the reduction's input cone. */
+ * emitted: index width, vector mode. */
 #include "spv_kgen.h"
 
-/* Does any index the shader computes need more than 31 bits (with
- * headroom)? Those are: the linear output and group indices, the reduced
- * index, addresses through every view, and the linear index into each view
- * below the top of a stack. The iteration space itself is never linear. */
+/* Does a linear index of the work (outputs, reduced points, invocations)
+ * need more than 31 bits (with headroom)? Addresses through views are the
+ * lowering library's: tgl_prog.index32. */
 bool spv_needs_idx64(const tg_kernel *k, uint64_t n_out, uint64_t n_red, uint64_t invocations) {
-    const int64_t lim = INT64_C(1) << 30;
-    if (n_out >= (uint64_t)lim || n_red >= (uint64_t)lim || invocations >= (uint64_t)lim) return true;
-    for (uint32_t i = 0; i < k->nparams; i++)
-        if (k->params[i].count >= lim) return true;
-    for (uint32_t i = 0; i < k->nviews; i++) {
-        const tg_view *v = &k->views[i];
-        int64_t ext = v->offset < 0 ? -v->offset : v->offset;
-        for (uint32_t d = 0; d < v->ndim; d++) {
-            int64_t s = v->strides[d] < 0 ? -v->strides[d] : v->strides[d];
-            if (v->shape[d] > 1 && s > lim) return true;
-            ext += s * (v->shape[d] > 0 ? v->shape[d] - 1 : 0);
-            if (ext >= lim) return true;
-        }
-    }
-    for (uint32_t i = 0; i < k->nnodes; i++) {
-        const tg_node *n = &k->nodes[i];
-        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
-        for (uint32_t j = 0; j + 1 < n->nviews; j++)
-            if (spv_prod(k->views[n->view + j].shape, k->views[n->view + j].ndim) >= lim) return true;
-    }
-    return false;
+    const uint64_t lim = UINT64_C(1) << 30;
+    (void)k;
+    return n_out >= lim || n_red >= lim || invocations >= lim;
 }
 
 /* Vector mode, for elementwise kernels of 4k points whose stores can all
@@ -89,10 +70,3 @@ void spv_vec_plan_reduce(kgen *kg, int a, bool *mark) {
         if (ok && mark == kg->rnode) kg->rq = 4;
     }
 }
-
-void spv_mark_cone(const tg_kernel *k, int i, bool *cone) {
-    if (i < 0 || cone[i]) return;
-    cone[i] = true;
-    for (int s = 0; s < 3; s++) spv_mark_cone(k, k->nodes[i].src[s], cone);
-}
-

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "vk_device.h"
+#include <tg/dtype_util.h>
 
 static char plugin_err[512];
 
@@ -394,7 +395,6 @@ static const char *vendor_name(uint32_t id) {
 static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
     if (!caps) return vk_fail(d, TG_ERR_INVALID, "vulkan: device_caps: caps is NULL");
     tg_caps c = {0};
-    c.struct_size = caps->struct_size < sizeof c ? caps->struct_size : (uint32_t)sizeof c;
     c.dtypes = vk_spv_dtypes(&d->target);
     c.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
     c.flags = TG_CAP_ASYNC | (d->host_visible ? TG_CAP_HOST_VISIBLE : 0) | (d->unified ? TG_CAP_UNIFIED : 0);
@@ -408,7 +408,7 @@ static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
     c.vendor = vendor_name(d->props.vendorID);
     c.version = d->version;
     c.driver = d->driver;
-    memcpy(caps, &c, c.struct_size);
+    tgp_caps_copy(caps, &c);
     return TG_OK;
 }
 

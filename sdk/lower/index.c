@@ -120,6 +120,7 @@ static void access_build(builder *b, uint32_t n, int post) {
     int is_aff = 1;
     aff ix[TG_MAX_DIMS], addr;
     int32_t name[TG_MAX_DIMS], cur = -1, valid = -1;
+    int empty = 0; /* a mask with no valid index: the access never happens */
     for (int vi = (int)nd->nviews - 1; vi >= 0; vi--) {
         const tg_view *v = &k->views[nd->view + vi];
         if (vi == (int)nd->nviews - 1) {
@@ -153,7 +154,7 @@ static void access_build(builder *b, uint32_t n, int post) {
         }
         if (!v->has_mask) continue;
         for (uint32_t d = 0; d < v->ndim; d++) {
-            if (v->mask_lo[d] >= v->mask_hi[d]) valid = and_of(b, valid, ex(b, TGL_E_CONST, -1, -1, 0));
+            if (v->mask_lo[d] >= v->mask_hi[d]) empty = 1;
             for (int side = 0; side < 2; side++) {
                 if (side ? v->mask_hi[d] >= v->shape[d] : v->mask_lo[d] <= 0) continue;
                 int32_t i = is_aff ? aff_expr(b, &ix[d], k->ndim) : name[d];
@@ -163,7 +164,7 @@ static void access_build(builder *b, uint32_t n, int post) {
         }
     }
     b->p->access[n].addr = is_aff ? aff_expr(b, &addr, k->ndim) : cur;
-    b->p->access[n].valid = valid;
+    b->p->access[n].valid = empty ? ex(b, TGL_E_CONST, -1, -1, 0) : valid;
 }
 
 static int fits32(int64_t x) { return x >= INT32_MIN && x <= INT32_MAX; }

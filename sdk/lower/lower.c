@@ -180,12 +180,30 @@ static uint32_t pow2_floor(uint64_t x) {
     return g;
 }
 
-static void plan_gpu(const tgl_target *t, const tgl_prog *p, tgl_plan *o) {
+/* TILE with B x B tiles and R x R register tiles, if the target holds them. */
+static int tile_fits(const tgl_target *t, const tgl_prog *p, int B, int R, int BK) {
+    uint32_t items = (uint32_t)(B / R) * (uint32_t)(B / R);
+    return p->mm_m >= 0 && items <= target_group(t) && (uint64_t)2 * B * BK * p->acc_size <= t->local_bytes;
+}
+
+static void plan_tile(tgl_plan *o, int B, int R, int BK) {
+    o->mode = TGL_TILE;
+    o->block = B;
+    o->mr = R;
+    o->nc = BK;
+    o->group = (B / R) * (B / R);
+}
+
+static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p, tgl_plan *o) {
     uint32_t gmax = pow2_floor(target_group(t));
     o->mode = TGL_THREAD;
     o->upcast = 1;
     o->par_axis = -1;
     o->group = (int32_t)(gmax < 256 ? gmax : 256);
+    if (p->mm_m >= 0 && k->shape[p->mm_m] >= 32 && k->shape[p->mm_n] >= 32 && p->red_count >= 16) {
+        if (tile_fits(t, p, 64, 4, 16)) { plan_tile(o, 64, 4, 16); return; }
+        if (tile_fits(t, p, 32, 4, 16)) { plan_tile(o, 32, 4, 16); return; }
+    }
     /* few outputs, long reductions: a work-group per output */
     if (p->reduce_node >= 0 && p->red_count >= 256 && p->out_count < 16384 && t->local_bytes) {
         uint32_t g = gmax < 256 ? gmax : 256;
@@ -194,6 +212,11 @@ static void plan_gpu(const tgl_target *t, const tgl_prog *p, tgl_plan *o) {
             o->mode = TGL_GROUP;
             o->group = (int32_t)g;
         }
+        /* few outputs over long reductions: split each into parts, so that
+         * enough work-groups fill the device, then combine */
+        int64_t parts = p->red_count / ((int64_t)g * 64);
+        if (o->mode == TGL_GROUP && p->out_count <= 64 && parts >= 2)
+            o->split = (int32_t)(parts > 1024 ? 1024 : parts);
     }
 }
 
@@ -227,7 +250,7 @@ void tgl_plan_default(const tg_kernel *k, const tgl_target *t, tgl_plan *o) {
     o->par_axis = -1;
     tgl_prog *p = prog_new(k, t);
     if (!p) return; /* the zero plan (FLAT, or THREAD below) is always valid */
-    if (t->kind == TGL_GPU) plan_gpu(t, p, o);
+    if (t->kind == TGL_GPU) plan_gpu(k, t, p, o);
     else plan_cpu(k, t, p, o);
     tgl_prog_free(p);
 }
@@ -252,16 +275,26 @@ int tgl_plan_variants(const tg_kernel *k, const tgl_target *t, tgl_plan *out, in
     tgl_prog *p = prog_new(k, t);
     if (!p) return n;
     if (t->kind == TGL_GPU) {
+        static const int tiles[][3] = {{64, 4, 16}, {32, 4, 16}, {64, 8, 8}, {32, 2, 16}, {64, 4, 8}};
+        for (size_t i = 0; i < sizeof tiles / sizeof *tiles; i++) {
+            tgl_plan o = def;
+            plan_tile(&o, tiles[i][0], tiles[i][1], tiles[i][2]);
+            if (tile_fits(t, p, tiles[i][0], tiles[i][1], tiles[i][2])) n = push(out, n, max, &o);
+        }
         static const int groups[] = {32, 64, 128, 256, 512, 1024};
         for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
             if ((uint32_t)groups[g] > target_group(t)) break;
             tgl_plan o = def;
             o.group = groups[g];
             o.mode = TGL_THREAD;
+            o.block = o.mr = o.nc = o.split = 0;
             n = push(out, n, max, &o);
             if (p->reduce_node >= 0 && t->local_bytes >= (uint64_t)groups[g] * p->acc_size) {
                 o.mode = TGL_GROUP;
+                o.split = 0;
                 n = push(out, n, max, &o);
+                o.split = p->red_count >= 2 * groups[g] ? 4 : 0;
+                if (o.split) n = push(out, n, max, &o);
             }
         }
     } else if (p->reduce_node >= 0) {
@@ -312,13 +345,18 @@ static const char *missing_dtype(const tg_kernel *k, const tgl_target *t) {
 static const char *plan_problem(const tgl_prog *p, const tgl_plan *o) {
     const tg_kernel *k = p->kernel;
     int gpu = p->target.kind == TGL_GPU;
-    if (gpu != (o->mode == TGL_THREAD || o->mode == TGL_GROUP) || o->mode < 0 || o->mode > TGL_GROUP)
+    if (gpu != (o->mode >= TGL_THREAD) || o->mode < 0 || o->mode > TGL_TILE)
         return "layout does not fit the target";
     if (gpu) {
         if (o->group < 1 || (o->group & (o->group - 1)) || (uint32_t)o->group > target_group(&p->target))
             return "work-group size is not a power of two within the device's limit";
         if (o->mode == TGL_GROUP && (p->reduce_node < 0 || (uint64_t)o->group * p->acc_size > p->target.local_bytes))
             return "group reduction without a reduction or local memory for it";
+        if (o->split && (o->mode != TGL_GROUP || o->split < 2 || o->split > 65536))
+            return "a split reduction is a GROUP layout of 2 to 65536 parts";
+        if (o->mode == TGL_TILE && (o->mr < 1 || o->nc < 1 || o->block % o->mr || o->group != (o->block / o->mr) * (o->block / o->mr) ||
+                                    !tile_fits(&p->target, p, o->block, o->mr, o->nc)))
+            return "tiled product on a kernel that is not one, or tiles the device cannot hold";
         return NULL;
     }
     if (o->par_axis < -1 || o->par_axis >= (int)k->ndim) return "thread axis out of range";
@@ -344,10 +382,23 @@ static void geometry(tgl_prog *p) {
         p->pass[1].fn = "tgk_fin";
         return;
     }
-    p->npasses = 1;
-    p->pass[0].fn = "tgk";
-    p->pass[0].local = (uint32_t)o->group;
+    p->npasses = o->split ? 2 : 1;
+    p->pass[0].fn = o->split ? "tgk_part" : "tgk";
+    p->pass[0].local = p->pass[1].local = (uint32_t)o->group;
+    if (o->split) {
+        p->pass[1].fn = "tgk_fin";
+        p->pass[1].global = (uint64_t)p->out_count * (uint64_t)o->group;
+        p->pass[0].global = p->pass[1].global * (uint64_t)o->split;
+        p->scratch_bytes = (uint64_t)p->out_count * (uint64_t)o->split * p->acc_size;
+        return;
+    }
     uint64_t items = o->mode == TGL_GROUP ? (uint64_t)p->out_count * (uint64_t)o->group : (uint64_t)p->out_count;
+    if (o->mode == TGL_TILE) { /* a group per tile of every batch point */
+        const tg_kernel *k = p->kernel;
+        int64_t M = k->shape[p->mm_m], N = k->shape[p->mm_n];
+        uint64_t batch = M * N > 0 ? (uint64_t)(p->out_count / (M * N)) : 0;
+        items = batch * (uint64_t)((M + o->block - 1) / o->block) * (uint64_t)((N + o->block - 1) / o->block) * (uint64_t)o->group;
+    }
     p->pass[0].global = (items + (uint64_t)o->group - 1) / (uint64_t)o->group * (uint64_t)o->group;
 }
 

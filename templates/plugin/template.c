@@ -209,13 +209,28 @@ static value cast(uint32_t to, uint32_t from, value v) {
     return r;
 }
 
+/* A NaN of a float of `bits` bits with `fb` fraction bits, as a double NaN
+ * with the same sign and payload bit for bit (OPS.md: movement keeps NaN
+ * payloads); nan_bits undoes it (keeping at least the quiet bit). */
+static value nan_value(uint64_t raw, int bits, int fb) {
+    value v;
+    v.u = (raw >> (bits - 1)) << 63 | UINT64_C(0x7ff) << 52 | (raw & ((UINT64_C(1) << fb) - 1)) << (52 - fb);
+    return v;
+}
+static uint64_t nan_bits(value v, int bits, int fb) {
+    uint64_t frac = (v.u & ((UINT64_C(1) << 52) - 1)) >> (52 - fb);
+    return (v.u >> 63) << (bits - 1) | ((UINT64_C(1) << (bits - 1 - fb)) - 1) << fb | (frac ? frac : UINT64_C(1) << (fb - 1));
+}
+
 static value load_value(uint32_t dt, const unsigned char *p) {
     value v = {0};
     uint16_t h;
+    uint32_t w;
     float f;
     switch (dt) {
     case TG_FLOAT16:
         memcpy(&h, p, 2);
+        if ((h & 0x7fff) > 0x7c00) return nan_value(h, 16, 10);
         { /* sign, 5-bit exponent, 10-bit fraction */
             int exp = (h >> 10) & 31, frac = h & 1023;
             double m = exp == 31 ? (frac ? NAN : INFINITY)
@@ -226,12 +241,18 @@ static value load_value(uint32_t dt, const unsigned char *p) {
     case TG_BFLOAT16: {
         uint32_t u;
         memcpy(&h, p, 2);
+        if ((h & 0x7fff) > 0x7f80) return nan_value(h, 16, 7);
         u = (uint32_t)h << 16;
         memcpy(&f, &u, 4);
         v.f = f;
         return v;
     }
-    case TG_FLOAT32: memcpy(&f, p, 4); v.f = f; return v;
+    case TG_FLOAT32:
+        memcpy(&w, p, 4);
+        if ((w & 0x7fffffffu) > 0x7f800000u) return nan_value(w, 32, 23);
+        memcpy(&f, p, 4);
+        v.f = f;
+        return v;
     case TG_FLOAT64: memcpy(&v.f, p, 8); return v;
     default: memcpy(&v.u, p, bits_of(dt) / 8); return wrap(dt, v); /* little-endian host */
     }
@@ -245,7 +266,7 @@ static void store_value(uint32_t dt, unsigned char *p, value v) {
     case TG_FLOAT16: {
         double a = fabs(v.f);
         int sign = signbit(v.f) ? 0x8000 : 0;
-        if (isnan(v.f)) h = 0x7e00;
+        if (isnan(v.f)) h = (uint16_t)nan_bits(v, 16, 10);
         else if (isinf(a)) h = (uint16_t)(sign | 0x7c00);
         else if (a < 0x1p-14) h = (uint16_t)(sign | (int)ldexp(a, 24)); /* subnormal: exact */
         else {
@@ -259,10 +280,18 @@ static void store_value(uint32_t dt, unsigned char *p, value v) {
     case TG_BFLOAT16: /* v.f is already a bfloat16 value: its float is exact */
         f = (float)v.f;
         memcpy(&u, &f, 4);
-        h = (uint16_t)(isnan(v.f) ? 0x7fc0 : u >> 16);
+        h = (uint16_t)(isnan(v.f) ? nan_bits(v, 16, 7) : u >> 16);
         memcpy(p, &h, 2);
         return;
-    case TG_FLOAT32: f = (float)v.f; memcpy(p, &f, 4); return;
+    case TG_FLOAT32:
+        if (isnan(v.f)) {
+            u = (uint32_t)nan_bits(v, 32, 23);
+            memcpy(p, &u, 4);
+            return;
+        }
+        f = (float)v.f;
+        memcpy(p, &f, 4);
+        return;
     case TG_FLOAT64: memcpy(p, &v.f, 8); return;
     default: memcpy(p, &v.u, bits_of(dt) / 8); return;
     }

@@ -136,11 +136,20 @@ static void test_cert(void) {
         FILE *f = fopen(path, "w");
         fprintf(f, "{\n  \"suite\": \"tg-conformance\",\n  \"plugin_name\": \"cpu\",\n  \"plugin_sha256\": \"%064d\",\n"
                    "  \"date\": \"2026-01-01T00:00:00Z\",\n  \"totals\": {\"PASS\": 10, \"FAIL\": %d, \"CRASH\": 0, \"TIMEOUT\": 0},\n"
-                   "  \"table\": {\"ADD\": {\"float32\": {\"PASS\": 10, \"FAIL\": 0}}}\n}\n", 7, fail * 2);
+                   "  \"levels\": {\"core\": \"yes\"},\n  \"table\": {\"ADD\": {\"float32\": {\"PASS\": 10, \"FAIL\": 0}}}\n}\n", 7, fail * 2);
         fclose(f);
         tap_ok(bench_cert_read(path, &c) == 0 && !strcmp(c.plugin, "cpu") && c.sha256[63] == '7' && c.pass == 10 &&
                    c.fail == fail * 2 && c.passed == !fail,
                "certificate with %d FAIL: passed is %d", fail * 2, !fail);
+    }
+    for (int k = 0; k < 2; k++) { /* all PASS, but level core not reached (a shard, a filter; or no levels) */
+        FILE *f = fopen(path, "w");
+        fprintf(f, "{\n  \"suite\": \"tg-conformance\",\n  \"plugin_name\": \"cpu\",\n  \"plugin_sha256\": \"%064d\",\n"
+                   "  \"totals\": {\"PASS\": 1, \"FAIL\": 0, \"CRASH\": 0, \"TIMEOUT\": 0},\n%s}\n", 7,
+                k ? "" : "  \"levels\": {\"core\": \"partial\", \"full\": \"yes\"},\n");
+        fclose(f);
+        tap_ok(bench_cert_read(path, &c) == 0 && !c.passed, "a certificate whose core is %s has not passed",
+               k ? "absent" : "partial");
     }
     FILE *f = fopen(path, "w");
     fprintf(f, "{\"suite\": \"something else\"}\n");

@@ -16,14 +16,16 @@
 
 static char dir[256];
 
-/* Run tg with arguments; stdout and stderr go to dir/out.txt. Exit status. */
-static int run_tg(char *const argv[]) {
+/* Run tg with arguments; stdout goes to `to` (NULL: dir/out.txt), stderr
+ * to dir/out.txt. Exit status. */
+static int run_tg_to(char *const argv[], const char *to) {
     char out[300];
     snprintf(out, sizeof out, "%s/out.txt", dir);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen(out, "w", stdout) || dup2(1, 2) < 0) _exit(127);
+        if (to && !freopen(to, "w", stdout)) _exit(127);
         execv(argv[0], argv);
         _exit(127);
     }
@@ -32,13 +34,17 @@ static int run_tg(char *const argv[]) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static void write_cert(const char *plugin, const char *sha, int fails) {
+static int run_tg(char *const argv[]) { return run_tg_to(argv, NULL); }
+
+/* A certificate of `pass` PASS and `fails` FAIL whose level core is `core`. */
+static void write_cert(const char *plugin, const char *sha, int pass, int fails, const char *core) {
     char path[300];
     snprintf(path, sizeof path, "%s/certs/%s.json", dir, plugin);
     FILE *f = fopen(path, "w");
     fprintf(f, "{\n  \"suite\": \"tg-conformance\",\n  \"plugin_name\": \"%s\",\n  \"plugin_sha256\": \"%s\",\n"
-               "  \"date\": \"2026-01-01T00:00:00Z\",\n  \"totals\": {\"PASS\": 100, \"FAIL\": %d, \"CRASH\": 0, \"TIMEOUT\": 0}\n}\n",
-            plugin, sha, fails);
+               "  \"date\": \"2026-01-01T00:00:00Z\",\n  \"totals\": {\"PASS\": %d, \"FAIL\": %d, \"CRASH\": 0, \"TIMEOUT\": 0},\n"
+               "  \"levels\": {\"core\": \"%s\", \"full\": \"partial\"}\n}\n",
+            plugin, sha, pass, fails, core);
     fclose(f);
 }
 
@@ -59,8 +65,26 @@ int main(int argc, char **argv) {
     tg_plugin_close(p);
     tg_plugin_sha256("ref", sha_ref);
     tg_plugin_sha256("cpu", sha_cpu);
-    write_cert("ref", sha_ref, 0);
-    write_cert("cpu", sha_cpu, 3);
+    /* a one-case certificate (a filter, a shard) certifies nothing */
+    write_cert("ref", sha_ref, 1, 0, "partial");
+    write_cert("cpu", sha_cpu, 100, 3, "no");
+    char *rank1[] = {argv[1], "rank", "--plugin", "ref", "--plugin", "cpu", "--no-conform", "--certs", certs,
+                     "--filter", "elementwise/copy", NULL};
+    int rc1 = run_tg(rank1);
+    char out1[300];
+    snprintf(out1, sizeof out1, "%s/out.txt", dir);
+    char *text1 = bench_read_file(out1);
+    tap_ok(text1 && !strstr(text1, "1  ref") && strstr(text1, "unranked ref: not certified: level core is 'partial'"),
+           "a one-case certificate (level core partial) does not rank ref (rc %d)", rc1);
+    if (text1 && !strstr(text1, "level core")) tap_diag("%s", text1);
+    free(text1);
+    tg_ranking r1;
+    tg_ranking_path(rankpath, sizeof rankpath);
+    int ranked = tg_ranking_read(rankpath, &r1) == TG_OK;
+    for (size_t i = 0; ranked && i < r1.count; i++)
+        if (!strcmp(r1.entries[i].name, "ref") && !r1.entries[i].failed) ranked = 2;
+    tap_ok(ranked != 2, "so the ranking file does not rank it either");
+    write_cert("ref", sha_ref, 100, 0, "yes");
 
     char *rank[] = {argv[1], "rank", "--plugin", "ref", "--plugin", "cpu", "--no-conform", "--certs", certs,
                     "--filter", "elementwise/copy", NULL};
@@ -97,6 +121,14 @@ int main(int argc, char **argv) {
     text = bench_read_file(svg);
     tap_ok(text && xml_wellformed(text) && strstr(text, "<svg"), "tg bench --plot: well-formed SVG");
     free(text);
+    char *one_bad[] = {argv[1], "bench", "--plugin", "ref", "--plugin", "nosuch-plugin", "--quick", "--filter",
+                       "overhead/launch", NULL};
+    tap_ok(run_tg(one_bad) == 1, "tg bench exits 1 when one of its plugins fails");
+    char *full_json[] = {argv[1], "bench", "--plugin", "ref", "--quick", "--filter", "overhead/launch", "--json",
+                         "/dev/full", NULL};
+    tap_ok(run_tg(full_json) == 1, "tg bench --json on a full disk exits 1");
+    char *full_out[] = {argv[1], "bench", "--plugin", "ref", "--quick", "--filter", "overhead/launch", NULL};
+    tap_ok(run_tg_to(full_out, "/dev/full") == 1, "tg bench with its table to a full disk exits 1");
     char *bad[] = {argv[1], "bench", "--suite", "nosuch", NULL};
     tap_ok(run_tg(bad) == 2, "unknown suite: usage error");
 

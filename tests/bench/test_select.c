@@ -138,6 +138,30 @@ int main(void) {
     got = pick(notice, sizeof notice);
     tap_ok(!strcmp(got, fixed) && strstr(notice, "host"), "ranking of another host: ignored (got '%s')", got);
 
+    /* A ranking line naming a file (a copy of ref, so its hash matches) is
+     * malformed: device "auto" never loads a path from the ranking. */
+    {
+        char copy[700], cmd[1600], here[4096];
+        tg_plugin *refp = NULL;
+        snprintf(copy, sizeof copy, "%s/x.so", dir);
+        if (tg_plugin_open("ref", &refp) == TG_OK) {
+            snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tg_plugin_get_path(refp), copy);
+            if (system(cmd) != 0) tap_diag("cp failed");
+            tg_plugin_close(refp);
+        }
+        int moved = getcwd(here, sizeof here) && chdir(dir) == 0;
+        const char *names[2] = {"./x.so", copy};
+        for (int k = 0; k < 2; k++) {
+            snprintf(body, sizeof body, "rank %s %s 9\n", names[k], sha_ref);
+            write_ranking(fp, body);
+            got = pick(notice, sizeof notice);
+            tap_ok(moved && !strcmp(got, fixed) && strstr(notice, ":5:"),
+                   "a ranking line naming the file %s is refused (got '%s')", k ? "<abs>/x.so" : "./x.so", got);
+        }
+        if (moved && chdir(here) != 0) tap_diag("chdir back failed");
+        remove(copy);
+    }
+
     /* Malformed: a notice, the fixed order, no crash. */
     FILE *f = fopen(rankpath, "w");
     fprintf(f, "tg-ranking 1\nhost %s\nrank ref not-a-hash x\n", fp);

@@ -57,7 +57,9 @@ static int must_fail(const tgc_case *c) {
 }
 
 static int run(const tgc_catalog *cat, size_t *sel, size_t n, const char *plugin, double timeout, tgc_outcome *out) {
-    tgc_options opt = {.plugin = plugin, .ref = getenv("TG_PROXY_REF"), .jobs = 2, .timeout_s = timeout};
+    /* never give up: every hanging case is waited for, so each is judged alone */
+    tgc_options opt = {.plugin = plugin, .ref = getenv("TG_PROXY_REF"), .jobs = 2, .timeout_s = timeout,
+                       .give_up_after = -1};
     return tgc_run(cat, sel, n, &opt, NULL, out) == TG_OK;
 }
 
@@ -168,6 +170,27 @@ static void test_open_hang(const tgc_catalog *cat) {
     free(sel);
 }
 
+/* A plugin whose launches all hang: after 3 timeouts in a row the suite
+ * gives up and settles the other cases as TIMEOUT with the reason, instead
+ * of waiting out the timeout on each. */
+static void test_give_up(const tgc_catalog *cat) {
+    const char *globs[] = {"op.SUB.*", NULL};
+    size_t *sel = malloc(cat->count * sizeof *sel), n = pick(cat, globs, sel), killed = 0, given_up = 0;
+    tgc_outcome *out = calloc(n, sizeof *out);
+    tgc_options opt = {.plugin = getenv("TG_HANG_PLUGIN"), .ref = getenv("TG_PROXY_REF"), .jobs = 1, .timeout_s = 1};
+    tap_ok(tgc_run(cat, sel, n, &opt, NULL, out) == TG_OK, "give up: the run completes");
+    for (size_t i = 0; i < n; i++) {
+        killed += out[i].result == TGC_TIMEOUT && out[i].detail && strstr(out[i].detail, "the child was killed");
+        given_up += out[i].result == TGC_TIMEOUT && out[i].detail && strstr(out[i].detail, "gave up");
+    }
+    tap_ok(n > 10 && killed == 3 && given_up == n - 3,
+           "give up: 3 cases waited for, the other %zu settled as TIMEOUT without running (%zu, %zu)", n - 3, killed,
+           given_up);
+    free_out(out, n);
+    free(out);
+    free(sel);
+}
+
 /* A plugin without a device here: every case UNSUPPORTED with its reason. */
 static void test_no_device(const tgc_catalog *cat) {
     const char *globs[] = {"op.ADD.float32.*", "fuse.mul_add.*", "composite.matmul.*", NULL};
@@ -193,6 +216,7 @@ int main(void) {
     test_wrong(&cat);
     test_crash_hang(&cat, getenv("TG_CRASH_PLUGIN"), "MUL", TGC_CRASH, 20);
     test_crash_hang(&cat, getenv("TG_HANG_PLUGIN"), "SUB", TGC_TIMEOUT, 1);
+    test_give_up(&cat);
     if (getenv("TG_OPENHANG_PLUGIN")) test_open_hang(&cat);
     if (getenv("TG_NODEV_PLUGIN")) test_no_device(&cat);
     tgc_catalog_free(&cat);

@@ -154,6 +154,26 @@ static int count_lines(const char *path, const char *needle) {
     return n;
 }
 
+/* Copies file `from` to `to` with the first `a` replaced by `b`. */
+static void copy_replacing(const char *from, const char *to, const char *a, const char *b) {
+    static char text[1 << 20];
+    FILE *f = fopen(from, "r");
+    size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) fclose(f);
+    text[len] = '\0';
+    char *hit = strstr(text, a);
+    f = fopen(to, "w");
+    if (!f) return;
+    if (hit) {
+        fwrite(text, 1, (size_t)(hit - text), f);
+        fputs(b, f);
+        fputs(hit + strlen(a), f);
+    } else {
+        fputs(text, f);
+    }
+    fclose(f);
+}
+
 static void test_shards(const tgc_catalog *cat) {
     size_t *sel = malloc(cat->count * sizeof *sel), n = select_glob(cat, "op.NEG.*", sel), part[2] = {0};
     size_t *ps[2] = {malloc(n * sizeof(size_t)), malloc(n * sizeof(size_t))};
@@ -173,7 +193,7 @@ static void test_shards(const tgc_catalog *cat) {
     for (int s = 0; s < 2; s++) {
         tgc_outcome *out = calloc(part[s] + 1, sizeof *out);
         ok &= tgc_run(cat, ps[s], part[s], &opt, NULL, out) == TG_OK;
-        tgc_report r = {cat, ps[s], part[s], out, &facts, 1.0};
+        tgc_report r = {cat, ps[s], part[s], out, &facts, 1.0, s + 1, 2};
         ok &= tgc_report_json(paths[s], &r) == TG_OK;
         for (size_t i = 0; i < part[s]; i++) free(out[i].detail);
         free(out);
@@ -184,6 +204,38 @@ static void test_shards(const tgc_catalog *cat) {
                count_lines(merged, facts.sha256) == 1 && count_lines(merged, "\"NEG\": {") == 1 &&
                count_lines(merged, "\"levels\": {\"core\": \"partial\", \"full\": \"partial\", \"fusion\": \"not-run\"") == 1,
            "the merged certificate holds every case once, the plugin's hash and the table");
+    /* merge refuses what would certify by accident */
+    const char *again[2] = {p1, p1};
+    tap_ok(tgc_report_merge(again, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "twice"),
+           "merging a shard with itself fails: %s", tg_last_error());
+    tap_ok(tgc_report_merge(paths, 1, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "shard 2/2 is missing"),
+           "merging without every shard fails: %s", tg_last_error());
+    char p3[64];
+    snprintf(p3, sizeof p3, "/tmp/tg-conform-%d-shard3.json", (int)getpid());
+    const char *with3[2] = {p1, p3};
+    copy_replacing(p1, p3, "\"shard\": \"1/2\"", "\"shard\": \"2/2\"");
+    tap_ok(tgc_report_merge(with3, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "appears twice"),
+           "a case id in two shards is refused: %s", tg_last_error());
+    copy_replacing(p2, p3, "\"result\": \"PASS\"", "\"result\": \"PASSED\"");
+    tap_ok(tgc_report_merge(with3, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "unknown result 'PASSED'"),
+           "an unknown result string is refused: %s", tg_last_error());
+    copy_replacing(p2, p3, "\"dtype\": \"", "\"dtype\": \"x");
+    tap_ok(tgc_report_merge(with3, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "unknown dtype"),
+           "an unknown dtype is refused: %s", tg_last_error());
+    copy_replacing(p2, p3, "\"suite_version\": \"", "\"suite_version\": \"0.");
+    tap_ok(tgc_report_merge(with3, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "suite version"),
+           "shards of another suite version are refused: %s", tg_last_error());
+    copy_replacing(p2, p3, "\"shard\": \"2/2\"", "\"shard\": \"2/3\"");
+    tap_ok(tgc_report_merge(with3, 2, merged) == TG_ERR_INVALID && strstr(tg_last_error(), "one of 2"),
+           "shards of another shard count are refused: %s", tg_last_error());
+    remove(p3);
+    /* reports on a full disk fail instead of leaving a truncated file behind with success */
+    {
+        tgc_outcome out1 = {TGC_PASS, NULL, NULL, 0};
+        tgc_report r = {cat, ps[0], 1, &out1, &facts, 1.0, 1, 1};
+        tap_ok(tgc_report_json("/dev/full", &r) == TG_ERR_IO, "--json on a full disk fails: %s", tg_last_error());
+        tap_ok(tgc_report_junit("/dev/full", &r) == TG_ERR_IO, "--junit on a full disk fails: %s", tg_last_error());
+    }
     /* a shard of another build is refused */
     FILE *f = fopen(paths[1], "r+");
     char text[1 << 16];
@@ -212,6 +264,29 @@ static tgc_result run_one(const tgc_case *c, tgc_options *opt) {
 }
 
 static int still_fails(const tgc_case *c, void *p) { return run_one(c, ((fuzz_ctx *)p)->opt) == TGC_FAIL; }
+
+/* A case whose buffer size overflows (count * size past 2^64) is refused by
+ * the harness, not run into a buffer overrun reported as the plugin's CRASH. */
+static void test_huge_param(const tgc_catalog *cat) {
+    long at = tgc_catalog_find(cat, "op.NEG.float32.shape=17x3");
+    if (at < 0) {
+        tap_ok(0, "op.NEG.float32.shape=17x3 is in the catalog");
+        return;
+    }
+    tgc_case c = cat->cases[at];
+    c.params[0].count = ((int64_t)1 << 62) + 1; /* * 4 bytes wraps to 4 */
+    tgc_catalog one = {0};
+    tgc_outcome out = {0};
+    size_t sel = 0;
+    tgc_catalog_add(&one, &c);
+    tgc_options opt = {.plugin = getenv("TG_PROXY_REF"), .ref = getenv("TG_PROXY_REF"), .jobs = 1, .timeout_s = 20};
+    tgc_run(&one, &sel, 1, &opt, NULL, &out);
+    tap_ok(out.result == TGC_FAIL && out.detail && strstr(out.detail, "suite bug") && strstr(out.detail, "overflows"),
+           "a param of 2^62+1 float32 is a suite bug, not a CRASH (%s: %.80s)", tgc_result_name(out.result),
+           out.detail ? out.detail : "");
+    free(out.detail);
+    tgc_catalog_free(&one);
+}
 
 static void test_fuzz(void) {
     enum { N = 400 };
@@ -282,6 +357,7 @@ int main(void) {
     test_casefile(&cat);
     test_expectations(&cat);
     test_shards(&cat);
+    test_huge_param(&cat);
     test_fuzz();
     tgc_catalog_free(&cat);
     return tap_done();

@@ -69,6 +69,8 @@ static void garble(const char *path) {
     if (f) { fputs("this is not a shared object", f); fclose(f); }
 }
 
+static void unlink_entry(const char *path) { unlink(path); }
+
 static void truncate_half(const char *path) {
     struct stat st;
     if (stat(path, &st) == 0 && truncate(path, st.st_size / 2) != 0) perror("truncate");
@@ -206,6 +208,61 @@ int main(int argc, char **argv) {
     }
     setenv("XDG_CACHE_HOME", base, 1);
 
+    /* a FIFO where an entry should be: not read (it would block), rebuilt */
+    {
+        char fifo[700] = "";
+        for_entries(cache, unlink_entry);
+        run_once(c + 4, &comp, &hits, NULL, 0, err, sizeof err);
+        count_prefix(cache, "cpu-", fifo, sizeof fifo);
+        unlink(fifo);
+        int made = fifo[0] && mkfifo(fifo, 0644) == 0;
+        pid_t kid = fork();
+        if (kid == 0) {
+            alarm(60); /* a hang fails the test instead of stalling it */
+            uint64_t cc = 0, hh = 0;
+            char e2[512];
+            _exit(run_once(c + 4, &cc, &hh, NULL, 0, e2, sizeof e2) == 0 && cc == 1 ? 0 : 1);
+        }
+        int ks = 1;
+        waitpid(kid, &ks, 0);
+        struct stat fs;
+        tap_ok(made && WIFEXITED(ks) && WEXITSTATUS(ks) == 0 && stat(fifo, &fs) == 0 && S_ISREG(fs.st_mode),
+               "a FIFO in place of an entry is skipped and replaced, not read");
+    }
+
+    /* a relative XDG_CACHE_HOME is ignored (XDG spec): HOME's cache, not the cwd */
+    {
+        char home[300], here[4096], rel[320], want[340];
+        snprintf(home, sizeof home, "%s/home", base);
+        mkdir(home, 0755);
+        const char *old_home = getenv("HOME");
+        char saved_home[4096];
+        snprintf(saved_home, sizeof saved_home, "%s", old_home ? old_home : "");
+        setenv("HOME", home, 1);
+        setenv("XDG_CACHE_HOME", "relcache", 1);
+        int moved = getcwd(here, sizeof here) && chdir(base) == 0;
+        rc = run_once(c + 5, &comp, &hits, dir, sizeof dir, err, sizeof err);
+        snprintf(rel, sizeof rel, "%s/relcache", base);
+        snprintf(want, sizeof want, "%s/.cache/tg", home);
+        struct stat rs;
+        tap_ok(moved && rc == 0 && !strcmp(dir, want) && stat(rel, &rs) != 0,
+               "a relative XDG_CACHE_HOME is ignored: the cache is %s", dir);
+        if (moved && chdir(here) != 0) tap_diag("chdir back failed");
+        if (old_home) setenv("HOME", saved_home, 1);
+        else unsetenv("HOME");
+        setenv("XDG_CACHE_HOME", base, 1);
+    }
+
+    /* a cache dir others can write to is not used (code is loaded from it) */
+    if (chmod(cache, 0777) == 0) {
+        rc = run_once(c + 6, &comp, &hits, dir, sizeof dir, err, sizeof err);
+        tap_ok(rc == 0 && comp == 1 && strcmp(dir, cache) != 0,
+               "a world-writable cache dir is refused: a private temp dir is used (%s)", dir);
+        chmod(cache, 0755);
+    } else {
+        tap_skip("cannot chmod the cache dir");
+    }
+
     /* TG_BEAM: a search whose winner is cached; later runs use it; a garbled record is ignored */
     setenv("TG_BEAM", "4", 1);
     rc = run_reduce(err, sizeof err);
@@ -221,6 +278,21 @@ int main(int argc, char **argv) {
     garble(rec);
     rc = run_reduce(err, sizeof err);
     tap_ok(rc == 0, "a garbled record is ignored %s", err);
+    unlink(rec);
+    if (mkfifo(rec, 0644) == 0) {
+        pid_t kid = fork();
+        if (kid == 0) {
+            alarm(60); /* a hang fails the test instead of stalling it */
+            char e2[512];
+            _exit(run_reduce(e2, sizeof e2) == 0 ? 0 : 1);
+        }
+        int ks = 1;
+        waitpid(kid, &ks, 0);
+        tap_ok(WIFEXITED(ks) && WEXITSTATUS(ks) == 0, "a FIFO in place of a tuning record is not read");
+        unlink(rec);
+    } else {
+        tap_skip("mkfifo failed");
+    }
 
     setenv("TG_CC", "/nonexistent/cc", 1);
     rc = run_once(c + 3, &comp, &hits, NULL, 0, err, sizeof err);

@@ -1,8 +1,10 @@
 /* A small plugin compiled several times, once per FAKE_* kind, to give the
  * loader tests good and broken plugins. The good ones have one device with
  * host-memory buffers and run no kernels. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <tg/plugin.h>
 
@@ -17,7 +19,43 @@
 struct tg_device { char error[128]; };
 struct tg_buffer { uint64_t bytes; unsigned char *data; };
 
+#if defined(FAKE_NULL_MESSAGE)
+static const char *fake_plugin_error(void) { return NULL; }
+#elif defined(FAKE_HUGE_MESSAGE)
+/* 16 MiB of 'x': a caller must not print it whole. */
+static const char *fake_plugin_error(void) {
+    static char *huge;
+    if (!huge && (huge = malloc(16u << 20))) {
+        memset(huge, 'x', (16u << 20) - 1);
+        huge[(16u << 20) - 1] = '\0';
+    }
+    return huge ? huge : "out of memory";
+}
+#else
 static const char *fake_plugin_error(void) { return ""; }
+#endif
+
+#ifdef FAKE_THREAD
+/* A worker that outlives the device (and the plugin's dlclose): its code
+ * must still be mapped when it wakes up. */
+static void *fake_late_worker(void *arg) {
+    struct timespec t = {0, 300 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    return arg;
+}
+#endif
+
+#ifdef FAKE_RACY
+/* Detects two plugin-level calls at once (plugin.h: the core serialises them). */
+static int fake_inside;
+static tg_status fake_check_alone(void) {
+    int before = __atomic_fetch_add(&fake_inside, 1, __ATOMIC_SEQ_CST);
+    struct timespec t = {0, 2 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    __atomic_fetch_sub(&fake_inside, 1, __ATOMIC_SEQ_CST);
+    return before ? TG_ERR_INTERNAL : TG_OK;
+}
+#endif
 
 #ifdef FAKE_CTOR_CRASH
 /* Runs at dlopen, before the loader sees any symbol. */
@@ -33,11 +71,28 @@ CRASHES static tg_status fake_device_count(uint32_t *out_count) {
     *nowhere = 1;
 #endif
     *out_count = 1;
+#if defined(FAKE_NULL_MESSAGE) || defined(FAKE_HUGE_MESSAGE)
+    return TG_ERR_DEVICE;
+#elif defined(FAKE_RACY)
+    return fake_check_alone();
+#else
     return TG_OK;
+#endif
 }
 
 static tg_status fake_device_create(uint32_t index, tg_device **out_device) {
     if (index != 0) return TG_ERR_NOT_FOUND;
+#ifdef FAKE_NULL_DEVICE
+    *out_device = NULL; /* and says TG_OK: a plugin bug the core must catch */
+    return TG_OK;
+#endif
+#ifdef FAKE_THREAD
+    pthread_t worker;
+    if (pthread_create(&worker, NULL, fake_late_worker, NULL) == 0) pthread_detach(worker);
+#endif
+#ifdef FAKE_RACY
+    if (fake_check_alone()) return TG_ERR_INTERNAL;
+#endif
     *out_device = calloc(1, sizeof **out_device);
     return *out_device ? TG_OK : TG_ERR_NO_MEMORY;
 }
@@ -46,10 +101,17 @@ static void fake_device_destroy(tg_device *d) { free(d); }
 
 static const char *fake_device_error(tg_device *d) { return d->error; }
 
-static tg_status fake_device_caps(tg_device *d, tg_caps *caps) {
+CRASHES static tg_status fake_device_caps(tg_device *d, tg_caps *caps) {
+#ifdef FAKE_CAPS_CRASH
+    volatile int *volatile nowhere = NULL; /* volatile: the store must happen */
+    *nowhere = 1;
+#endif
     if (caps->struct_size < offsetof(tg_caps, reserved)) return TG_ERR_INVALID;
     caps->dtypes = 1u << TG_FLOAT32;
     caps->max_dims = 4;
+#ifdef FAKE_ONE_PARAM
+    caps->max_params = 1; /* and max_nodes 0: no limit */
+#endif
     caps->vector_width = 16;
     if (caps->struct_size >= offsetof(tg_caps, driver) + sizeof caps->driver) {
         caps->memory_bytes = 1u << 20;

@@ -53,6 +53,17 @@ has "$out" "dtypes: float32" "caps: dtypes"
 has "$out" "max dims 4, view depth 1, vector width 16 bytes" "caps: limits"
 has "$out" "memory: 1.0 MiB, host-visible no" "caps: memory"
 lines "$err" 0 "nothing on stderr"
+has "$out" "returned TG_OK but no device" "nulldev: a missing device is named"
+! grep -q "cannot open: TG_OK" "$out"; ok $? "no 'cannot open: TG_OK'"
+! grep -q "(null)" "$out"; ok $? "a NULL plugin message is not printed as (null)"
+has "$out" "(the plugin gave no message)" "nullmsg: says there is no message"
+[ "$(wc -L <"$out")" -lt 1000 ]; ok $? "a 16 MiB plugin message is cut (longest line $(wc -L <"$out"))"
+has "$out" "^thread 0.0.1" "a plugin whose thread outlives dlclose is listed"
+has "$out" "^capscrash FAILED (TG_ERR_INTERNAL)" "a crash in device_caps does not end tg plugins"
+has "$out" "^  crashed while listing its devices (signal 11" "and is named as a crash while listing devices"
+run 1 conform --plugin capscrash --case op.NEG.float32.shape=17x3
+has "$err" "crashed in device_caps" "tg conform names device_caps as where the plugin crashed"
+! grep -q "while loading" "$err"; ok $? "and does not say it crashed while loading"
 
 run 0 plugins --json
 has "$out" '"name": "refuse", "path": "[^"]*tg-refuse.so", "status": "TG_ERR_VERSION", "error": "plugin refused' \
@@ -78,6 +89,26 @@ run 0 plugins --help
 has "$out" "usage: tg plugins" "plugins --help"
 run 0 --version
 has "$out" "^tg [0-9]" "--version"
+
+tap=$(mktemp)
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 --tap "$tap" >/dev/null 2>&1
+[ "$(grep -c "^TAP version" "$tap")" -eq 1 ] && [ "$(grep -c "^ok " "$tap")" -eq 1 ]
+ok $? "tg conform --tap FILE: one TAP header, one test point (children do not repeat buffered lines)"
+rm -f "$tap"
+
+# A report to a full disk is an error, never a truncated file and exit 0.
+"$tg" plugins >/dev/full 2>"$err"
+[ $? -eq 1 ]; ok $? "tg plugins to a full disk exits 1"
+has "$err" "error writing to standard output" "and says so"
+"$tg" plugins --json >/dev/full 2>/dev/null
+[ $? -eq 1 ]; ok $? "tg plugins --json to a full disk exits 1"
+"$tg" --help >/dev/full 2>/dev/null
+[ $? -ne 0 ]; ok $? "tg --help to a full disk fails"
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 --tap /dev/full >/dev/null 2>"$err"
+[ $? -eq 1 ]; ok $? "tg conform --tap on a full disk exits 1"
+has "$err" "/dev/full" "and names the file"
+"$tg" conform --plugin ref --case op.NEG.float32.shape=17x3 >/dev/full 2>/dev/null
+[ $? -eq 1 ]; ok $? "tg conform with TAP on stdout to a full disk exits 1"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

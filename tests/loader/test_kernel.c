@@ -1,5 +1,6 @@
 /* tg_kernel_validate on valid kernels and on one broken kernel per rule;
  * tg_kernel_hash; tg_kernel_to_string. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tg/runtime.h>
@@ -106,6 +107,25 @@ static void test_rules(void) {
     /* Header and params. */
     make_reduce(&b), b.k.struct_size = 8, expect(&b, NULL, TG_ERR_INVALID, "struct_size", "small struct_size");
     make_reduce(&b), b.k.ndim = 9, expect(&b, NULL, TG_ERR_INVALID, "ndim 9", "ndim past TG_MAX_DIMS");
+    /* Views that no LOAD/STORE uses are still checked: a plugin may walk them all. */
+    make_reduce(&b), b.views[2] = b.views[0], b.views[2].ndim = 64, b.k.nviews = 3;
+    expect(&b, NULL, TG_ERR_INVALID, "view 2: ndim 64", "an unused view with 64 dims");
+    make_reduce(&b), b.views[2] = b.views[0], b.views[2].shape[1] = -3, b.k.nviews = 3;
+    expect(&b, NULL, TG_ERR_INVALID, "view 2: shape[1]", "an unused view with a negative size");
+    make_reduce(&b), b.views[1].strides[1] = INT64_MIN;
+    expect(&b, NULL, TG_ERR_INVALID, "INT64_MIN", "a STORE view with stride INT64_MIN");
+    make_reduce(&b), b.views[0].strides[0] = INT64_MIN;
+    expect(&b, NULL, TG_ERR_INVALID, "INT64_MIN", "a LOAD view with stride INT64_MIN");
+    {
+        tg_caps small = all_caps();
+        small.max_buffer_bytes = 1024;
+        make_reduce(&b), b.params[0].dtype = TG_FLOAT64, b.params[0].count = (int64_t)1 << 61;
+        b.nodes[0].dtype = b.nodes[1].dtype = b.nodes[2].dtype = b.nodes[3].dtype = b.nodes[4].dtype = TG_FLOAT64;
+        b.params[1].dtype = TG_FLOAT64;
+        expect(&b, &small, TG_ERR_INVALID, "overflows", "a 2^61-element float64 buffer (2^64 bytes)");
+        make_reduce(&b), b.params[0].count = (int64_t)1 << 40;
+        expect(&b, &small, TG_ERR_UNSUPPORTED, "largest buffer is 1024", "a 2^40-element buffer past a 1 KiB limit");
+    }
     make_reduce(&b), b.k.shape[0] = -1, expect(&b, NULL, TG_ERR_INVALID, "shape[0]", "negative shape");
     make_reduce(&b), b.k.reduce_axes = 1u << 2, expect(&b, NULL, TG_ERR_INVALID, "reduce_axes", "axis past ndim");
     make_reduce(&b), b.k.nnodes = 0, expect(&b, NULL, TG_ERR_INVALID, "no nodes", "no nodes");
@@ -371,6 +391,12 @@ static void test_print(void) {
     b.nodes[0].view = 9;
     s = tg_kernel_to_string(&b.k);
     tap_ok(s && strstr(s, "v9: (out of range)"), "tg_kernel_to_string prints a broken kernel");
+    free(s);
+    make_reduce(&b);
+    b.nodes[0].nviews = 4000000000u; /* claims 4 billion views; the kernel has 2 */
+    s = tg_kernel_to_string(&b.k);
+    tap_ok(s && strlen(s) < 4096 && strstr(s, "(out of range: the kernel has 2 views)"),
+           "a node claiming 4 billion views prints one line for them (%zu bytes)", s ? strlen(s) : 0);
     free(s);
     s = tg_kernel_to_string(NULL);
     tap_ok(s && strstr(s, "null"), "tg_kernel_to_string(NULL)");

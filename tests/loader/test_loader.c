@@ -1,9 +1,13 @@
 /* The loader: broken plugins fail with a message naming the file and the
  * reason, scan lists every one with its status, good ones load and work.
  * TG_PLUGIN_PATH points at this directory's build folder (meson.build). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <tg/runtime.h>
+#include <tg/tg.h>
 #include "tap.h"
 
 static int contains(const char *s, const char *part) { return s && part && strstr(s, part) != NULL; }
@@ -90,7 +94,121 @@ static void run_on_ref(const tg_plugin_api *api) {
     api->device_destroy(dev);
 }
 
+static void *open_racy(void *arg) {
+    tg_dev *dev = NULL;
+    tg_status st = tg_device_open("racy", &dev);
+    tg_device_close(dev);
+    *(tg_status *)arg = st;
+    return NULL;
+}
+
+/* Plugins that misbehave after loading: the core reports them, never crashes. */
+static void check_misbehaving(void) {
+    tg_dev *dev = (tg_dev *)1;
+    tg_status st = tg_device_open("nulldev", &dev);
+    tap_ok(st == TG_ERR_INTERNAL && dev == NULL && contains(tg_last_error(), "returned TG_OK but no device"),
+           "device_create returning TG_OK and no device is an error: %s", tg_last_error());
+    st = tg_device_open("nullmsg", &dev);
+    tap_ok(st == TG_ERR_DEVICE && contains(tg_last_error(), "(the plugin gave no message)") &&
+               !contains(tg_last_error(), "(null)"),
+           "a NULL plugin message: %s", tg_last_error());
+    tg_plugin *p = NULL;
+    uint32_t n = 7;
+    st = tg_plugin_open("hugemsg", &p) ? TG_ERR_INTERNAL : tg_plugin_device_count(p, &n);
+    tap_ok(st == TG_ERR_DEVICE && n == 0 && strlen(tg_last_error()) < 700 && contains(tg_last_error(), "[... cut]"),
+           "a 16 MiB plugin message is cut (%zu bytes)", strlen(tg_last_error()));
+    tap_ok(strlen(tg_plugin_message(tg_plugin_get_api(p)->plugin_error())) < 600 && !strcmp(tg_plugin_message(NULL),
+           "(the plugin gave no message)"), "tg_plugin_message cuts and names a missing message");
+    tg_plugin_close(p);
+
+    /* A limit of 0 means no limit, and the message says so. */
+    st = tg_device_open("oneparam", &dev);
+    if (st == TG_OK) {
+        tg_tensor *x = tg_from_data(dev, TG_FLOAT32, 1, (int64_t[]){4}, (float[]){1, 2, 3, 4});
+        tg_tensor *y = tg_neg(x);
+        tg_status rs = tg_realize(y);
+        tap_ok(rs == TG_ERR_UNSUPPORTED && contains(tg_last_error(), "takes at most 1 buffers and any number of nodes"),
+               "a device taking 1 buffer and any number of nodes: %s", tg_last_error());
+        tg_release(y);
+        tg_release(x);
+        tg_device_close(dev);
+    } else {
+        tap_ok(0, "oneparam opens: %s", tg_last_error());
+    }
+
+    /* A worker thread that outlives the device and the plugin. */
+    st = tg_device_open("thread", &dev);
+    tg_device_close(dev);
+    struct timespec t = {0, 600 * 1000 * 1000};
+    nanosleep(&t, NULL); /* the worker wakes up in the plugin's code meanwhile */
+    tap_ok(st == TG_OK, "a plugin thread outliving dlclose does not crash the process");
+
+    /* Plugin-level calls from many threads are serialised. */
+    enum { NTHREADS = 6 };
+    pthread_t th[NTHREADS];
+    tg_status sts[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) pthread_create(&th[i], NULL, open_racy, &sts[i]);
+    int all = 1;
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        all &= sts[i] == TG_OK;
+    }
+    tap_ok(all, "device_count and device_create are never entered by two threads at once");
+}
+
+/* A directory of 3000 tg-*.so files that are not plugins (garbage, and ELF
+ * objects without the entry): each is judged from its headers, without a
+ * probe process, and each is listed once. */
+static void check_many_non_plugins(void) {
+    const char *loader_dir = getenv("TG_PLUGIN_PATH");
+    char dir[4096], nosym[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s-junk-XXXXXX", loader_dir ? loader_dir : "/tmp/tg-loader");
+    snprintf(nosym, sizeof nosym, "%s/tg-nosym.so", loader_dir ? loader_dir : ".");
+    if (!loader_dir || !mkdtemp(dir)) {
+        tap_skip("no scratch directory for the many-files scan");
+        return;
+    }
+    enum { NGARBAGE = 2000, NELF = 1000 };
+    int made = 1;
+    for (int i = 0; i < NGARBAGE && made; i++) {
+        snprintf(path, sizeof path, "%s/tg-junk%04d.so", dir, i);
+        FILE *f = fopen(path, "w");
+        made = f && fputs("not a shared object", f) >= 0;
+        if (f) fclose(f);
+    }
+    for (int i = 0; i < NELF && made; i++) {
+        snprintf(path, sizeof path, "%s/tg-elf%04d.so", dir, i);
+        made = link(nosym, path) == 0;
+    }
+    char *old = strdup(loader_dir);
+    setenv("TG_PLUGIN_PATH", dir, 1);
+    tg_plugin_info *list = NULL;
+    size_t n = 0, garbage = 0, elf = 0;
+    tg_status st = tg_plugin_scan(&list, &n);
+    for (size_t i = 0; st == TG_OK && i < n; i++) {
+        garbage += contains(list[i].path, "tg-junk") && list[i].status == TG_ERR_IO && contains(list[i].error, "not loaded");
+        elf += contains(list[i].path, "tg-elf") && list[i].status == TG_ERR_NOT_FOUND &&
+               contains(list[i].error, "in its dynamic symbols");
+    }
+    tap_ok(made && st == TG_OK && garbage == NGARBAGE && elf == NELF,
+           "3000 non-plugin files: each listed once, judged without loading (%zu garbage, %zu ELF)", garbage, elf);
+    tg_plugin_scan_free(list, n);
+    setenv("TG_PLUGIN_PATH", old, 1);
+    free(old);
+    for (int i = 0; i < NGARBAGE; i++) {
+        snprintf(path, sizeof path, "%s/tg-junk%04d.so", dir, i);
+        unlink(path);
+    }
+    for (int i = 0; i < NELF; i++) {
+        snprintf(path, sizeof path, "%s/tg-elf%04d.so", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void) {
+    check_misbehaving();
+    check_many_non_plugins();
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
     check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.0");

@@ -2,6 +2,7 @@
  * expressions (affine where the stack allows, div/mod only where it must, masks),
  * 32-bit index analysis, plans and their checks, and each dialect's text. */
 #include <string.h>
+#include <tg/dtype_util.h>
 #include <tg/lower.h>
 
 #include "tap.h"
@@ -132,14 +133,23 @@ static void test_plans(void) {
     tap_ok(all, "every CPU variant lowers");
     tgl_target t = gpu(32);
     n = tgl_plan_variants(&kk.k, &t, plans, 64);
-    int groups = 0;
+    int groups = 0, tiles = 0;
     all = 1;
     for (int i = 0; i < n; i++) {
         groups += plans[i].mode == TGL_GROUP;
+        tiles += plans[i].mode == TGL_TILE;
         all &= tgl_lower(&kk.k, &t, &plans[i], &p, err, sizeof err) == TG_OK;
         tgl_prog_free(p);
     }
-    tap_ok(all && groups > 0 && n > groups, "GPU variants lower, THREAD and GROUP among them (%d)", n);
+    tap_ok(all && groups > 0 && tiles > 0 && n > groups + tiles, "GPU variants lower: THREAD, GROUP and TILE (%d)", n);
+    tap_ok(plans[0].mode == TGL_TILE && plans[0].group == 256, "a 64^3 product on a GPU: 64x64 tiles, 256 work-items");
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->pass[0].global == 256,
+           "one work-group for one 64x64 tile");
+    tgl_prog_free(p);
+    t.local_bytes = 1024;
+    tgl_plan_default(&kk.k, &t, &o);
+    tap_ok(o.mode != TGL_TILE, "no TILE without the local memory for it");
+    t.local_bytes = 32768;
     o = plans[0];
     o.mode = TGL_FLAT;
     tap_ok(tgl_lower(&kk.k, &t, &o, &p, err, sizeof err) == TG_ERR_INVALID && strstr(err, "plan refused"),
@@ -156,6 +166,13 @@ static void test_plans(void) {
     matmul_kernel(&kk, 2, 2, 4096, TG_FLOAT32);
     tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_GROUP &&
        p->pass[0].global == 4u * (uint64_t)p->plan.group, "a long reduction: GROUP, one group per output");
+    tgl_prog_free(p);
+    matmul_kernel(&kk, 1, 1, 1 << 20, TG_FLOAT32);
+    tg_status st = tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err);
+    tap_ok(st == TG_OK && p->plan.split >= 2 && p->npasses == 2 &&
+       p->scratch_bytes == 4u * (uint64_t)p->plan.split && p->pass[1].global == (uint64_t)p->plan.group &&
+       p->pass[0].global == p->pass[1].global * (uint64_t)p->plan.split, "one output over 2^20 points: split in %d parts, "
+       "two passes, a scratch of partials", st == TG_OK ? p->plan.split : 0);
     tgl_prog_free(p);
 }
 
@@ -188,7 +205,29 @@ static void test_render(void) {
     tgl_prog_free(p);
 }
 
+/* The SDK's struct_size helper never writes part of a field. */
+static void test_caps_copy(void) {
+    tg_caps src = {0}, dst;
+    src.struct_size = sizeof src;
+    src.dtypes = 7;
+    src.memory_bytes = 0x1122334455667788ull;
+    src.name = "x";
+    memset(&dst, 0xab, sizeof dst);
+    dst.struct_size = (uint32_t)(offsetof(tg_caps, memory_bytes) + 4); /* cuts memory_bytes */
+    tgp_caps_copy(&dst, &src);
+    uint64_t untouched;
+    memset(&untouched, 0xab, sizeof untouched);
+    tap_ok(dst.dtypes == 7 && dst.memory_bytes == untouched && dst.struct_size == offsetof(tg_caps, memory_bytes) + 4,
+           "caps: a struct_size inside a field copies the fields before it and none of that one");
+    dst.struct_size = sizeof dst;
+    tgp_caps_copy(&dst, &src);
+    tap_ok(dst.memory_bytes == src.memory_bytes && dst.name == src.name, "caps: a whole struct copies every field");
+    tap_ok(!strcmp(tgp_dtype_name(TG_BFLOAT16), "bfloat16") && !strcmp(tgp_op_name(TG_OP_STORE), "STORE") &&
+           !strcmp(tgp_dtype_name(99), "?"), "one name table for dtypes and ops");
+}
+
 int main(void) {
+    test_caps_copy();
     test_index();
     test_plans();
     test_render();

@@ -2,10 +2,15 @@
  * package, and rejection of malformed files (every truncation, byte
  * corruptions, hostile headers) with an error instead of a crash.
  * argv[1]: the folder of golden files; argv[2]: a scratch folder. */
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <tg/nn.h>
 #include <tg/runtime.h>
 #include <tg/safetensors.h>
 
@@ -300,6 +305,19 @@ static void test_malformed(void) {
     reject_json("a shape whose size overflows",
                 "{\"a\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,8]}}", 8,
                 TG_ERR_INVALID, "overflows");
+    reject_json("a 0 dim beside dims whose product overflows",
+                "{\"a\":{\"dtype\":\"U8\",\"shape\":[0,4294967296,4294967296],\"data_offsets\":[0,0]}}", 0,
+                TG_ERR_INVALID, "overflows");
+    reject_json("data bytes but no tensors", "{}", 4, TG_ERR_INVALID, "cover 0 data bytes");
+    {
+        size_t esize;
+        unsigned char *e0 = make_file("{}      ", 0, &esize);
+        tg_safetensors_entry *none = NULL;
+        size_t nc = 5;
+        tap_ok(tg_safetensors_parse(e0, esize, &none, &nc) == TG_OK && nc == 0, "a file with no tensors parses");
+        tg_safetensors_free(none, nc);
+        free(e0);
+    }
     reject_json("a huge shape with a small span",
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[1000000000],\"data_offsets\":[0,4]}}", 4, TG_ERR_INVALID,
                 "needs 4000000000 bytes");
@@ -352,11 +370,113 @@ static void test_malformed(void) {
     tap_ok(tg_safetensors_read("/", &es, &count) == TG_ERR_IO, "a directory is refused: %s", tg_last_error());
 }
 
+/* The whole file at path, malloc'd, or NULL. */
+static unsigned char *slurp(const char *path, size_t *out_size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char *buf = NULL;
+    size_t size = 0, cap = 0, got;
+    do {
+        if (size == cap) {
+            cap = cap ? cap * 2 : 4096;
+            unsigned char *b = realloc(buf, cap);
+            if (!b) break;
+            buf = b;
+        }
+        got = fread(buf + size, 1, cap - size, f);
+        size += got;
+    } while (got > 0);
+    fclose(f);
+    *out_size = size;
+    return buf;
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d) closedir(d);
+    return n;
+}
+
+/* A failed save leaves the previous file as it was and no temporary file. */
+static void test_failed_write_keeps_file(const char *scratch) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/nn_keep.safetensors", scratch);
+    remove(path);
+    int64_t shape[1] = {4};
+    tg_safetensors_entry good = make_entry("w", TG_FLOAT32, 1, shape);
+    tap_ok(tg_safetensors_write(path, &good, 1) == TG_OK, "write the first checkpoint");
+    size_t size0 = 0;
+    unsigned char *before = slurp(path, &size0);
+
+    tg_safetensors_entry dup[2] = {good, good};
+    tap_ok(tg_safetensors_write(path, dup, 2) == TG_ERR_INVALID, "a duplicate name is refused");
+    size_t size1 = 0;
+    unsigned char *after = slurp(path, &size1);
+    tap_ok(after && size1 == size0 && memcmp(after, before, size0) == 0,
+           "a refused duplicate name leaves the previous file intact");
+    free(after);
+    tg_safetensors_entry reserved = good;
+    reserved.name = "__metadata__";
+    tg_safetensors_write(path, &reserved, 1);
+    after = slurp(path, &size1);
+    tap_ok(after && size1 == size0 && memcmp(after, before, size0) == 0,
+           "a refused reserved name leaves the previous file intact");
+    free(after);
+
+    /* a full disk: the file size limit makes the write fail with EFBIG */
+    int64_t big_shape[1] = {1 << 16};
+    tg_safetensors_entry big = make_entry("w", TG_FLOAT32, 1, big_shape);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 4096;
+    signal(SIGXFSZ, SIG_IGN);
+    int limited = setrlimit(RLIMIT_FSIZE, &lim) == 0;
+    tg_status st = tg_safetensors_write(path, &big, 1);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    after = slurp(path, &size1);
+    tap_ok(!limited || (st == TG_ERR_IO && after && size1 == size0 && memcmp(after, before, size0) == 0),
+           "a write that fails midway (file size limit) keeps the previous file: %s",
+           st ? tg_last_error() : "ok?");
+    free(after);
+    tap_ok(count_prefixed(scratch, "nn_keep.safetensors.tmp") == 0, "no temporary file is left behind");
+    chmod(path, 0600);
+    tap_ok(tg_safetensors_write(path, &big, 1) == TG_OK, "the same write succeeds without the limit");
+    struct stat sb;
+    tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "the replaced file keeps its mode (0600)");
+    tg_safetensors_entry *es = NULL;
+    size_t count = 0;
+    tap_ok(tg_safetensors_read(path, &es, &count) == TG_OK && count == 1 && es[0].nbytes == big.nbytes,
+           "and replaced the file");
+    tg_safetensors_free(es, count);
+    free(before);
+    free(big.data);
+    free(good.data);
+
+    /* an empty list: a valid file with no tensors, read back as none */
+    tap_ok(tg_safetensors_write(path, NULL, 0) == TG_OK, "writing no tensors: %s", tg_last_error());
+    es = NULL;
+    count = 7;
+    tap_ok(tg_safetensors_read(path, &es, &count) == TG_OK && count == 0, "reads back no tensors: %s",
+           tg_last_error());
+    tg_safetensors_free(es, count);
+    tg_params *params = NULL;
+    tap_ok(tg_params_create(&params) == TG_OK && tg_params_save(params, path) == TG_OK,
+           "saving an empty parameter list works: %s", tg_last_error());
+    tg_params_destroy(params);
+    remove(path);
+}
+
 int main(int argc, char **argv) {
     const char *golden = argc > 1 ? argv[1] : "tests/nn/golden";
     const char *scratch = argc > 2 ? argv[2] : ".";
     test_round_trip(scratch);
     test_python_file(golden);
     test_malformed();
+    test_failed_write_keeps_file(scratch);
     return tap_done();
 }

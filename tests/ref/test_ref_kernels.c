@@ -207,7 +207,6 @@ static void test_reductions(refh *r) {
            "uint32 REDUCE_MAX compares unsigned");
     uint8_t bl[4] = {0, 0, 1, 0}, bo = 0;
     tap_ok(reduce1(r, TG_OP_REDUCE_MAX, TG_BOOL, 4, bl, &bo) == TG_OK && bo == 1, "bool REDUCE_MAX is any");
-    tap_ok(reduce1(r, TG_OP_REDUCE_SUM, TG_BOOL, 4, bl, &bo) == TG_ERR_UNSUPPORTED, "bool REDUCE_SUM is unsupported");
 
     /* empty reductions give the identity */
     float fe = 7;
@@ -298,7 +297,7 @@ static void test_shapes(refh *r) {
     a->program_destroy(r->dev, prog);
 }
 
-/* Malformed kernels and launches fail with a message, never crash. */
+/* Malformed launches fail with a message, never crash. */
 static void test_errors(refh *r) {
     const tg_plugin_api *a = r->api;
     kb b;
@@ -311,34 +310,8 @@ static void test_errors(refh *r) {
     kb_param(&b, TG_FLOAT32, TG_ACCESS_WRITE, 3);                               \
     kb_store(&b, TG_FLOAT32, 1, 0, kb_load(&b, TG_FLOAT32, 0, 0, 1))
 
-    BASE();
-    b.nodes[1].src[0] = 5;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID && prog == NULL, "forward src: %s",
-           a->device_error(r->dev));
-    BASE();
-    b.nodes[0].view = 7;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID, "view out of range: %s", a->device_error(r->dev));
-    BASE();
-    b.nodes[0].op = TG_OP_PAD;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID, "movement op in a kernel: %s",
-           a->device_error(r->dev));
-    BASE();
-    b.nodes[1].dtype = TG_INT32;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID, "dtype mismatch: %s", a->device_error(r->dev));
-    BASE();
-    b.nodes[1].src[0] = -1;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID, "missing src: %s", a->device_error(r->dev));
-    BASE();
-    b.params[0].access = TG_ACCESS_WRITE;
-    tap_ok(a->program_create(r->dev, &b.k, &prog) == TG_ERR_INVALID, "LOAD from a written buffer: %s",
-           a->device_error(r->dev));
-
-    /* SIN on int32: valid IR, op not defined on the dtype -> UNSUPPORTED */
-    int32_t ia[3] = {1, 2, 3}, io[3];
-    tap_ok(refh_elementwise(r, TG_OP_SIN, TG_INT32, TG_INT32, 3, ia, NULL, NULL, io) == TG_ERR_UNSUPPORTED &&
-               strstr(a->device_error(r->dev), "SIN") && strstr(a->device_error(r->dev), "int32"),
-           "SIN on int32 is unsupported: %s", a->device_error(r->dev));
-
+    /* kernels that break plugin.h's rules never reach a plugin: the core's
+     * validator refuses them (tests/loader/test_kernel.c) */
     /* an address outside the buffer is caught at launch */
     BASE();
     b.views[0].offset = 10;

@@ -33,6 +33,8 @@ enum {
     TGC_V_SMALL,       /* ints in [-20, 20], floats small integers: exact chains        */
     TGC_V_PAIRS_A,     /* special value i % n (n specials): with PAIRS_B, every pair    */
     TGC_V_PAIRS_B,     /* special value (i / n) % n                                     */
+    TGC_V_WIDE,        /* floats of large magnitude, half in the top binades (DIV)      */
+    TGC_V_TIES,        /* at and beside the rounding ties of narrower formats (CAST)    */
     TGC_V_COUNT
 };
 
@@ -197,6 +199,8 @@ typedef struct tgc_options {
     int progress;           /* draw a progress bar on stderr */
     FILE *tap;              /* TAP 14 stream, or NULL */
     size_t tap_offset;      /* test points already printed on it */
+    int give_up_after;      /* consecutive timeouts after which the cases not yet run are
+                               settled as TIMEOUT without running; 0: 3, < 0: never */
 } tgc_options;
 
 /* What the plugin says about itself (gathered in a child process). */
@@ -252,6 +256,7 @@ typedef struct tgc_report {
     const tgc_outcome *out;
     const tgc_plugin_facts *facts;
     double seconds;
+    int shard_i, shard_n; /* which --shard I/N this is; 0/0 means the whole (1/1) */
 } tgc_report;
 
 /* One TAP test point; `plugin` goes into the line that reproduces a failure. */

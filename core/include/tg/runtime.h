@@ -65,6 +65,23 @@ const tg_plugin_api *tg_plugin_get_api(const tg_plugin *plugin);
 /* The path it was loaded from, as given or found; owned by `plugin`. */
 const char *tg_plugin_get_path(const tg_plugin *plugin);
 
+/* Plugin-level calls made through the core, serialised as plugin.h
+ * promises (one lock for every plugin). On failure the last error names
+ * the plugin and the call and quotes plugin_error() (cut to 512 bytes); a
+ * status outside tg_status becomes TG_ERR_INTERNAL; device_create returning
+ * TG_OK without a device is TG_ERR_INTERNAL. device_count with no device
+ * returns TG_OK and 0, and leaves the plugin's reason in tg_last_error(). */
+tg_status tg_plugin_device_count(tg_plugin *plugin, uint32_t *out_count);
+tg_status tg_plugin_device_create(tg_plugin *plugin, uint32_t index, tg_device **out_device);
+/* With TG_DEBUG >= 4 in the environment, print a program's generated source
+ * (program_source, where the plugin has it) to stderr, headed by the
+ * kernel's name: what the core does for every program it creates, for
+ * callers that create programs themselves (conformance, bench). */
+void tg_plugin_debug_source(const tg_plugin_api *api, tg_device *device, tg_program *program, const char *kernel_name);
+/* A plugin's message as safe to print: "(the plugin gave no message)" for
+ * NULL or "", a copy cut to 512 bytes (thread-local) for a longer one. */
+const char *tg_plugin_message(const char *message);
+
 /* Every plugin file found in the search path, loaded or not. */
 typedef struct tg_plugin_info {
     char *name;          /* plugin name (from the table, else the file name) */

@@ -45,7 +45,12 @@ typedef struct tg_safetensors_entry {
  * order of decreasing element size, then by name, so that every tensor's
  * data is aligned to its element size; the header is padded with spaces to
  * a multiple of 8 bytes. Refuses duplicate names, "__metadata__", a shape
- * that does not match nbytes. */
+ * that does not match nbytes, before anything is written.
+ * The file is replaced atomically: the data goes to a temporary file in
+ * the same directory ("<path>.tmp-..."), is fsync'ed, then renamed over
+ * `path`; on any failure (bad entries, disk full) the temporary file is
+ * removed and an existing `path` is left as it was. A symbolic link at
+ * `path` is replaced, not followed. */
 tg_status tg_safetensors_write(const char *path, const tg_safetensors_entry *entries,
                                size_t count);
 

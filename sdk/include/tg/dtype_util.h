@@ -1,13 +1,46 @@
 /* tg/dtype_util.h -- optional helpers for plugins and the core: dtype sizes
- * and exact float16/bfloat16 conversions (header only, static inline, no
- * ABI: nothing here crosses the plugin boundary). It needs only plugin.h;
- * an out-of-tree plugin may include it or bring its own. */
+ * and names, op names, exact float16/bfloat16 conversions, and filling
+ * tg_caps by its struct_size protocol (header only, static inline, no ABI:
+ * nothing here crosses the plugin boundary). It needs only plugin.h; an
+ * out-of-tree plugin may include it or bring its own. */
 #ifndef TG_DTYPE_UTIL_H
 #define TG_DTYPE_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <tg/plugin.h>
+
+/* Names as OPS.md, certificates and messages spell them; "?" out of range. */
+static inline const char *tgp_dtype_name(uint32_t dt) {
+    static const char *const names[TG_DTYPE_COUNT] = {"bool", "int8", "uint8", "int16", "uint16", "int32",
+        "uint32", "int64", "uint64", "float16", "bfloat16", "float32", "float64"};
+    return dt < TG_DTYPE_COUNT ? names[dt] : "?";
+}
+
+static inline const char *tgp_op_name(uint32_t op) {
+    static const char *const names[TG_NODE_OP_COUNT] = {"EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST",
+        "ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "CMPLT", "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
+        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE", "LOAD", "CONST", "STORE"};
+    return op < TG_NODE_OP_COUNT ? names[op] : "?";
+}
+
+/* device_caps by the struct_size protocol: copy into *dst only the fields of
+ * *src that lie wholly within min(dst->struct_size, sizeof(tg_caps)), never a
+ * part of one; dst->struct_size is left as the caller set it. */
+static inline void tgp_caps_copy(tg_caps *dst, const tg_caps *src) {
+    static const size_t ends[] = {
+        offsetof(tg_caps, dtypes) + 4, offsetof(tg_caps, fusion) + 4, offsetof(tg_caps, flags) + 4,
+        offsetof(tg_caps, max_dims) + 4, offsetof(tg_caps, max_nodes) + 4, offsetof(tg_caps, max_params) + 4,
+        offsetof(tg_caps, max_view_depth) + 4, offsetof(tg_caps, vector_width) + 4, offsetof(tg_caps, reserved) + 4,
+        offsetof(tg_caps, memory_bytes) + 8, offsetof(tg_caps, max_buffer_bytes) + 8,
+        offsetof(tg_caps, name) + sizeof(char *), offsetof(tg_caps, vendor) + sizeof(char *),
+        offsetof(tg_caps, version) + sizeof(char *), offsetof(tg_caps, driver) + sizeof(char *)};
+    size_t n = sizeof dst->struct_size;
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+        if (ends[i] <= dst->struct_size) n = ends[i];
+    memcpy((char *)dst + sizeof dst->struct_size, (const char *)src + sizeof dst->struct_size, n - sizeof dst->struct_size);
+}
 
 static inline size_t tgp_dtype_size(uint32_t dt) {
     static const unsigned char size[TG_DTYPE_COUNT] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 2, 4, 8};

@@ -98,20 +98,28 @@ enum {
                        over packed panels of `nc` columns (matrix products)  */
     TGL_THREAD = 3, /* GPU: a work-item per output (per `upcast` outputs
                        along the innermost output axis); reductions serial   */
-    TGL_GROUP = 4   /* GPU: a work-group of `group` items per output; each
+    TGL_GROUP = 4,  /* GPU: a work-group of `group` items per output; each
                        reduces a strided share, then a tree in local memory  */
+    TGL_TILE = 5    /* GPU: a matrix product in `block` x `block` output
+                       tiles; per step of `nc` reduced points both factors
+                       are staged in local memory; each of the
+                       (block/mr)^2 = `group` work-items holds mr x mr outputs */
 };
 
 /* A plan: one layout of a kernel. tgl_plan_default picks one; variants come
  * from tgl_plan_variants. Fields a layout does not use are 0.              */
 typedef struct tgl_plan {
-    int32_t mode;     /* TGL_FLAT .. TGL_GROUP                               */
+    int32_t mode;     /* TGL_FLAT .. TGL_TILE                                */
     int32_t lanes;    /* FLAT: accumulators on the innermost reduce axis     */
-    int32_t block;    /* OUTER: outputs per block; MATMUL: vectors per row   */
-    int32_t mr;       /* MATMUL: rows per register tile                      */
-    int32_t nc;       /* MATMUL: columns of B packed per panel block         */
-    int32_t split;    /* CPU: 1 = the reduction is split over threads
-                         (functions tgk_part and tgk_fin)                    */
+    int32_t block;    /* OUTER: outputs per block; MATMUL: vectors per row;
+                         TILE: outputs per side of a work-group's tile       */
+    int32_t mr;       /* MATMUL: rows per register tile; TILE: its side      */
+    int32_t nc;       /* MATMUL: columns of B packed per panel block; TILE:
+                         reduced points staged per step                      */
+    int32_t split;    /* CPU: 1 = the reduction is split over threads;
+                         GPU GROUP: the number of parts (>= 2) each output's
+                         reduction is split into; 0 = none. Split programs
+                         run as two passes, tgk_part then tgk_fin            */
     int32_t par_axis; /* CPU: the axis split over threads, -1 = none         */
     int32_t group;    /* GPU: work-items per group                           */
     int32_t upcast;   /* GPU THREAD: outputs per work-item (1, 2, 4)         */
@@ -141,18 +149,21 @@ typedef struct tgl_expr {
 } tgl_expr;
 
 /* Where a LOAD or STORE reads or writes: element index `addr` of its buffer,
- * valid where `valid` is non-zero (-1: everywhere; a LOAD yields 0 where it
- * is not valid and touches no memory). Indices into tgl_prog.expr.         */
+ * valid where `valid` is non-zero (-1: everywhere; a TGL_E_CONST 0 node:
+ * nowhere; a LOAD yields 0 where it is not valid and touches no memory).
+ * Indices into tgl_prog.expr.                                             */
 typedef struct tgl_access {
     int32_t addr;
     int32_t valid;
 } tgl_access;
 
-/* One launch of a lowered program. A CPU program has one pass, or two
- * (tgk_part on every thread, then tgk_fin once) for a split reduction.    */
+/* One launch of a lowered program. A program has one pass, or two for a
+ * split reduction: tgk_part (on every thread of a CPU; a work-group per part
+ * of each output on a GPU) then tgk_fin, in order.                        */
 typedef struct tgl_pass {
     const char *fn;     /* the function's name in the rendered source        */
-    uint64_t global;    /* GPU: work-items in all (a multiple of local)      */
+    uint64_t global;    /* GPU: work-items in all (a multiple of local; 0:
+                           nothing to launch)                                */
     uint32_t local;     /* GPU: work-items per group                         */
 } tgl_pass;
 
@@ -166,8 +177,9 @@ typedef struct tgl_prog {
     int64_t red_count;        /* reduced points per output (1 without)         */
     uint32_t acc_size;        /* bytes of one accumulator (split partials)     */
     int32_t oin, rin;         /* innermost output / reduce axis longer than 1  */
-    int32_t mm_m, mm_n;       /* MATMUL: the product's row and column axes     */
-    int32_t mm_a, mm_b;       /* MATMUL: nodes of the two factors              */
+    int32_t mm_m, mm_n;       /* a matrix product's row and column axes, -1
+                                 when the kernel is not one (MATMUL, TILE)     */
+    int32_t mm_a, mm_b;       /* its two factors' nodes                        */
     int64_t mm_sak;           /* MATMUL: A's stride along the flattened reduce
                                  axes when read in place, 0 when packed        */
     uint8_t *cone;            /* [nnodes]: 1 if in the reduction's input cone  */
@@ -177,6 +189,10 @@ typedef struct tgl_prog {
     int32_t index32;          /* 1: every index fits 32-bit arithmetic         */
     uint32_t npasses;
     tgl_pass pass[2];
+    uint64_t scratch_bytes;   /* GPU: a buffer of this many bytes the plugin
+                                 allocates (contents undefined) and passes to
+                                 both passes after the kernel's buffers, as
+                                 part_; 0 = none                               */
 } tgl_prog;
 
 /* The default plan of a kernel on a target. */
@@ -229,7 +245,8 @@ extern const tgl_dialect tgl_dialect_cuda;   /* CUDA C++ for NVRTC           */
 
 /* Print a lowered program in a dialect. Kernel functions are named as in
  * prog->pass[].fn. Parameters: the kernel's buffers p0..pN-1 in order (the
- * read ones const), then on a CPU target `int64_t lo, int64_t hi` (the range
+ * read ones const), then on a GPU target the scratch buffer when
+ * scratch_bytes > 0, and on a CPU target `int64_t lo, int64_t hi` (the range
  * of plan.par_axis this call computes; the whole axis when par_axis < 0),
  * tgk_part adding `acc_t *part` (its partials: out_count accumulators), and
  * tgk_fin taking the buffers, `const acc_t *part, int64_t nparts`. A CPU

@@ -1,0 +1,199 @@
+/* tests/lower/test_lower_opencl.c -- every GPU plan of the lowering library,
+ * run on a real OpenCL device (PoCL on CI): for a set of kernels, each plan
+ * tgl_plan_variants lists (work-item per output, work-group trees, tiled
+ * products of several tile sizes) is rendered as OpenCL C, built and run, and
+ * its outputs are compared with the ref plugin's. Skips (77) without an
+ * OpenCL device.   test_lower_opencl REF_PLUGIN */
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <math.h>
+#include <tg/dtype_util.h>
+#include <tg/lower.h>
+
+#include "tap.h"
+#include "../cpu/kit.h"
+
+static cl_context ctx;
+static cl_command_queue queue;
+static cl_device_id dev;
+static uint32_t native = ~0u;
+
+/* Build and run one plan; outputs into data[] (write params). 0 on success. */
+static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, char *err, size_t errcap) {
+    tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
+    tgl_prog *lp = NULL;
+    tgl_sb src = {0};
+    cl_mem mem[17] = {0};
+    cl_program prog = NULL;
+    cl_kernel kern[2] = {NULL, NULL};
+    int rc = -1;
+    if (tgl_lower(k, &t, plan, &lp, err, errcap) != TG_OK || tgl_render(lp, &tgl_dialect_opencl, &src) != TG_OK) goto out;
+    const char *text = src.s;
+    cl_int e;
+    prog = clCreateProgramWithSource(ctx, 1, &text, NULL, &e);
+    if (e || clBuildProgram(prog, 1, &dev, "", NULL, NULL)) {
+        size_t n = 0;
+        clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, errcap, err, &n);
+        goto out;
+    }
+    e = CL_SUCCESS;
+    for (uint32_t i = 0; i <= k->nparams && !e; i++) { /* the buffers, then the scratch of a split */
+        size_t bytes = i < k->nparams ? (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype) : lp->scratch_bytes;
+        int rd = i < k->nparams && k->params[i].access == TG_ACCESS_READ;
+        if (i == k->nparams && !bytes) break;
+        mem[i] = clCreateBuffer(ctx, rd ? CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE, bytes ? bytes : 1,
+                                rd ? data[i] : NULL, &e);
+    }
+    for (uint32_t ps = 0; ps < lp->npasses && !e; ps++) {
+        kern[ps] = clCreateKernel(prog, lp->pass[ps].fn, &e);
+        for (uint32_t i = 0; i <= k->nparams && !e && mem[i]; i++) e = clSetKernelArg(kern[ps], i, sizeof mem[i], &mem[i]);
+        size_t global = lp->pass[ps].global, local = lp->pass[ps].local;
+        if (!e && global) e = clEnqueueNDRangeKernel(queue, kern[ps], 1, NULL, &global, &local, 0, NULL, NULL);
+    }
+    for (uint32_t i = 0; i < k->nparams && !e; i++)
+        if (k->params[i].access == TG_ACCESS_WRITE)
+            e = clEnqueueReadBuffer(queue, mem[i], CL_TRUE, 0, (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype),
+                                    data[i], 0, NULL, NULL);
+    if (e) snprintf(err, errcap, "OpenCL error %d", (int)e);
+    else rc = 0;
+out:
+    for (uint32_t i = 0; i <= k->nparams; i++)
+        if (mem[i]) clReleaseMemObject(mem[i]);
+    for (int ps = 0; ps < 2; ps++)
+        if (kern[ps]) clReleaseKernel(kern[ps]);
+    if (prog) clReleaseProgram(prog);
+    tgl_sb_free(&src);
+    tgl_prog_free(lp);
+    return rc;
+}
+
+static double value(const void *p, uint32_t dt, int64_t i) {
+    switch (dt) {
+    case TG_FLOAT16: return tgp_half_to_float(((const uint16_t *)p)[i]);
+    case TG_BFLOAT16: return tgp_bf16_to_float(((const uint16_t *)p)[i]);
+    case TG_FLOAT32: return ((const float *)p)[i];
+    case TG_FLOAT64: return ((const double *)p)[i];
+    case TG_INT8: return ((const int8_t *)p)[i];
+    case TG_INT32: return ((const int32_t *)p)[i];
+    default: return ((const uint8_t *)p)[i];
+    }
+}
+
+static void fill(void *p, uint32_t dt, int64_t n, unsigned seed) {
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double x = (double)(seed >> 8 & 0xffff) / 32768.0 - 1.0;
+        switch (dt) {
+        case TG_FLOAT16: ((uint16_t *)p)[i] = tgp_float_to_half((float)x); break;
+        case TG_FLOAT32: ((float *)p)[i] = (float)x; break;
+        case TG_FLOAT64: ((double *)p)[i] = x; break;
+        case TG_INT8: ((int8_t *)p)[i] = (int8_t)(x * 100); break;
+        case TG_INT32: ((int32_t *)p)[i] = (int32_t)(x * 1000); break;
+        default: ((uint8_t *)p)[i] = x > 0; break;
+        }
+    }
+}
+
+/* Every plan of kernel kk against ref; tol: relative tolerance for floats. */
+static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, double tol) {
+    const tg_kernel *k = &kk->k;
+    void *in[16] = {0}, *want[16] = {0}, *got[16] = {0};
+    char err[8192];
+    for (uint32_t i = 0; i < k->nparams; i++) {
+        size_t bytes = (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype) + 1;
+        in[i] = calloc(1, bytes);
+        want[i] = calloc(1, bytes);
+        got[i] = calloc(1, bytes);
+        if (k->params[i].access == TG_ACCESS_READ) {
+            fill(in[i], k->params[i].dtype, k->params[i].count, 7u + i);
+            memcpy(want[i], in[i], bytes);
+            memcpy(got[i], in[i], bytes);
+        }
+    }
+    tap_ok(kit_run(ref, k, want, 1, err, sizeof err) == 0, "%s: ref runs it", what);
+    tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
+    tgl_plan plans[32];
+    int n = tgl_plan_variants(k, &t, plans, 32);
+    for (int v = 0; v < n; v++) {
+        int good = run_cl(k, &plans[v], got, err, sizeof err) == 0;
+        int64_t bad = -1;
+        for (uint32_t i = 0; i < k->nparams && good; i++) {
+            if (k->params[i].access != TG_ACCESS_WRITE) continue;
+            for (int64_t j = 0; j < k->params[i].count && bad < 0; j++) {
+                double a = value(got[i], k->params[i].dtype, j), b = value(want[i], k->params[i].dtype, j);
+                if (!(a == b || fabs(a - b) <= tol * (1 + fabs(b)))) bad = j;
+            }
+        }
+        tap_ok(good && bad < 0, "%s: plan mode %d group %d block %d mr %d nc %d split %d matches ref%s%s", what,
+               plans[v].mode, plans[v].group, plans[v].block, plans[v].mr, plans[v].nc, plans[v].split, good ? "" : ": ",
+               good ? "" : err);
+    }
+    for (uint32_t i = 0; i < k->nparams; i++) free(in[i]), free(want[i]), free(got[i]);
+}
+
+/* out[b, m, n] = relu(sum_k A[b, m, k] * B(k, n)) (+ B transposed when bt). */
+static void matmul(kit_kernel *kk, uint32_t dt, int64_t bs, int64_t M, int64_t N, int64_t K, int bt) {
+    int64_t sh[] = {bs, M, N, K}, out[] = {bs, M, N, 1};
+    kit_init(kk, 4, sh, 8u, "mm");
+    uint32_t pa = kit_param(kk, dt, TG_ACCESS_READ, bs * M * K), pb = kit_param(kk, dt, TG_ACCESS_READ, K * N);
+    uint32_t pc = kit_param(kk, dt, TG_ACCESS_WRITE, bs * M * N);
+    int32_t a = kit_load(kk, pa, kit_view(kk, 4, sh, (int64_t[]){M * K, K, 0, 1}, 0), 1);
+    int32_t b = kit_load(kk, pb, kit_view(kk, 4, sh, bt ? (int64_t[]){0, 0, K, 1} : (int64_t[]){0, 0, 1, N}, 0), 1);
+    int32_t r = kit_node(kk, TG_OP_REDUCE_SUM, dt, kit_node(kk, TG_OP_MUL, dt, a, b, -1), -1, -1);
+    int32_t z = kit_const(kk, dt, (tg_scalar){.f = 0});
+    kit_store(kk, pc, kit_view(kk, 4, out, NULL, 0), kit_node(kk, TG_OP_MAX, dt, r, z, -1));
+}
+
+/* out[i] = reduce over a padded, permuted view of x (a view stack). */
+static void reduction(kit_kernel *kk, uint32_t op, uint32_t dt, int64_t rows, int64_t len) {
+    int64_t sh[] = {rows, len}, out[] = {rows, 1}, flat[] = {rows * len}, low[] = {len, rows};
+    kit_init(kk, 2, sh, 2u, "red");
+    uint32_t px = kit_param(kk, dt, TG_ACCESS_READ, rows * len), po = kit_param(kk, dt, TG_ACCESS_WRITE, rows);
+    uint32_t v0 = kit_view(kk, 1, flat, NULL, 0);
+    kit_view(kk, 2, low, (int64_t[]){rows, 1}, 0); /* x seen transposed */
+    kit_view(kk, 2, sh, (int64_t[]){1, rows}, 0);
+    kit_mask(kk, v0 + 2, (int64_t[]){0, 1}, (int64_t[]){rows, len - 1}); /* the ends padded */
+    int32_t x = kit_load(kk, px, v0, 3);
+    kit_store(kk, po, kit_view(kk, 2, out, NULL, 0), kit_node(kk, op, dt, x, -1, -1));
+}
+
+int main(int argc, char **argv) {
+    cl_platform_id plats[8];
+    cl_uint np = 0;
+    if (argc < 2 || clGetPlatformIDs(8, plats, &np) != CL_SUCCESS || np == 0 ||
+        clGetDeviceIDs(plats[0], CL_DEVICE_TYPE_ALL, 1, &dev, NULL) != CL_SUCCESS) {
+        printf("1..0 # SKIP no OpenCL device\n");
+        return 77;
+    }
+    char ext[4096] = "";
+    clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, sizeof ext, ext, NULL);
+    if (!strstr(ext, "cl_khr_fp64")) native = ~(1u << TG_FLOAT64);
+    cl_int e;
+    ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &e);
+    queue = clCreateCommandQueue(ctx, dev, 0, &e);
+    kit_plugin ref;
+    if (kit_open(&ref, argv[1]) != 0) return 1;
+    kit_kernel kk;
+    matmul(&kk, TG_FLOAT32, 2, 67, 45, 33, 0);
+    check_all_plans(&ref, &kk, "f32 matmul 2x67x45x33, ragged tiles", 1e-5);
+    matmul(&kk, TG_FLOAT32, 1, 64, 64, 64, 1);
+    check_all_plans(&ref, &kk, "f32 matmul 64^3, B transposed", 1e-5);
+    if (native >> TG_FLOAT64 & 1u) {
+        matmul(&kk, TG_FLOAT64, 1, 40, 36, 20, 0);
+        check_all_plans(&ref, &kk, "f64 matmul 40x36x20", 1e-12);
+    }
+    reduction(&kk, TG_OP_REDUCE_SUM, TG_FLOAT16, 3, 1000);
+    check_all_plans(&ref, &kk, "f16 sum of a padded transposed view", 2e-2);
+    reduction(&kk, TG_OP_REDUCE_MAX, TG_INT32, 70, 37);
+    check_all_plans(&ref, &kk, "int32 max of a padded transposed view", 0);
+    reduction(&kk, TG_OP_REDUCE_SUM, TG_INT8, 5, 300);
+    check_all_plans(&ref, &kk, "int8 wrapping sum", 0);
+    reduction(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, 2, 200000);
+    check_all_plans(&ref, &kk, "f32 long sums, split in parts", 1e-4);
+    reduction(&kk, TG_OP_REDUCE_MAX, TG_BOOL, 1, 40000);
+    check_all_plans(&ref, &kk, "bool any over a long axis", 0);
+    kit_close(&ref);
+    clReleaseCommandQueue(queue);
+    clReleaseContext(ctx);
+    return tap_done();
+}
