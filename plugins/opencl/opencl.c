@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <tg/dtype_util.h>
 #include <tg/lower.h>
 #include <tg/plugin.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ struct tg_program {
     tgl_pass pass[2];              /* fn is not kept (it points into a freed
                                       tgl_prog)                              */
     uint32_t npasses, nparams;
+    cl_mem scratch;                /* the passes' scratch buffer, or NULL     */
     char *source;                  /* the rendered OpenCL C                  */
 };
 
@@ -242,31 +244,22 @@ static tg_status ocl_device_create(uint32_t index, tg_device **out_device) {
 
 static const char *ocl_device_error(tg_device *d) { return d ? d->error : ""; }
 
-/* Fill the fields that lie wholly inside the caller's struct_size. */
 static tg_status ocl_device_caps(tg_device *d, tg_caps *caps) {
     if (!caps) return ocl_fail(d, TG_ERR_INVALID, "device_caps: caps is NULL");
-    size_t n = caps->struct_size < sizeof *caps ? caps->struct_size : sizeof *caps;
-    const tg_caps *c = &d->caps;
-#define OCL_CAP(f) if (offsetof(tg_caps, f) + sizeof c->f <= n) caps->f = c->f
-    OCL_CAP(dtypes); OCL_CAP(fusion); OCL_CAP(flags); OCL_CAP(max_dims); OCL_CAP(max_nodes);
-    OCL_CAP(max_params); OCL_CAP(max_view_depth); OCL_CAP(vector_width); OCL_CAP(memory_bytes);
-    OCL_CAP(max_buffer_bytes); OCL_CAP(name); OCL_CAP(vendor); OCL_CAP(version); OCL_CAP(driver);
-#undef OCL_CAP
+    tgp_caps_copy(caps, &d->caps); /* the struct_size protocol */
     return TG_OK;
 }
 
 static tg_status ocl_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out_buffer) {
     if (!out_buffer) return ocl_fail(d, TG_ERR_INVALID, "buffer_create: out_buffer is NULL");
-    if (d->caps.max_buffer_bytes && bytes > d->caps.max_buffer_bytes)
-        return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: %llu bytes, the device allows at most %llu in one "
-                        "buffer", (unsigned long long)bytes, (unsigned long long)d->caps.max_buffer_bytes);
     tg_buffer *b = calloc(1, sizeof *b);
     if (!b) return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: out of memory");
     cl_int e;
     b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, bytes ? (size_t)bytes : 1, NULL, &e); /* 0: still distinct */
     if (!b->mem) {
         free(b);
-        return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: clCreateBuffer: OpenCL error %d", (int)e);
+        return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: clCreateBuffer of %llu bytes (at most %llu): OpenCL "
+                        "error %d", (unsigned long long)bytes, (unsigned long long)d->caps.max_buffer_bytes, (int)e);
     }
     b->bytes = bytes;
     *out_buffer = b;
@@ -400,15 +393,13 @@ static void cache_store(const tg_device *d, const char *path, const uint64_t key
         return;
     unsigned char head[OCL_HEAD], *bin = malloc(size);
     char tmp[1200];
-    if (!bin || clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) != CL_SUCCESS) {
-        free(bin);
-        return;
-    }
-    make_head(head, key, size);
-    uint64_t sum = fnv(fnv(OCL_FNV_SEED, head, OCL_HEAD), bin, size);
+    FILE *f = NULL;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "wbx"); /* exists: another thread is writing this entry */
+    if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS)
+        f = fopen(tmp, "wbx"); /* exists: another thread is writing this entry */
     if (f) {
+        make_head(head, key, size);
+        uint64_t sum = fnv(fnv(OCL_FNV_SEED, head, OCL_HEAD), bin, size);
         int ok = fwrite(head, 1, OCL_HEAD, f) == OCL_HEAD && fwrite(bin, 1, size, f) == size &&
                  fwrite(&sum, 1, 8, f) == 8;
         if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) unlink(tmp);
@@ -438,8 +429,7 @@ static tg_status build(tg_device *d, const tg_kernel *k, const char *src, cl_pro
         if (p) clReleaseProgram(p);
     }
     cl_program p = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &e);
-    if (!p) return ocl_fail(d, TG_ERR_NO_MEMORY, "program_create: clCreateProgramWithSource: OpenCL error %d",
-                            (int)e);
+    if (!p) return cl_status(d, e, "program_create: clCreateProgramWithSource");
     e = clBuildProgram(p, 1, &d->dev, d->options, NULL, NULL);
     if (e != CL_SUCCESS) {
         size_t n = 0;
@@ -463,14 +453,19 @@ static void ocl_program_destroy(tg_device *d, tg_program *p) {
     for (uint32_t i = 0; i < 2; i++)
         if (p->kern[i]) clReleaseKernel(p->kern[i]);
     if (p->prog) clReleaseProgram(p->prog);
+    if (p->scratch) clReleaseMemObject(p->scratch);
     free(p->source);
     free(p);
 }
 
-/* Lower, render and build for a target into p. *out_group > 0 on return: a
- * pass wants larger work-groups than the built kernel allows (registers).  */
-static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target *t, tg_program *p,
+/* Lower, render and build for a target into *out (set even on failure).
+ * *out_group > 0 on return: a pass wants larger work-groups than the built
+ * kernel allows (registers).                                               */
+static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target *t, tg_program **out,
                               uint32_t *out_group) {
+    tg_program *p = *out = calloc(1, sizeof *p);
+    if (!p) return ocl_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
+    p->nparams = k->nparams;
     tgl_prog *lp = NULL;
     tgl_sb src = {0};
     char err[512];
@@ -484,8 +479,11 @@ static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target
     p->source = src.s;
     p->npasses = lp->npasses < 2 ? lp->npasses : 2;
     st = build(d, k, p->source, &p->prog);
+    cl_int e = CL_SUCCESS;
+    if (st == TG_OK && lp->scratch_bytes > 0 &&
+        !(p->scratch = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)lp->scratch_bytes, NULL, &e)))
+        st = cl_status(d, e, "program_create: clCreateBuffer for the scratch buffer");
     for (uint32_t i = 0; st == TG_OK && i < p->npasses; i++) {
-        cl_int e;
         size_t most = 0;
         p->pass[i] = lp->pass[i];
         p->pass[i].fn = NULL;
@@ -504,22 +502,21 @@ static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target
 static tg_status ocl_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
     if (!k || !out) return ocl_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
     tgl_target t = d->target;
-    for (int attempt = 0;; attempt++) { /* a second time with the kernel's own work-group limit */
-        tg_program *p = calloc(1, sizeof *p);
-        if (!p) return ocl_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
-        p->nparams = k->nparams;
-        uint32_t group = 0;
-        tg_status st = make_program(d, k, &t, p, &group);
-        if (st == TG_OK && group == 0) {
-            *out = p;
-            return TG_OK;
-        }
+    tg_program *p = NULL;
+    uint32_t group = 0;
+    tg_status st = make_program(d, k, &t, &p, &group);
+    if (st == TG_OK && group > 0) { /* again, within the kernel's own work-group limit */
         ocl_program_destroy(d, p);
-        if (st != TG_OK || attempt == 1)
-            return st ? st : ocl_fail(d, TG_ERR_UNSUPPORTED, "program_create: %s: work-groups of at most %u items "
-                                      "are too small for its lowering", k->name, group);
         t.max_group = group;
+        group = 0;
+        st = make_program(d, k, &t, &p, &group);
+        if (st == TG_OK && group > 0)
+            st = ocl_fail(d, TG_ERR_UNSUPPORTED, "program_create: %s: work-groups of at most %u items are too "
+                          "small for its lowering", k->name, group);
     }
+    if (st != TG_OK) ocl_program_destroy(d, p);
+    else *out = p;
+    return st;
 }
 
 static tg_status ocl_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
@@ -533,6 +530,7 @@ static tg_status ocl_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         cl_int e = CL_SUCCESS;
         for (uint32_t j = 0; j < nbufs && e == CL_SUCCESS; j++)
             e = clSetKernelArg(p->kern[i], j, sizeof(cl_mem), &bufs[j]->mem);
+        if (e == CL_SUCCESS && p->scratch) e = clSetKernelArg(p->kern[i], nbufs, sizeof(cl_mem), &p->scratch);
         if (e == CL_SUCCESS && global > 0) /* 0: nothing to store */
             e = clEnqueueNDRangeKernel(d->queue, p->kern[i], 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL);
         if (e != CL_SUCCESS) return cl_status(d, e, "program_launch: clSetKernelArg or clEnqueueNDRangeKernel");

@@ -1,7 +1,7 @@
 /* tests/opencl/test_opencl.c -- the opencl plugin's runtime: caps and the
  * struct_size protocol, buffers (zero bytes, ranges, copies, overlapping
- * copies), programs against ref (elementwise, reductions, float64 where the
- * device has it), asynchronous launches with buffers and programs destroyed
+ * copies), programs against ref (elementwise, reductions, a split reduction
+ * in two passes with a scratch buffer, float64 where the device has it), asynchronous launches with buffers and programs destroyed
  * in flight, the binary cache (hits, corrupt entries, the cache dir rules),
  * TG_OPENCL_DEVICE, nothing printed to stderr; and, with no OpenCL platform,
  * 0 devices with the reason.
@@ -171,6 +171,11 @@ static void test_programs(void) {
     compare(&kk, "float32 row sums, 64 x 4096", 1e-4);
     build_sum(&kk, TG_INT64, 3, 100000, "sum_i64");
     compare(&kk, "int64 row sums, 3 x 100000", 0);
+    tg_program *p = NULL; /* few outputs of many terms: a split reduction */
+    ocl.api->program_create(ocl.dev, &kk.k, &p);
+    const char *src = p ? ocl.api->program_source(ocl.dev, p) : NULL;
+    tap_ok(src && strstr(src, "tgk_part") && strstr(src, "tgk_fin"), "that was two passes with a scratch buffer");
+    ocl.api->program_destroy(ocl.dev, p);
     tg_caps c = {.struct_size = sizeof c};
     ocl.api->device_caps(ocl.dev, &c);
     if (c.dtypes >> TG_FLOAT64 & 1) {
@@ -179,10 +184,9 @@ static void test_programs(void) {
     } else {
         tap_skip("the device has no float64");
     }
-    tg_program *p = NULL;
     build_mulacc(&kk, TG_FLOAT32, 10, "src_test");
     ocl.api->program_create(ocl.dev, &kk.k, &p);
-    const char *src = p ? ocl.api->program_source(ocl.dev, p) : NULL;
+    src = p ? ocl.api->program_source(ocl.dev, p) : NULL;
     tap_ok(src && strstr(src, "__kernel"), "program_source gives the OpenCL C");
     tg_buffer *bufs[4] = {0};
     tap_ok(p && ocl.api->program_launch(ocl.dev, p, bufs, 3) == TG_ERR_INVALID, "a launch with 3 of 4 buffers is "
