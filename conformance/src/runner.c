@@ -87,8 +87,11 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
     record ready = {READY, 0, 0, 0};
     write_all(fd, &ready, sizeof ready);
     /* The ABI forbids a plugin to print: while cases run, stderr goes to a
-     * private file, and a case during which anything was written fails. */
-    FILE *errf = tmpfile();
+     * private file, and a case during which anything was written fails
+     * (and what was written is passed on). Not with TG_DEBUG, whose output
+     * (generated source, kernel IR) goes to stderr on purpose. */
+    const char *dbg = getenv("TG_DEBUG");
+    FILE *errf = dbg && *dbg && strcmp(dbg, "0") ? NULL : tmpfile();
     int real_err = dup(2);
     if (errf) {
         fflush(stderr);
@@ -104,6 +107,7 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
             char line[200] = "";
             ssize_t n = pread(fileno(errf), line, sizeof line - 1, before.st_size);
             line[n > 0 ? n : 0] = '\0';
+            if (real_err >= 0 && n > 0 && write(real_err, line, (size_t)n) < 0) { /* best effort */ }
             line[strcspn(line, "\n")] = '\0';
             if (res == TGC_PASS || res == TGC_FAIL) {
                 size_t len = res == TGC_PASS ? 0 : strlen(detail);

@@ -90,7 +90,15 @@ static const char *align(const kgen *kg, uint32_t buffer) {
 static int from_storage(gen *g, uint32_t dt, int x) {
     switch (dt) {
     case TG_BOOL: return OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U8, 0));
-    case TG_FLOAT16: return OP("OpFConvert", CT_F32, 1, x);
+    case TG_FLOAT16: { /* NaNs rebuilt from the bits: drivers may not keep payloads */
+        gen_use(g, CT_U16);
+        int f = OP("OpFConvert", CT_F32, 1, x), h = OP("OpUConvert", CT_U32, 1, OP("OpBitcast", CT_U16, 1, x));
+        int bits = OP("OpBitwiseOr", CT_U32, 2, OP("OpShiftLeftLogical", CT_U32, 2, OP("OpBitwiseAnd", CT_U32, 2, h,
+                      gen_const_bits(g, CT_U32, 0x8000)), gen_const_bits(g, CT_U32, 16)), OP("OpBitwiseOr", CT_U32, 2,
+                      gen_const_bits(g, CT_U32, 0x7f800000), OP("OpShiftLeftLogical", CT_U32, 2, OP("OpBitwiseAnd", CT_U32, 2, h,
+                      gen_const_bits(g, CT_U32, 0x3ff)), gen_const_bits(g, CT_U32, 13))));
+        return gen_select(g, CT_F32, OP("OpIsNan", CT_BOOL, 1, f), OP("OpBitcast", CT_F32, 1, bits), f);
+    }
     case TG_BFLOAT16: {
         int u = OP("OpUConvert", CT_U32, 1, x);
         u = OP("OpShiftLeftLogical", CT_U32, 2, u, gen_const_bits(g, CT_U32, 16));
@@ -103,7 +111,19 @@ static int from_storage(gen *g, uint32_t dt, int x) {
 static int to_storage(gen *g, uint32_t dt, int x) {
     switch (dt) {
     case TG_BOOL: return gen_select(g, CT_U8, x, gen_const_bits(g, CT_U8, 1), gen_const_bits(g, CT_U8, 0));
-    case TG_FLOAT16: return OP("OpFConvert", CT_F16, 1, x);
+    case TG_FLOAT16: { /* a NaN keeps its top 10 payload bits */
+        gen_use(g, CT_U16);
+        int u = OP("OpBitcast", CT_U32, 1, x);
+        int m = OP("OpBitwiseAnd", CT_U32, 2, OP("OpShiftRightLogical", CT_U32, 2, u, gen_const_bits(g, CT_U32, 13)),
+                   gen_const_bits(g, CT_U32, 0x3ff));
+        int q = gen_select(g, CT_U32, OP("OpIEqual", CT_BOOL, 2, m, gen_const_bits(g, CT_U32, 0)), gen_const_bits(g, CT_U32, 0x200),
+                           gen_const_bits(g, CT_U32, 0));
+        int bits = OP("OpBitwiseOr", CT_U32, 2, OP("OpBitwiseAnd", CT_U32, 2, OP("OpShiftRightLogical", CT_U32, 2, u,
+                      gen_const_bits(g, CT_U32, 16)), gen_const_bits(g, CT_U32, 0x8000)), OP("OpBitwiseOr", CT_U32, 2,
+                      gen_const_bits(g, CT_U32, 0x7c00), OP("OpBitwiseOr", CT_U32, 2, m, q)));
+        int nan = OP("OpBitcast", CT_F16, 1, OP("OpUConvert", CT_U16, 1, bits));
+        return gen_select(g, CT_F16, OP("OpIsNan", CT_BOOL, 1, x), nan, OP("OpFConvert", CT_F16, 1, x));
+    }
     case TG_BFLOAT16: {
         int u = OP("OpBitcast", CT_U32, 1, x);
         u = OP("OpShiftRightLogical", CT_U32, 2, u, gen_const_bits(g, CT_U32, 16));

@@ -79,5 +79,7 @@ int math_round_f16(gen *g, int x32);               /* f32 -> f16 -> f32      */
 int math_bf16_bits(gen *g, int x32);               /* f32 -> bf16 bits (u32) */
 int math_round_bf16(gen *g, int x32);              /* f32 -> bf16 -> f32     */
 int math_f64_to_bf16(gen *g, int x64);             /* -> f32 holding a bf16  */
+int math_f64_to_f32_odd(gen *g, int x64);          /* rounded to odd         */
+int math_i64_to_f32_odd(gen *g, int x, bool is_signed); /* x: u64 id, to odd */
 
 #endif

@@ -142,21 +142,45 @@ int math_round_bf16(gen *g, int x32) {
     return OP("OpBitcast", CT_F32, 1, OP("OpShiftLeftLogical", CT_U32, 2, b, gen_const_bits(g, CT_U32, 16)));
 }
 
-/* f64 -> bf16 rounded once: round to f32 first, and where that landed on a
- * bf16 tie without being exact, step one f32 ulp towards the true value so
- * the second rounding goes the way the first should have. */
-int math_f64_to_bf16(gen *g, int x64) {
+#define U32(v) gen_const_bits(g, CT_U32, v)
+
+/* f64 -> f32 rounded to odd: where the nearest f32 is inexact and even, step
+ * one ulp towards the true value; a later rounding to f16 or bf16 is then
+ * correct (no double rounding). */
+int math_f64_to_f32_odd(gen *g, int x64) {
     int f = OP("OpFConvert", CT_F32, 1, x64);
     int u = OP("OpBitcast", CT_U32, 1, f);
-    int tie = OP("OpIEqual", CT_BOOL, 2, OP("OpBitwiseAnd", CT_U32, 2, u, gen_const_bits(g, CT_U32, 0xffff)),
-                 gen_const_bits(g, CT_U32, 0x8000));
+    int even = OP("OpIEqual", CT_BOOL, 2, OP("OpBitwiseAnd", CT_U32, 2, u, U32(1)), U32(0));
     int back = OP("OpFConvert", CT_F64, 1, f);
     int inexact = OP("OpFOrdNotEqual", CT_BOOL, 2, back, x64);
     int up = OP("OpFOrdLessThan", CT_BOOL, 2, gen_glsl(g, "FAbs", CT_F64, 1, back), gen_glsl(g, "FAbs", CT_F64, 1, x64));
-    int adj = gen_select(g, CT_U32, up, OP("OpIAdd", CT_U32, 2, u, gen_const_bits(g, CT_U32, 1)),
-                         OP("OpISub", CT_U32, 2, u, gen_const_bits(g, CT_U32, 1)));
-    u = gen_select(g, CT_U32, OP("OpLogicalAnd", CT_BOOL, 2, tie, inexact), adj, u);
-    return math_round_bf16(g, OP("OpBitcast", CT_F32, 1, u));
+    int adj = gen_select(g, CT_U32, up, OP("OpIAdd", CT_U32, 2, u, U32(1)), OP("OpISub", CT_U32, 2, u, U32(1)));
+    u = gen_select(g, CT_U32, OP("OpLogicalAnd", CT_BOOL, 2, even, inexact), adj, u);
+    return OP("OpBitcast", CT_F32, 1, u);
+}
+
+int math_f64_to_bf16(gen *g, int x64) { return math_round_bf16(g, math_f64_to_f32_odd(g, x64)); }
+
+/* A 64-bit integer (u64 id) -> f32 rounded to odd: its top 24 significant
+ * bits, the lowest set if any bit below them is, scaled by a power of two. */
+int math_i64_to_f32_odd(gen *g, int x, bool is_signed) {
+    int neg = is_signed ? OP("OpSLessThan", CT_BOOL, 2, x, gen_const_bits(g, CT_U64, 0)) : gen_const_bool(g, false);
+    int ax = gen_select(g, CT_U64, neg, OP("OpSNegate", CT_U64, 1, x), x);
+    int hi = OP("OpUConvert", CT_U32, 1, OP("OpShiftRightLogical", CT_U64, 2, ax, gen_const_bits(g, CT_U64, 32)));
+    int lo = OP("OpUConvert", CT_U32, 1, ax);
+    int msb = gen_select(g, CT_U32, OP("OpINotEqual", CT_BOOL, 2, hi, U32(0)),
+                         OP("OpIAdd", CT_U32, 2, gen_glsl(g, "FindUMsb", CT_U32, 1, hi), U32(32)),
+                         gen_glsl(g, "FindUMsb", CT_U32, 1, lo));
+    int big = OP("OpSGreaterThan", CT_BOOL, 2, msb, U32(23));
+    int sh = OP("OpUConvert", CT_U64, 1, gen_select(g, CT_U32, big, OP("OpISub", CT_U32, 2, msb, U32(23)), U32(0)));
+    int one = gen_const_bits(g, CT_U64, 1), zero = gen_const_bits(g, CT_U64, 0);
+    int rest = OP("OpBitwiseAnd", CT_U64, 2, ax, OP("OpISub", CT_U64, 2, OP("OpShiftLeftLogical", CT_U64, 2, one, sh), one));
+    int m = OP("OpBitwiseOr", CT_U64, 2, OP("OpShiftRightLogical", CT_U64, 2, ax, sh),
+               gen_select(g, CT_U64, OP("OpINotEqual", CT_BOOL, 2, rest, zero), one, zero));
+    int scale = OP("OpBitcast", CT_F32, 1, OP("OpShiftLeftLogical", CT_U32, 2,
+                   OP("OpIAdd", CT_U32, 2, OP("OpUConvert", CT_U32, 1, sh), U32(127)), U32(23)));
+    int f = OP("OpFMul", CT_F32, 2, OP("OpConvertUToF", CT_F32, 1, m), scale);
+    return gen_select(g, CT_F32, neg, OP("OpFNegate", CT_F32, 1, f), f);
 }
 
 /* |x| = m * 2^e with m an integer below 2^53 (u64 ids; e signed in a u64) */

@@ -58,11 +58,13 @@ static int emit_cast(gen *g, uint32_t to, uint32_t from, int x) {
         return gen_select(g, tt, x, one, zero_of(g, tt));
     }
     bool fs = is_signed_int(from);
-    if (to == TG_FLOAT16) { /* convert straight to binary16: one rounding */
+    if (to == TG_FLOAT16) { /* one rounding: from float64 through f32 rounded to odd */
+        if (tf == CT_F64) x = math_f64_to_f32_odd(g, x);
         int h = ct_is_float(tf) ? OP("OpFConvert", CT_F16, 1, x) : gen_convert(g, CT_F16, tf, fs, true, x);
         return OP("OpFConvert", CT_F32, 1, h);
     }
     if (to == TG_BFLOAT16) {
+        if (tf == CT_U64) return math_round_bf16(g, math_i64_to_f32_odd(g, x, fs));
         if (tf == CT_F32) return math_round_bf16(g, x);
         if (tf == CT_F64) return math_f64_to_bf16(g, x);
         if (g->t->float64) return math_f64_to_bf16(g, gen_convert(g, CT_F64, tf, fs, true, x));

@@ -52,7 +52,7 @@ static const char helpers[] =
     "}\n"
     "TGF uint16_t tg_f2h(float f) {\n"
     "  uint32_t u = tg_fbits(f), s = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;\n"
-    "  if (a > 0x7f800000u) return (uint16_t)(s | 0x7e00u);\n"
+    "  if (a > 0x7f800000u) return (uint16_t)(s | 0x7c00u | (a >> 13 & 0x3ffu) | ((a >> 13 & 0x3ffu) ? 0u : 0x200u));\n"
     "  if (a >= 0x477ff000u) return (uint16_t)(s | 0x7c00u);\n"
     "  if (a < 0x38800000u) { float v = tg_bitsf(a) * 16777216.0f; float r = (v + 8388608.0f) - 8388608.0f;\n"
     "    return (uint16_t)(s | (uint32_t)r); }\n"

@@ -7,6 +7,8 @@
  *               minus infinity instead of zero.
  *  PROXY_CRASH  a launch of a kernel holding a MUL node dies of SIGSEGV.
  *  PROXY_HANG   a launch of a kernel holding a SUB node never returns.
+ *  PROXY_NOISY  a launch of a kernel holding a MUL node prints a line to
+ *               stderr (as PoCL's "N warnings generated" did), correct else.
  *  PROXY_OPENHANG  device_create never returns.
  *  PROXY_NODEV  no device on this host (device_count answers 0).
  *
@@ -31,6 +33,7 @@
  * CANON). */
 #include <dlfcn.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tg/plugin.h>
@@ -46,7 +49,7 @@ typedef struct proxy_program {
     int64_t in_off, out_off, npoints; /* HALFUP: view offsets, points */
     uint32_t in_buf, out_buf;         /* HALFUP: the two buffers */
     int64_t past[64];   /* STRAY: the element past each output's stored region */
-    int crash, hang;
+    int crash, hang, noisy;
     uint32_t nparams;
     tg_param params[64];
 } proxy_program;
@@ -269,6 +272,9 @@ static tg_status proxy_program_create(tg_device *dev, const tg_kernel *k, tg_pro
 #ifdef PROXY_HANG
     p->hang = has_op(k, TG_OP_SUB, -1);
 #endif
+#ifdef PROXY_NOISY
+    p->noisy = has_op(k, TG_OP_MUL, -1);
+#endif
     tg_status st = ref->program_create(dev, use, &p->inner);
 #ifdef PROXY_REWRITE
     free(r.nodes);
@@ -404,6 +410,7 @@ static tg_status proxy_program_launch(tg_device *dev, tg_program *prog, tg_buffe
         volatile unsigned long spin = 0;
         for (;;) spin++;
     }
+    if (p->noisy) fprintf(stderr, "proxy: 1 warning generated.\n");
     tg_status st = ref->program_launch(dev, p->inner, bufs, n);
     if (st == TG_OK && (p->nudge_sin || p->stray || p->canon)) st = after_launch(dev, p, bufs, n);
 #ifdef PROXY_HALFUP

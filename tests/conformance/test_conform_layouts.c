@@ -1,9 +1,9 @@
 /* Which code paths of the cpu plugin (a code-generating plugin) the suite's
  * kernels reach: every catalog case with a reduction or with 4096 points or
  * more runs on cpu (TG_THREADS=4) against ref and must pass, and the layout
- * each one got (the "mode lanes block split par" line of its generated
- * source, plugins/cpu/render.c) is counted. Every layout plugins/cpu/plan.c
- * can choose must be reached: FLAT reductions with 1, 8 and 16/32 lanes,
+ * each one got (the "plan: mode ..." line the lowering library writes into
+ * its generated source, sdk/lower/render.c) is counted. Every CPU layout the
+ * library can choose (sdk/lower/lower.c, plan_cpu) must be reached: FLAT reductions with 1, 8 and 16/32 lanes,
  * OUTER, MATMUL with A read in place and packed, on ragged tiles, both split
  * reductions run on several threads, and kernels big enough for -O3 with a
  * MUL feeding an ADD (where a contraction into FMA would show).
@@ -42,9 +42,11 @@ static int mul_into_add(const tgc_case *c) {
 
 /* The layout cpu chose for case c, from its generated source. */
 static int layouts_of(const tgc_case *c, const char *src, int *out) {
-    int mode, lanes, block, split, par, n = 0;
-    const char *m = src ? strstr(src, ": mode ") : NULL;
-    if (!m || sscanf(m, ": mode %d lanes %d block %d split %d par %d", &mode, &lanes, &block, &split, &par) != 5) return -1;
+    int mode, lanes, block, mr, nc, split, par, n = 0;
+    const char *m = src ? strstr(src, "plan: mode ") : NULL;
+    if (!m || sscanf(m, "plan: mode %d lanes %d block %d mr %d nc %d split %d par %d", &mode, &lanes, &block, &mr, &nc,
+                     &split, &par) != 7)
+        return -1;
     int64_t points = tgc_numel(c->ndim, c->shape);
     if (reduce_node(c) < 0) {
         if (points >= CPU_SMALL_OPT) out[n++] = L_EW_O3;
