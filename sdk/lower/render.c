@@ -161,7 +161,8 @@ void tgl_emit_identity(const tgl_rctx *c) {
 
 void tgl_emit_expr(const tgl_rctx *c, int32_t i) {
     const tgl_expr *e = &c->p->expr[i];
-    static const char *const op[] = {"", "", " + ", " * ", " / ", " % ", " >= ", " < ", " && "};
+    /* & for AND: both sides are 0/1 and free of effects; no branch for a mask */
+    static const char *const op[] = {"", "", " + ", " * ", " / ", " % ", " >= ", " < ", " & "};
     switch (e->kind) {
     case TGL_E_CONST:
         if (c->p->index32 || (e->v >= INT32_MIN && e->v <= INT32_MAX)) tgl_sb_printf(c->sb, "%" PRId64, e->v);
