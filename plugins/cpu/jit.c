@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
+#include <tg/dtype_util.h>
 
 extern char **environ;
 
@@ -65,19 +66,6 @@ static const char *host_flags(int small) {
     return small ? "-O1 -fno-math-errno -ffp-contract=off -fno-trapping-math"
                  : "-O3 -fno-math-errno -ffp-contract=off -fno-trapping-math";
 #endif
-}
-
-static int mkdir_p(const char *path) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-    return 0;
 }
 
 static int find_in_path(const char *name, char *out, size_t cap) {
@@ -168,12 +156,7 @@ tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
 
     /* Relative values are ignored, as the XDG spec says (and as the core
      * does): a relative cache would compile into and load from the cwd. */
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && xdg[0] == '/') snprintf(j->dir, sizeof j->dir, "%s/tg", xdg);
-    else if (home && home[0] == '/') snprintf(j->dir, sizeof j->dir, "%s/.cache/tg", home);
-    else j->dir[0] = 0;
-    if (j->dir[0] && mkdir_p(j->dir) != 0) j->dir[0] = 0; /* unusable: fall back on first write */
-    if (j->dir[0] && !dir_is_private(j->dir)) j->dir[0] = 0;
+    if (tgp_cache_dir("", j->dir, sizeof j->dir) < 0 && !dir_is_private(j->dir)) j->dir[0] = 0;
     *out = j;
     return TG_OK;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cu.h"
+#include <tg/dtype_util.h>
 
 /* Exact IEEE arithmetic: no fast math, no contraction of a*b+c into a fma. */
 static const char *const cu_opts[] = {"-std=c++17", "-fmad=false", "--ftz=false", "--prec-div=true",
@@ -103,26 +104,7 @@ static uint64_t cu_fnv(const char *s, size_t n) {
     return h;
 }
 
-/* mkdir -p */
-static int cu_mkdirs(char *path) {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        int bad = mkdir(path, 0755) != 0 && errno != EEXIST;
-        *p = '/';
-        if (bad) return 0;
-    }
-    return mkdir(path, 0755) == 0 || errno == EEXIST;
-}
-
-int cu_cache_dir(char *out, size_t cap) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    int n;
-    if (xdg && xdg[0] == '/') n = snprintf(out, cap, "%s/tg/cuda", xdg);
-    else if (home && home[0] == '/') n = snprintf(out, cap, "%s/.cache/tg/cuda", home);
-    else return 0;
-    return n > 0 && (size_t)n < cap && cu_mkdirs(out);
-}
+int cu_cache_dir(char *out, size_t cap) { return tgp_cache_dir("cuda", out, cap) == 1; }
 
 /* The whole file, or NULL. */
 static char *cu_read_file(const char *path, size_t *out_size) {

@@ -144,13 +144,10 @@ static tg_status ocl_device_count(uint32_t *out_count) {
     return TG_OK;
 }
 
-/* $XDG_CACHE_HOME/tg/opencl (an absolute XDG_CACHE_HOME only), else
- * ~/.cache/tg/opencl; "" when neither is known. Created when first written. */
+/* tg/opencl in the SDK's cache directory; "" (no disk cache) when there is
+ * none or it is not private. */
 static void cache_dir(char *out, size_t cap) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    out[0] = 0;
-    if (xdg && xdg[0] == '/') snprintf(out, cap, "%s/tg/opencl", xdg);
-    else if (home && home[0] == '/') snprintf(out, cap, "%s/.cache/tg/opencl", home);
+    if (tgp_cache_dir("opencl", out, cap) != 1) out[0] = 0;
 }
 
 /* Read what the device is into d->target and d->caps. */

@@ -2,6 +2,7 @@
  * expressions (affine where the stack allows, div/mod only where it must, masks),
  * 32-bit index analysis, plans and their checks, and each dialect's text. */
 #include <string.h>
+#include <sys/stat.h>
 #include <tg/dtype_util.h>
 #include <tg/lower.h>
 
@@ -226,8 +227,31 @@ static void test_caps_copy(void) {
            !strcmp(tgp_dtype_name(99), "?"), "one name table for dtypes and ops");
 }
 
+/* The one cache-directory rule plugins share. */
+static void test_cache_dir(void) {
+    char base[] = "/tmp/tg-lower-cache-XXXXXX", dir[512], want[600];
+    if (!mkdtemp(base)) return;
+    setenv("XDG_CACHE_HOME", base, 1);
+    snprintf(want, sizeof want, "%s/tg/x", base);
+    struct stat st;
+    tap_ok(tgp_cache_dir("x", dir, sizeof dir) == 1 && !strcmp(dir, want) && stat(want, &st) == 0,
+           "cache dir: $XDG_CACHE_HOME/tg/SUB, created");
+    chmod(want, 0777);
+    tap_ok(tgp_cache_dir("x", dir, sizeof dir) == -1, "cache dir: one others can write is refused");
+    setenv("XDG_CACHE_HOME", "relative", 1);
+    setenv("HOME", base, 1);
+    snprintf(want, sizeof want, "%s/.cache/tg/x", base);
+    tap_ok(tgp_cache_dir("x", dir, sizeof dir) == 1 && !strcmp(dir, want), "cache dir: a relative XDG_CACHE_HOME is ignored");
+    unsetenv("HOME");
+    tap_ok(tgp_cache_dir("x", dir, sizeof dir) == 0 && !dir[0], "cache dir: none without an absolute base");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    tap_ok(system(cmd) == 0, "cache dir: cleaned up");
+}
+
 int main(void) {
     test_caps_copy();
+    test_cache_dir();
     test_index();
     test_plans();
     test_render();

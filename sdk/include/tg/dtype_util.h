@@ -6,10 +6,52 @@
 #ifndef TG_DTYPE_UTIL_H
 #define TG_DTYPE_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <tg/plugin.h>
+
+/* The one rule for where tg caches compiled code: $XDG_CACHE_HOME/tg/SUB
+ * (an absolute XDG_CACHE_HOME only, as the XDG spec says), else
+ * $HOME/.cache/tg/SUB (SUB "" for tg/ itself); created if missing. Returns
+ * 1 with the path in out when it is usable: a directory owned by this user
+ * and writable by nobody else (a cache others can write would load their
+ * code). Returns 0 with out "" when no absolute base is known or the
+ * directory cannot be made, -1 with the path in out when it exists but is
+ * not private. */
+static inline int tgp_cache_dir(const char *sub, char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n = -1;
+    if (xdg && xdg[0] == '/') n = snprintf(out, cap, "%s/tg%s%s", xdg, *sub ? "/" : "", sub);
+    else if (home && home[0] == '/') n = snprintf(out, cap, "%s/.cache/tg%s%s", home, *sub ? "/" : "", sub);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap) out[0] = 0;
+        return 0;
+    }
+    for (char *p = out + 1;; p++) { /* mkdir -p */
+        char c = *p;
+        if (c != '/' && c != 0) continue;
+        *p = 0;
+        int bad = mkdir(out, 0755) != 0 && errno != EEXIST;
+        *p = c;
+        if (bad) {
+            out[0] = 0;
+            return 0;
+        }
+        if (!c) break;
+    }
+    struct stat st;
+    if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        out[0] = 0;
+        return 0;
+    }
+    return st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH)) ? 1 : -1;
+}
 
 /* Names as OPS.md, certificates and messages spell them; "?" out of range. */
 static inline const char *tgp_dtype_name(uint32_t dt) {
