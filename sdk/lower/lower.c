@@ -197,7 +197,6 @@ static void plan_tile(tgl_plan *o, int B, int R, int BK) {
 static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p, tgl_plan *o) {
     uint32_t gmax = pow2_floor(target_group(t));
     o->mode = TGL_THREAD;
-    o->upcast = 1;
     o->par_axis = -1;
     o->group = (int32_t)(gmax < 256 ? gmax : 256);
     if (p->mm_m >= 0 && k->shape[p->mm_m] >= 32 && k->shape[p->mm_n] >= 32 && p->red_count >= 16) {

@@ -409,9 +409,9 @@ tg_status tgl_render(const tgl_prog *p, const tgl_dialect *d, tgl_sb *out) {
     tgl_sb_printf(out, "/* %s: rendered by tg's lowering library for %s */\n", p->kernel->name, d->name);
     if (f64) tgl_sb_printf(out, "#define TG_F64 1\n");
     tgl_sb_printf(out, "%s#define TGF %s\n%s", d->prelude, d->fn, helpers);
-    tgl_sb_printf(out, "/* plan: mode %d lanes %d block %d mr %d nc %d split %d par %d group %d upcast %d */\n",
+    tgl_sb_printf(out, "/* plan: mode %d lanes %d block %d mr %d nc %d split %d par %d group %d */\n",
                   p->plan.mode, p->plan.lanes, p->plan.block, p->plan.mr, p->plan.nc, p->plan.split, p->plan.par_axis,
-                  p->plan.group, p->plan.upcast);
+                  p->plan.group);
     if (p->target.kind == TGL_GPU) tgl_render_gpu(&c);
     else tgl_render_cpu(&c);
     return out->oom ? TG_ERR_NO_MEMORY : TG_OK;

@@ -96,8 +96,7 @@ enum {
                        loops, `block` outputs at a time                      */
     TGL_MATMUL = 2, /* CPU: a register tile of `mr` x (block * vector) outputs
                        over packed panels of `nc` columns (matrix products)  */
-    TGL_THREAD = 3, /* GPU: a work-item per output (per `upcast` outputs
-                       along the innermost output axis); reductions serial   */
+    TGL_THREAD = 3, /* GPU: a work-item per output; reductions serial      */
     TGL_GROUP = 4,  /* GPU: a work-group of `group` items per output; each
                        reduces a strided share, then a tree in local memory  */
     TGL_TILE = 5    /* GPU: a matrix product in `block` x `block` output
@@ -122,7 +121,6 @@ typedef struct tgl_plan {
                          run as two passes, tgk_part then tgk_fin            */
     int32_t par_axis; /* CPU: the axis split over threads, -1 = none         */
     int32_t group;    /* GPU: work-items per group                           */
-    int32_t upcast;   /* GPU THREAD: outputs per work-item (1, 2, 4)         */
 } tgl_plan;
 
 /* --------------------------------------------------- the lowered program */
