@@ -217,7 +217,7 @@ int tg_cmd_rank(int argc, char **argv) {
                 u->failed = 1;
                 snprintf(u->name, sizeof u->name, "%.63s", runs[i].name);
                 tg_plugin_sha256(runs[i].name, u->sha256);
-                snprintf(u->reason, sizeof u->reason, "benchmark failed: %s", runs[i].error);
+                snprintf(u->reason, sizeof u->reason, "benchmark failed: %.200s", runs[i].error);
             }
             continue;
         }
