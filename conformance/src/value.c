@@ -165,7 +165,7 @@ static double random_float(uint64_t *s) {
  * "Judging" in conformance/README.md.) */
 static uint64_t nan_payload(fmt f, int negative) {
     uint64_t quiet = 1ull << (f.p - 2), expo = ((1ull << (f.bits - f.p)) - 1) << (f.p - 1);
-    uint64_t v = expo | quiet | (negative ? 0x5u : 0x1u);
+    uint64_t v = expo | (negative ? 0x5u : quiet | 0x1u); /* the negative one signalling */
     return negative ? v | 1ull << (f.bits - 1) : v;
 }
 

@@ -10,13 +10,7 @@ const tgl_dialect tgl_dialect_c = {
         "static inline uint32_t tg_fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }\n"
         "static inline float tg_bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }\n"
         "static inline double tg_bitsd(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }\n"
-        "static inline int tg_clz64(uint64_t x) { return __builtin_clzll(x); }\n"
-        /* exact half conversions in hardware where the compiler has _Float16 */
-        "#if defined(__FLT16_MAX__) && (defined(__x86_64__) || defined(__aarch64__))\n"
-        "#define TG_HAVE_HALF 1\n"
-        "static inline float tg_h2f(uint16_t h) { _Float16 x; memcpy(&x, &h, 2); return (float)x; }\n"
-        "static inline uint16_t tg_f2h(float f) { _Float16 x = (_Float16)f; uint16_t h; memcpy(&h, &x, 2); return h; }\n"
-        "#endif\n",
+        "static inline int tg_clz64(uint64_t x) { return __builtin_clzll(x); }\n",
     .fn = "static inline",
     .kernel = "",
     .global = "",

@@ -43,7 +43,6 @@ void tgl_sb_free(tgl_sb *sb) {
  * helper prefix. tg_rh rounds a float to the nearest float16 in bits (GCC 12
  * vectorises (float)(_Float16)x with AVX512-FP16 and drops the rounding). */
 static const char helpers[] =
-    "#ifndef TG_HAVE_HALF\n"
     "TGF float tg_h2f(uint16_t h) {\n"
     "  uint32_t s = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;\n"
     "  if (e == 0x1f) return tg_bitsf(s | 0x7f800000u | (m << 13));\n"
@@ -60,11 +59,10 @@ static const char helpers[] =
     "  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) h++;\n"
     "  return (uint16_t)(s | h);\n"
     "}\n"
-    "#endif\n"
     "TGF float tg_b2f(uint16_t b) { return tg_bitsf((uint32_t)b << 16); }\n"
     "TGF uint16_t tg_f2b(float f) {\n"
     "  uint32_t u = tg_fbits(f);\n"
-    "  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);\n"
+    "  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16 & 0x7fu) ? u >> 16 : (u >> 16) | 0x40u);\n"
     "  u += 0x7fffu + ((u >> 16) & 1u);\n"
     "  return (uint16_t)(u >> 16);\n"
     "}\n"
