@@ -244,13 +244,19 @@ void tgl_prog_free(tgl_prog *p) {
     free(p);
 }
 
-void tgl_plan_default(const tg_kernel *k, const tgl_target *t, tgl_plan *o) {
+/* The default plan of an analysed kernel (p NULL: out of memory; the zero
+ * plan, FLAT or THREAD, is always valid). */
+static void plan_default_of(const tgl_prog *p, const tg_kernel *k, const tgl_target *t, tgl_plan *o) {
     memset(o, 0, sizeof *o);
     o->par_axis = -1;
-    tgl_prog *p = prog_new(k, t);
-    if (!p) return; /* the zero plan (FLAT, or THREAD below) is always valid */
+    if (!p) return;
     if (t->kind == TGL_GPU) plan_gpu(k, t, p, o);
     else plan_cpu(k, t, p, o);
+}
+
+void tgl_plan_default(const tg_kernel *k, const tgl_target *t, tgl_plan *o) {
+    tgl_prog *p = prog_new(k, t);
+    plan_default_of(p, k, t, o);
     tgl_prog_free(p);
 }
 
@@ -268,10 +274,9 @@ static int push(tgl_plan *out, int n, int max, const tgl_plan *o) {
 int tgl_plan_variants(const tg_kernel *k, const tgl_target *t, tgl_plan *out, int max) {
     if (max <= 0) return 0;
     tgl_plan def;
-    tgl_plan_default(k, t, &def);
-    int n = 0;
-    n = push(out, n, max, &def);
     tgl_prog *p = prog_new(k, t);
+    plan_default_of(p, k, t, &def);
+    int n = push(out, 0, max, &def);
     if (!p) return n;
     if (t->kind == TGL_GPU) {
         static const int tiles[][3] = {{64, 4, 16}, {32, 4, 16}, {64, 8, 8}, {32, 2, 16}, {64, 4, 8}};
@@ -415,7 +420,7 @@ tg_status tgl_lower(const tg_kernel *k, const tgl_target *t, const tgl_plan *pla
         return TG_ERR_NO_MEMORY;
     }
     if (plan) p->plan = *plan;
-    else tgl_plan_default(k, t, &p->plan);
+    else plan_default_of(p, k, t, &p->plan);
     const char *why = plan_problem(p, &p->plan);
     if (why) {
         snprintf(err, errcap, "%s: plan refused: %s", k->name, why);
