@@ -1,5 +1,6 @@
 /*
- * tg/plugin.h -- the tg plugin ABI, version 1.0.
+ * tg/plugin.h -- the tg plugin ABI, version 1.1 (what 1.1 added is marked
+ * "1.1:"; sdk/docs/ABI.md section 11 lists it and what a 1.0 plugin gets).
  *
  * This is the only header a plugin includes. It needs nothing but C11's
  * <stdint.h>, <stddef.h> and <stdbool.h>, and works from C++.
@@ -41,7 +42,7 @@ extern "C" {
 /* The ABI version this header describes. A major bump breaks compatibility;
  * a minor bump only appends (new slots, new struct fields, new enum values). */
 #define TG_ABI_MAJOR 1
-#define TG_ABI_MINOR 0
+#define TG_ABI_MINOR 1
 
 /* Maximum rank of a view or a kernel's iteration space in ABI 1. Arrays in
  * tg_view and tg_kernel have exactly this many entries; entries at and past
@@ -117,6 +118,9 @@ typedef enum tg_dtype {
  *  reduce   REDUCE_SUM REDUCE_MAX           over tg_kernel.reduce_axes; dtype == src's
  *  IR only  LOAD  (reads buffer[node.buffer] through its views)
  *           CONST (node.value, broadcast to every point)
+ *           ARG   (1.1: the value of tg_kernel.args[node.buffer] that the
+ *                  launch passes, broadcast to every point; usable wherever
+ *                  a CONST is; node.dtype is the argument's dtype)
  *           STORE (writes src[0] to buffer[node.buffer] through its views;
  *                  nothing may use a STORE as a source)                     */
 typedef enum tg_op {
@@ -149,7 +153,8 @@ typedef enum tg_op {
     TG_OP_LOAD = 25,
     TG_OP_CONST = 26,
     TG_OP_STORE = 27,
-    TG_NODE_OP_COUNT = 28 /* number of node kinds a kernel may hold, +movement */
+    TG_OP_ARG = 28,       /* 1.1: only to devices with TG_CAP_ARG_VALUES      */
+    TG_NODE_OP_COUNT = 29 /* number of node kinds a kernel may hold, +movement */
 } tg_op;
 
 /* ------------------------------------------------------------------ views */
@@ -205,7 +210,8 @@ typedef struct tg_node {
     uint32_t op;       /* tg_op: an op other than a movement op              */
     uint32_t dtype;    /* tg_dtype of the result; for STORE, of the buffer    */
     int32_t src[3];    /* operand node indices, -1 where unused              */
-    uint32_t buffer;   /* LOAD/STORE: index into tg_kernel.buffers           */
+    uint32_t buffer;   /* LOAD/STORE: index into tg_kernel.params;
+                          ARG (1.1): index into tg_kernel.args               */
     uint32_t view;     /* LOAD/STORE: index of the first view of its stack   */
     uint32_t nviews;   /* LOAD/STORE: depth of the stack (>= 1)              */
     tg_scalar value;   /* CONST: the value                                   */
@@ -224,6 +230,31 @@ typedef struct tg_param {
     uint32_t access;  /* TG_ACCESS_READ or TG_ACCESS_WRITE                   */
     int64_t count;    /* elements the buffer holds at least (may be 0)       */
 } tg_param;
+
+/* 1.1: a kernel argument, a scalar whose value each launch passes
+ * (tg_launch.args), so that a value that changes from call to call (a
+ * learning rate, a position, a length) does not make a new kernel.
+ * An argument is used by ARG nodes (its value at every point), by
+ * tg_kernel.extent_arg (it bounds an axis) or by tg_kernel.offsets (it moves
+ * a view); an argument that bounds or moves is an integer with
+ * 0 <= value <= max, and the core checks each launch's values against
+ * that, so validation (made at 0 and at max) holds for every launch.     */
+typedef struct tg_arg {
+    uint32_t dtype;    /* tg_dtype of the value                               */
+    uint32_t reserved; /* 0                                                   */
+    int64_t max;       /* bounding or moving arguments: the largest value a
+                          launch may pass (>= 0); others: 0, any value        */
+} tg_arg;
+
+/* 1.1: a view whose offset moves with an argument: at a launch,
+ * views[view].offset is offset + value(args[arg]) * stride. `view` is the
+ * first (bottom) view of a LOAD's or STORE's stack, whose addresses are
+ * buffer elements, so that a shift of the offset shifts every address.    */
+typedef struct tg_arg_offset {
+    uint32_t view;   /* index into tg_kernel.views                           */
+    uint32_t arg;    /* index into tg_kernel.args                            */
+    int64_t stride;  /* elements per unit of the argument, any sign          */
+} tg_arg_offset;
 
 /* A kernel: the unit the core compiles and launches.
  *
@@ -250,8 +281,17 @@ typedef struct tg_param {
  * element (store views have no mask and are one-to-one). Elements of a
  * written buffer that no point stores to keep their contents.
  *
+ * 1.1, arguments (a device sees them only if its caps say it takes them:
+ * TG_CAP_ARG_VALUES for ARG nodes, TG_CAP_ARG_BOUNDS for extent_arg and
+ * offsets; for any other device the core binds each launch's values into
+ * constants, shapes and offsets and compiles that kernel, as in 1.0):
+ * extent_arg[d] = k > 0 makes axis d run over [0, value of args[k-1]) where
+ * the kernel declares shape[d] (= args[k-1].max): the kernel computes
+ * exactly what it would with shape[d], and the top view of every LOAD and
+ * STORE, cut to that value. hash covers the declarations, never the values.
+ *
  * Lifetime: the kernel and everything it points to are borrowed for the
- * duration of program_create only.                                          */
+ * duration of program_create (or program_create_batch) only.               */
 typedef struct tg_kernel {
     uint32_t struct_size;         /* sizeof(tg_kernel) of the core's header  */
     uint32_t ndim;                /* rank of the iteration space, 0..8        */
@@ -270,6 +310,14 @@ typedef struct tg_kernel {
     const char *name;             /* short readable name ("r_64_32_sum"), for
                                      logs and generated symbols; non-empty,
                                      [A-Za-z0-9_]                             */
+    /* 1.1 (present when struct_size covers them; zero in a kernel without
+       arguments): */
+    uint32_t nargs;
+    const tg_arg *args;           /* [nargs]                                  */
+    uint32_t extent_arg[TG_MAX_DIMS]; /* 0: axis d is static; k: bounded by
+                                     args[k-1] (see above)                    */
+    uint32_t noffsets;
+    const tg_arg_offset *offsets; /* [noffsets], at most one per view         */
 } tg_kernel;
 
 /* ----------------------------------------------------------- capabilities */
@@ -295,7 +343,10 @@ enum {
 enum {
     TG_CAP_ASYNC = 1u << 0,        /* launch may return before the work ends */
     TG_CAP_HOST_VISIBLE = 1u << 1, /* buffer_map works on every buffer       */
-    TG_CAP_UNIFIED = 1u << 2       /* device memory is host memory           */
+    TG_CAP_UNIFIED = 1u << 2,      /* device memory is host memory           */
+    TG_CAP_ARG_VALUES = 1u << 3,   /* 1.1: takes ARG nodes (needs program_run) */
+    TG_CAP_ARG_BOUNDS = 1u << 4    /* 1.1: takes extent_arg and offsets (needs
+                                      program_run)                            */
 };
 
 /* What a device can do. The caller zeroes the struct, sets struct_size to its
@@ -322,7 +373,37 @@ typedef struct tg_caps {
     const char *version;      /* device/firmware version                      */
     const char *driver;       /* driver name and version                      */
     /* The four strings are borrowed until device_destroy; NULL = "".        */
+    /* 1.1: */
+    uint32_t compute_units;   /* cores / SMs / compute units; 0 = unknown     */
+    uint32_t max_group_size;  /* work-items per work-group; 0 = not a grid
+                                 device or unknown                            */
+    uint64_t local_memory_bytes; /* shared memory per work-group; 0 = none   */
+    uint32_t emulated_dtypes; /* bit per dtype of `dtypes` that the device
+                                 computes in a wider type (float16 in float32,
+                                 rounding each op's result): still within
+                                 OPS.md, shown to users, slower than native   */
+    uint32_t reserved2;       /* 0                                            */
 } tg_caps;
+
+/* 1.1: what one launch passes (program_run). The caller zeroes it and sets
+ * struct_size to its sizeof(tg_launch); the plugin reads only the fields
+ * that lie within it. Everything it points to is borrowed for the call.  */
+typedef struct tg_launch {
+    uint32_t struct_size;
+    uint32_t nbuffers;
+    struct tg_buffer *const *buffers; /* [nbuffers]: as for program_launch    */
+    uint32_t nargs;                   /* == the kernel's nargs                */
+    uint32_t reserved;                /* 0                                    */
+    const tg_scalar *args;            /* [nargs]: each in its arg's dtype (as
+                                         tg_scalar says); bounding and moving
+                                         values already checked to [0, max]   */
+} tg_launch;
+
+/* 1.1: buffer_map_range flags. */
+enum {
+    TG_MAP_READ = 1,  /* the host reads: the mapping shows the buffer's data  */
+    TG_MAP_WRITE = 2  /* the host writes: unmap makes the writes the data     */
+};
 
 /* ------------------------------------------------------------- the table */
 
@@ -370,8 +451,12 @@ typedef struct tg_plugin_api {
     /* Fill *caps (see tg_caps for the struct_size protocol). Required.     */
     tg_status (*device_caps)(tg_device *device, tg_caps *caps);
 
-    /* Allocate `bytes` of device memory (bytes may be 0; the handle is
-     * still distinct). Contents are undefined until written. Required.     */
+    /* Allocate `bytes` of device memory. Contents are undefined until
+     * written. bytes may be 0: then any non-NULL handle will do (1.1; 1.0
+     * said distinct), e.g. one static handle for every empty buffer, since
+     * the core never reads, writes or maps 0 bytes; it still passes the
+     * handle to buffer_destroy and, for a LOAD no point reaches, to a
+     * launch. Required.                                                     */
     tg_status (*buffer_create)(tg_device *device, uint64_t bytes,
                                tg_buffer **out_buffer);
 
@@ -434,6 +519,58 @@ typedef struct tg_plugin_api {
      * program and valid until program_destroy. Optional: NULL, or a NULL
      * result, means there is no text to show.                               */
     const char *(*program_source)(tg_device *device, tg_program *program);
+
+    /* ---- 1.1: read only when abi_minor >= 1 and struct_size covers them.
+     * Every 1.1 slot is optional. */
+
+    /* Run a program with arguments: as program_launch, with launch->buffers
+     * and launch->args for the kernel's tg_kernel.args. The core calls it
+     * (instead of program_launch) for every launch when the slot is there.
+     * Optional: NULL means the core uses program_launch and ignores
+     * TG_CAP_ARG_VALUES/TG_CAP_ARG_BOUNDS (it binds arguments itself).      */
+    tg_status (*program_run)(tg_device *device, tg_program *program,
+                             const tg_launch *launch);
+
+    /* Compile n kernels in one call, so a compiler can amortise its start
+     * over them (one invocation, one module). For each i it sets
+     * out_programs[i] (NULL on failure), out_status[i] (TG_OK or why, as
+     * program_create would return) and, on failure, out_messages[i] (a
+     * string owned by the device, valid until the next call on it other
+     * than device_error). One bad kernel must not fail the others. Returns
+     * TG_OK when all compiled, else the first failing status. The core
+     * calls it with the kernels of a plan that have no program yet (and
+     * `tg conform` with a group of cases). Optional: NULL means the core
+     * calls program_create for each kernel.                                 */
+    tg_status (*program_create_batch)(tg_device *device, uint32_t n,
+                                      const tg_kernel *const *kernels,
+                                      tg_program **out_programs,
+                                      tg_status *out_status,
+                                      const char **out_messages);
+
+    /* Map [offset, offset+bytes) of a buffer for the host. TG_MAP_READ
+     * waits for the work before it that writes the buffer (as buffer_read
+     * does); the pointer stays valid until buffer_unmap, which with
+     * TG_MAP_WRITE makes what the host wrote the buffer's contents, ordered
+     * before later work. The core never has two mappings of one buffer,
+     * never launches work on a mapped buffer and never maps 0 bytes. For
+     * devices that map around each access (OpenCL, pinned host views).
+     * Optional, both or neither: NULL means the core uses buffer_map when
+     * TG_CAP_HOST_VISIBLE, else buffer_read/buffer_write.                   */
+    tg_status (*buffer_map_range)(tg_device *device, tg_buffer *buffer,
+                                  uint64_t offset, uint64_t bytes,
+                                  uint32_t flags, void **out_ptr);
+    tg_status (*buffer_unmap)(tg_device *device, tg_buffer *buffer,
+                              void *ptr);
+
+    /* As buffer_write, but it may return before the copy has read `src`:
+     * the caller keeps src alive and unchanged until the next call that
+     * waits (buffer_read, synchronize, a TG_MAP_READ map) has returned, or
+     * device_destroy. Later work sees the data (call order). The core uses
+     * it for uploads from memory it owns (and frees after such a wait).
+     * Optional: NULL means the core calls buffer_write.                     */
+    tg_status (*buffer_write_async)(tg_device *device, tg_buffer *buffer,
+                                    uint64_t offset, const void *src,
+                                    uint64_t bytes);
 } tg_plugin_api;
 
 /* ---------------------------------------------------------- entry point */
