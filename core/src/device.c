@@ -44,6 +44,8 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
         free(dev);
         return s;
     }
+    if (!dev->api->program_run) /* arguments travel only through program_run */
+        dev->caps.flags &= ~(uint32_t)(TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS);
     snprintf(dev->name, sizeof dev->name, "%s", dev->api->name ? dev->api->name : name);
     dev->refs = 1;
     *out_dev = dev;
@@ -119,6 +121,35 @@ tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *sha
     tg_tensor *t = tg_from_data(dev, dtype, ndim, shape, tmp);
     free(tmp);
     return t;
+}
+
+static bool arg_value_ok(tg_dtype dtype, double v) {
+    if (tg_dtype_is_float(dtype)) return true;
+    if (v != floor(v)) return false;
+    if (dtype == TG_BOOL) return v == 0 || v == 1;
+    if (dtype == TG_UINT64) return v >= 0 && v < 0x1p64;
+    if (dtype == TG_INT64) return v >= -0x1p63 && v < 0x1p63;
+    return tg__round_to_dtype(v, dtype) == v;
+}
+
+tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value) {
+    if (!dev) return tg__fail(TG_ERR_INVALID, "variable: device is NULL");
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "variable: bad dtype %d", dtype);
+    if (!arg_value_ok(dtype, value)) return tg__fail(TG_ERR_INVALID, "variable: %g is not a %s", value, tg_dtype_name(dtype));
+    tg_tensor *t = tg__node(dev, TG_N_ARG, dtype, 0, NULL, 0, NULL);
+    if (t) t->value = tg__round_to_dtype(value, dtype);
+    return t;
+}
+
+tg_status tg_variable_set(tg_tensor *arg, double value) {
+    if (!arg || !tg__live(arg, "variable_set")) return tg__failst(TG_ERR_INVALID, "variable_set: not a live tensor");
+    if (arg->op != TG_N_ARG) return tg__failst(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
+    if (!arg_value_ok(arg->dtype, value))
+        return tg__failst(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(arg->dtype));
+    arg->value = tg__round_to_dtype(value, arg->dtype);
+    if (arg->buf) tg__buf_release(arg->buf); /* realized on its own: read the value again */
+    arg->buf = NULL;
+    return TG_OK;
 }
 
 tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value) {

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <tg/dtype_util.h>
 #include <tg/runtime.h>
 
 static _Thread_local char last_error[1024];
@@ -30,13 +31,6 @@ static const char *const dtype_short[TG_DTYPE_COUNT] = {
 
 static const unsigned char dtype_sizes[TG_DTYPE_COUNT] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 2, 4, 8};
 
-static const char *const op_names[TG_NODE_OP_COUNT] = {
-    "EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST",
-    "ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "CMPLT",
-    "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
-    "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE",
-    "LOAD", "CONST", "STORE"};
-
 const char *tg_status_name(tg_status s) {
     return s >= 0 && s < TG_STATUS_COUNT ? status_names[s] : "?";
 }
@@ -45,9 +39,7 @@ const char *tg_dtype_name(tg_dtype d) {
     return (unsigned)d < TG_DTYPE_COUNT ? dtype_names[d] : "?";
 }
 
-const char *tg_op_name(tg_op op) {
-    return (unsigned)op < TG_NODE_OP_COUNT ? op_names[op] : "?";
-}
+const char *tg_op_name(tg_op op) { return tgp_op_name((uint32_t)op); }
 
 tg_status tg_dtype_parse(const char *name, tg_dtype *out_dtype) {
     for (int d = 0; name && d < TG_DTYPE_COUNT; d++) {

@@ -35,11 +35,25 @@ static const struct { int arity; uint32_t dtypes; } node_rules[TG_NODE_OP_COUNT]
     [TG_OP_LOAD] = {0, ALL_DTYPES},
     [TG_OP_CONST] = {0, ALL_DTYPES},
     [TG_OP_STORE] = {1, ALL_DTYPES},
+    [TG_OP_ARG] = {0, ALL_DTYPES},
 };
 
 static int is_movement(uint32_t op) { return op >= TG_OP_RESHAPE && op <= TG_OP_STRIDE; }
 static int is_reduce(uint32_t op) { return op == TG_OP_REDUCE_SUM || op == TG_OP_REDUCE_MAX; }
 static int is_compute(uint32_t op) { return op < TG_OP_COUNT && !is_reduce(op); }
+static int is_memory(uint32_t op) { return op == TG_OP_LOAD || op == TG_OP_STORE; }
+
+/* 1.1 appended the argument fields; a kernel of 1.0's size has none. */
+#define KERNEL_1_0_SIZE offsetof(tg_kernel, nargs)
+
+/* k with every 1.1 field readable: a 1.0-sized kernel is copied into tmp
+ * with them zero. */
+static const tg_kernel *kernel_whole(const tg_kernel *k, tg_kernel *tmp) {
+    if (k->struct_size >= sizeof *k) return k;
+    memset(tmp, 0, sizeof *tmp);
+    memcpy(tmp, k, KERNEL_1_0_SIZE);
+    return tmp;
+}
 
 /* The check context: the kernel, its caps and per-node facts. */
 typedef struct check {
@@ -211,7 +225,7 @@ static tg_status check_node(const check *c, uint32_t i) {
     const tg_kernel *k = c->k;
     const tg_node *n = &k->nodes[i];
     if (n->op >= TG_NODE_OP_COUNT || is_movement(n->op))
-        FAIL("node %u: op %u is not a kernel node (movement ops are views; valid: 0..17, 25..27)", i, n->op);
+        FAIL("node %u: op %u is not a kernel node (movement ops are views; valid: 0..17, 25..28)", i, n->op);
     const char *op = tg_op_name((tg_op)n->op);
     if (n->dtype >= TG_DTYPE_COUNT) FAIL("node %u (%s): dtype %u is not a dtype", i, op, n->dtype);
     int arity = node_rules[n->op].arity;
@@ -250,6 +264,9 @@ static tg_status check_node(const check *c, uint32_t i) {
         FAIL("node %u (%s): not defined on %s (see OPS.md)", i, op, tg_dtype_name(operand));
     if (n->op == TG_OP_CONST && !const_fits(dt, n->value))
         FAIL("node %u (CONST): value is not exactly representable in %s", i, tg_dtype_name(dt));
+    if (n->op == TG_OP_ARG && (n->buffer >= k->nargs || k->args[n->buffer].dtype != dt))
+        FAIL("node %u (ARG): argument %u of %u, or not of the node's dtype %s", i, n->buffer, k->nargs,
+             tg_dtype_name(dt));
     if (n->op == TG_OP_LOAD || n->op == TG_OP_STORE) {
         if (n->buffer >= k->nparams) FAIL("node %u (%s): buffer %u, the kernel has %u params", i, op, n->buffer, k->nparams);
         const tg_param *p = &k->params[n->buffer];
@@ -269,8 +286,8 @@ static tg_status check_node(const check *c, uint32_t i) {
 
 static tg_status check_header(check *c) {
     const tg_kernel *k = c->k;
-    if (k->struct_size < sizeof(tg_kernel))
-        FAIL("kernel: struct_size %u is smaller than this header's %zu", k->struct_size, sizeof(tg_kernel));
+    if (k->struct_size < KERNEL_1_0_SIZE)
+        FAIL("kernel: struct_size %u is smaller than ABI 1.0's %zu", k->struct_size, KERNEL_1_0_SIZE);
     if (k->ndim > TG_MAX_DIMS) FAIL("kernel: ndim %u > %d", k->ndim, TG_MAX_DIMS);
     for (uint32_t d = 0; d < k->ndim; d++)
         if (k->shape[d] < 0) FAIL("kernel: shape[%u] is %lld < 0", d, (long long)k->shape[d]);
@@ -294,6 +311,36 @@ static tg_status check_header(check *c) {
                  tg_dtype_name((tg_dtype)q->dtype));
     }
     for (uint32_t d = 0; d < k->ndim; d++) c->out_shape[d] = (k->reduce_axes & BIT(d)) ? 1 : k->shape[d];
+    return TG_OK;
+}
+
+/* 1.1: arguments are well formed; those that bound an axis or move a view
+ * are integers whose max fits what they bound. */
+static tg_status check_args(const tg_kernel *k) {
+    if ((k->nargs && !k->args) || (k->noffsets && !k->offsets)) FAIL("kernel: nargs or noffsets without an array");
+    for (uint32_t a = 0; a < k->nargs; a++) {
+        if (k->args[a].dtype >= TG_DTYPE_COUNT) FAIL("arg %u: dtype %u is not a dtype", a, k->args[a].dtype);
+        if (k->args[a].reserved || k->args[a].max < 0) FAIL("arg %u: reserved is not 0 or max < 0", a);
+    }
+    for (uint32_t d = 0; d < TG_MAX_DIMS; d++) {
+        uint32_t e = k->extent_arg[d];
+        if (!e) continue;
+        if (d >= k->ndim || e > k->nargs) FAIL("kernel: extent_arg[%u] is %u, past ndim %u or nargs %u", d, e, k->ndim, k->nargs);
+        if (!(ALL_INTS & BIT(k->args[e - 1].dtype)) || k->args[e - 1].max != k->shape[d])
+            FAIL("kernel: axis %u is bounded by arg %u, which must be an integer with max == shape[%u] (%lld)", d,
+                 e - 1, d, (long long)k->shape[d]);
+    }
+    for (uint32_t o = 0; o < k->noffsets; o++) {
+        const tg_arg_offset *off = &k->offsets[o];
+        bool bottom = false;
+        for (uint32_t i = 0; i < k->nnodes; i++)
+            bottom |= is_memory(k->nodes[i].op) && k->nodes[i].view == off->view;
+        if (!bottom) FAIL("offset %u: view %u is not the first view of a LOAD or STORE", o, off->view);
+        if (off->arg >= k->nargs || !(ALL_INTS & BIT(k->args[off->arg].dtype)))
+            FAIL("offset %u: arg %u is not an integer argument of the kernel", o, off->arg);
+        for (uint32_t p = 0; p < o; p++)
+            if (k->offsets[p].view == off->view) FAIL("offset %u: view %u already moves (offset %u)", o, off->view, p);
+    }
     return TG_OK;
 }
 
@@ -343,6 +390,10 @@ static tg_status check_caps(const check *c, uint32_t stores) {
                   (unsigned long long)count, (unsigned long long)size, (unsigned long long)(count * size),
                   (unsigned long long)caps->max_buffer_bytes);
     }
+    uint32_t lacks = tg_kernel_arg_needs(k) & ~caps->flags;
+    if (lacks)
+        UNSUP("kernel: takes arguments (%s) the device does not (the core binds them for it: tg_kernel_bind)",
+              lacks & TG_CAP_ARG_VALUES ? "ARG nodes" : "bounded axes or moving views");
     if (stores > 1 && !(caps->fusion & TG_FUSE_MULTI_OUTPUT))
         UNSUP("kernel: %u STOREs, the device does not fuse multiple outputs", stores);
     uint32_t before = 0, after = 0; /* elementwise nodes in each stage */
@@ -364,6 +415,7 @@ static tg_status check_caps(const check *c, uint32_t stores) {
 static tg_status validate(check *c) {
     const tg_kernel *k = c->k;
     tg_status st = check_header(c);
+    if (!st) st = check_args(k);
     if (!st) st = check_all_views(k);
     for (uint32_t i = 0; !st && i < k->nnodes; i++) st = check_node(c, i);
     if (!st) st = check_stages(c);
@@ -391,8 +443,7 @@ static tg_status validate(check *c) {
     return st;
 }
 
-tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps) {
-    if (!kernel) FAIL("kernel: NULL");
+static tg_status validate_one(const tg_kernel *kernel, const tg_caps *caps) {
     unsigned char small[256];
     check c = {.k = kernel, .caps = caps, .reduce = -1};
     memset(small, 0, sizeof small);
@@ -401,6 +452,137 @@ tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps) {
     tg_status st = validate(&c);
     if (c.in_cone != small) free(c.in_cone);
     return st;
+}
+
+/* Valid at the arguments' 0 (the kernel as it is) and, where views move,
+ * at their max too: addresses are affine in each moving argument, so every
+ * value between is in range as well. */
+tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps) {
+    if (!kernel) FAIL("kernel: NULL");
+    tg_kernel whole;
+    kernel = kernel_whole(kernel, &whole);
+    tg_status st = validate_one(kernel, caps);
+    if (st || !kernel->noffsets) return st;
+    tg_scalar *max = calloc(kernel->nargs, sizeof *max);
+    if (!max) return tg_error(TG_ERR_NO_MEMORY, "kernel: out of memory");
+    for (uint32_t a = 0; a < kernel->nargs; a++) max[a].i = kernel->args[a].max; /* as .u too: max >= 0 */
+    tg_kernel_bound b;
+    st = tg_kernel_bind(kernel, max, TG_CAP_ARG_BOUNDS, &b);
+    if (!st) {
+        st = validate_one(&b.kernel, caps);
+        if (st) tg_error(st, "with every moving argument at its max: %s", tg_last_error());
+    }
+    tg_kernel_bound_free(&b);
+    free(max);
+    return st;
+}
+
+/* ------------------------------------------------------------- arguments */
+
+uint32_t tg_kernel_arg_needs(const tg_kernel *k) {
+    tg_kernel whole;
+    k = kernel_whole(k, &whole);
+    uint32_t needs = k->noffsets ? TG_CAP_ARG_BOUNDS : 0;
+    for (uint32_t d = 0; d < TG_MAX_DIMS; d++)
+        if (k->extent_arg[d]) needs |= TG_CAP_ARG_BOUNDS;
+    for (uint32_t i = 0; i < k->nnodes; i++)
+        if (k->nodes[i].op == TG_OP_ARG) needs |= TG_CAP_ARG_VALUES;
+    return needs;
+}
+
+/* Is args[a] an argument that bounds an axis or moves a view? */
+static bool arg_bounds(const tg_kernel *k, uint32_t a) {
+    for (uint32_t d = 0; d < TG_MAX_DIMS; d++)
+        if (k->extent_arg[d] == a + 1) return true;
+    for (uint32_t o = 0; o < k->noffsets; o++)
+        if (k->offsets[o].arg == a) return true;
+    return false;
+}
+
+tg_status tg_kernel_check_args(const tg_kernel *k, const tg_scalar *values) {
+    tg_kernel whole;
+    k = kernel_whole(k, &whole);
+    if (k->nargs && !values) FAIL("launch: the kernel takes %u arguments, no values given", k->nargs);
+    for (uint32_t a = 0; a < k->nargs; a++) {
+        const tg_arg *g = &k->args[a];
+        if (!arg_bounds(k, a)) continue;
+        bool is_signed = tg_dtype_is_signed((tg_dtype)g->dtype); /* an integer: check_args */
+        if (is_signed ? values[a].i < 0 || values[a].i > g->max : values[a].u > (uint64_t)g->max)
+            FAIL("launch: argument %u is %lld, outside [0, %lld]", a,
+                 is_signed ? (long long)values[a].i : (long long)values[a].u, (long long)g->max);
+    }
+    return TG_OK;
+}
+
+void tg_kernel_bound_free(tg_kernel_bound *b) {
+    if (!b) return;
+    free(b->nodes);
+    free(b->views);
+    b->nodes = NULL, b->views = NULL;
+}
+
+tg_status tg_kernel_bind(const tg_kernel *kernel, const tg_scalar *values, uint32_t what, tg_kernel_bound *out) {
+    tg_kernel whole;
+    const tg_kernel *k = kernel_whole(kernel, &whole);
+    memset(out, 0, sizeof *out);
+    tg_status st = tg_kernel_check_args(k, values);
+    if (st) return st;
+    out->kernel = *k;
+    out->kernel.struct_size = sizeof out->kernel;
+    out->nodes = malloc(k->nnodes * sizeof *out->nodes + 1);
+    out->views = malloc(k->nviews * sizeof *out->views + 1);
+    if (!out->nodes || !out->views) {
+        tg_kernel_bound_free(out);
+        return tg_error(TG_ERR_NO_MEMORY, "kernel: out of memory");
+    }
+    memcpy(out->nodes, k->nodes, k->nnodes * sizeof *out->nodes);
+    if (k->nviews) memcpy(out->views, k->views, k->nviews * sizeof *out->views);
+    tg_kernel *b = &out->kernel;
+    b->nodes = out->nodes, b->views = out->views;
+    for (uint32_t i = 0; (what & TG_CAP_ARG_VALUES) && i < k->nnodes; i++)
+        if (out->nodes[i].op == TG_OP_ARG)
+            out->nodes[i].op = TG_OP_CONST, out->nodes[i].value = values[out->nodes[i].buffer], out->nodes[i].buffer = 0;
+    if (what & TG_CAP_ARG_BOUNDS) {
+        for (uint32_t o = 0; o < k->noffsets; o++) {
+            int64_t move, v = values[k->offsets[o].arg].i;
+            tg_view *w = &out->views[k->offsets[o].view];
+            if (__builtin_mul_overflow(v, k->offsets[o].stride, &move) || __builtin_add_overflow(w->offset, move, &w->offset)) {
+                tg_kernel_bound_free(out);
+                FAIL("offset %u: the view's offset overflows int64", o);
+            }
+        }
+        int reduce = -1; /* the reduction's input cone has the kernel's shape, the rest out_shape */
+        unsigned char *cone = calloc(k->nnodes, 1);
+        for (uint32_t i = 0; i < k->nnodes; i++)
+            if (is_reduce(k->nodes[i].op)) reduce = (int)i;
+        if (cone && reduce >= 0) cone[k->nodes[reduce].src[0]] = 1;
+        for (int i = reduce; cone && i-- > 0;)
+            for (int s = 0; s < 3 && cone[i]; s++)
+                if (k->nodes[i].src[s] >= 0) cone[k->nodes[i].src[s]] = 1;
+        for (uint32_t d = 0; cone && d < k->ndim; d++) {
+            if (!k->extent_arg[d]) continue;
+            int64_t n = values[k->extent_arg[d] - 1].i;
+            b->shape[d] = n;
+            for (uint32_t i = 0; i < k->nnodes; i++) { /* cut each top view to n */
+                if (!is_memory(k->nodes[i].op) || k->nodes[i].nviews == 0) continue;
+                tg_view *t = &out->views[k->nodes[i].view + k->nodes[i].nviews - 1];
+                if (d >= t->ndim || ((k->reduce_axes & BIT(d)) && !cone[i])) continue;
+                t->shape[d] = n;
+                if (t->mask_hi[d] > n) t->mask_hi[d] = n;
+                if (t->mask_lo[d] > n) t->mask_lo[d] = n;
+            }
+            b->extent_arg[d] = 0;
+        }
+        free(cone);
+        if (!cone) {
+            tg_kernel_bound_free(out);
+            return tg_error(TG_ERR_NO_MEMORY, "kernel: out of memory");
+        }
+        b->noffsets = 0, b->offsets = NULL;
+    }
+    if (what & TG_CAP_ARG_VALUES && !(tg_kernel_arg_needs(b) & TG_CAP_ARG_BOUNDS)) b->nargs = 0, b->args = NULL;
+    b->hash = tg_kernel_hash(b);
+    return TG_OK;
 }
 
 /* ------------------------------------------------------------------- hash */
@@ -439,6 +621,7 @@ uint64_t tg_kernel_hash(const tg_kernel *k) {
         mix(&s, pair((uint32_t)n->src[2], mem ? n->buffer : 0));
         if (mem) mix(&s, pair(n->view, n->nviews));
         if (n->op == TG_OP_CONST) mix(&s, n->value.u);
+        if (n->op == TG_OP_ARG) mix(&s, n->buffer);
     }
     for (uint32_t i = 0; k->views && i < k->nviews; i++) {
         const tg_view *v = &k->views[i];
@@ -455,5 +638,11 @@ uint64_t tg_kernel_hash(const tg_kernel *k) {
         mix(&s, pair(k->params[i].dtype, k->params[i].access));
         mix(&s, (uint64_t)k->params[i].count);
     }
+    if (k->struct_size < sizeof *k) return s.h; /* 1.0: no arguments */
+    for (uint32_t a = 0; k->args && a < k->nargs; a++) mix(&s, pair(k->args[a].dtype, (uint32_t)k->args[a].max)), mix(&s, (uint64_t)k->args[a].max);
+    for (uint32_t d = 0; d < TG_MAX_DIMS; d++)
+        if (k->extent_arg[d]) mix(&s, pair(d, k->extent_arg[d]));
+    for (uint32_t o = 0; k->offsets && o < k->noffsets; o++)
+        mix(&s, pair(k->offsets[o].view, k->offsets[o].arg)), mix(&s, (uint64_t)k->offsets[o].stride);
     return s.h;
 }

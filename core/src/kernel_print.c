@@ -100,6 +100,12 @@ char *tg_kernel_to_string(const tg_kernel *k) {
         put(&t, "    p%u: %s %s count %" PRId64 "\n", i, tg_dtype_name((tg_dtype)p->dtype),
             p->access == TG_ACCESS_READ ? "read" : p->access == TG_ACCESS_WRITE ? "write" : "access?", p->count);
     }
+    for (uint32_t i = 0; k->struct_size >= sizeof *k && k->args && i < k->nargs; i++)
+        put(&t, "    a%u: %s arg max %" PRId64 "\n", i, tg_dtype_name((tg_dtype)k->args[i].dtype), k->args[i].max);
+    for (uint32_t d = 0; k->struct_size >= sizeof *k && d < TG_MAX_DIMS; d++)
+        if (k->extent_arg[d]) put(&t, "    axis %u runs to a%u\n", d, k->extent_arg[d] - 1);
+    for (uint32_t i = 0; k->struct_size >= sizeof *k && k->offsets && i < k->noffsets; i++)
+        put(&t, "    v%u offset += a%u * %" PRId64 "\n", k->offsets[i].view, k->offsets[i].arg, k->offsets[i].stride);
     put(&t, "  nodes:\n");
     for (uint32_t i = 0; k->nodes && i < k->nnodes; i++) {
         const tg_node *n = &k->nodes[i];
@@ -110,6 +116,7 @@ char *tg_kernel_to_string(const tg_kernel *k) {
             put(&t, " ");
             put_value(&t, n->dtype, n->value);
         }
+        if (n->op == TG_OP_ARG) put(&t, " a%u", n->buffer);
         if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) {
             put(&t, "\n");
             continue;

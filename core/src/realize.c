@@ -51,41 +51,111 @@ static tg_status cache_grow(tg_dev *dev) {
     return TG_OK;
 }
 
-static tg_status program_get(tg_dev *dev, const tg_kernel *k, tg_program **out) {
-    if (dev->cap_progs) {
-        for (size_t j = k->hash & (dev->cap_progs - 1);; j = (j + 1) & (dev->cap_progs - 1)) {
-            if (!dev->progs[j].program) break;
-            if (dev->progs[j].hash == k->hash) {
-                *out = dev->progs[j].program;
-                return TG_OK;
-            }
-        }
-    }
-    tg_status st = tg_kernel_validate(k, &dev->caps);
-    if (debug_level() >= 3 || st) {
-        char *txt = tg_kernel_to_string(k);
-        if (debug_level() >= 3 || getenv("TG_DEBUG_FAIL")) fprintf(stderr, "%s\n", txt ? txt : "(no text)");
-        free(txt);
-    }
-    if (st) return tg__failst(st, "kernel %s: %s", k->name, tg_last_error());
-    tg_program *p = NULL;
-    st = dev->api->program_create(dev->device, k, &p);
-    if (st) return tg__failst(st, "%s: program_create(%s): %s", dev->name, k->name, dev->api->device_error(dev->device));
-    tg__stats_compiled();
-    if (debug_level() >= 4 && dev->api->program_source) {
-        const char *src = dev->api->program_source(dev->device, p);
-        if (src) fprintf(stderr, "%s\n", src);
-    }
+static tg_program *cache_find(const tg_dev *dev, uint64_t hash) {
+    for (size_t j = hash & (dev->cap_progs - 1); dev->cap_progs && dev->progs[j].program; j = (j + 1) & (dev->cap_progs - 1))
+        if (dev->progs[j].hash == hash) return dev->progs[j].program;
+    return NULL;
+}
+
+static tg_status cache_add(tg_dev *dev, uint64_t hash, tg_program *p) {
     if ((dev->nprogs + 1) * 2 > dev->cap_progs && cache_grow(dev) != TG_OK) {
         dev->api->program_destroy(dev->device, p);
         return TG_ERR_NO_MEMORY;
     }
-    size_t j = k->hash & (dev->cap_progs - 1);
+    size_t j = hash & (dev->cap_progs - 1);
     while (dev->progs[j].program) j = (j + 1) & (dev->cap_progs - 1);
-    dev->progs[j] = (tg_prog_entry){k->hash, p};
+    dev->progs[j] = (tg_prog_entry){hash, p};
     dev->nprogs++;
-    *out = p;
+    tg__stats_compiled();
     return TG_OK;
+}
+
+/* What k's device compiles: k itself, or k with the arguments the device
+ * does not take bound to their values (then a program per value, as 1.0). */
+static tg_status plan_bind(tg_planned *k) {
+    const tg_caps *caps = &k->dev->caps;
+    uint32_t lacks = tg_kernel_arg_needs(&k->k) & ~caps->flags;
+    k->run = &k->k;
+    if (!lacks) return tg_kernel_check_args(&k->k, k->values) ? tg__set_status(tg_last_status()) : TG_OK;
+    tg_status st = tg_kernel_bind(&k->k, k->values, lacks, &k->bound);
+    if (st) return tg__failst(st, "kernel %s: %s", k->name, tg_last_error());
+    k->run = &k->bound.kernel;
+    return TG_OK;
+}
+
+static tg_status plan_validate(const tg_planned *k) {
+    tg_status st = tg_kernel_validate(k->run, &k->dev->caps);
+    if (debug_level() >= 3 || st) {
+        char *txt = tg_kernel_to_string(k->run);
+        if (debug_level() >= 3 || getenv("TG_DEBUG_FAIL")) fprintf(stderr, "%s\n", txt ? txt : "(no text)");
+        free(txt);
+    }
+    if (st) return tg__failst(st, "kernel %s: %s", k->name, tg_last_error());
+    return TG_OK;
+}
+
+static void debug_source(tg_dev *dev, tg_program *p) {
+    const char *src = debug_level() >= 4 && dev->api->program_source ? dev->api->program_source(dev->device, p) : NULL;
+    if (src) fprintf(stderr, "%s\n", src);
+}
+
+/* Compile the kernels of `dev` in plan[0..n) that have no program yet: in
+ * one batch where the plugin can, else one by one. */
+static tg_status compile_device(tg_dev *dev, tg_planned *const *plan, size_t n) {
+    const tg_kernel **ks = malloc(n * sizeof *ks);
+    tg_program **progs = calloc(n, sizeof *progs);
+    tg_status *sts = calloc(n, sizeof *sts), st = TG_OK;
+    const char **msgs = calloc(n, sizeof *msgs);
+    size_t *which = malloc(n * sizeof *which), m = 0;
+    if (!ks || !progs || !sts || !msgs || !which) st = tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    for (size_t i = 0; !st && i < n; i++) {
+        tg_planned *k = plan[i];
+        if (k->dev != dev || k->program || k->params[0].count == 0) continue;
+        if ((k->program = cache_find(dev, k->run->hash))) continue;
+        bool dup = false; /* the same kernel twice in one plan compiles once */
+        for (size_t j = 0; j < m && !dup; j++) dup = ks[j]->hash == k->run->hash;
+        if (!dup && !(st = plan_validate(k))) ks[m] = k->run, which[m++] = i;
+    }
+    if (!st && m > 1 && dev->api->program_create_batch)
+        dev->api->program_create_batch(dev->device, (uint32_t)m, ks, progs, sts, msgs);
+    else
+        for (size_t j = 0; !st && j < m; j++) {
+            sts[j] = dev->api->program_create(dev->device, ks[j], &progs[j]);
+            if (sts[j]) msgs[j] = dev->api->device_error(dev->device), progs[j] = NULL;
+        }
+    for (size_t j = 0; !st && j < m; j++) {
+        if (sts[j] || !progs[j])
+            st = tg__failst(sts[j] ? sts[j] : TG_ERR_INTERNAL, "%s: program_create(%s): %s", dev->name,
+                            plan[which[j]]->name, tg_plugin_message(msgs[j]));
+        else
+            debug_source(dev, progs[j]), st = cache_add(dev, ks[j]->hash, progs[j]);
+        progs[j] = NULL;
+    }
+    for (size_t j = 0; j < m; j++)
+        if (progs[j]) dev->api->program_destroy(dev->device, progs[j]);
+    for (size_t i = 0; !st && i < n; i++)
+        if (plan[i]->dev == dev && !plan[i]->program && plan[i]->params[0].count)
+            plan[i]->program = cache_find(dev, plan[i]->run->hash);
+    free(ks), free(progs), free(sts), free(msgs), free(which);
+    return st;
+}
+
+tg_status tg__plan_compile(tg_planned *const *plan, size_t n) {
+    tg_status st = TG_OK;
+    for (size_t i = 0; i < n && !st; i++) st = plan_bind(plan[i]);
+    for (size_t i = 0; i < n && !st; i++) {
+        bool seen = false; /* each device once */
+        for (size_t j = 0; j < i && !seen; j++) seen = plan[j]->dev == plan[i]->dev;
+        if (!seen) st = compile_device(plan[i]->dev, plan, n);
+    }
+    return st;
+}
+
+void tg__planned_free(tg_planned *k) {
+    if (k->nodes != NULL) free(k->nodes);
+    if (k->views != NULL) free(k->views);
+    tg_kernel_bound_free(&k->bound);
+    free(k);
 }
 
 /* --------------------------------------------------------------- launch */
@@ -110,21 +180,26 @@ static double kernel_flops(const tg_kernel *k) {
     return flops;
 }
 
-tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params) {
-    tg_program *prog = NULL;
-    tg_tensor *root = params[0];
+tg_status tg__plan_launch(tg_planned *pk) {
+    tg_dev *dev = pk->dev;
+    const tg_kernel *k = pk->run;
+    tg_tensor *root = pk->tensors[0];
     tg_buf *out;
     if (k->params[0].count == 0) /* an empty output: nothing to compute */
         return tg__buf_create(dev, 0, &root->buf);
-    tg_status st = program_get(dev, k, &prog);
+    tg_status st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
     if (st) return st;
-    st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
-    if (st) return st;
-    tg_buffer *bufs[64];
-    for (uint32_t i = 0; i < k->nparams; i++) bufs[i] = i == 0 ? out->handle : params[i]->buf->handle;
+    tg_buffer *bufs[TG_KERNEL_MAX_PARAMS];
+    for (uint32_t i = 0; i < k->nparams; i++) bufs[i] = i == 0 ? out->handle : pk->tensors[i]->buf->handle;
     int dbg = debug_level();
     double t0 = dbg ? now_s() : 0;
-    st = dev->api->program_launch(dev->device, prog, bufs, k->nparams);
+    if (dev->api->program_run) {
+        tg_launch l = {.struct_size = sizeof l, .nbuffers = k->nparams, .buffers = bufs, .nargs = k->nargs,
+                       .args = k->nargs ? pk->values : NULL};
+        st = dev->api->program_run(dev->device, pk->program, &l);
+    } else {
+        st = dev->api->program_launch(dev->device, pk->program, bufs, k->nparams);
+    }
     if (!st && dbg && dev->api->synchronize) st = dev->api->synchronize(dev->device);
     if (st) {
         tg__buf_release(out);

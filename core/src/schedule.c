@@ -21,7 +21,9 @@
 static _Thread_local uint64_t epoch;
 
 #define RETRY (TG_ERR_UNSUPPORTED + 1000) /* internal: rebuild after a new buffer */
-#define TOO_BIG (TG_ERR_UNSUPPORTED + 1001) /* internal: more than 64 buffers */
+#define TOO_BIG (TG_ERR_UNSUPPORTED + 1001) /* internal: more buffers or arguments than a kernel takes */
+
+static bool is_scalar(int op) { return op == TG_N_CONST || op == TG_N_ARG; }
 
 /* ------------------------------------------------------ the decision pass */
 
@@ -106,7 +108,7 @@ static tg_tensor *red_of(const tg_tensor *t) { return t->buf || t->mat ? NULL : 
 
 static void decide(tg_tensor *n, uint32_t fusion) {
     tg_tensor *r = NULL;
-    if (n->op == TG_N_CONST) {
+    if (is_scalar(n->op)) {
         r = NULL;
     } else if (tg__is_movement(n->op)) {
         r = red_of(n->src[0]);
@@ -122,7 +124,7 @@ static void decide(tg_tensor *n, uint32_t fusion) {
         }
     } else if (tg__is_reduce(n->op)) {
         tg_tensor *b = base_of(n->src[0]);
-        if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && b->op != TG_N_CONST))
+        if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && !is_scalar(b->op)))
             materialize(b);
         r = n;
     } else { /* elementwise, CONTIG, DETACH */
@@ -178,8 +180,10 @@ typedef struct kb {
     tg_status err;
     uint64_t mark;
     bool retry; /* a node was given a buffer to keep view stacks shallow */
-    tg_param params[64];
-    tg_tensor *ptensor[64];
+    uint32_t nargs;
+    tg_tensor *argt[TG_KERNEL_MAX_ARGS];
+    tg_param params[TG_KERNEL_MAX_PARAMS]; /* kb_init zeroes what lies before */
+    tg_tensor *ptensor[TG_KERNEL_MAX_PARAMS];
     tg_node small_nodes[32];
     tg_view small_views[8];
     memo small_memo[32];
@@ -268,13 +272,24 @@ static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64
 static int param_of(kb *b, tg_tensor *t, uint32_t access) {
     for (uint32_t i = 0; i < b->nparams; i++)
         if (b->ptensor[i] == t) return (int)i;
-    if (b->nparams == 64) { /* split below (build_and_run), not an error */
+    if (b->nparams == TG_KERNEL_MAX_PARAMS) { /* split below (plan_kernel), not an error */
         if (!b->err) b->err = TOO_BIG;
         return -1;
     }
     b->ptensor[b->nparams] = t;
     b->params[b->nparams] = (tg_param){(uint32_t)t->dtype, access, tg__numel(t->ndim, t->shape)};
     return (int)b->nparams++;
+}
+
+static int arg_of(kb *b, tg_tensor *t) {
+    for (uint32_t i = 0; i < b->nargs; i++)
+        if (b->argt[i] == t) return (int)i;
+    if (b->nargs == TG_KERNEL_MAX_ARGS) { /* split below, as for buffers */
+        if (!b->err) b->err = TOO_BIG;
+        return -1;
+    }
+    b->argt[b->nargs] = t;
+    return (int)b->nargs++;
 }
 
 static int add_views(kb *b, const tg_vstack *s) {
@@ -334,6 +349,10 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
     } else if (t->op == TG_N_CONST) {
         idx = add_node(b, TG_OP_CONST, t->dtype, -1, -1, -1);
         if (idx >= 0) b->nodes[idx].value = scalar_of(t->dtype, t->value);
+    } else if (t->op == TG_N_ARG) {
+        int a = arg_of(b, t);
+        idx = a < 0 ? -1 : add_node(b, TG_OP_ARG, t->dtype, -1, -1, -1);
+        if (idx >= 0) b->nodes[idx].buffer = (uint32_t)a;
     } else if (tg__is_movement(t->op)) {
         tnode *n = prepend(b, t->op, t->ndim, t->shape, t->arg, T);
         if (n && t != b->root && too_deep(b, t->src[0], n)) {
@@ -411,7 +430,7 @@ static bool split_inputs(tg_tensor *root) {
     bool changed = false;
     for (int i = 0; i < root->nsrc; i++) {
         tg_tensor *b = base_of(root->src[i]);
-        if (b->buf || b->mat || b->op == TG_N_CONST) continue;
+        if (b->buf || b->mat || is_scalar(b->op)) continue;
         if (tg__is_reduce(root->op) || b != root->src[i] || is_elementwise(b->op) || tg__is_reduce(b->op)) {
             b->mat = true;
             changed = true;
@@ -419,7 +438,7 @@ static bool split_inputs(tg_tensor *root) {
     }
     if (!changed && root->nsrc > 0) /* a single chain: split below the first source */
         for (int i = 0; i < root->nsrc && !changed; i++)
-            if (!root->src[i]->buf && !root->src[i]->mat && root->src[i]->op != TG_N_CONST)
+            if (!root->src[i]->buf && !root->src[i]->mat && !is_scalar(root->src[i]->op))
                 changed = split_inputs(root->src[i]);
     return changed;
 }
@@ -444,7 +463,8 @@ static bool store_view(const tg_tensor *root, const tg_tensor *red, tg_vstack *s
     return (uint32_t)s->n <= depth;
 }
 
-static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
+/* Build root's kernel and append it to the plan (its arrays copied). */
+static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_planned *pk) {
     kb b;
     kb_init(&b, root, mark);
     tg_status st = find_reduce(&b, root, true);
@@ -496,25 +516,68 @@ static tg_status build_and_run(tg_tensor *root, uint64_t mark) {
         kb_free(&b);
         return b.err;
     }
-    char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
-    kernel_name(&b, name);
-    tg_kernel k;
-    memset(&k, 0, sizeof k);
-    k.struct_size = sizeof k;
-    k.ndim = (uint32_t)b.ndim;
-    memcpy(k.shape, b.shape, sizeof k.shape);
-    k.reduce_axes = b.red ? (uint32_t)b.red->arg[0] : 0;
-    k.nnodes = (uint32_t)b.nnodes, k.nodes = b.nodes;
-    k.nviews = (uint32_t)b.nviews, k.views = b.views;
-    k.nparams = b.nparams, k.params = b.params;
-    k.name = name;
-    k.hash = tg_kernel_hash(&k);
-    st = tg__run_kernel(b.dev, &k, b.ptensor);
+    memset(pk, 0, offsetof(tg_planned, params));
+    pk->dev = b.dev;
+    pk->nodes = malloc(b.nnodes * sizeof *pk->nodes);
+    pk->views = malloc(b.nviews * sizeof *pk->views + 1);
+    if (!pk->nodes || !pk->views) {
+        kb_free(&b);
+        free(pk->nodes), free(pk->views);
+        return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+    }
+    memcpy(pk->nodes, b.nodes, b.nnodes * sizeof *pk->nodes);
+    memcpy(pk->views, b.views, b.nviews * sizeof *pk->views);
+    memcpy(pk->params, b.params, b.nparams * sizeof *pk->params);
+    memcpy(pk->tensors, b.ptensor, b.nparams * sizeof *pk->tensors);
+    for (uint32_t a = 0; a < b.nargs; a++) {
+        pk->args[a] = (tg_arg){.dtype = (uint32_t)b.argt[a]->dtype};
+        pk->values[a] = scalar_of(b.argt[a]->dtype, b.argt[a]->value);
+    }
+    kernel_name(&b, pk->name);
+    tg_kernel *k = &pk->k;
+    k->struct_size = sizeof *k;
+    k->ndim = (uint32_t)b.ndim;
+    memcpy(k->shape, b.shape, sizeof k->shape);
+    k->reduce_axes = b.red ? (uint32_t)b.red->arg[0] : 0;
+    k->nnodes = (uint32_t)b.nnodes, k->nodes = pk->nodes;
+    k->nviews = (uint32_t)b.nviews, k->views = pk->views;
+    k->nparams = b.nparams, k->params = pk->params;
+    k->nargs = b.nargs, k->args = b.nargs ? pk->args : NULL;
+    k->name = pk->name;
+    k->hash = tg_kernel_hash(k);
     kb_free(&b);
-    return st;
+    return TG_OK;
 }
 
 /* ------------------------------------------------------------- the driver */
+
+/* Plan a kernel for every node that gets a buffer, in order; a RETRY (a
+ * node newly given a buffer) plans again from the start, skipping nodes
+ * planned already: the kernels planned before it computed it inline. */
+static tg_status plan_all(nodelist *order, tg_planned ***plan, size_t *nplan) {
+    size_t cap = 0;
+    for (size_t i = 0; i < order->n; i++) {
+        tg_tensor *t = order->v[i];
+        if (!t->mat || t->buf || t->planned) continue;
+        if (*nplan == cap) {
+            tg_planned **p = realloc(*plan, (cap ? cap * 2 : 8) * sizeof *p);
+            if (!p) return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+            *plan = p, cap = cap ? cap * 2 : 8;
+        }
+        tg_planned *pk = malloc(sizeof *pk);
+        if (!pk) return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+        tg_status st = plan_kernel(t, ++epoch, pk);
+        if (st) free(pk);
+        if (st == RETRY) {
+            i = (size_t)-1;
+            continue;
+        }
+        if (st) return st;
+        (*plan)[(*nplan)++] = pk;
+        t->planned = true;
+    }
+    return TG_OK;
+}
 
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
     nodelist order;
@@ -527,37 +590,35 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
     tg_status st = collect(n, ts, &order);
     for (size_t i = 0; i < n; i++)
         if (!ts[i]->buf) ts[i]->mat = true;
-    for (size_t i = 0; i < order.n && !st; i++) {
-        tg_tensor *t = order.v[i];
-        uint32_t fusion = t->dev->caps.fusion;
-        decide(t, fusion);
-    }
-    for (size_t i = 0; i < order.n && !st; i++) {
-        tg_tensor *t = order.v[i];
-        if (!t || !t->mat || t->buf) continue;
-        st = build_and_run(t, ++epoch);
-        if (st == RETRY) { /* an earlier node now needs a buffer: start over */
-            st = TG_OK;
-            i = (size_t)-1;
-            continue;
-        }
+    for (size_t i = 0; i < order.n && !st; i++) decide(order.v[i], order.v[i]->dev->caps.fusion);
+    tg_planned **plan = NULL;
+    size_t nplan = 0;
+    if (!st) st = plan_all(&order, &plan, &nplan);
+    if (!st) st = tg__plan_compile(plan, nplan);
+    /* run the plan in order; after each kernel, free the nodes only the
+     * schedule still holds (later kernels reach their inputs through graph
+     * edges, so nothing later needs them) */
+    for (size_t i = 0; i < nplan && !st; i++) {
+        tg_tensor *t = plan[i]->tensors[0];
+        st = tg__plan_launch(plan[i]);
         if (st) break;
-        t->mat = false;
+        t->mat = false, t->planned = false;
         if (!t->requires_grad) tg__drop_sources(t);
-        /* a node only the schedule still holds is needed by no later kernel
-         * (kernels reach their inputs through graph edges): free it now */
-        for (size_t j = 0; j <= i; j++) {
+        for (size_t j = 0; j < order.n; j++) {
             tg_tensor *u = order.v[j];
-            if (!u || u->refs != 1) continue;
+            if (!u || u->refs != 1 || u->planned) continue;
             u->mat = false, u->red = NULL, u->mark = 0;
             order.v[j] = NULL;
             tg_release(u);
         }
     }
+    for (size_t i = 0; i < nplan; i++) tg__planned_free(plan[i]);
+    free(plan);
     /* reset scratch and drop the schedule's references */
     for (size_t i = 0; i < order.n; i++) {
         if (!order.v[i]) continue;
         order.v[i]->mat = false;
+        order.v[i]->planned = false;
         order.v[i]->red = NULL;
         order.v[i]->mark = 0;
     }

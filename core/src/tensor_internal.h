@@ -10,7 +10,11 @@
 /* Node kinds beyond tg_op: a realized leaf, a constant, an identity that
  * forces a contiguous buffer, an identity that stops gradients (fused like
  * any elementwise node). */
-enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102, TG_N_DETACH = 103 };
+enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102, TG_N_DETACH = 103, TG_N_ARG = 104 };
+
+/* Limits of the kernels the scheduler builds (past them it splits). */
+#define TG_KERNEL_MAX_PARAMS 64
+#define TG_KERNEL_MAX_ARGS 16
 
 typedef struct tg_prog_entry {
     uint64_t hash;
@@ -56,7 +60,7 @@ struct tg_tensor {
     int nsrc;
     tg_tensor *src[3];         /* owned references */
     int64_t arg[2 * TG_MAX_DIMS]; /* movement args; reduce: axes mask in arg[0] */
-    double value;              /* TG_N_CONST: the value, rounded to dtype */
+    double value;              /* TG_N_CONST, TG_N_ARG: the value, rounded to dtype */
     tg_buf *buf;               /* when realized: contiguous data of shape */
     bool requires_grad;        /* gradients flow through this node */
     bool is_param;             /* the user asked for its gradient */
@@ -66,6 +70,7 @@ struct tg_tensor {
     int consumers;
     int walk;                  /* schedule: the next source to visit */
     bool mat;
+    bool planned;              /* its kernel is in the plan */
     tg_tensor *red;            /* the unmaterialised reduce in its cone */
     tg_tensor *bgrad;          /* backward: the gradient flowing in */
 };
@@ -176,8 +181,30 @@ tg_tensor *tg__max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
 /* ------------------------------------------------- schedule / realize */
 
 tg_status tg__schedule_run(size_t n, tg_tensor *const *ts);
-/* Launch one built kernel on its device; params' tensors give buffers. */
-tg_status tg__run_kernel(tg_dev *dev, tg_kernel *k, tg_tensor *const *params);
+
+/* One kernel of a plan: the scheduler fills it, realize.c compiles and
+ * launches it. tensors[i] gives params[i]'s buffer (0: the output, which
+ * the launch allocates); values are args' values at planning time. */
+typedef struct tg_planned {
+    tg_dev *dev;
+    tg_kernel k; /* points into the arrays here */
+    tg_node *nodes;
+    tg_view *views;
+    tg_kernel_bound bound; /* k with the arguments the device does not take bound */
+    const tg_kernel *run;  /* &k or &bound.kernel: what the device compiles */
+    tg_program *program;
+    tg_param params[TG_KERNEL_MAX_PARAMS]; /* the scheduler zeroes what lies before */
+    tg_tensor *tensors[TG_KERNEL_MAX_PARAMS];
+    tg_arg args[TG_KERNEL_MAX_ARGS];
+    tg_scalar values[TG_KERNEL_MAX_ARGS];
+    char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
+} tg_planned;
+/* Programs for every kernel of a plan, from the cache or compiled: the new
+ * ones of each device in one program_create_batch where the plugin has it. */
+tg_status tg__plan_compile(tg_planned *const *plan, size_t n);
+/* Launch a compiled kernel; sets tensors[0]->buf. */
+tg_status tg__plan_launch(tg_planned *k);
+void tg__planned_free(tg_planned *k); /* frees k too */
 /* Realize an integer index tensor and check every value lies in [0, n). */
 tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n);
 /* Backward rules (autograd.c). */

@@ -211,7 +211,7 @@ int main(void) {
     check_many_non_plugins();
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
-    check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.0");
+    check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.1");
     check_broken("small", TG_ERR_VERSION, "struct_size 40");
     check_broken("nullslot", TG_ERR_INVALID, "required slot buffer_read is NULL");
     check_broken("noname", TG_ERR_INVALID, "no name");

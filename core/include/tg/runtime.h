@@ -112,6 +112,24 @@ tg_status tg_plugin_pick_auto(char *out_name, size_t cap);
 tg_status tg_kernel_validate(const tg_kernel *kernel, const tg_caps *caps);
 /* A stable 64-bit hash of the kernel's content (not of hash or name). */
 uint64_t tg_kernel_hash(const tg_kernel *kernel);
+/* 1.1, arguments. What a kernel needs a device to take: TG_CAP_ARG_VALUES
+ * (it has ARG nodes) and/or TG_CAP_ARG_BOUNDS (bounded axes, moving views). */
+uint32_t tg_kernel_arg_needs(const tg_kernel *kernel);
+/* Are a launch's values within [0, max] where an argument bounds or moves? */
+tg_status tg_kernel_check_args(const tg_kernel *kernel, const tg_scalar *values);
+/* The kernel with the argument uses in `what` (TG_CAP_ARG_* flags) replaced
+ * by `values`: ARG nodes become CONSTs, bounded axes and the top views take
+ * their value as extent, moving views their offset; its hash is set. What a
+ * device gets when its caps lack those flags (and what validation checks at
+ * the arguments' max). out owns copies of nodes and views; free it with
+ * tg_kernel_bound_free, which takes NULL and a zeroed or failed bind. */
+typedef struct tg_kernel_bound {
+    tg_kernel kernel;
+    tg_node *nodes;
+    tg_view *views;
+} tg_kernel_bound;
+tg_status tg_kernel_bind(const tg_kernel *kernel, const tg_scalar *values, uint32_t what, tg_kernel_bound *out);
+void tg_kernel_bound_free(tg_kernel_bound *bound);
 /* Print a kernel in readable text; returns a malloc'd string, NULL on OOM. */
 char *tg_kernel_to_string(const tg_kernel *kernel);
 

@@ -152,6 +152,14 @@ tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *sh
 tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape,
                        const double *data);
 tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value); /* 0-d scalar */
+/* A 0-d scalar whose value may change between realizes without compiling
+ * anything new (a learning rate, a position): kernels read it as an
+ * argument at launch (ABI 1.1; a device without arguments gets it bound in
+ * as a constant, one program per value, as tg_const). Reading is lazy: a
+ * realize uses the value the variable holds then. tg_variable_set rounds `value` to
+ * the dtype (integers must be whole and in range, else TG_ERR_INVALID). */
+tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value);
+tg_status tg_variable_set(tg_tensor *variable, double value);
 tg_tensor *tg_full(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double value);
 tg_tensor *tg_zeros(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);
 tg_tensor *tg_ones(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);

@@ -63,7 +63,7 @@ static inline const char *tgp_dtype_name(uint32_t dt) {
 static inline const char *tgp_op_name(uint32_t op) {
     static const char *const names[TG_NODE_OP_COUNT] = {"EXP2", "LOG2", "SQRT", "RECIP", "NEG", "SIN", "CAST",
         "ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "CMPLT", "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
-        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE", "LOAD", "CONST", "STORE"};
+        "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE", "LOAD", "CONST", "STORE", "ARG"};
     return op < TG_NODE_OP_COUNT ? names[op] : "?";
 }
 
