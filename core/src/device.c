@@ -132,23 +132,55 @@ static bool arg_value_ok(tg_dtype dtype, double v) {
     return tg__round_to_dtype(v, dtype) == v;
 }
 
+/* On a device that does not take argument values a variable's value lives
+ * in a 0-d buffer instead (a new one per value: a realized tensor may share
+ * the old one), so kernels load it and still compile once. *out stays NULL
+ * on a device that takes them. */
+static tg_status variable_buffer(tg_dev *dev, tg_dtype dtype, double value, tg_buf **out) {
+    *out = NULL;
+    if (dev->caps.flags & TG_CAP_ARG_VALUES) return TG_OK;
+    if (!(dev->caps.dtypes & (1u << dtype)))
+        return tg__failst(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
+    unsigned char v[8];
+    tg__store_elem(v, dtype, 0, value);
+    tg_status st = tg__buf_create(dev, tg_dtype_size(dtype), out);
+    if (!st) st = dev->api->buffer_write(dev->device, (*out)->handle, 0, v, tg_dtype_size(dtype));
+    if (st && *out) {
+        tg__failst(st, "%s: buffer_write: %s", dev->name, dev->api->device_error(dev->device));
+        tg__buf_release(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value) {
     if (!dev) return tg__fail(TG_ERR_INVALID, "variable: device is NULL");
     if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "variable: bad dtype %d", dtype);
     if (!arg_value_ok(dtype, value)) return tg__fail(TG_ERR_INVALID, "variable: %g is not a %s", value, tg_dtype_name(dtype));
+    value = tg__round_to_dtype(value, dtype);
+    tg_buf *b;
+    if (variable_buffer(dev, dtype, value, &b)) return NULL;
     tg_tensor *t = tg__node(dev, TG_N_ARG, dtype, 0, NULL, 0, NULL);
-    if (t) t->value = tg__round_to_dtype(value, dtype);
+    if (!t) {
+        if (b) tg__buf_release(b);
+        return NULL;
+    }
+    t->value = value, t->buf = b;
     return t;
 }
 
-tg_status tg_variable_set(tg_tensor *arg, double value) {
-    if (!arg || !tg__live(arg, "variable_set")) return tg__failst(TG_ERR_INVALID, "variable_set: not a live tensor");
-    if (arg->op != TG_N_ARG) return tg__failst(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
-    if (!arg_value_ok(arg->dtype, value))
-        return tg__failst(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(arg->dtype));
-    arg->value = tg__round_to_dtype(value, arg->dtype);
-    if (arg->buf) tg__buf_release(arg->buf); /* realized on its own: read the value again */
-    arg->buf = NULL;
+tg_status tg_variable_set(tg_tensor *variable, double value) {
+    tg_tensor *t = variable;
+    if (!t || !tg__live(t, "variable_set")) return tg__failst(TG_ERR_INVALID, "variable_set: not a live tensor");
+    if (t->op != TG_N_ARG) return tg__failst(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
+    if (!arg_value_ok(t->dtype, value))
+        return tg__failst(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(t->dtype));
+    value = tg__round_to_dtype(value, t->dtype);
+    tg_buf *b;
+    tg_status st = variable_buffer(t->dev, t->dtype, value, &b);
+    if (st) return st;
+    if (t->buf) tg__buf_release(t->buf); /* also when realized on its own: read the value again */
+    t->value = value, t->buf = b;
     return TG_OK;
 }
 

@@ -105,12 +105,10 @@ void tg_optim_destroy(tg_optim *optim) {
 }
 
 /* A 0-d tensor holding v, like p. Values that change from step to step
- * (learning rate, bias corrections) travel as these small buffers rather
- * than as constants in the kernels, so that every step runs the same
- * compiled programs. */
+ * (learning rate, bias corrections) are variables, kernel arguments rather
+ * than constants, so that every step runs the same compiled programs. */
 static tg_tensor *scalar(tg_tensor *p, double v) {
-    static const int64_t no_shape[1];
-    return tg_from_f64(tg_tensor_device(p), tg_tensor_dtype(p), 0, no_shape, &v);
+    return tg_variable(tg_tensor_device(p), tg_tensor_dtype(p), v);
 }
 
 /* The new values of one parameter and its state; lazy, scope-owned.

@@ -334,7 +334,7 @@ void tg__drop_sources(tg_tensor *t) {
         t->src[i] = NULL;
     }
     t->nsrc = 0;
-    if (t->buf) t->op = TG_N_BUFFER;
+    if (t->buf && t->op != TG_N_ARG) t->op = TG_N_BUFFER; /* a variable stays one */
 }
 
 /* Release iteratively: a long chain must not recurse deeply. */

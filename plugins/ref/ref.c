@@ -78,7 +78,7 @@ static tg_status ref_device_caps(tg_device *dev, tg_caps *caps) {
     mine.struct_size = sizeof mine;
     mine.dtypes = (1u << TG_DTYPE_COUNT) - 1;
     mine.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
-    mine.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED;
+    mine.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED | TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS;
     mine.max_dims = TG_MAX_DIMS;
     mine.max_view_depth = 64;
     mine.vector_width = 8;
@@ -177,7 +177,8 @@ static void ref_program_destroy(tg_device *dev, tg_program *prog) {
     free(prog);
 }
 
-static tg_status ref_program_launch(tg_device *dev, tg_program *prog, tg_buffer *const *buffers, uint32_t nbuffers) {
+static tg_status ref_program_run_args(tg_device *dev, tg_program *prog, tg_buffer *const *buffers, uint32_t nbuffers,
+                                      const tg_scalar *args) {
     dev->error[0] = '\0';
     if (!prog) return device_fail(dev, TG_ERR_INVALID, "program_launch: program is NULL");
     const tg_kernel *k = &prog->prog->k;
@@ -192,11 +193,23 @@ static tg_status ref_program_launch(tg_device *dev, tg_program *prog, tg_buffer 
         if (!buffers[i]) st = TG_ERR_INVALID, snprintf(msg, sizeof msg, "buffer %u is NULL", i);
         else mem[i] = buffers[i]->data, bytes[i] = buffers[i]->bytes;
     }
-    if (st == TG_OK) st = ref_program_run(prog->prog, mem, bytes, msg, sizeof msg);
+    if (st == TG_OK) st = ref_program_run(prog->prog, mem, bytes, args, msg, sizeof msg);
     free(mem);
     free(bytes);
     if (st != TG_OK) return device_fail(dev, st, "program_launch: %s", msg);
     return TG_OK;
+}
+
+static tg_status ref_program_launch(tg_device *dev, tg_program *prog, tg_buffer *const *buffers, uint32_t nbuffers) {
+    return ref_program_run_args(dev, prog, buffers, nbuffers, NULL);
+}
+
+static tg_status ref_run(tg_device *dev, tg_program *prog, const tg_launch *launch) {
+    if (!launch || launch->struct_size < sizeof *launch) return device_fail(dev, TG_ERR_INVALID, "program_run: no tg_launch");
+    if (prog && launch->nargs != prog->prog->k.nargs)
+        return device_fail(dev, TG_ERR_INVALID, "program_run: %u arguments given, the kernel has %u", launch->nargs,
+                           prog->prog->k.nargs);
+    return ref_program_run_args(dev, prog, launch->buffers, launch->nbuffers, launch->args);
 }
 
 static const char *ref_program_source(tg_device *dev, tg_program *prog) {
@@ -227,12 +240,13 @@ static const tg_plugin_api ref_api = {
     .buffer_copy = ref_buffer_copy,
     .buffer_map = ref_buffer_map,
     .program_source = ref_program_source,
+    .program_run = ref_run,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,
                                                       const char **out_reason) {
     static char reason[160];
-    (void)core_minor; /* any 1.x core reads our 1.0 table */
+    (void)core_minor; /* any 1.x core reads our table: a 1.0 core ignores the 1.1 slots */
     if (core_major != TG_ABI_MAJOR) {
         snprintf(reason, sizeof reason, "ref speaks plugin ABI %d.%d; the core speaks %u.%u (major differs)",
                  TG_ABI_MAJOR, TG_ABI_MINOR, core_major, core_minor);

@@ -47,6 +47,8 @@ typedef struct ref_program {
     tg_node *nodes;
     tg_view *views;
     tg_param *params;
+    tg_arg *args;           /* 1.1: [k.nargs], k.args points here; NULL if none */
+    tg_arg_offset *offsets; /* 1.1: [k.noffsets]                              */
     int32_t reduce;         /* index of the REDUCE node, -1 if none           */
     unsigned char *in_cone; /* [nnodes] 1: evaluated at every point of shape  */
     unsigned char *after;   /* [nnodes] 1: evaluated at every point of out_shape */
@@ -58,8 +60,9 @@ typedef struct ref_program {
  * message in err. */
 tg_status ref_program_build(const tg_kernel *kernel, ref_program **out, char *err, size_t errsz);
 void ref_program_free(ref_program *p);
-/* Run on host memory: mem[i] holds bytes[i] bytes for params[i]. */
+/* Run on host memory: mem[i] holds bytes[i] bytes for params[i]; args are
+ * the launch's argument values (ABI 1.1; NULL when the kernel has none). */
 tg_status ref_program_run(const ref_program *p, void *const *mem, const uint64_t *bytes,
-                          char *err, size_t errsz);
+                          const tg_scalar *args, char *err, size_t errsz);
 
 #endif

@@ -17,7 +17,7 @@
 
 /* Number of sources each node kind takes. */
 static int arity(uint32_t op) {
-    if (op == TG_OP_LOAD || op == TG_OP_CONST) return 0;
+    if (op == TG_OP_LOAD || op == TG_OP_CONST || op == TG_OP_ARG) return 0;
     if (op <= TG_OP_CAST || op == TG_OP_REDUCE_SUM || op == TG_OP_REDUCE_MAX || op == TG_OP_STORE) return 1;
     if (op == TG_OP_WHERE || op == TG_OP_MULACC) return 3;
     return 2;
@@ -43,6 +43,7 @@ static char *dump(const tg_kernel *k) {
         for (int a = 0; a < arity(nd->op); a++) OUT(" n%d", nd->src[a]);
         if (nd->op == TG_OP_LOAD || nd->op == TG_OP_STORE)
             OUT(" buf%u views %u..%u", nd->buffer, nd->view, nd->view + nd->nviews - 1);
+        if (nd->op == TG_OP_ARG) OUT(" arg%u", nd->buffer);
         if (nd->op == TG_OP_CONST) {
             if (tgp_dtype_is_float(nd->dtype)) OUT(" %.17g", nd->value.f);
             else if (tgp_dtype_is_unsigned(nd->dtype)) OUT(" %llu", (unsigned long long)nd->value.u);
@@ -86,6 +87,8 @@ tg_status ref_program_build(const tg_kernel *kernel, ref_program **out, char *er
     ref_program *p = calloc(1, sizeof *p);
     if (!p) return FAIL(TG_ERR_NO_MEMORY, "out of memory");
     p->k = *kernel;
+    if (kernel->struct_size < sizeof *kernel) /* a 1.0 kernel: no arguments */
+        memset((char *)&p->k + offsetof(tg_kernel, nargs), 0, sizeof *kernel - offsetof(tg_kernel, nargs));
     p->k.name = NULL;
     p->nodes = malloc(kernel->nnodes * sizeof(tg_node));
     p->views = malloc((kernel->nviews + 1) * sizeof(tg_view));
@@ -97,6 +100,15 @@ tg_status ref_program_build(const tg_kernel *kernel, ref_program **out, char *er
         ref_program_free(p);
         return FAIL(TG_ERR_NO_MEMORY, "out of memory");
     }
+    p->args = malloc((p->k.nargs + 1) * sizeof(tg_arg));
+    p->offsets = malloc((p->k.noffsets + 1) * sizeof(tg_arg_offset));
+    if (!p->args || !p->offsets) {
+        ref_program_free(p);
+        return FAIL(TG_ERR_NO_MEMORY, "out of memory");
+    }
+    if (p->k.nargs) memcpy(p->args, kernel->args, p->k.nargs * sizeof(tg_arg));
+    if (p->k.noffsets) memcpy(p->offsets, kernel->offsets, p->k.noffsets * sizeof(tg_arg_offset));
+    p->k.args = p->args, p->k.offsets = p->offsets;
     memcpy(p->nodes, kernel->nodes, kernel->nnodes * sizeof(tg_node));
     if (kernel->nviews) memcpy(p->views, kernel->views, kernel->nviews * sizeof(tg_view));
     if (kernel->nparams) memcpy(p->params, kernel->params, kernel->nparams * sizeof(tg_param));
@@ -116,6 +128,8 @@ void ref_program_free(ref_program *p) {
     free(p->nodes);
     free(p->views);
     free(p->params);
+    free(p->args);
+    free(p->offsets);
     free(p->in_cone);
     free(p->after);
     free(p->source);
@@ -127,6 +141,8 @@ void ref_program_free(ref_program *p) {
 typedef struct run {
     const ref_program *p;
     void *const *mem;
+    const tg_scalar *args; /* the launch's argument values */
+    int64_t *shift;        /* [nviews]: what moving arguments add to offsets */
     ref_value *vals;
     char *err;
     size_t errsz;
@@ -145,7 +161,7 @@ static tg_status address(run *r, const tg_node *n, const int64_t *point, int *va
     *out_addr = 0;
     for (uint32_t level = n->nviews; level-- > 0;) {
         const tg_view *v = &k->views[n->view + level];
-        int64_t addr = v->offset;
+        int64_t addr = v->offset + r->shift[n->view + level];
         for (uint32_t d = 0; d < v->ndim; d++) {
             if (idx[d] < 0 || idx[d] >= v->shape[d])
                 return FAIL(TG_ERR_INVALID, "view %u: index %lld outside its shape %lld on axis %u",
@@ -189,6 +205,7 @@ static tg_status eval_node(run *r, uint32_t i, const int64_t *point) {
     int64_t addr;
     switch (n->op) {
     case TG_OP_CONST: v[i] = ref_const(n->dtype, n->value); return TG_OK;
+    case TG_OP_ARG: v[i] = ref_const(n->dtype, r->args[n->buffer]); return TG_OK;
     case TG_OP_LOAD: case TG_OP_STORE: {
         tg_status st = address(r, n, point, &valid, &addr);
         if (st != TG_OK) return st;
@@ -223,8 +240,11 @@ static int next_point(int64_t *idx, const int64_t *shape, uint32_t ndim, uint32_
 }
 
 tg_status ref_program_run(const ref_program *p, void *const *mem, const uint64_t *bytes,
-                          char *err, size_t errsz) {
+                          const tg_scalar *args, char *err, size_t errsz) {
     const tg_kernel *k = &p->k;
+    if (k->nargs && !args) return FAIL(TG_ERR_INVALID, "the kernel takes %u arguments, none given", k->nargs);
+    int64_t shape[TG_MAX_DIMS]; /* the iteration space: bounded axes end at their argument's value */
+    for (uint32_t d = 0; d < k->ndim; d++) shape[d] = k->extent_arg[d] ? args[k->extent_arg[d] - 1].i : k->shape[d];
     for (uint32_t b = 0; b < k->nparams; b++) {
         uint64_t need = (uint64_t)k->params[b].count * tgp_dtype_size(k->params[b].dtype);
         if (bytes[b] < need)
@@ -234,15 +254,20 @@ tg_status ref_program_run(const ref_program *p, void *const *mem, const uint64_t
     uint32_t all = k->ndim ? (uint32_t)((1ull << k->ndim) - 1) : 0;
     int64_t out_shape[TG_MAX_DIMS];
     for (uint32_t d = 0; d < k->ndim; d++) {
-        out_shape[d] = (k->reduce_axes >> d & 1u) ? 1 : k->shape[d];
+        out_shape[d] = (k->reduce_axes >> d & 1u) ? 1 : shape[d];
         if (out_shape[d] == 0) return TG_OK; /* nothing to store */
     }
     int64_t empty_reduce = 0;
     for (uint32_t d = 0; d < k->ndim; d++)
-        if ((k->reduce_axes >> d & 1u) && k->shape[d] == 0) empty_reduce = 1;
+        if ((k->reduce_axes >> d & 1u) && shape[d] == 0) empty_reduce = 1;
 
-    run r = {p, mem, calloc(k->nnodes, sizeof(ref_value)), err, errsz};
-    if (!r.vals) return FAIL(TG_ERR_NO_MEMORY, "out of memory");
+    run r = {p, mem, args, calloc(k->nviews + 1, sizeof(int64_t)), calloc(k->nnodes, sizeof(ref_value)), err, errsz};
+    if (!r.vals || !r.shift) {
+        free(r.vals), free(r.shift);
+        return FAIL(TG_ERR_NO_MEMORY, "out of memory");
+    }
+    for (uint32_t o = 0; o < k->noffsets; o++) /* wrapping: the core checked the range */
+        r.shift[k->offsets[o].view] = (int64_t)((uint64_t)args[k->offsets[o].arg].i * (uint64_t)k->offsets[o].stride);
     tg_status st = TG_OK;
     int64_t out[TG_MAX_DIMS] = {0}, pt[TG_MAX_DIMS];
     do {
@@ -256,7 +281,7 @@ tg_status ref_program_run(const ref_program *p, void *const *mem, const uint64_t
                     if (p->in_cone[i]) st = eval_node(&r, (uint32_t)i, pt);
                 if (st != TG_OK) goto done;
                 ref_acc_add(&acc, red->op, red->dtype, r.vals[red->src[0]]);
-            } while (next_point(pt, k->shape, k->ndim, k->reduce_axes));
+            } while (next_point(pt, shape, k->ndim, k->reduce_axes));
             r.vals[p->reduce] = ref_acc_result(&acc, red->op, red->dtype);
         }
         for (uint32_t i = 0; i < k->nnodes && st == TG_OK; i++)
@@ -265,5 +290,6 @@ tg_status ref_program_run(const ref_program *p, void *const *mem, const uint64_t
     } while (next_point(out, out_shape, k->ndim, all & ~k->reduce_axes));
 done:
     free(r.vals);
+    free(r.shift);
     return st;
 }

@@ -11,6 +11,8 @@ typedef struct kb {
     tg_node nodes[16];
     tg_view views[8];
     tg_param params[4];
+    tg_arg args[4];
+    tg_arg_offset offsets[2];
 } kb;
 
 static void finish(kb *b, uint32_t nnodes, uint32_t nviews, uint32_t nparams) {
@@ -403,8 +405,80 @@ static void test_print(void) {
     free(s);
 }
 
+/* ABI 1.1 arguments: ARG nodes, bounded axes, moving views; binding. */
+static void test_args(void) {
+    kb b;
+    tg_caps caps = all_caps(), with = all_caps();
+    with.flags = TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS;
+    make_reduce(&b); /* n1 CONST 2 becomes ARG 0 */
+    b.k.nargs = 1, b.k.args = b.args;
+    b.args[0] = (tg_arg){.dtype = TG_FLOAT32};
+    b.nodes[1] = node(TG_OP_ARG, TG_FLOAT32, -1, -1, -1);
+    expect(&b, &with, TG_OK, "", "an ARG node on a device that takes them");
+    expect(&b, NULL, TG_OK, "", "an ARG node, no caps");
+    expect(&b, &caps, TG_ERR_UNSUPPORTED, "takes arguments (ARG nodes)", "an ARG node on a device without them");
+    b.nodes[1].buffer = 1;
+    expect(&b, NULL, TG_ERR_INVALID, "argument 1 of 1", "an ARG node past nargs");
+    b.nodes[1].buffer = 0, b.args[0].dtype = TG_INT32;
+    expect(&b, NULL, TG_ERR_INVALID, "not of the node's dtype", "an ARG node of another dtype than its arg");
+    b.args[0] = (tg_arg){.dtype = TG_FLOAT32, .max = 3};
+    expect(&b, NULL, TG_OK, "", "a float arg with a max (unused) is valid");
+
+    make_reduce(&b); /* the reduced axis runs to arg 0 */
+    b.k.nargs = 1, b.k.args = b.args;
+    b.args[0] = (tg_arg){.dtype = TG_INT32, .max = 3};
+    b.k.extent_arg[1] = 1;
+    expect(&b, &with, TG_OK, "", "axis 1 bounded by an int32 arg with max 3");
+    expect(&b, &caps, TG_ERR_UNSUPPORTED, "bounded axes", "a bounded axis on a device without them");
+    tg_scalar two = {.i = 2}, four = {.i = 4};
+    tg_kernel_bound bound;
+    b.k.hash = tg_kernel_hash(&b.k);
+    tg_status st = tg_kernel_bind(&b.k, &two, TG_CAP_ARG_BOUNDS, &bound);
+    tap_ok(st == TG_OK && bound.kernel.shape[1] == 2 && bound.views[0].shape[1] == 2 && bound.views[1].shape[1] == 1 &&
+               bound.kernel.extent_arg[1] == 0 && tg_kernel_validate(&bound.kernel, &caps) == TG_OK,
+           "bind at 2: the axis and the input's top view end at 2, the store view keeps 1, valid without caps");
+    tg_kernel_bound_free(&bound);
+    tap_ok(tg_kernel_bind(&b.k, &four, TG_CAP_ARG_BOUNDS, &bound) == TG_ERR_INVALID &&
+               strstr(tg_last_error(), "outside [0, 3]") && tg_kernel_check_args(&b.k, &four) == TG_ERR_INVALID,
+           "a value past max is refused at bind and launch: %s", tg_last_error());
+    tg_kernel_bound_free(&bound);
+    b.args[0].max = 2;
+    expect(&b, NULL, TG_ERR_INVALID, "max == shape[1]", "a bounded axis whose arg's max is not its shape");
+    b.args[0] = (tg_arg){.dtype = TG_FLOAT32, .max = 3};
+    expect(&b, NULL, TG_ERR_INVALID, "must be an integer", "a bounded axis with a float arg");
+    b.args[0].dtype = TG_INT32, b.k.extent_arg[1] = 0, b.k.extent_arg[2] = 1;
+    expect(&b, NULL, TG_ERR_INVALID, "extent_arg[2]", "extent_arg past ndim");
+
+    make_reduce(&b); /* the input moves by arg 0 through a 15-element buffer */
+    b.k.nargs = 1, b.k.args = b.args;
+    b.args[0] = (tg_arg){.dtype = TG_UINT8, .max = 3};
+    b.params[0].count = 15;
+    b.k.noffsets = 1, b.k.offsets = b.offsets;
+    b.offsets[0] = (tg_arg_offset){.view = 0, .arg = 0, .stride = 1};
+    expect(&b, &with, TG_OK, "", "a LOAD view moving 0..3 inside its buffer");
+    b.args[0].max = 4;
+    expect(&b, &with, TG_ERR_INVALID, "at its max", "a LOAD view moving past its buffer at max");
+    b.args[0].max = 3, b.offsets[0].view = 2;
+    b.views[2] = b.views[0], b.k.nviews = 3;
+    expect(&b, NULL, TG_ERR_INVALID, "not the first view", "an offset on a view no LOAD or STORE starts with");
+    b.offsets[0].view = 0, b.k.noffsets = 2, b.offsets[1] = b.offsets[0];
+    expect(&b, NULL, TG_ERR_INVALID, "already moves", "two offsets on one view");
+
+    make_reduce(&b); /* a kernel of ABI 1.0's size still validates */
+    b.k.struct_size = (uint32_t)offsetof(tg_kernel, nargs);
+    expect(&b, &caps, TG_OK, "", "a kernel with 1.0's struct_size");
+    uint64_t h10 = tg_kernel_hash(&b.k);
+    b.k.struct_size = sizeof b.k;
+    tap_ok(tg_kernel_hash(&b.k) == h10, "a 1.1 kernel without arguments hashes as its 1.0 form");
+    b.k.nargs = 1, b.k.args = b.args, b.args[0] = (tg_arg){.dtype = TG_INT32, .max = 3};
+    uint64_t h3 = tg_kernel_hash(&b.k);
+    b.args[0].max = 2;
+    tap_ok(h3 != h10 && tg_kernel_hash(&b.k) != h3, "declared arguments and their max enter the hash");
+}
+
 int main(void) {
     test_rules();
+    test_args();
     test_op_dtypes();
     test_hash();
     test_print();
