@@ -183,28 +183,35 @@ static double kernel_flops(const tg_kernel *k) {
 tg_status tg__plan_launch(tg_planned *pk) {
     tg_dev *dev = pk->dev;
     const tg_kernel *k = pk->run;
-    tg_tensor *root = pk->tensors[0];
-    tg_buf *out;
-    if (k->params[0].count == 0) /* an empty output: nothing to compute */
-        return tg__buf_create(dev, 0, &root->buf);
-    tg_status st = tg__buf_create(dev, (uint64_t)k->params[0].count * tg_dtype_size(root->dtype), &out);
-    if (st) return st;
+    tg_buf *outs[TG_KERNEL_MAX_PARAMS] = {0};
     tg_buffer *bufs[TG_KERNEL_MAX_PARAMS];
-    for (uint32_t i = 0; i < k->nparams; i++) bufs[i] = i == 0 ? out->handle : pk->tensors[i]->buf->handle;
+    tg_status st = TG_OK;
+    for (uint32_t i = 0; i < k->nparams && !st; i++) {
+        if (k->params[i].access != TG_ACCESS_WRITE) {
+            bufs[i] = pk->tensors[i]->buf->handle;
+            continue;
+        }
+        st = tg__buf_create(dev, (uint64_t)k->params[i].count * tg_dtype_size((tg_dtype)k->params[i].dtype), &outs[i]);
+        if (!st) bufs[i] = outs[i]->handle;
+    }
+    bool bufs_made = !st;
     int dbg = debug_level();
     double t0 = dbg ? now_s() : 0;
-    if (dev->api->program_run) {
+    bool empty = k->params[0].count == 0; /* an empty output (fused ones share its shape): nothing to compute */
+    if (st || empty) {
+    } else if (dev->api->program_run) {
         tg_launch l = {.struct_size = sizeof l, .nbuffers = k->nparams, .buffers = bufs, .nargs = k->nargs,
                        .args = k->nargs ? pk->values : NULL};
         st = dev->api->program_run(dev->device, pk->program, &l);
     } else {
         st = dev->api->program_launch(dev->device, pk->program, bufs, k->nparams);
     }
-    if (!st && dbg && dev->api->synchronize) st = dev->api->synchronize(dev->device);
-    if (st) {
-        tg__buf_release(out);
-        return tg__failst(st, "%s: launch of %s: %s", dev->name, k->name, dev->api->device_error(dev->device));
-    }
+    if (!st && !empty && dbg && dev->api->synchronize) st = dev->api->synchronize(dev->device);
+    for (uint32_t i = 0; i < k->nparams; i++)
+        if (outs[i] && st) tg__buf_release(outs[i]);
+        else if (outs[i]) pk->tensors[i]->buf = outs[i];
+    if (st && bufs_made) return tg__failst(st, "%s: launch of %s: %s", dev->name, k->name, dev->api->device_error(dev->device));
+    if (st || empty) return st; /* a failed buffer_create said why */
     tg__stats_kernel();
     if (dbg) {
         double dt = now_s() - t0, flops = kernel_flops(k), bytes = 0;
@@ -219,7 +226,6 @@ tg_status tg__plan_launch(tg_planned *pk) {
         else
             fprintf(stderr, "tg: %-8s %-32s %-24s %9.3f ms\n", dev->name, k->name, shape, dt * 1e3);
     }
-    root->buf = out;
     return TG_OK;
 }
 

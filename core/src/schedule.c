@@ -463,8 +463,73 @@ static bool store_view(const tg_tensor *root, const tg_tensor *red, tg_vstack *s
     return (uint32_t)s->n <= depth;
 }
 
-/* Build root's kernel and append it to the plan (its arrays copied). */
-static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_planned *pk) {
+/* --------------------------------------------------- multi-output fusion */
+
+/* Does t's kernel cone (through nodes without buffers) hold a reduction? */
+static bool cone_reduces(tg_tensor *t, bool top, uint64_t mark) {
+    if ((!top && (t->buf || t->mat)) || t->mark == mark) return false;
+    t->mark = mark;
+    if (tg__is_reduce(t->op)) return true;
+    for (int s = 0; s < t->nsrc; s++)
+        if (cone_reduces(t->src[s], false, mark)) return true;
+    return false;
+}
+
+/* Can the nodes a sibling added since `n0` nodes and `p0` params run in
+ * this kernel: no LOAD of a buffer the kernel writes, every new input
+ * realized or planned before, and something shared with what was there? */
+static bool sibling_fits(const kb *b, size_t n0, uint32_t p0) {
+    bool shared = false;
+    for (size_t i = n0; i < b->nnodes; i++) {
+        const tg_node *n = &b->nodes[i];
+        if (n->op == TG_OP_LOAD) {
+            const tg_tensor *t = b->ptensor[n->buffer];
+            if (b->params[n->buffer].access == TG_ACCESS_WRITE || (n->buffer >= p0 && !t->buf && !t->planned))
+                return false;
+            shared |= n->buffer < p0;
+        }
+        for (int s = 0; s < 3; s++)
+            shared |= n->src[s] >= 0 && (size_t)n->src[s] < n0 && b->nodes[n->src[s]].op != TG_OP_CONST;
+    }
+    return shared;
+}
+
+/* Add to b's elementwise kernel the later nodes of `cand` that get a buffer,
+ * have its shape and share its inputs (an optimiser's updates of one
+ * parameter): one STORE each, one launch, inputs read once. */
+static void fuse_siblings(kb *b, tg_tensor *const *cand, size_t n) {
+    for (size_t j = 0; j < n && b->nparams + 1 < TG_KERNEL_MAX_PARAMS; j++) {
+        tg_tensor *u = cand[j];
+        if (!u || !u->mat || u->buf || u->planned || u->dev != b->dev || u->ndim != b->ndim ||
+            memcmp(u->shape, b->out, (size_t)b->ndim * 8) || cone_reduces(u, true, ++epoch))
+            continue;
+        size_t n0 = b->nnodes, v0 = b->nviews, m0 = b->nmemo, pool0 = b->npool;
+        uint32_t p0 = b->nparams, a0 = b->nargs;
+        tg_tensor *root = b->root;
+        b->root = u;
+        int v = emit(b, u, NULL, 1);
+        b->root = root;
+        int out = v < 0 ? -1 : param_of(b, u, TG_ACCESS_WRITE);
+        tg_vstack sv;
+        sv.n = 1;
+        tg_view_contiguous(&sv.v[0], b->ndim, b->out);
+        int vi = out < 0 ? -1 : add_views(b, &sv);
+        int si = vi < 0 ? -1 : add_node(b, TG_OP_STORE, u->dtype, v, -1, -1);
+        if (b->err == RETRY || (b->err && b->err != TOO_BIG)) return; /* plan again, or fail */
+        const tg_caps *caps = &b->dev->caps;
+        bool small = (!caps->max_params || b->nparams <= caps->max_params) && (!caps->max_nodes || b->nnodes <= caps->max_nodes);
+        if (si >= 0 && small && sibling_fits(b, n0, p0)) {
+            b->nodes[si].buffer = (uint32_t)out, b->nodes[si].view = (uint32_t)vi, b->nodes[si].nviews = 1;
+            continue;
+        }
+        b->nnodes = n0, b->nviews = v0, b->nmemo = m0, b->npool = pool0, b->nparams = p0, b->nargs = a0;
+        b->err = TG_OK;
+    }
+}
+
+/* Build root's kernel and append it to the plan (its arrays copied); on a
+ * device that fuses outputs, later nodes in `cand` may join it. */
+static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *cand, size_t ncand, tg_planned *pk) {
     kb b;
     kb_init(&b, root, mark);
     tg_status st = find_reduce(&b, root, true);
@@ -500,6 +565,8 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_planned *pk) {
         if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = (uint32_t)sv.n;
     }
     const tg_caps *caps = &b.dev->caps;
+    if (!b.err && !b.red && (caps->fusion & TG_FUSE_MULTI_OUTPUT) && (caps->fusion & TG_FUSE_ELEMENTWISE))
+        fuse_siblings(&b, cand, ncand);
     if ((!b.err && ((caps->max_params && b.nparams > caps->max_params) ||
                     (caps->max_nodes && b.nnodes > caps->max_nodes))) || b.err == TOO_BIG) {
         /* too big for the device: give the root's computed inputs buffers */
@@ -566,7 +633,7 @@ static tg_status plan_all(nodelist *order, tg_planned ***plan, size_t *nplan) {
         }
         tg_planned *pk = malloc(sizeof *pk);
         if (!pk) return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
-        tg_status st = plan_kernel(t, ++epoch, pk);
+        tg_status st = plan_kernel(t, ++epoch, order->v + i + 1, order->n - i - 1, pk);
         if (st) free(pk);
         if (st == RETRY) {
             i = (size_t)-1;
@@ -574,7 +641,8 @@ static tg_status plan_all(nodelist *order, tg_planned ***plan, size_t *nplan) {
         }
         if (st) return st;
         (*plan)[(*nplan)++] = pk;
-        t->planned = true;
+        for (uint32_t p = 0; p < pk->k.nparams; p++)
+            if (pk->params[p].access == TG_ACCESS_WRITE) pk->tensors[p]->planned = true;
     }
     return TG_OK;
 }
@@ -599,11 +667,14 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
      * schedule still holds (later kernels reach their inputs through graph
      * edges, so nothing later needs them) */
     for (size_t i = 0; i < nplan && !st; i++) {
-        tg_tensor *t = plan[i]->tensors[0];
         st = tg__plan_launch(plan[i]);
         if (st) break;
-        t->mat = false, t->planned = false;
-        if (!t->requires_grad) tg__drop_sources(t);
+        for (uint32_t p = 0; p < plan[i]->k.nparams; p++) {
+            tg_tensor *t = plan[i]->tensors[p];
+            if (plan[i]->params[p].access != TG_ACCESS_WRITE) continue;
+            t->mat = false, t->planned = false;
+            if (!t->requires_grad) tg__drop_sources(t);
+        }
         for (size_t j = 0; j < order.n; j++) {
             tg_tensor *u = order.v[j];
             if (!u || u->refs != 1 || u->planned) continue;
