@@ -1,20 +1,57 @@
-/* Errors and names: the thread's last error message, status/dtype/op names. */
+/* Errors and names: the thread's last error (status and message), status/dtype/op names. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <tg/dtype_util.h>
-#include <tg/runtime.h>
+#include "tensor_internal.h"
 
-static _Thread_local char last_error[1024];
+/* The thread's one error: the status and message of its last failure. */
+static _Thread_local struct {
+    tg_status status;
+    char message[1024];
+} last;
 
-const char *tg_last_error(void) { return last_error; }
+const char *tg_last_error(void) { return last.message; }
+tg_status tg_last_status(void) { return last.status; }
+
+static tg_status verror(tg_status status, const char *fmt, va_list ap) {
+    char msg[sizeof last.message]; /* fmt's arguments may point into last.message */
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(last.message, msg, sizeof msg);
+    last.status = status;
+    return status;
+}
 
 tg_status tg_error(tg_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    verror(status, fmt, ap);
     va_end(ap);
     return status;
+}
+
+void *tg__fail(tg_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    verror(status, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+tg_status tg__failst(tg_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    verror(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void tg_clear_error(void) { tg_error(TG_OK, "%s", ""); }
+
+tg_status tg__swap_status(tg_status s) {
+    tg_status old = last.status;
+    last.status = s;
+    return old;
 }
 
 static const char *const status_names[TG_STATUS_COUNT] = {

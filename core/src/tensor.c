@@ -12,51 +12,13 @@
 
 /* ----------------------------------------------------------------- errors */
 
-static _Thread_local tg_status last_status;
-
-tg_status tg_last_status(void) { return last_status; }
-
-void tg_clear_error(void) {
-    last_status = TG_OK;
-    tg_error(TG_OK, "%s", "");
-}
-
-static void vfail(tg_status status, const char *fmt, va_list ap) {
-    char msg[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    last_status = status;
-    tg_error(status, "%s", msg);
-}
-
-void *tg__fail(tg_status status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(status, fmt, ap);
-    va_end(ap);
-    return NULL;
-}
-
-tg_status tg__failst(tg_status status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(status, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-tg_status tg__swap_status(tg_status s) {
-    tg_status old = last_status;
-    last_status = s;
-    return old;
-}
-
 tg_status tg__set_status(tg_status s) {
-    if (s != TG_OK) last_status = s;
+    if (s != TG_OK) tg__swap_status(s);
     return s;
 }
 
 void *tg__null_arg(const char *op) {
-    if (last_status == TG_OK) tg__fail(TG_ERR_INVALID, "%s: a tensor argument is NULL", op);
+    if (tg_last_status() == TG_OK) tg__fail(TG_ERR_INVALID, "%s: a tensor argument is NULL", op);
     return NULL;
 }
 

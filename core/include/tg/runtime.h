@@ -18,7 +18,8 @@ extern "C" {
 
 /* Message of the last failure on this thread; "" if none. */
 const char *tg_last_error(void);
-/* Set the message (printf-style) and return `status`; for core modules. */
+/* Set the thread's error, status and message (printf-style), and return
+ * `status`; for core modules. tg_last_status() (tg.h) reads the status. */
 tg_status tg_error(tg_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
