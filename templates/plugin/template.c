@@ -16,7 +16,9 @@
 #include <string.h>
 #include <tg/plugin.h>
 
+#ifndef PLUGIN_NAME
 #define PLUGIN_NAME "template"
+#endif
 #define PLUGIN_VERSION "0.1.0"
 #define TILE 256 /* output points evaluated together */
 
