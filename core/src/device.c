@@ -54,6 +54,7 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
 
 void tg_device_unref(tg_dev *dev) {
     if (!dev || --dev->refs > 0) return;
+    tg__plans_free(dev);
     for (int i = 0; i < dev->nspare; i++) {
         dev->api->buffer_destroy(dev->device, dev->spare[i]->handle);
         free(dev->spare[i]);

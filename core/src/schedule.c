@@ -333,13 +333,6 @@ static bool too_deep(const kb *b, const tg_tensor *t, const tnode *T) {
     return (uint32_t)s.n > depth;
 }
 
-static tg_scalar scalar_of(tg_dtype dt, double v) {
-    tg_scalar s;
-    if (tg_dtype_is_float(dt)) s.f = v;
-    else if (dt == TG_BOOL || tg_dtype_is_signed(dt)) s.i = (int64_t)v;
-    else s.u = (uint64_t)v;
-    return s;
-}
 
 static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
     int m = memo_find(b, t, T, stage), idx = -1;
@@ -348,7 +341,7 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
         idx = emit_load(b, t, T);
     } else if (t->op == TG_N_CONST) {
         idx = add_node(b, TG_OP_CONST, t->dtype, -1, -1, -1);
-        if (idx >= 0) b->nodes[idx].value = scalar_of(t->dtype, t->value);
+        if (idx >= 0) b->nodes[idx].value = tg__scalar_of(t->dtype, t->value);
     } else if (t->op == TG_N_ARG) {
         int a = arg_of(b, t);
         idx = a < 0 ? -1 : add_node(b, TG_OP_ARG, t->dtype, -1, -1, -1);
@@ -596,9 +589,12 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     memcpy(pk->views, b.views, b.nviews * sizeof *pk->views);
     memcpy(pk->params, b.params, b.nparams * sizeof *pk->params);
     memcpy(pk->tensors, b.ptensor, b.nparams * sizeof *pk->tensors);
+    for (uint32_t p = 0; p < b.nparams; p++) /* places in the graph's signature (tg__sig_make) */
+        pk->where[p] = b.ptensor[p]->buf ? -1 - b.ptensor[p]->walk : b.ptensor[p]->walk;
     for (uint32_t a = 0; a < b.nargs; a++) {
         pk->args[a] = (tg_arg){.dtype = (uint32_t)b.argt[a]->dtype};
-        pk->values[a] = scalar_of(b.argt[a]->dtype, b.argt[a]->value);
+        pk->values[a] = tg__scalar_of(b.argt[a]->dtype, b.argt[a]->value);
+        pk->argpos[a] = b.argt[a]->walk;
     }
     kernel_name(&b, pk->name);
     tg_kernel *k = &pk->k;
@@ -658,11 +654,20 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
     tg_status st = collect(n, ts, &order);
     for (size_t i = 0; i < n; i++)
         if (!ts[i]->buf) ts[i]->mat = true;
-    for (size_t i = 0; i < order.n && !st; i++) decide(order.v[i], order.v[i]->dev->caps.fusion);
+    tg_graph_sig sig = {0};
+    if (!st) st = tg__sig_make(order.v, order.n, ++epoch, &sig);
+    tg_dev *dev = order.n ? order.v[0]->dev : NULL;
     tg_planned **plan = NULL;
     size_t nplan = 0;
-    if (!st) st = plan_all(&order, &plan, &nplan);
-    if (!st) st = tg__plan_compile(plan, nplan);
+    bool kept = !st && dev && (plan = tg__plans_find(dev, &sig, order.v, &nplan)) != NULL;
+    for (size_t i = 0; kept && i < nplan; i++)
+        for (uint32_t p = 0; p < plan[i]->k.nparams; p++)
+            if (plan[i]->params[p].access == TG_ACCESS_WRITE) plan[i]->tensors[p]->planned = true;
+    for (size_t i = 0; i < order.n && !st && !kept; i++) decide(order.v[i], order.v[i]->dev->caps.fusion);
+    if (!st && !kept) st = plan_all(&order, &plan, &nplan);
+    if (!st && !kept) st = tg__plan_compile(plan, nplan);
+    if (!st && !kept) kept = tg__plans_keep(dev, &sig, plan, nplan);
+    tg__sig_free(&sig);
     /* run the plan in order; after each kernel, free the nodes only the
      * schedule still holds (later kernels reach their inputs through graph
      * edges, so nothing later needs them) */
@@ -683,8 +688,8 @@ tg_status tg__schedule_run(size_t n, tg_tensor *const *ts) {
             tg_release(u);
         }
     }
-    for (size_t i = 0; i < nplan; i++) tg__planned_free(plan[i]);
-    free(plan);
+    for (size_t i = 0; i < nplan && !kept; i++) tg__planned_free(plan[i]);
+    if (!kept) free(plan);
     /* reset scratch and drop the schedule's references */
     for (size_t i = 0; i < order.n; i++) {
         if (!order.v[i]) continue;

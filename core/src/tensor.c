@@ -356,6 +356,14 @@ int tg__norm_axis(int axis, int ndim, const char *op, bool *ok) {
 
 /* ------------------------------------------------------ host conversions */
 
+tg_scalar tg__scalar_of(tg_dtype dt, double v) {
+    tg_scalar s;
+    if (tg_dtype_is_float(dt)) s.f = v;
+    else if (dt == TG_BOOL || tg_dtype_is_signed(dt)) s.i = (int64_t)v;
+    else s.u = (uint64_t)v;
+    return s;
+}
+
 double tg__round_to_dtype(double v, tg_dtype dt) {
     switch (dt) {
     case TG_BOOL: return v != 0;

@@ -35,6 +35,7 @@ struct tg_dev {
      * plugin's buffer contents are undefined until written anyway */
     struct tg_buf *spare[8];
     int nspare;
+    struct tg_plan_cache *plans; /* plans seen before (plans.c) */
 };
 
 #define TG_SPARE_MAX_BYTES 65536 /* larger buffers go back to the plugin */
@@ -195,6 +196,9 @@ typedef struct tg_planned {
     tg_program *program;
     tg_param params[TG_KERNEL_MAX_PARAMS]; /* the scheduler zeroes what lies before */
     tg_tensor *tensors[TG_KERNEL_MAX_PARAMS];
+    int32_t where[TG_KERNEL_MAX_PARAMS];  /* each tensor's place in the graph's signature:
+                                             a node's index, or -1 - a leaf's number */
+    int32_t argpos[TG_KERNEL_MAX_ARGS];   /* the variable of each arg: a node's index */
     tg_arg args[TG_KERNEL_MAX_ARGS];
     tg_scalar values[TG_KERNEL_MAX_ARGS];
     char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
@@ -205,6 +209,26 @@ tg_status tg__plan_compile(tg_planned *const *plan, size_t n);
 /* Launch a compiled kernel; sets tensors[0]->buf. */
 tg_status tg__plan_launch(tg_planned *k);
 void tg__planned_free(tg_planned *k); /* frees k too */
+
+/* Plans seen before (plans.c): the signature of a graph (the scheduler's
+ * node list) and a per-device store of plans by signature. */
+typedef struct tg_graph_sig {
+    uint64_t *w, hash;
+    size_t n, cap;
+    tg_tensor **leaves; /* realized inputs, by first use */
+    size_t nleaves, cap_leaves;
+    bool ok;            /* false: the graph spans devices, no plan is kept */
+} tg_graph_sig;
+tg_status tg__sig_make(tg_tensor *const *order, size_t n, uint64_t mark, tg_graph_sig *out);
+void tg__sig_free(tg_graph_sig *s);
+/* The kept plan for s (owned by the store), with this graph's tensors and
+ * argument values filled in; NULL if none. */
+tg_planned **tg__plans_find(tg_dev *dev, const tg_graph_sig *s, tg_tensor *const *order, size_t *out_n);
+/* Keep plan[0..n) for s: true if kept (the store owns plan and its
+ * kernels from then on), false if it cannot be (the caller frees it). */
+bool tg__plans_keep(tg_dev *dev, tg_graph_sig *s, tg_planned **plan, size_t n);
+void tg__plans_free(tg_dev *dev);
+tg_scalar tg__scalar_of(tg_dtype dt, double v); /* a value rounded to dt, as a kernel holds it */
 /* Realize an integer index tensor and check every value lies in [0, n). */
 tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n);
 /* Backward rules (autograd.c). */
