@@ -137,13 +137,14 @@ static bool arg_value_ok(tg_dtype dtype, double v) {
  * in a 0-d buffer instead (a new one per value: a realized tensor may share
  * the old one), so kernels load it and still compile once. *out stays NULL
  * on a device that takes them. */
-static tg_status variable_buffer(tg_dev *dev, tg_dtype dtype, double value, tg_buf **out) {
+static tg_status variable_buffer(tg_dev *dev, tg_dtype dtype, tg_scalar value, tg_buf **out) {
     *out = NULL;
     if (dev->caps.flags & TG_CAP_ARG_VALUES) return TG_OK;
     if (!(dev->caps.dtypes & (1u << dtype)))
         return tg__failst(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
     unsigned char v[8];
-    tg__store_elem(v, dtype, 0, value);
+    if (tg_dtype_is_float(dtype)) tg__store_elem(v, dtype, 0, value.f);
+    else memcpy(v, &value.u, sizeof v); /* little-endian: the low bytes are the value */
     tg_status st = tg__buf_create(dev, tg_dtype_size(dtype), out);
     if (!st) st = dev->api->buffer_write(dev->device, (*out)->handle, 0, v, tg_dtype_size(dtype));
     if (st && *out) {
@@ -158,15 +159,15 @@ tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value) {
     if (!dev) return tg__fail(TG_ERR_INVALID, "variable: device is NULL");
     if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "variable: bad dtype %d", dtype);
     if (!arg_value_ok(dtype, value)) return tg__fail(TG_ERR_INVALID, "variable: %g is not a %s", value, tg_dtype_name(dtype));
-    value = tg__round_to_dtype(value, dtype);
+    tg_scalar s = tg__scalar_of(dtype, value);
     tg_buf *b;
-    if (variable_buffer(dev, dtype, value, &b)) return NULL;
+    if (variable_buffer(dev, dtype, s, &b)) return NULL;
     tg_tensor *t = tg__node(dev, TG_N_ARG, dtype, 0, NULL, 0, NULL);
     if (!t) {
         if (b) tg__buf_release(b);
         return NULL;
     }
-    t->value = value, t->buf = b;
+    t->value = s, t->buf = b;
     return t;
 }
 
@@ -176,21 +177,47 @@ tg_status tg_variable_set(tg_tensor *variable, double value) {
     if (t->op != TG_N_ARG) return tg__failst(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
     if (!arg_value_ok(t->dtype, value))
         return tg__failst(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(t->dtype));
-    value = tg__round_to_dtype(value, t->dtype);
+    tg_scalar s = tg__scalar_of(t->dtype, value);
     tg_buf *b;
-    tg_status st = variable_buffer(t->dev, t->dtype, value, &b);
+    tg_status st = variable_buffer(t->dev, t->dtype, s, &b);
     if (st) return st;
     if (t->buf) tg__buf_release(t->buf); /* also when realized on its own: read the value again */
-    t->value = value, t->buf = b;
+    t->value = s, t->buf = b;
     return TG_OK;
 }
 
-tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value) {
+static tg_tensor *const_node(tg_dev *dev, tg_dtype dtype, tg_scalar value) {
     if (!dev) return tg__fail(TG_ERR_INVALID, "const: device is NULL");
     if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "const: bad dtype %d", dtype);
     tg_tensor *t = tg__node(dev, TG_N_CONST, dtype, 0, NULL, 0, NULL);
-    if (t) t->value = tg__round_to_dtype(value, dtype);
+    if (t) t->value = value;
     return t;
+}
+
+tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value) {
+    return const_node(dev, dtype, (unsigned)dtype < TG_DTYPE_COUNT ? tg__scalar_of(dtype, value) : (tg_scalar){0});
+}
+
+/* Does s, read as plugin.h says for dtype, hold a value of dtype? */
+static bool scalar_fits(tg_dtype dtype, tg_scalar s) {
+    if (tg_dtype_is_float(dtype)) return true;
+    if (dtype == TG_BOOL) return s.i == 0 || s.i == 1;
+    if (dtype == TG_INT64 || dtype == TG_UINT64) return true;
+    if (tg_dtype_is_signed(dtype)) return tg__round_to_dtype((double)s.i, dtype) == (double)s.i;
+    return tg__round_to_dtype((double)s.u, dtype) == (double)s.u;
+}
+
+tg_tensor *tg_full_scalar(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, tg_scalar value) {
+    if (!check_shape("full_scalar", ndim, shape)) return NULL;
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "full_scalar: bad dtype %d", dtype);
+    if (!scalar_fits(dtype, value)) return tg__fail(TG_ERR_INVALID, "full_scalar: the value does not fit %s", tg_dtype_name(dtype));
+    if (tg_dtype_is_float(dtype)) value.f = tg__round_to_dtype(value.f, dtype);
+    int64_t ones[TG_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) ones[d] = 1;
+    tg_scope_begin();
+    tg_tensor *r = tg_keep(tg__expand(tg__reshape(const_node(dev, dtype, value), ndim, ones), shape));
+    tg_scope_end();
+    return r;
 }
 
 tg_tensor *tg_full(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double value) {

@@ -114,7 +114,7 @@ tg_planned **tg__plans_find(tg_dev *dev, const tg_graph_sig *s, tg_tensor *const
             tg_planned *p = e->ks[k];
             for (uint32_t j = 0; j < p->k.nparams; j++)
                 p->tensors[j] = p->where[j] < 0 ? s->leaves[-p->where[j] - 1] : order[p->where[j]];
-            for (uint32_t a = 0; a < p->k.nargs; a++) p->values[a] = tg__scalar_of(p->args[a].dtype, order[p->argpos[a]]->value);
+            for (uint32_t a = 0; a < p->k.nargs; a++) p->values[a] = order[p->argpos[a]]->value;
         }
         *out_n = e->nk;
         return e->ks;

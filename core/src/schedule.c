@@ -341,7 +341,7 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
         idx = emit_load(b, t, T);
     } else if (t->op == TG_N_CONST) {
         idx = add_node(b, TG_OP_CONST, t->dtype, -1, -1, -1);
-        if (idx >= 0) b->nodes[idx].value = tg__scalar_of(t->dtype, t->value);
+        if (idx >= 0) b->nodes[idx].value = t->value;
     } else if (t->op == TG_N_ARG) {
         int a = arg_of(b, t);
         idx = a < 0 ? -1 : add_node(b, TG_OP_ARG, t->dtype, -1, -1, -1);
@@ -593,7 +593,7 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
         pk->where[p] = b.ptensor[p]->buf ? -1 - b.ptensor[p]->walk : b.ptensor[p]->walk;
     for (uint32_t a = 0; a < b.nargs; a++) {
         pk->args[a] = (tg_arg){.dtype = (uint32_t)b.argt[a]->dtype};
-        pk->values[a] = tg__scalar_of(b.argt[a]->dtype, b.argt[a]->value);
+        pk->values[a] = b.argt[a]->value;
         pk->argpos[a] = b.argt[a]->walk;
     }
     kernel_name(&b, pk->name);

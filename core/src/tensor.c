@@ -358,6 +358,7 @@ int tg__norm_axis(int axis, int ndim, const char *op, bool *ok) {
 
 tg_scalar tg__scalar_of(tg_dtype dt, double v) {
     tg_scalar s;
+    v = tg__round_to_dtype(v, dt);
     if (tg_dtype_is_float(dt)) s.f = v;
     else if (dt == TG_BOOL || tg_dtype_is_signed(dt)) s.i = (int64_t)v;
     else s.u = (uint64_t)v;

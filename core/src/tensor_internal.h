@@ -61,7 +61,8 @@ struct tg_tensor {
     int nsrc;
     tg_tensor *src[3];         /* owned references */
     int64_t arg[2 * TG_MAX_DIMS]; /* movement args; reduce: axes mask in arg[0] */
-    double value;              /* TG_N_CONST, TG_N_ARG: the value, rounded to dtype */
+    tg_scalar value;           /* TG_N_CONST, TG_N_ARG: the value in dtype's member of
+                                  tg_scalar (plugin.h), exact for every dtype */
     tg_buf *buf;               /* when realized: contiguous data of shape */
     bool requires_grad;        /* gradients flow through this node */
     bool is_param;             /* the user asked for its gradient */
@@ -228,7 +229,7 @@ tg_planned **tg__plans_find(tg_dev *dev, const tg_graph_sig *s, tg_tensor *const
  * kernels from then on), false if it cannot be (the caller frees it). */
 bool tg__plans_keep(tg_dev *dev, tg_graph_sig *s, tg_planned **plan, size_t n);
 void tg__plans_free(tg_dev *dev);
-tg_scalar tg__scalar_of(tg_dtype dt, double v); /* a value rounded to dt, as a kernel holds it */
+tg_scalar tg__scalar_of(tg_dtype dt, double v); /* v converted to dt (as a cast), as a kernel holds it */
 /* Realize an integer index tensor and check every value lies in [0, n). */
 tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n);
 /* Backward rules (autograd.c). */

@@ -79,6 +79,26 @@ static void test_values(const char *d) {
     tg_scope_end();
 }
 
+/* Constants are exact for every dtype: int64 and uint64 past 2^53. */
+static void test_exact(const char *d) {
+    tg_scope_begin();
+    tg_tensor *big = tg_full_scalar(dev, TG_INT64, TG_SHAPE(2), (tg_scalar){.i = ((int64_t)1 << 60) + 1});
+    int64_t one[2] = {1, -3}, got[2] = {0};
+    tg_tensor *sum = tg_add(big, tg_from_data(dev, TG_INT64, TG_SHAPE(2), one));
+    tg_status st = tg_to_host(sum, got, sizeof got);
+    tap_ok(st == TG_OK && got[0] == ((int64_t)1 << 60) + 2 && got[1] == ((int64_t)1 << 60) - 2,
+           "%s: 2^60+1 (int64) + {1, -3} is exact: %lld %lld", d, (long long)got[0], (long long)got[1]);
+    uint64_t u = 0;
+    tap_ok(tg_to_host(tg_full_scalar(dev, TG_UINT64, 0, NULL, (tg_scalar){.u = UINT64_MAX}), &u, 8) == TG_OK &&
+               u == UINT64_MAX,
+           "%s: a uint64 constant 2^64-1 is exact", d);
+    tap_ok(!tg_full_scalar(dev, TG_INT8, 0, NULL, (tg_scalar){.i = 300}) && tg_last_status() == TG_ERR_INVALID &&
+               strstr(tg_last_error(), "int8"),
+           "%s: 300 as an int8 constant is refused: %s", d, tg_last_error());
+    tg_clear_error();
+    tg_scope_end();
+}
+
 /* loss = sum(w * x): grad = x, so plain SGD gives w = w0 - x * sum(lr). */
 static void test_schedule(const char *d, tg_optim_kind kind) {
     tg_scope_begin();
@@ -138,6 +158,7 @@ int main(void) {
             continue;
         }
         test_values(names[p]);
+        test_exact(names[p]);
         test_schedule(names[p], TG_OPTIM_SGD);
         test_schedule(names[p], TG_OPTIM_ADAM);
         tg_device_close(dev);

@@ -161,6 +161,9 @@ tg_tensor *tg_const(tg_dev *dev, tg_dtype dtype, double value); /* 0-d scalar */
 tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value);
 tg_status tg_variable_set(tg_tensor *variable, double value);
 tg_tensor *tg_full(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, double value);
+/* Exact for every dtype (int64 past 2^53 too): value is read as plugin.h's
+ * tg_scalar says (.i for bool and signed, .u unsigned, .f floats, rounded). */
+tg_tensor *tg_full_scalar(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, tg_scalar value);
 tg_tensor *tg_zeros(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);
 tg_tensor *tg_ones(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape);
 tg_tensor *tg_full_like(tg_tensor *x, double value);
