@@ -362,7 +362,9 @@ typedef struct tg_caps {
     uint32_t flags;           /* TG_CAP_* ; 0 = synchronous, not mappable     */
     uint32_t max_dims;        /* 0 = TG_MAX_DIMS                              */
     uint32_t max_nodes;       /* per kernel; 0 = no limit                     */
-    uint32_t max_params;      /* buffers per kernel; 0 = no limit             */
+    uint32_t max_params;      /* buffers per kernel; 0 = no limit (the core's
+                                 scheduler itself puts at most 64 buffers and
+                                 16 arguments in a kernel)                    */
     uint32_t max_view_depth;  /* views per LOAD/STORE stack; 0 = 1            */
     uint32_t vector_width;    /* preferred vector width in bytes; 0 = 4       */
     uint32_t reserved;
