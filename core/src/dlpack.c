@@ -14,7 +14,6 @@ static const DLDataType dl_types[TG_DTYPE_COUNT] = {
 typedef struct dl_export {
     DLManagedTensor m;
     tg_buf *buf;  /* tg's buffer, held until the deleter */
-    tg_dtype dtype;
     void *copy;   /* the host copy, when the device's memory is not mappable */
     int64_t shape[TG_MAX_DIMS];
 } dl_export;
@@ -35,26 +34,23 @@ tg_status tg_tensor_to_dlpack(tg_tensor *t, DLManagedTensor **out_managed) {
     if (!e) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
     tg_dev *dev = t->dev;
     size_t bytes = (size_t)t->buf->bytes;
-    void *data = NULL;
-    if ((dev->caps.flags & TG_CAP_HOST_VISIBLE) && dev->api->buffer_map) {
+    e->buf = tg__buf_retain(t->buf);
+    memcpy(e->shape, t->shape, sizeof e->shape);
+    e->m.dl_tensor = (DLTensor){.device = {kDLCPU, 0}, .ndim = t->ndim, .dtype = dl_types[t->dtype], .shape = e->shape};
+    void **data = &e->m.dl_tensor.data;
+    if ((dev->caps.flags & TG_CAP_HOST_VISIBLE) && dev->api->buffer_map) { /* zero-copy */
         if (dev->api->synchronize) st = dev->api->synchronize(dev->device);
-        if (!st) st = dev->api->buffer_map(dev->device, t->buf->handle, &data);
+        if (!st) st = dev->api->buffer_map(dev->device, t->buf->handle, data);
         if (st) tg__failst(st, "%s: to_dlpack: %s", dev->name, dev->api->device_error(dev->device));
-    } else if (!(data = e->copy = malloc(bytes + 1))) {
+    } else if (!(*data = e->copy = malloc(bytes + 1))) {
         st = tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
     } else {
         st = tg_to_host(t, e->copy, bytes);
     }
     if (st) {
-        free(e->copy);
-        free(e);
+        dl_delete(&e->m);
         return st;
     }
-    memcpy(e->shape, t->shape, sizeof e->shape);
-    e->dtype = t->dtype;
-    e->buf = tg__buf_retain(t->buf);
-    e->m.dl_tensor = (DLTensor){.data = data, .device = {kDLCPU, 0}, .ndim = t->ndim,
-                                .dtype = dl_types[t->dtype], .shape = e->shape};
     e->m.manager_ctx = e;
     e->m.deleter = dl_delete;
     *out_managed = &e->m;
@@ -76,25 +72,24 @@ static void dl_pack(char *dst, const char *src, int ndim, const int64_t *shape, 
 tg_tensor *tg_tensor_from_dlpack(tg_dev *dev, DLManagedTensor *managed) {
     if (!dev || !managed) return tg__fail(TG_ERR_INVALID, "from_dlpack: %s is NULL", dev ? "managed" : "device");
     DLTensor *x = &managed->dl_tensor;
-    if (managed->deleter == dl_delete && ((dl_export *)managed)->buf->dev == dev) {
-        dl_export *e = (dl_export *)managed; /* tg's own export: share the buffer */
-        tg_tensor *t = tg__node(dev, TG_N_BUFFER, e->dtype, x->ndim, e->shape, 0, NULL);
-        if (!t) return NULL;
-        t->buf = tg__buf_retain(e->buf);
-        managed->deleter(managed);
-        return t;
-    }
     int dt = 0;
     while (dt < TG_DTYPE_COUNT && memcmp(&dl_types[dt], &x->dtype, sizeof x->dtype)) dt++;
     if (dt == TG_DTYPE_COUNT)
         return tg__fail(TG_ERR_DTYPE, "from_dlpack: no tg dtype for DLPack code %d, %d bits, %d lanes",
                         x->dtype.code, x->dtype.bits, x->dtype.lanes);
+    if (managed->deleter == dl_delete && ((dl_export *)managed)->buf->dev == dev) {
+        /* tg's own export, to the same device: share the buffer */
+        tg_tensor *t = tg__node(dev, TG_N_BUFFER, (tg_dtype)dt, x->ndim, x->shape, 0, NULL);
+        if (!t) return NULL;
+        t->buf = tg__buf_retain(((dl_export *)managed)->buf);
+        managed->deleter(managed);
+        return t;
+    }
     if (x->device.device_type != kDLCPU && x->device.device_type != kDLCUDAHost &&
         x->device.device_type != kDLROCMHost)
         return tg__fail(TG_ERR_UNSUPPORTED, "from_dlpack: memory on DLPack device type %d is not host memory",
                         (int)x->device.device_type);
-    if (x->ndim < 0 || x->ndim > TG_MAX_DIMS || (x->ndim && !x->shape))
-        return tg__fail(TG_ERR_SHAPE, "from_dlpack: %d dims (at most %d)", x->ndim, TG_MAX_DIMS);
+    if (x->ndim > 0 && !x->shape) return tg__fail(TG_ERR_SHAPE, "from_dlpack: shape is NULL");
     if (!tg__shape_ok("from_dlpack", x->ndim, x->shape)) return NULL;
     int64_t n = tg__numel(x->ndim, x->shape), strides[TG_MAX_DIMS], step = 1;
     size_t es = tg_dtype_size((tg_dtype)dt);
