@@ -216,7 +216,7 @@ class Tensor:
     data is a nested list, a number, a numpy array, a buffer, or anything with
     __dlpack__; Python floats give float32, ints int32 (as tinygrad)."""
     __slots__ = ("_t", "__weakref__")
-    __array_priority__ = 1000  # numpy defers to Tensor's operators
+    __array_ufunc__ = None  # numpy defers to Tensor's operators: ndarray + Tensor is a Tensor
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         dev = Device(device) if device is not None else default_device()
@@ -291,10 +291,14 @@ class Tensor:
         return self
 
     def item(self):
-        v = _C.item(self._t)
+        """The one element as a Python number (integers exactly, not through a double)."""
         if self.dtype.is_float:
-            return v
-        return bool(v) if self.dtype.name == "bool" else int(v)
+            return _C.item(self._t)
+        if self.numel() != 1:
+            _C.item(self._t)  # raises tg's error naming the element count
+        fmt = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H", "int32": "i", "uint32": "I",
+               "int64": "q", "uint64": "Q"}[self.dtype.name]
+        return memoryview(self.tobytes()).cast(fmt)[0]
 
     def tobytes(self):
         return _C.to_bytes(self._t)
@@ -317,6 +321,18 @@ class Tensor:
 
     def tolist(self):
         return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __setitem__(self, idx, value):
+        raise TypeError("tg tensors are immutable: build the new value (tg.where, .pad, tg.cat) and .assign it")
 
     def __float__(self):
         return float(self.item())
@@ -429,6 +445,9 @@ class Tensor:
             if scalar is not None and not reverse:
                 return Tensor._wrap(getattr(_C, scalar)(x._t, float(other)))
             other = full((), other, x.dtype, x.device)
+        elif not isinstance(other, (Tensor, list, tuple)) and not _is_numpy(other) and \
+                not hasattr(other, "__dlpack__"):
+            return NotImplemented
         elif not isinstance(other, Tensor):
             other = Tensor(other, device=x.device)
         a, b = (other, x) if reverse else (x, other)
@@ -911,6 +930,8 @@ def from_dlpack(x, device=None):
     """A tg tensor from anything with __dlpack__ (numpy, torch, JAX, a tg
     Tensor) or a DLPack capsule. Zero-copy for tg's own exports on the same
     device; other memory (host memory only) is copied once (tg/dlpack.h)."""
+    if device is None and isinstance(x, Tensor):
+        device = x.device
     dev = _dev(device)
     cap = x.__dlpack__() if hasattr(x, "__dlpack__") else x
     return Tensor._wrap(_C.from_dlpack(dev._h, cap))

@@ -214,3 +214,20 @@ def test_devices():
     assert tg.Device("ref").info["plugin"] == "ref" and tg.Device("ref").host_visible
     x = tg.Tensor([1.0, 2.0], device="ref")
     assert x.to("ref") is x and x.to(auto).numpy().tolist() == [1.0, 2.0]
+
+
+def test_python_protocols(dev):
+    t = tg.Tensor([[1, 2], [3, 4]], device=dev)
+    assert [r.tolist() for r in t] == [[1, 2], [3, 4]]
+    assert np.asarray(t).tolist() == [[1, 2], [3, 4]]
+    assert isinstance(np.ones((2, 2), dtype=np.int32) + t, tg.Tensor)  # numpy defers to tg
+    assert (t == None) is False and t != "x"  # noqa: E711 -- not elementwise for foreign types
+    big = tg.Tensor(np.array([2**62 + 1], dtype=np.int64), device=dev)
+    assert big.sum().item() == 2**62 + 1  # exact, not through a double
+    assert tg.Tensor([True], device=dev).item() is True
+    with pytest.raises(TypeError):
+        t[0] = 5
+    with pytest.raises(tg.Error, match="4 elements"):
+        t.item()
+    with pytest.raises(TypeError):
+        list(tg.Tensor(1.0, device=dev))
