@@ -296,9 +296,7 @@ class Tensor:
             return _C.item(self._t)
         if self.numel() != 1:
             _C.item(self._t)  # raises tg's error naming the element count
-        fmt = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H", "int32": "i", "uint32": "I",
-               "int64": "q", "uint64": "Q"}[self.dtype.name]
-        return memoryview(self.tobytes()).cast(fmt)[0]
+        return memoryview(self.tobytes()).cast(_FORMATS[self.dtype.name])[0]
 
     def tobytes(self):
         return _C.to_bytes(self._t)
@@ -320,7 +318,18 @@ class Tensor:
         return a
 
     def tolist(self):
-        return self.numpy().tolist()
+        """Nested lists of Python numbers (numpy not needed)."""
+        t = self.cast("float32") if self.dtype.name in ("float16", "bfloat16") else self
+        flat = memoryview(t.tobytes()).cast(_FORMATS[t.dtype.name]).tolist()
+
+        def nest(start, dims):
+            if not dims:
+                return flat[start]
+            step = 1
+            for n in dims[1:]:
+                step *= n
+            return [nest(start + i * step, dims[1:]) for i in range(dims[0])]
+        return nest(0, t.shape)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -745,6 +754,11 @@ for _name in ("abs", "sign", "reciprocal", "exp", "log", "exp2", "log2", "sqrt",
     setattr(Tensor, _name, _make_unary(_name))
 
 
+# memoryview/struct formats of the dtypes that have one
+_FORMATS = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H", "int32": "i", "uint32": "I",
+            "int64": "q", "uint64": "Q", "float32": "f", "float64": "d"}
+
+
 def _is_numpy(x):
     return type(x).__module__ == "numpy"
 
@@ -793,7 +807,8 @@ def _from_host(data, dtype, dev):
     flat = flat if isinstance(flat, list) else [flat]
     t = _C.from_buffer(dev._h, _BY_NAME["float64"].id, shape, array.array("d", [float(v) for v in flat]))
     if dtype is None:
-        dtype = default_float if any(isinstance(v, float) for v in flat) else default_int
+        dtype = default_float if any(isinstance(v, float) for v in flat) else \
+            _BY_NAME["bool"] if flat and all(isinstance(v, builtins.bool) for v in flat) else default_int
     return _C.cast(t, dtype.id)
 
 

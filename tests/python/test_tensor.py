@@ -231,3 +231,23 @@ def test_python_protocols(dev):
         t.item()
     with pytest.raises(TypeError):
         list(tg.Tensor(1.0, device=dev))
+
+
+def test_tolist_without_numpy(dev):
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 4
+    assert tg.Tensor(a, device=dev).tolist() == a.tolist()
+    assert tg.Tensor(a, device=dev).half().tolist() == a.tolist()
+    assert tg.zeros(2, 0, 3, device=dev).tolist() == [[], []]
+    assert tg.Tensor(7, device=dev).tolist() == 7
+
+
+def test_works_without_numpy(dev):
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['numpy'] = None\n"  # import numpy now fails
+            "import tg\n"
+            "x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], device=%r, requires_grad=True)\n"
+            "(x @ x).sum().backward()\n"
+            "print(x.grad.tolist(), tg.Tensor([True, False]).tolist(), tg.Tensor([1, 2]).dtype)\n" % dev.name)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[[7.0, 11.0], [9.0, 13.0]] [True, False] tg.int32"
