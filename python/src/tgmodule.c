@@ -302,9 +302,12 @@ static PyObject *py_from_buffer(PyObject *self, PyObject *args) {
     Py_buffer view;
     if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     tg_tensor *t = NULL;
-    int64_t n = 1;
-    for (int d = 0; d < shape.n; d++) n *= shape.v[d];
-    if (dtype < 0 || dtype >= TG_DTYPE_COUNT || view.len != n * (int64_t)tg_dtype_size((tg_dtype)dtype))
+    int64_t n = 1; /* -1 for a negative or overflowing shape */
+    for (int d = 0; d < shape.n && n >= 0; d++)
+        if (shape.v[d] < 0 || __builtin_mul_overflow(n, shape.v[d], &n) || n > INT64_MAX / 8) n = -1;
+    if (n < 0)
+        PyErr_SetString(PyExc_ValueError, "from_buffer: a negative or too large shape");
+    else if (dtype < 0 || dtype >= TG_DTYPE_COUNT || view.len != n * (int64_t)tg_dtype_size((tg_dtype)dtype))
         PyErr_Format(PyExc_ValueError, "from_buffer: %zd bytes for %lld elements of dtype %d", view.len,
                      (long long)n, dtype);
     else
