@@ -359,8 +359,14 @@ class Tensor:
 
     # --- DLPack
     def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
-        if copy is False and not self.device.host_visible:
+        """A DLPack capsule: zero-copy where the device's memory is host
+        memory, else a host copy; copy=True always copies, copy=False refuses
+        to."""
+        host = self.device.host_visible
+        if copy is False and not host:
             raise BufferError("tg: device %s's memory is not host memory; it can only be copied" % self.device.name)
+        if copy and host:  # a new buffer with the same values, exported without a copy
+            return _C.to_dlpack(_C.from_buffer(self.device._h, self.dtype.id, self.shape, self.tobytes()))
         return _C.to_dlpack(self._t)
 
     def __dlpack_device__(self):
