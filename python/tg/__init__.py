@@ -823,7 +823,7 @@ def _getitem(x, idx):
     if not isinstance(idx, tuple):
         idx = (idx,)
     nfixed = sum(1 for i in idx if i is not None and i is not Ellipsis)
-    if Ellipsis in [i for i in idx if not isinstance(i, Tensor)]:
+    if any(i is Ellipsis for i in idx):
         e = [j for j, i in enumerate(idx) if i is Ellipsis][0]
         idx = idx[:e] + (slice(None),) * (x.ndim - nfixed) + idx[e + 1:]
     if nfixed > x.ndim:
@@ -842,7 +842,7 @@ def _getitem(x, idx):
                 stop = n if step > 0 else -n - 1
             out = Tensor._wrap(_C.slice(out._t, d, start, stop, step))
             d += 1
-        elif isinstance(i, (Tensor, list)) or _is_numpy(i):
+        elif isinstance(i, (Tensor, list)) or (_is_numpy(i) and i.ndim > 0):
             if tensor_idx is not None:
                 raise NotImplementedError("tg: only one tensor index per subscript")
             tensor_axis, tensor_idx = d, i if isinstance(i, Tensor) else Tensor(i, dtype="int32", device=x.device)

@@ -128,6 +128,8 @@ def test_indexing(dev):
     close(t[:, [4, -1]], a[:, [4, -1]])
     close(t[1, tg.Tensor([[0, 1], [2, 3]], device=dev)], a[1, [[0, 1], [2, 3]]])
     close(t[..., np.array([5, 0])], a[..., [5, 0]])
+    close(t[np.array([1, 2]), ...], a[[1, 2], ...])
+    close(t[np.int64(2), 1:], a[2, 1:])
     with pytest.raises(IndexError):
         t[4]
 
