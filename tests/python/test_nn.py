@@ -107,3 +107,18 @@ def test_conform_and_bench():
     assert res["benchmarks"] and res["benchmarks"][0]["name"].startswith("ref/elementwise/add_1024k")
     with pytest.raises(tg.Error):
         tg.conform("no_such_plugin")
+
+
+def test_mlp_example(tmp_path):
+    """python/examples/mlp.py (examples/mlp.c in Python) trains and saves."""
+    import os
+    import re
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "python", "examples", "mlp.py")
+    out = subprocess.run([sys.executable, script, "--steps", "150", "--save", str(tmp_path / "mlp.safetensors")],
+                         capture_output=True, text=True, check=True).stdout
+    acc = float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
+    assert acc > 0.9, out
+    assert set(nn.safe_load(tmp_path / "mlp.safetensors")) == {"0.weight", "0.bias", "2.weight", "2.bias",
+                                                               "4.weight", "4.bias"}
