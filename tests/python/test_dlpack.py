@@ -96,3 +96,17 @@ def test_torch_round_trip(dev, torch):
     assert u.numpy().tolist() == y.tolist()
     g = torch.tensor([True, False])
     assert tg.from_dlpack(g, device=dev).numpy().tolist() == [True, False]
+
+
+def test_device_memory_export_copies():
+    """A device whose memory is not host memory (opencl) exports a host copy."""
+    try:
+        dev = tg.Device("opencl")
+    except tg.Error as e:
+        pytest.skip("no opencl device: %s" % e)
+    t = tg.arange(6, dtype="float32", device=dev)  # made on the host: no kernel to compile
+    assert not dev.host_visible and t.__dlpack_device__() == (1, 0)
+    a, b = np.from_dlpack(t), np.from_dlpack(t)
+    assert a.tolist() == [0, 1, 2, 3, 4, 5] and addr(a) != addr(b)
+    with pytest.raises(BufferError):
+        t.__dlpack__(copy=False)
