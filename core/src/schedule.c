@@ -106,6 +106,32 @@ static void materialize(tg_tensor *t) {
 
 static tg_tensor *red_of(const tg_tensor *t) { return t->buf || t->mat ? NULL : t->red; }
 
+/* Elementwise ops in t's unmaterialized cone, counted up to `limit` (a
+ * node reached twice counts twice; the limit bounds the walk). */
+static int cone_ops(const tg_tensor *t, int limit) {
+    if (t->buf || t->mat || is_scalar(t->op)) return 0;
+    int n = is_elementwise(t->op) ? 1 : 0;
+    for (int s = 0; s < t->nsrc && n < limit; s++) n += cone_ops(t->src[s], limit - n);
+    return n;
+}
+
+#define EXPANDED_OPS_MAX 8 /* ops worth recomputing per expanded copy */
+
+/* A reduction's input cone that reads a computed chain through an EXPAND
+ * (a matmul's operand, once per column of the other) computes the chain
+ * again for every copy: past a few ops the chain gets a buffer instead. */
+static void split_expanded(tg_tensor *t, bool expanded, uint64_t mark) {
+    if (t->buf || t->mat || t->mark == mark || is_scalar(t->op)) return;
+    t->mark = mark;
+    if (t->op == TG_OP_EXPAND)
+        for (int d = 0; d < t->ndim; d++) expanded |= t->src[0]->shape[d] != t->shape[d];
+    if (expanded && is_elementwise(t->op) && !t->red && cone_ops(t, EXPANDED_OPS_MAX) >= EXPANDED_OPS_MAX) {
+        materialize(t);
+        return;
+    }
+    for (int s = 0; s < t->nsrc; s++) split_expanded(t->src[s], expanded, mark);
+}
+
 static void decide(tg_tensor *n, uint32_t fusion) {
     tg_tensor *r = NULL;
     if (is_scalar(n->op)) {
@@ -126,6 +152,7 @@ static void decide(tg_tensor *n, uint32_t fusion) {
         tg_tensor *b = base_of(n->src[0]);
         if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && !is_scalar(b->op)))
             materialize(b);
+        split_expanded(n->src[0], false, ++epoch);
         r = n;
     } else { /* elementwise, CONTIG, DETACH */
         int nred = 0;

@@ -118,6 +118,32 @@ static void test_plans(const char *d) {
     tg_scope_end();
 }
 
+static int64_t kernels(void) {
+    tg_stats s;
+    tg_stats_get(&s);
+    return s.kernels_launched;
+}
+
+/* A matmul whose operand is a long elementwise chain would compute the
+ * chain once per column of the other operand: the chain gets a kernel of
+ * its own; a short one stays fused. */
+static void test_expanded(const char *d) {
+    tg_scope_begin();
+    tg_tensor *a = tg_rand(dev, TG_FLOAT32, TG_SHAPE(8, 16), 1), *w = tg_rand(dev, TG_FLOAT32, TG_SHAPE(16, 8), 2);
+    tg_realize(a), tg_realize(w);
+    tg_tensor *cheap = tg_adds(tg_muls(a, 2), 1), *dear = a;
+    for (int i = 0; i < 6; i++) dear = tg_adds(tg_muls(tg_sin(dear), 0.5), 0.25); /* 18 ops */
+    int64_t k0 = kernels();
+    double x = at(tg_matmul(cheap, w), 0);
+    int64_t k1 = kernels();
+    double y = at(tg_matmul(dear, w), 0);
+    int64_t k2 = kernels();
+    tap_ok(k1 - k0 == 1 && k2 - k1 == 2 && x == x && y == y,
+           "%s: a 2-op operand fuses into its matmul (%lld kernel), an 18-op one gets its own (%lld kernels)", d,
+           (long long)(k1 - k0), (long long)(k2 - k1));
+    tg_scope_end();
+}
+
 /* Scoped work on a thread of its own (each thread keeps its own scope
  * storage, freed when the thread exits). */
 static int scoped_worker(void *arg) {
@@ -154,6 +180,7 @@ int main(void) {
         test_differ(names[p]);
         test_big(names[p]);
         test_plans(names[p]);
+        test_expanded(names[p]);
         test_thread(names[p]);
         tg_device_close(dev);
     }
