@@ -52,6 +52,7 @@ static int usage(const char *prog, const opts *o) {
            "  --layers N --heads N --embd N --block N   model shape (default %lld %lld %lld %lld)\n"
            "  --batch N          sequences per step (default %ld)\n"
            "  --steps N          optimiser steps (default %ld; 0 with --load: sample only)\n"
+           "  --eval-every N     print the losses every N steps (default %ld)\n"
            "  --lr X             AdamW learning rate (default %g)\n"
            "  --seed N           initialisation, batches and sampling (default %llu)\n"
            "  --save FILE        write the weights (safetensors, nanoGPT names)\n"
@@ -64,7 +65,7 @@ static int usage(const char *prog, const opts *o) {
            "  --bench train|decode  time training steps (--steps) or decoding (--tokens) on\n"
            "                     random tokens of --vocab N (default 65); prints per-step figures\n",
            prog, o->text, (long long)o->cfg.n_layer, (long long)o->cfg.n_head, (long long)o->cfg.n_embd,
-           (long long)o->cfg.block, o->batch, o->steps, o->lr, (unsigned long long)o->seed, o->sample,
+           (long long)o->cfg.block, o->batch, o->steps, o->eval_every, o->lr, (unsigned long long)o->seed, o->sample,
            o->temperature, o->top_k);
     return 1;
 }
@@ -101,6 +102,7 @@ static int parse(int argc, char **argv, opts *o) {
             else if (!strcmp(a, "--steps")) o->steps = (long)n;
             else if (!strcmp(a, "--sample")) o->sample = (long)n;
             else if (!strcmp(a, "--tokens")) o->tokens = (long)n;
+            else if (!strcmp(a, "--eval-every")) o->eval_every = (long)n;
             else if (!strcmp(a, "--top-k")) o->top_k = (long)n;
             else if (!strcmp(a, "--seed")) o->seed = (uint64_t)n;
             else return fprintf(stderr, "%s: unknown option %s (see --help)\n", argv[0], a), 2;
@@ -110,7 +112,8 @@ static int parse(int argc, char **argv, opts *o) {
     }
     if (o->bench && strcmp(o->bench, "train") && strcmp(o->bench, "decode"))
         return fprintf(stderr, "%s: --bench takes train or decode\n", argv[0]), 2;
-    if (o->batch < 1) return fprintf(stderr, "%s: --batch must be >= 1\n", argv[0]), 2;
+    if (o->batch < 1 || o->eval_every < 1)
+        return fprintf(stderr, "%s: --batch and --eval-every must be >= 1\n", argv[0]), 2;
     return 0;
 }
 
