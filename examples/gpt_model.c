@@ -2,6 +2,7 @@
 #include "gpt_model.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,13 @@ static tg_status add_param(gpt *m, const char *name, int ndim, const int64_t *sh
     if (!v) return tg_error(TG_ERR_NO_MEMORY, "gpt: out of memory for %s", name);
     double std = init == INIT_PROJ ? 0.02 / sqrt(2.0 * (double)m->cfg.n_layer) : 0.02;
     for (int64_t i = 0; i < n; i++) v[i] = init == INIT_ONE ? 1.0f : init == INIT_ZERO ? 0.0f : (float)(std * normal01(rng));
+    tg_scope_begin(); /* whatever scope the caller has open, the list holds the only reference */
     tg_tensor *t = tg_from_data(m->dev, TG_FLOAT32, ndim, shape, v);
     free(v);
     tg_status st = t ? tg_set_requires_grad(t, true) : tg_last_status();
     if (!st) st = tg_params_add(m->params, name, t);
-    *out = t;
-    tg_release(t); /* the params list holds it */
+    tg_scope_end();
+    *out = st ? NULL : tg_params_find(m->params, name);
     return st;
 }
 
@@ -157,11 +159,18 @@ tg_status gpt_save(const gpt *m, const char *path) {
     return tg_params_save(m->params, path);
 }
 
-/* The tensor for `name` in a checkpoint (lm_head.weight stands for wte). */
+/* The checkpoint's tensor for one of ours: by nanoGPT's name, lm_head.weight
+ * for the tied wte, or by GPT-2's own (Hugging Face) name, which lacks
+ * "transformer." and keeps the blocks' Conv1D weights as (in, out): those
+ * come back transposed (a view in the current scope). */
 static tg_tensor *find_in(const tg_params *file, const char *name) {
     tg_tensor *t = tg_params_find(file, name);
     if (!t && !strcmp(name, "transformer.wte.weight")) t = tg_params_find(file, "lm_head.weight");
-    return t;
+    if (t || strncmp(name, "transformer.", 12)) return t;
+    t = tg_params_find(file, name + 12);
+    size_t n = strlen(name);
+    bool conv1d = n > 7 && !strcmp(name + n - 7, ".weight") && strstr(name, ".h.") && !strstr(name, ".ln_");
+    return t && conv1d && tg_tensor_ndim(t) == 2 ? tg_transpose(t, 0, 1) : t;
 }
 
 tg_status gpt_load(gpt *m, const char *path) {
@@ -169,6 +178,7 @@ tg_status gpt_load(gpt *m, const char *path) {
     tg_params *file = NULL;
     tg_status st = tg_params_read(path, m->dev, &file);
     size_t n = tg_params_count(m->params);
+    tg_scope_begin();
     for (size_t i = 0; !st && i < n; i++) { /* check everything before changing anything */
         const char *name = tg_params_name(m->params, i);
         tg_tensor *want = tg_params_get(m->params, i), *got = find_in(file, name);
@@ -183,6 +193,7 @@ tg_status gpt_load(gpt *m, const char *path) {
                           tg_shape_format(tg_tensor_ndim(got), tg_tensor_shape(got), sa, sizeof sa),
                           tg_shape_format(tg_tensor_ndim(want), tg_tensor_shape(want), sb, sizeof sb));
     }
+    tg_scope_end();
     for (size_t i = 0; !st && i < n; i++) {
         tg_scope_begin();
         tg_tensor *src = tg_cast(find_in(file, tg_params_name(m->params, i)), TG_FLOAT32);
@@ -200,14 +211,14 @@ tg_status gpt_open(tg_dev *dev, const char *path, int64_t n_head, gpt **out_mode
     tg_status st = tg_params_read(path, dev, &file);
     if (st) return st;
     gpt_config cfg = {.n_head = n_head};
-    tg_tensor *wte = find_in(file, "transformer.wte.weight"), *wpe = tg_params_find(file, "transformer.wpe.weight");
+    tg_tensor *wte = find_in(file, "transformer.wte.weight"), *wpe = find_in(file, "transformer.wpe.weight");
     if (!wte || !wpe || tg_tensor_ndim(wte) != 2 || tg_tensor_ndim(wpe) != 2)
         st = tg_error(TG_ERR_NOT_FOUND, "gpt_open: %s lacks 2-d transformer.wte.weight and transformer.wpe.weight", path);
     if (!st) {
         cfg.vocab = tg_tensor_dim(wte, 0), cfg.n_embd = tg_tensor_dim(wte, 1), cfg.block = tg_tensor_dim(wpe, 0);
         char name[64];
         do snprintf(name, sizeof name, "transformer.h.%lld.ln_1.weight", (long long)cfg.n_layer);
-        while (tg_params_find(file, name) && ++cfg.n_layer);
+        while (find_in(file, name) && ++cfg.n_layer);
     }
     tg_params_destroy(file);
     if (!st) st = gpt_create(dev, &cfg, 0, out_model);
@@ -223,11 +234,10 @@ tg_status gpt_open(tg_dev *dev, const char *path, int64_t n_head, gpt **out_mode
 /* A realized tensor (a real buffer) of zeros: the caches start as buffers,
  * so the first step's kernels are the ones every later step runs. */
 static tg_tensor *zeros_buffer(tg_dev *dev, int ndim, const int64_t *shape) {
+    tg_scope_begin();
     tg_tensor *t = tg_contiguous(tg_zeros(dev, TG_FLOAT32, ndim, shape));
-    if (t && tg_realize(t) != TG_OK) {
-        tg_release(t);
-        t = NULL;
-    }
+    t = t && tg_realize(t) == TG_OK ? tg_retain(t) : NULL; /* caller-owned */
+    tg_scope_end();
     return t;
 }
 
@@ -244,11 +254,11 @@ tg_status gpt_cache_create(const gpt *m, gpt_cache **out_cache) {
     c->n_layer = m->cfg.n_layer;
     int64_t H = m->cfg.n_head, shape[4] = {1, H, m->cfg.block, m->cfg.n_embd / H};
     tg_scope_begin();
-    c->pos = tg_keep(tg_variable(m->dev, TG_INT32, 0));
-    c->token = tg_keep(tg_variable(m->dev, TG_INT32, 0));
-    c->col_t = tg_keep(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.block, 1),
+    c->pos = tg_retain(tg_variable(m->dev, TG_INT32, 0)); /* caller-owned, whatever scope is open */
+    c->token = tg_retain(tg_variable(m->dev, TG_INT32, 0));
+    c->col_t = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.block, 1),
                                                 TG_SHAPE(m->cfg.block, 1))));
-    c->col_v = tg_keep(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.vocab, 1),
+    c->col_v = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.vocab, 1),
                                                 TG_SHAPE(m->cfg.vocab, 1))));
     tg_scope_end();
     tg_status st = c->pos && c->token && c->col_t && c->col_v ? TG_OK : tg_last_status();
@@ -313,7 +323,7 @@ tg_status gpt_decode_step(const gpt *m, gpt_cache *c, int32_t token, tg_tensor *
         if (!st) st = tg_assign(c->v[l], outs[2 + 2 * l]);
     }
     tg_no_grad_end();
-    if (!st) *out_logits = tg_keep(outs[0]);
+    if (!st) *out_logits = tg_retain(outs[0]);
     tg_scope_end();
     free(outs);
     if (!st) c->len++;

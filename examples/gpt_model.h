@@ -3,7 +3,8 @@
  * self-attention, an MLP with the exact GELU), a final layernorm and an
  * output head tied to the token embedding. Weights carry nanoGPT's names and
  * layouts (linear weights (out, in)), so a nanoGPT checkpoint written with
- * safetensors loads unchanged, and ours loads in nanoGPT.
+ * safetensors loads unchanged, and ours loads in nanoGPT; GPT-2's released
+ * safetensors load as well.
  *
  * Decoding keeps a key/value cache of the full context length per layer and
  * the current position in a tg_variable: every step has the same shapes and
@@ -47,7 +48,9 @@ tg_tensor *gpt_forward(const gpt *m, tg_tensor *idx);
 tg_status gpt_save(const gpt *m, const char *path);
 /* Loads every tensor by name (float dtypes are converted; lm_head.weight
  * stands for a missing transformer.wte.weight; other names in the file,
- * such as nanoGPT's attn.bias mask buffers, are ignored). Nothing changes
+ * such as nanoGPT's attn.bias mask buffers, are ignored). GPT-2's own
+ * safetensors (Hugging Face's: names without "transformer.", Conv1D weights
+ * stored (in, out)) load too, transposed as nanoGPT's from_pretrained does. Nothing changes
  * unless every tensor is there with the right shape. */
 tg_status gpt_load(gpt *m, const char *path);
 /* A model shaped after a checkpoint (layers, width, vocabulary and context
@@ -70,7 +73,7 @@ void gpt_cache_destroy(gpt_cache *c); /* NULL is a no-op */
 void gpt_cache_reset(gpt_cache *c);  /* forget the tokens (keeps the buffers) */
 /* Feeds `token` at position c->len (< block) of one sequence: updates every
  * layer's cache and gives the next token's logits (vocab), realized, in a
- * new caller-owned tensor (or the current scope's). */
+ * new caller-owned tensor (tg_release it). */
 tg_status gpt_decode_step(const gpt *m, gpt_cache *c, int32_t token, tg_tensor **out_logits);
 
 /* The next token from logits (vocab): argmax when temperature <= 0, else a

@@ -7,6 +7,9 @@ safetensors.torch.save_model writes a nanoGPT model: the tied head under
 lm_head.weight (transformer.wte.weight, its alias, left out) and each
 layer's causal-mask buffer attn.bias. Its logits for two fixed sequences,
 computed here in float64 from the float32 weights, go to tiny_logits.txt.
+The same weights in GPT-2's own (Hugging Face) layout go to
+tiny_gpt2.safetensors: names without "transformer.", the blocks' Conv1D
+weights stored (in, out), the head tied to wte.weight.
 
     python3 tests/gpt/gen_golden.py tests/gpt/golden
 
@@ -124,6 +127,12 @@ def main():
     logits = forward(w, idx)
     torch_check(w, idx, logits)
     write_safetensors(f"{out}/tiny.safetensors", w)
+    hf = {}
+    for name, a in w.items():
+        name = "wte.weight" if name == "lm_head.weight" else name.removeprefix("transformer.")
+        conv1d = name.startswith("h.") and name.endswith(".weight") and ".ln_" not in name
+        hf[name] = np.ascontiguousarray(a.T) if conv1d else a
+    write_safetensors(f"{out}/tiny_gpt2.safetensors", hf)
     with open(f"{out}/tiny_logits.txt", "w") as f:
         f.write(f"# tests/gpt/gen_golden.py: layers {L} heads {H} width {C} vocab {V} context {T}\n")
         f.write("tokens " + " ".join(str(t) for row in TOKENS for t in row) + "\n")

@@ -61,6 +61,17 @@ static void test_golden_and_roundtrip(const char *golden, const char *scratch) {
            "%s: a nanoGPT checkpoint (lm_head.weight tied, attn.bias buffers) loads; logits of (2,8) tokens match "
            "numpy's to %.2g (< 1e-4) %s", dname, worst, st ? tg_last_error() : "");
 
+    /* the same weights in GPT-2's own layout */
+    gpt *g2 = NULL;
+    snprintf(path, sizeof path, "%s/tiny_gpt2.safetensors", golden);
+    tg_status st2 = st ? st : gpt_open(dev, path, 2, &g2);
+    if (!st2) st2 = logits_of(g2, tokens, B, T, again);
+    tap_ok(!st2 && g2->cfg.n_layer == 2 && !memcmp(got, again, sizeof got),
+           "%s: the same weights in GPT-2's layout (no transformer. prefix, Conv1D (in, out)) give the same logits %s",
+           dname, st2 ? tg_last_error() : "");
+    gpt_destroy(g2);
+    snprintf(path, sizeof path, "%s/tiny.safetensors", golden);
+
     /* our file has transformer.wte.weight instead; loads back bit for bit */
     if (!st) st = gpt_save(m, saved);
     if (!st) st = gpt_open(dev, saved, 2, &m2);
@@ -171,8 +182,12 @@ static void test_decode(const char *golden) {
 }
 
 /* Sampling (top-k, multinomial) with the cache: no program compiled after
- * the first token, whether 8 or 24 follow; no buffer kept per token. */
+ * the first token, whether 8 or 24 follow; no buffer kept per token. All
+ * inside a scope, which must not take the model's or the cache's tensors:
+ * afterwards as many tensors live as before. */
 static void test_decode_programs(void) {
+    int64_t live0 = stats().live_tensors;
+    tg_scope_begin();
     gpt_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 16, .vocab = V, .block = 40};
     gpt *m = NULL;
     gpt_cache *c = NULL;
@@ -200,6 +215,9 @@ static void test_decode_programs(void) {
            (long long)buffers[0], (long long)buffers[1], st ? tg_last_error() : "");
     gpt_cache_destroy(c);
     gpt_destroy(m);
+    tg_scope_end();
+    tap_ok(stats().live_tensors == live0, "%s: model and cache made inside a scope, then destroyed: %lld tensors "
+           "live, as before", dname, (long long)stats().live_tensors);
 }
 
 int main(int argc, char **argv) {
