@@ -127,7 +127,7 @@ typedef struct corpus {
 
 static tg_status corpus_read(const char *path, corpus *c) {
     FILE *f = fopen(path, "rb");
-    if (!f) return tg_error(TG_ERR_IO, "gpt: cannot open %s", path);
+    if (!f) return tg_error(TG_ERR_IO, "cannot open %s", path);
     unsigned char *buf = NULL;
     size_t n = 0, cap = 0, got;
     do {
@@ -140,11 +140,15 @@ static tg_status corpus_read(const char *path, corpus *c) {
         n += got;
     } while (got > 0);
     fclose(f);
+    if (n == 0) {
+        free(buf);
+        return tg_error(TG_ERR_INVALID, "%s is empty", path);
+    }
     int index[256] = {0};
     c->ids = buf ? malloc(n * sizeof *c->ids + 1) : NULL;
     if (!c->ids) {
         free(buf);
-        return tg_error(TG_ERR_NO_MEMORY, "gpt: out of memory for %s", path);
+        return tg_error(TG_ERR_NO_MEMORY, "out of memory for %s", path);
     }
     for (size_t i = 0; i < n; i++) index[buf[i]] = 1;
     c->vocab = 0;
@@ -160,7 +164,7 @@ static tg_status corpus_read(const char *path, corpus *c) {
 static tg_status batch_of(tg_dev *dev, const int32_t *ids, int64_t lo, int64_t hi, int64_t B, int64_t T, uint64_t *rng,
                           tg_tensor **x, tg_tensor **y) {
     int32_t *xb = malloc((size_t)(2 * B * T) * sizeof *xb);
-    if (!xb) return tg_error(TG_ERR_NO_MEMORY, "gpt: out of memory for a batch");
+    if (!xb) return tg_error(TG_ERR_NO_MEMORY, "out of memory for a batch");
     for (int64_t b = 0; b < B; b++) {
         int64_t s = lo + (int64_t)(rng_next(rng) % (uint64_t)(hi - lo - T));
         for (int64_t t = 0; t < T; t++) xb[b * T + t] = ids[s + t], xb[B * T + b * T + t] = ids[s + t + 1];
@@ -186,7 +190,7 @@ static tg_status train(gpt *m, const corpus *c, const opts *o, double *last_loss
     tg_status st = tg_optim_create(m->params, &oo, &opt);
     int64_t split = c->n * 9 / 10, T = m->cfg.block;
     if (!st && (split - T < 2 || c->n - split - T < 2))
-        st = tg_error(TG_ERR_INVALID, "gpt: the text (%lld bytes) is too short for a context of %lld", (long long)c->n,
+        st = tg_error(TG_ERR_INVALID, "the text (%lld bytes) is too short for a context of %lld", (long long)c->n,
                       (long long)T);
     uint64_t rng = o->seed * 7 + 3;
     double t0 = now_s(), sum = 0;
@@ -231,7 +235,8 @@ static tg_status sample(gpt *m, const corpus *c, const opts *o) {
         tok = -1;
         for (int v = 0; v < c->vocab; v++)
             if (c->chars[v] == (unsigned char)prompt[i]) tok = v;
-        if (tok < 0) st = tg_error(TG_ERR_INVALID, "gpt: the prompt's byte 0x%02x is not in the text", prompt[i]);
+        if (tok < 0)
+            st = tg_error(TG_ERR_INVALID, "the prompt's byte 0x%02x is not in the text", (unsigned)(unsigned char)prompt[i]);
         tg_tensor *logits = NULL;
         if (!st && prompt[i + 1]) st = gpt_decode_step(m, cache, tok, &logits);
         tg_release(logits);
@@ -260,7 +265,7 @@ static tg_status bench(gpt *m, const opts *o) {
     tg_status st = TG_OK;
     if (!strcmp(o->bench, "train")) {
         int32_t *ids = malloc((size_t)(4 * T + 16) * sizeof *ids);
-        if (!ids) return tg_error(TG_ERR_NO_MEMORY, "gpt: out of memory");
+        if (!ids) return tg_error(TG_ERR_NO_MEMORY, "out of memory");
         for (int64_t i = 0; i < 4 * T + 16; i++) ids[i] = (int32_t)(rng_next(&rng) % (uint64_t)V);
         tg_optim *opt = NULL;
         tg_optim_opts oo = tg_optim_defaults(TG_OPTIM_ADAMW, o->lr);
@@ -318,7 +323,7 @@ int main(int argc, char **argv) {
     if (!st && !o.bench) o.cfg.vocab = c.vocab;
     if (!st) st = o.load ? gpt_open(dev, o.load, o.cfg.n_head, &m) : gpt_create(dev, &o.cfg, o.seed, &m);
     if (!st && !o.bench && m->cfg.vocab != c.vocab)
-        st = tg_error(TG_ERR_SHAPE, "gpt: %s has %lld tokens, the text %d distinct bytes", o.load,
+        st = tg_error(TG_ERR_SHAPE, "%s has %lld tokens, the text %d distinct bytes", o.load,
                       (long long)m->cfg.vocab, c.vocab);
     if (!st) {
         printf("gpt on %s: %lld layers, %lld heads, width %lld, context %lld, vocabulary %lld; %lld parameters\n",
