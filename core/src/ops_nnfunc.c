@@ -172,3 +172,53 @@ tg_tensor *tg_sdpa(tg_tensor *q, tg_tensor *k, tg_tensor *v, tg_tensor *mask, bo
     }
     OP_END(tg_matmul(tg_softmax(s, -1), v));
 }
+
+tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target, double ls, int64_t ignore_index) {
+    char sa[128], sb[128];
+    if (!need_float("cross_entropy", logits) || !target) return tg__null_arg("cross_entropy");
+    int nd = logits->ndim;
+    bool match = nd >= 1 && target->ndim == nd - 1 && logits->shape[nd - 1] > 0;
+    for (int d = 0; match && d < nd - 1; d++) match = target->shape[d] == logits->shape[d];
+    if (!match)
+        return tg__fail(TG_ERR_SHAPE, "cross_entropy: logits %s (needs ..., C with C > 0) and target %s (needs ...) do not match",
+                        tg__shape_str(logits, sa, sizeof sa), tg__shape_str(target, sb, sizeof sb));
+    if (tg_dtype_is_float(target->dtype) || target->dtype == TG_BOOL)
+        return tg__fail(TG_ERR_DTYPE, "cross_entropy: target must be an integer dtype, not %s", tg_dtype_name(target->dtype));
+    if (!(ls >= 0 && ls <= 1)) return tg__fail(TG_ERR_INVALID, "cross_entropy: label_smoothing %g outside [0, 1]", ls);
+    OP_BEGIN;
+    int64_t C = logits->shape[nd - 1], flat = -1;
+    int axis = 1;
+    tg_tensor *t = tg_reshape(target, 1, &flat);
+    tg_tensor *valid = tg_ne(t, tg__const_like(t, (double)ignore_index));
+    tg_tensor *safe = tg_where(valid, t, tg__const_like(t, 0));
+    if (!safe || tg__check_index("cross_entropy", safe, C) != TG_OK) OP_END(NULL);
+    tg_tensor *logp = tg_log_softmax(tg_reshape(logits, TG_SHAPE(-1, C)), 1), *oh = one_hot(safe, C);
+    tg_tensor *row = ls == 0 ? tg_sum(tg_where(oh, logp, tg__const_like(logp, 0)), 1, &axis, false)
+                             : tg_sum(tg_mul(logp, tg_adds(tg_muls(tg_cast(oh, logp->dtype), 1 - ls), ls / (double)C)),
+                                      1, &axis, false);
+    tg_tensor *total = tg_sum(tg_where(valid, row, tg__const_like(row, 0)), TG_ALL_AXES, false);
+    OP_END(tg_div(tg_neg(total), tg_sum(tg_cast(valid, logits->dtype), TG_ALL_AXES, false)));
+}
+
+/* Exponential races: sample i wins when p_i / E_i is largest, E_i = -log u_i
+ * independent Exp(1) draws, which happens with probability p_i / sum(p). */
+tg_tensor *tg_multinomial(tg_tensor *probs, int64_t num_samples, uint64_t seed) {
+    char sa[128];
+    if (!need_float("multinomial", probs)) return NULL;
+    int nd = probs->ndim;
+    if (nd < 1 || nd >= TG_MAX_DIMS || probs->shape[nd - 1] < 1 || num_samples < 0)
+        return tg__fail(TG_ERR_SHAPE, "multinomial: probs %s (needs ..., n with n >= 1) and %lld samples",
+                        tg__shape_str(probs, sa, sizeof sa), (long long)num_samples);
+    OP_BEGIN;
+    int64_t shape[TG_MAX_DIMS];
+    for (int d = 0; d < nd - 1; d++) shape[d] = probs->shape[d];
+    shape[nd - 1] = num_samples, shape[nd] = probs->shape[nd - 1];
+    int axis = -1;
+    tg_tensor *p = tg_cast(probs, TG_FLOAT32);
+    tg_tensor *e = tg_neg(tg_log(tg_rand(probs->dev, TG_FLOAT32, nd + 1, shape, seed)));
+    tg_tensor *idx = tg_argmax(tg_div(tg_unsqueeze(p, -2), e), -1, false);
+    tg_tensor *sum = tg_sum(p, 1, &axis, true);
+    tg_tensor *ok = tg_logical_and(tg_ge(tg_min(p, 1, &axis, true), tg__const_like(sum, 0)),
+                                   tg_logical_and(tg_lt(tg__const_like(sum, 0), sum), tg_lt(sum, tg__const_like(sum, INFINITY))));
+    OP_END(tg_where(ok, idx, tg_cast(tg__const_like(sum, -1), TG_INT32)));
+}

@@ -1,6 +1,7 @@
 /* Reductions over any set of axes, with keepdim: composed from REDUCE_SUM,
  * REDUCE_MAX and elementwise primitives. */
 #include <math.h>
+#include <stdlib.h>
 #include "tensor_internal.h"
 
 /* Axes list -> bitmask; naxes == 0 means all. false on a bad axis. */
@@ -166,4 +167,44 @@ tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim) {
     if (!x) return tg__null_arg("argmin");
     OP_BEGIN;
     OP_END(tg_argmax(tg__flip_order(x), axis, keepdim));
+}
+
+/* k rounds of: the largest value not yet taken (a NaN first), and the first
+ * place that holds it. Gradients reach the picked values through max. */
+tg_status tg_topk(tg_tensor *x, int64_t k, tg_tensor **out_values, tg_tensor **out_indices) {
+    char sa[128];
+    if (!out_values || !out_indices) return tg__failst(TG_ERR_INVALID, "topk: out_values or out_indices is NULL");
+    *out_values = *out_indices = NULL;
+    if (!x) return tg__null_arg("topk"), tg_last_status() ? tg_last_status() : TG_ERR_INVALID;
+    if (!tg_dtype_is_float(x->dtype)) return tg__failst(TG_ERR_DTYPE, "topk: needs a float dtype, not %s", tg_dtype_name(x->dtype));
+    int64_t n = x->ndim ? x->shape[x->ndim - 1] : -1;
+    if (k < 0 || k > n)
+        return tg__failst(TG_ERR_SHAPE, "topk: k = %lld outside [0, %lld] for input %s", (long long)k, (long long)n,
+                          tg__shape_str(x, sa, sizeof sa));
+    tg_tensor **parts = malloc((size_t)(2 * k + 2) * sizeof *parts);
+    if (!parts) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    tg_scope_begin();
+    int axis = -1;
+    tg_tensor *taken = tg__const_dt(x, TG_BOOL, 0), *ar = tg_arange(x->dev, TG_INT32, 0, (double)n, 1);
+    tg_tensor *rev = tg_arange(x->dev, TG_INT32, (double)n, 0, -1), *izero = tg_cast(tg__const_like(x, 0), TG_INT32);
+    tg_tensor **vals = parts, **idxs = parts + k + 1;
+    vals[0] = tg_slice(x, -1, 0, 0, 1); /* (..., 0): the result when k == 0 */
+    idxs[0] = tg_cast(vals[0], TG_INT32);
+    for (int64_t r = 0; r < k; r++) {
+        tg_tensor *m = tg__max(tg_where(taken, tg__const_like(x, -INFINITY), x), 1, &axis, true);
+        tg_tensor *hit = tg_logical_and(tg_logical_not(taken), tg_logical_or(tg_eq(x, m), tg__isnan(x)));
+        tg_tensor *i = tg_rsubs(tg__max(tg_where(hit, rev, izero), 1, &axis, true), (double)n);
+        taken = tg_logical_or(taken, tg_eq(ar, i));
+        vals[r + 1] = m;
+        idxs[r + 1] = i;
+    }
+    tg_tensor *v = tg_cat(k ? (size_t)k : 1, vals + (k > 0), -1), *ix = tg_cat(k ? (size_t)k : 1, idxs + (k > 0), -1);
+    tg_status st = v && ix ? TG_OK : tg_last_status();
+    if (!st) {
+        *out_values = tg_keep(v);
+        *out_indices = tg_keep(ix);
+    }
+    tg_scope_end();
+    free(parts);
+    return st;
 }

@@ -256,6 +256,10 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double slope);
 tg_tensor *tg_gelu(tg_tensor *x); /* tanh approximation */
 tg_tensor *tg_silu(tg_tensor *x);
 tg_tensor *tg_softplus(tg_tensor *x);
+/* Floats; computed in the wider dtype, relative error under 3e-8 (so float64
+ * gets about 1e-8, not full precision). */
+tg_tensor *tg_erf(tg_tensor *x);
+tg_tensor *tg_gelu_erf(tg_tensor *x); /* exact: x/2 (1 + erf(x/sqrt 2)), torch's default */
 
 /* Comparisons give TG_BOOL (IEEE with NaN: see FLOATS above). */
 tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);
@@ -290,6 +294,11 @@ tg_tensor *tg_prod(tg_tensor *x, int naxes, const int *axes, bool keepdim); /* f
 tg_tensor *tg_var(tg_tensor *x, int naxes, const int *axes, bool keepdim, int correction);
 tg_tensor *tg_std(tg_tensor *x, int naxes, const int *axes, bool keepdim, int correction);
 tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+/* The k largest entries along the last axis, largest first (as torch.topk:
+ * a NaN counts as the largest; equal values in index order): values
+ * (..., k) and their TG_INT32 indices (..., k), 0 <= k <= size. Floats.
+ * Costs two reductions per k (meant for a small k, as in sampling). */
+tg_status tg_topk(tg_tensor *x, int64_t k, tg_tensor **out_values, tg_tensor **out_indices);
 /* Index (TG_INT32) of the first maximum / minimum along one axis. */
 tg_tensor *tg_argmax(tg_tensor *x, int axis, bool keepdim);
 tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim);
@@ -362,6 +371,11 @@ tg_tensor *tg_log_softmax(tg_tensor *x, int axis);
  * normaliser are read: a -inf logit elsewhere keeps the loss finite; a NaN
  * anywhere in a row makes it NaN (as torch). */
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *target, double label_smoothing);
+/* The same over logits (..., C) and target (...) (a language model's
+ * (B, T, V) and (B, T)), mean over the targets that are not ignore_index;
+ * they must lie in [0, C) (pass -1 to ignore none). All ignored: NaN. */
+tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target, double label_smoothing,
+                               int64_t ignore_index);
 /* logp (N,C) log-probabilities, target (N); mean of -logp[i, target[i]]
  * (other entries are not read: NaN or -inf there does not matter). */
 tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *target);
@@ -383,6 +397,12 @@ tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *idx);
 /* Zeroes each element with probability p (mask from seed, as tg_rand) and
  * scales the rest by 1/(1-p). p == 0 returns x (a new reference). */
 tg_tensor *tg_dropout(tg_tensor *x, double p, uint64_t seed);
+/* num_samples draws (with replacement) from each row of probs (..., n),
+ * weights >= 0 not necessarily summing to 1 -> TG_INT32 (..., num_samples).
+ * Seeded as tg_rand (the same seed gives the same draws on every device;
+ * a new seed compiles nothing new). A row with a negative, NaN or inf weight
+ * or summing to 0 gives -1. */
+tg_tensor *tg_multinomial(tg_tensor *probs, int64_t num_samples, uint64_t seed);
 /* q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv); mask (bool, true = keep,
  * broadcast to (..., Lq, Lk)) or NULL; causal masks j > i. */
 tg_tensor *tg_sdpa(tg_tensor *q, tg_tensor *k, tg_tensor *v, tg_tensor *mask, bool causal);
