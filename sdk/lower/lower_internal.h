@@ -5,6 +5,13 @@
 #include <tg/dtype_util.h>
 #include <tg/lower.h>
 
+/* The kernel's 1.1 argument fields, 0 where its struct_size lacks them. */
+static inline uint32_t tgl_nargs(const tg_kernel *k) {
+    return k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args ? k->nargs : 0;
+}
+/* Does the kernel bound an axis or move a view by an argument? */
+int tgl_arg_bounds(const tg_kernel *k);
+
 /* Bytes of the accumulator of a reduction (op, dtype). */
 uint32_t tgl_acc_bytes(uint32_t op, uint32_t dt);
 /* Fill p->access, p->expr and p->index32 (index.c). */

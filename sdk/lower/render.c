@@ -316,7 +316,7 @@ static void emit_alu(const tgl_rctx *c, uint32_t n) {
 void tgl_emit_stage(const tgl_rctx *c, int post) {
     for (uint32_t n = 0; n < c->k->nnodes; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (nd->op == TG_OP_CONST || nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX) continue;
+        if (nd->op == TG_OP_CONST || nd->op == TG_OP_ARG || nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX) continue;
         if ((c->p->cone[n] != 0) == post) continue;
         if (nd->op == TG_OP_LOAD) emit_load(c, n);
         else if (nd->op == TG_OP_STORE) emit_store(c, n);
@@ -334,18 +334,31 @@ void tgl_emit_cone_of(const tgl_rctx *c, int root) {
             if (c->k->nodes[n].src[s] >= 0) mark[c->k->nodes[n].src[s]] = 1;
     for (int n = 0; n <= root; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (!mark[n] || nd->op == TG_OP_CONST) continue;
+        if (!mark[n] || nd->op == TG_OP_CONST || nd->op == TG_OP_ARG) continue;
         if (nd->op == TG_OP_LOAD) emit_load(c, (uint32_t)n);
         else emit_alu(c, (uint32_t)n);
     }
 }
 
+/* An argument's value from its 64-bit word (tgl_args_pack). */
+static void emit_arg(const tgl_rctx *c, uint32_t dt, uint32_t i) {
+    char w[32];
+    if (c->d->args) snprintf(w, sizeof w, "a_[%u]", i);
+    else snprintf(w, sizeof w, "a%u_", i);
+    if (dt == TG_FLOAT64) tgl_sb_printf(c->sb, "tg_bitsd(%s)", w);
+    else if (is_float(dt)) tgl_sb_printf(c->sb, "tg_bitsf((uint32_t)%s)", w);
+    else if (dt == TG_BOOL) tgl_sb_printf(c->sb, "(uint8_t)(%s != 0)", w);
+    else tgl_sb_printf(c->sb, "(%s)%s", tgl_ctype(dt), w);
+}
+
+/* CONST and ARG nodes: defined once at the top of a function. */
 void tgl_emit_consts(const tgl_rctx *c) {
     for (uint32_t n = 0; n < c->k->nnodes; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (nd->op != TG_OP_CONST) continue;
+        if (nd->op != TG_OP_CONST && nd->op != TG_OP_ARG) continue;
         tgl_sb_printf(c->sb, "const %s v%u = ", tgl_ctype(nd->dtype), n);
-        emit_literal(c, nd->dtype, nd->value);
+        if (nd->op == TG_OP_ARG) emit_arg(c, nd->dtype, nd->buffer);
+        else emit_literal(c, nd->dtype, nd->value);
         tgl_sb_printf(c->sb, ";\n");
     }
 }
@@ -356,6 +369,9 @@ void tgl_emit_params(const tgl_rctx *c) {
         tgl_sb_printf(c->sb, "%s%s%s%s *R p%u%s", i ? " " : "", c->d->global, pp->access == TG_ACCESS_WRITE ? "" : "const ",
                       stype(pp->dtype), i, i + 1 < c->k->nparams ? "," : "");
     }
+    uint32_t na = tgl_nargs(c->k);
+    if (na && c->d->args) tgl_sb_printf(c->sb, ", %s a_", c->d->args);
+    for (uint32_t i = 0; i < na && !c->d->args; i++) tgl_sb_printf(c->sb, ", uint64_t a%u_", i);
 }
 
 /* ------------------------------------------------------------- reductions */
