@@ -116,7 +116,7 @@ static tg_status cpu_device_caps(tg_device *d, tg_caps *caps) {
     c.struct_size = sizeof c;
     c.dtypes = (1u << TG_DTYPE_COUNT) - 1;
     c.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
-    c.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED | TG_CAP_ARG_VALUES;
+    c.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED | TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS;
     c.max_dims = TG_MAX_DIMS;
     c.max_params = CPU_MAX_PARAMS;
     c.max_view_depth = 16;

@@ -83,7 +83,7 @@ static int64_t flat_stride(const tg_kernel *k, const tgl_prog *p, int ia) {
  * any expression of loads). Of the two ways to read MUL's operands, prefer A
  * read in place and B contiguous along n. */
 static void detect_matmul(const tg_kernel *k, tgl_prog *p) {
-    if (p->reduce_node < 0 || p->rin < 0 || k->nnodes > 1024) return;
+    if (p->reduce_node < 0 || p->rin < 0 || k->nnodes > 1024 || tgl_arg_bounds(k)) return;
     const tg_node *r = &k->nodes[p->reduce_node];
     if (r->op != TG_OP_REDUCE_SUM || (r->dtype != TG_FLOAT32 && r->dtype != TG_FLOAT64)) return;
     const tg_node *mul = &k->nodes[r->src[0]];
@@ -432,10 +432,6 @@ void tgl_args_pack(uint32_t nargs, const tg_arg *args, const tg_scalar *values, 
 tg_status tgl_lower(const tg_kernel *k, const tgl_target *t, const tgl_plan *plan, tgl_prog **out, char *err,
                     size_t errcap) {
     *out = NULL;
-    if (tgl_arg_bounds(k)) {
-        snprintf(err, errcap, "%s: bounded axes and moving views are not lowered (bind them)", k->name);
-        return TG_ERR_UNSUPPORTED;
-    }
     const char *miss = missing_dtype(k, t);
     if (miss) {
         snprintf(err, errcap, "%s: the device does not compute %s", k->name, miss);

@@ -241,10 +241,29 @@ static void test_args(void) {
     tgl_args_pack(5, as, vs, w);
     tap_ok(w[0] == 0x80000000u && w[1] == d01 && w[2] == UINT64_MAX && w[3] == 1 && w[4] == 0x3fc00000u,
            "argument words: float bits (-0 kept), double bits, integers as they are, float16 as a float");
-    kk.k.extent_arg[0] = 1;
-    kk.args[0] = (tg_arg){TG_INT32, 0, 8};
-    tap_ok(tgl_lower(&kk.k, &cpu, NULL, &p, err, sizeof err) == TG_ERR_UNSUPPORTED && strstr(err, "bounded"),
-           "a bounded axis is refused as unsupported (the core binds it): %s", err);
+    /* axis 0 bounded by argument 1, the load moved by argument 1 * -1 from 10 */
+    kk.args[kk.k.nargs++] = (tg_arg){TG_INT32, 0, 8};
+    kk.k.extent_arg[0] = 2;
+    kk.params[0].count = 20;
+    kk.views[v].offset = 10;
+    tg_arg_offset off = {v, 1, -1};
+    kk.k.noffsets = 1;
+    kk.k.offsets = &off;
+    const char *bound[] = {"const int64_t x0_ = (int64_t)a_[1];", "const int32_t x0_ = (int32_t)a1_;"};
+    const char *loop[] = {"if (hi > x0_) hi = x0_;", "if (!(i0 < x0_)) return;"};
+    for (int i = 0; i < 2; i++) {
+        tgl_sb sb = {0};
+        tap_ok(tgl_lower(&kk.k, ts[i], NULL, &p, err, sizeof err) == TG_OK && tgl_render(p, ds[i], &sb) == TG_OK,
+               "%s: a bounded axis and a moving view lower", ds[i]->name);
+        int32_t e = p->access[x].addr;
+        tap_ok(p->expr[e].kind == TGL_E_ADD && p->expr[p->expr[e].b].kind == TGL_E_MUL &&
+                   p->expr[p->expr[p->expr[e].b].a].kind == TGL_E_ARG && p->expr[e].lo == 2 && p->expr[e].hi == 17,
+               "%s: the moving load's address gains arg * stride; its range uses the max (2..17)", ds[i]->name);
+        tap_ok(sb.s && strstr(sb.s, bound[i]) && strstr(sb.s, loop[i]), "%s: the extent is read at run time and bounds the axis",
+               ds[i]->name);
+        tgl_sb_free(&sb);
+        tgl_prog_free(p);
+    }
 }
 
 /* The SDK's struct_size helper never writes part of a field. */

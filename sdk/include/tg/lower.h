@@ -137,7 +137,9 @@ enum {
     TGL_E_MOD = 5,   /* a % v (a >= 0, v > 0)                                */
     TGL_E_GE = 6,    /* a >= v ? 1 : 0                                       */
     TGL_E_LT = 7,    /* a < v ? 1 : 0                                        */
-    TGL_E_AND = 8    /* a && b                                               */
+    TGL_E_AND = 8,   /* a && b                                               */
+    TGL_E_ARG = 9    /* 1.1: the value of kernel argument v (a moving view's
+                        offset term, multiplied by its stride)               */
 };
 typedef struct tgl_expr {
     uint32_t kind;
@@ -207,9 +209,11 @@ int tgl_plan_variants(const tg_kernel *kernel, const tgl_target *target, tgl_pla
  * for the life of the tgl_prog.                                           */
 tg_status tgl_lower(const tg_kernel *kernel, const tgl_target *target, const tgl_plan *plan,
                     tgl_prog **out_prog, char *err, size_t errcap);
-/* (1.1: a kernel with bounded axes or moving views, tg_kernel.extent_arg or
- * offsets, gives TG_ERR_UNSUPPORTED: a plugin using this library does not
- * claim TG_CAP_ARG_BOUNDS, so the core binds them.)                      */
+/* 1.1: bounded axes (tg_kernel.extent_arg) loop to the argument's value,
+ * read at run time; on a GPU the launch geometry stays that of the max and
+ * points past the value do nothing. Moving views add TGL_E_ARG * stride to
+ * their address; ranges use the argument's max. Such kernels take no
+ * MATMUL or TILE plan.                                                   */
 void tgl_prog_free(tgl_prog *prog);
 
 /* -------------------------------------------------------------- dialects */
