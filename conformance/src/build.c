@@ -24,6 +24,11 @@ void tgc_case_kernel(const tgc_case *c, tg_kernel *k) {
     k->nparams = c->nparams;
     k->params = c->params;
     k->name = "conform";
+    k->nargs = c->nargs; /* 1.1 */
+    k->args = c->args;
+    memcpy(k->extent_arg, c->extent_arg, sizeof k->extent_arg);
+    k->noffsets = c->noffsets;
+    k->offsets = c->offsets;
     k->hash = tg_kernel_hash(k);
 }
 

@@ -15,6 +15,7 @@
 #include <tg/dtype_util.h>
 
 #define CPU_MAX_PARAMS 64
+#define CPU_MAX_ARGS 64
 #define CPU_SMALL_WORK 32768 /* points below which a launch stays on one thread */
 #define CPU_SMALL_OPT 4096   /* points below which a kernel is compiled at -O1 */
 
@@ -36,9 +37,11 @@ struct tg_program {
     void (*fn_fin)(void);
     int *oom; /* the kernel's scratch-allocation failure flag, if it has one */
     ffi_cif cif_main, cif_part, cif_fin;
-    ffi_type *types[CPU_MAX_PARAMS + 3];
-    ffi_type *types_fin[CPU_MAX_PARAMS + 2];
+    ffi_type *types[CPU_MAX_PARAMS + 4];
+    ffi_type *types_fin[CPU_MAX_PARAMS + 3];
     uint32_t nparams;
+    uint32_t nargs;           /* kernel arguments: one pointer to their words */
+    tg_arg args[CPU_MAX_ARGS];
     tgl_plan plan;
     int64_t out_count;   /* points of the output                            */
     uint32_t acc_size;   /* bytes of one partial accumulator (split)         */
@@ -113,7 +116,7 @@ static tg_status cpu_device_caps(tg_device *d, tg_caps *caps) {
     c.struct_size = sizeof c;
     c.dtypes = (1u << TG_DTYPE_COUNT) - 1;
     c.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
-    c.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED;
+    c.flags = TG_CAP_HOST_VISIBLE | TG_CAP_UNIFIED | TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS;
     c.max_dims = TG_MAX_DIMS;
     c.max_params = CPU_MAX_PARAMS;
     c.max_view_depth = 16;
@@ -224,6 +227,8 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan 
     p->out_count = lp->out_count;
     p->acc_size = lp->acc_size;
     p->nparams = k->nparams;
+    p->nargs = k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args ? k->nargs : 0;
+    if (p->nargs) memcpy(p->args, k->args, p->nargs * sizeof *k->args);
     p->source = sb.s;
     p->work = lp->out_count * lp->red_count;
     const tgl_plan *o = &p->plan;
@@ -247,7 +252,7 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan 
         cpu_program_destroy(d, p);
         return dev_fail(d, TG_ERR_COMPILE, "program_create: compiled kernel lacks its entry points");
     }
-    uint32_t np = k->nparams;
+    uint32_t np = k->nparams + (p->nargs ? 1 : 0); /* buffers, then the argument words */
     for (uint32_t i = 0; i < np; i++) p->types[i] = &ffi_type_pointer;
     p->types[np] = &ffi_type_sint64;
     p->types[np + 1] = &ffi_type_sint64;
@@ -272,6 +277,8 @@ static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program
     if (!k || !out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
     if (k->nparams > CPU_MAX_PARAMS)
         return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u buffers, at most %d", k->nparams, CPU_MAX_PARAMS);
+    if (k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args && k->nargs > CPU_MAX_ARGS)
+        return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u arguments, at most %d", k->nargs, CPU_MAX_ARGS);
     tgl_target t;
     cpu_target(cpu_pool_size(d->pool), &t);
     tgl_plan plan;
@@ -284,7 +291,7 @@ static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program
 
 typedef struct launch_ctx {
     tg_program *p;
-    void *ptrs[CPU_MAX_PARAMS];
+    void *ptrs[CPU_MAX_PARAMS + 1]; /* the buffers, then the argument words */
     char *part;        /* split: partial accumulators, [nparts][out_count] */
 } launch_ctx;
 
@@ -297,9 +304,9 @@ static void run_part(void *vctx, int i, int n) {
         lo = lo / a * a;
         hi = i + 1 == n ? size : hi / a * a;
     }
-    void *av[CPU_MAX_PARAMS + 3];
+    void *av[CPU_MAX_PARAMS + 4];
     void *part = NULL;
-    uint32_t np = p->nparams;
+    uint32_t np = p->nparams + (p->nargs ? 1 : 0);
     for (uint32_t j = 0; j < np; j++) av[j] = &c->ptrs[j];
     av[np] = &lo;
     av[np + 1] = &hi;
@@ -310,13 +317,16 @@ static void run_part(void *vctx, int i, int n) {
     ffi_call(&p->cif_main, p->fn_main, NULL, av);
 }
 
-static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
+/* A launch; words: the arguments' words (tgl_args_pack), NULL for zeros. */
+static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs, const uint64_t *words) {
     if (!p || (!bufs && nbufs)) return dev_fail(d, TG_ERR_INVALID, "program_launch: NULL argument");
     if (nbufs != p->nparams)
         return dev_fail(d, TG_ERR_INVALID, "program_launch: %u buffers given, kernel has %u", nbufs, p->nparams);
+    static const uint64_t zeros[CPU_MAX_ARGS];
     launch_ctx c;
     c.p = p;
     c.part = NULL;
+    c.ptrs[nbufs] = (void *)(words ? words : zeros);
     for (uint32_t i = 0; i < nbufs; i++) {
         if (!bufs[i]) return dev_fail(d, TG_ERR_INVALID, "program_launch: buffer %u is NULL", i);
         c.ptrs[i] = bufs[i]->data;
@@ -338,10 +348,10 @@ static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: the kernel could not allocate its scratch memory");
     }
     if (p->plan.split) {
-        void *av[CPU_MAX_PARAMS + 2];
+        void *av[CPU_MAX_PARAMS + 3];
         int64_t nparts = n;
         void *part = c.part;
-        uint32_t np = p->nparams;
+        uint32_t np = p->nparams + (p->nargs ? 1 : 0);
         for (uint32_t j = 0; j < np; j++) av[j] = &c.ptrs[j];
         av[np] = &part;
         av[np + 1] = &nparts;
@@ -349,6 +359,21 @@ static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         free(c.part);
     }
     return TG_OK;
+}
+
+static tg_status cpu_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
+    return launch(d, p, bufs, nbufs, NULL);
+}
+
+/* 1.1: a launch with the kernel's argument values. */
+static tg_status cpu_program_run_args(tg_device *d, tg_program *p, const tg_launch *l) {
+    if (!p || !l || l->struct_size < offsetof(tg_launch, args) + sizeof l->args)
+        return dev_fail(d, TG_ERR_INVALID, "program_run: NULL or short tg_launch");
+    if (l->nargs != p->nargs || (p->nargs && !l->args))
+        return dev_fail(d, TG_ERR_INVALID, "program_run: %u argument values given, kernel has %u", l->nargs, p->nargs);
+    uint64_t words[CPU_MAX_ARGS];
+    tgl_args_pack(p->nargs, p->args, l->args, words);
+    return launch(d, p, l->buffers, l->nbuffers, words);
 }
 
 static const char *cpu_program_source(tg_device *d, tg_program *p) {
@@ -401,6 +426,7 @@ static const tg_plugin_api cpu_api = {
     .buffer_copy = cpu_buffer_copy,
     .buffer_map = cpu_buffer_map,
     .program_source = cpu_program_source,
+    .program_run = cpu_program_run_args,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

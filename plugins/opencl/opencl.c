@@ -45,12 +45,17 @@ struct tg_buffer {
     uint64_t bytes;                /* as asked; the cl_mem holds >= 1 byte   */
 };
 
+#define OCL_MAX_ARGS 16
+
 struct tg_program {
     cl_program prog;
     cl_kernel kern[2];             /* one per pass                           */
     tgl_pass pass[2];              /* fn is not kept (it points into a freed
                                       tgl_prog)                              */
     uint32_t npasses, nparams;
+    uint32_t nargs;                /* 1.1: kernel arguments, a cl_ulong word each
+                                      after the buffers (tgl_args_pack)       */
+    tg_arg args[OCL_MAX_ARGS];
     cl_mem scratch;                /* the passes' scratch buffer, or NULL     */
     char *source;                  /* the rendered OpenCL C                  */
 };
@@ -176,7 +181,7 @@ static void describe(tg_device *d) {
     c->dtypes = (1u << TG_DTYPE_COUNT) - 1;
     if (!fp64) c->dtypes &= ~(1u << TG_FLOAT64);
     c->fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
-    c->flags = TG_CAP_ASYNC;
+    c->flags = TG_CAP_ASYNC | TG_CAP_ARG_VALUES | TG_CAP_ARG_BOUNDS;
     if (dev_num(dev, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof(cl_bool))) c->flags |= TG_CAP_UNIFIED;
     c->max_dims = TG_MAX_DIMS;
     uint64_t params = dev_num(dev, CL_DEVICE_MAX_PARAMETER_SIZE, sizeof(size_t)) / sizeof(cl_mem);
@@ -463,6 +468,9 @@ static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target
     tg_program *p = *out = calloc(1, sizeof *p);
     if (!p) return ocl_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
     p->nparams = k->nparams;
+    p->nargs = k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args ? k->nargs : 0;
+    if (p->nargs > OCL_MAX_ARGS) return ocl_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u arguments, at most %d", p->nargs, OCL_MAX_ARGS);
+    if (p->nargs) memcpy(p->args, k->args, p->nargs * sizeof *p->args);
     tgl_prog *lp = NULL;
     tgl_sb src = {0};
     char err[512];
@@ -516,7 +524,8 @@ static tg_status ocl_program_create(tg_device *d, const tg_kernel *k, tg_program
     return st;
 }
 
-static tg_status ocl_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
+/* A launch; words: the arguments' words (tgl_args_pack), NULL for zeros. */
+static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs, const uint64_t *words) {
     if (!p || (!bufs && nbufs)) return ocl_fail(d, TG_ERR_INVALID, "program_launch: NULL argument");
     if (nbufs != p->nparams)
         return ocl_fail(d, TG_ERR_INVALID, "program_launch: %u buffers given, the kernel has %u", nbufs, p->nparams);
@@ -527,12 +536,30 @@ static tg_status ocl_program_launch(tg_device *d, tg_program *p, tg_buffer *cons
         cl_int e = CL_SUCCESS;
         for (uint32_t j = 0; j < nbufs && e == CL_SUCCESS; j++)
             e = clSetKernelArg(p->kern[i], j, sizeof(cl_mem), &bufs[j]->mem);
-        if (e == CL_SUCCESS && p->scratch) e = clSetKernelArg(p->kern[i], nbufs, sizeof(cl_mem), &p->scratch);
+        for (uint32_t a = 0; a < p->nargs && e == CL_SUCCESS; a++) {
+            cl_ulong w = words ? words[a] : 0;
+            e = clSetKernelArg(p->kern[i], nbufs + a, sizeof w, &w);
+        }
+        if (e == CL_SUCCESS && p->scratch) e = clSetKernelArg(p->kern[i], nbufs + p->nargs, sizeof(cl_mem), &p->scratch);
         if (e == CL_SUCCESS && global > 0) /* 0: nothing to store */
             e = clEnqueueNDRangeKernel(d->queue, p->kern[i], 1, NULL, &global, local ? &local : NULL, 0, NULL, NULL);
         if (e != CL_SUCCESS) return cl_status(d, e, "program_launch: clSetKernelArg or clEnqueueNDRangeKernel");
     }
     return TG_OK;
+}
+
+static tg_status ocl_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t nbufs) {
+    return launch(d, p, bufs, nbufs, NULL);
+}
+
+static tg_status ocl_program_run(tg_device *d, tg_program *p, const tg_launch *l) { /* 1.1 */
+    if (!p || !l || l->struct_size < offsetof(tg_launch, args) + sizeof l->args || l->nargs != p->nargs ||
+        (p->nargs && !l->args))
+        return ocl_fail(d, TG_ERR_INVALID, "program_run: a short launch, or argument values that do not match the kernel's %u",
+                        p ? p->nargs : 0);
+    uint64_t words[OCL_MAX_ARGS];
+    tgl_args_pack(p->nargs, p->args, l->args, words);
+    return launch(d, p, l->buffers, l->nbuffers, words);
 }
 
 static const char *ocl_program_source(tg_device *d, tg_program *p) { return p ? p->source : NULL; }
@@ -561,6 +588,7 @@ static const tg_plugin_api ocl_api = {
     .buffer_copy = ocl_buffer_copy,
     .buffer_map = NULL, /* see README.md: a map cannot stay valid while kernels run (OpenCL 1.2) */
     .program_source = ocl_program_source,
+    .program_run = ocl_program_run,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -231,7 +231,7 @@ static tg_status emit_stage(kgen *kg, bool cone, const int *idx) {
     const tg_kernel *k = kg->g.k;
     for (uint32_t i = 0; i < k->nnodes; i++) {
         const tg_node *n = &k->nodes[i];
-        if (n->op == TG_OP_CONST || (int)i == kg->red || kg->cone[i] != cone) continue;
+        if (n->op == TG_OP_CONST || n->op == TG_OP_ARG || (int)i == kg->red || kg->cone[i] != cone) continue;
         if (n->op == TG_OP_LOAD) {
             kg->val[i] = emit_load(kg, n, idx);
         } else if (n->op == TG_OP_STORE) {
@@ -263,6 +263,22 @@ static int const_node(gen *g, const tg_node *n, int zero32) {
     return opaque_f(g, t, gen_const_f(g, t, n->value.f), zero32);
 }
 
+/* An ARG node: its word from push constants m (low half) and m + 1. */
+static int arg_node(gen *g, const tg_node *n, int m) {
+    int w[2];
+    for (int h = 0; h < 2; h++) {
+        int p = gen_id(g);
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%ppc_u32 %%pc %%v%d\n", p, gen_const_bits(g, CT_U32, (uint64_t)(m + h)));
+        w[h] = OP("OpLoad", CT_U32, 1, p);
+    }
+    ct t = ct_of(n->dtype);
+    if (t == CT_BOOL) return OP("OpINotEqual", CT_BOOL, 2, w[0], gen_const_bits(g, CT_U32, 0));
+    if (t == CT_U8 || t == CT_U16) return OP("OpUConvert", t, 1, w[0]);
+    if (t == CT_U32 || t == CT_F32) return t == CT_U32 ? w[0] : OP("OpBitcast", t, 1, w[0]);
+    int hi = OP("OpShiftLeftLogical", CT_U64, 2, OP("OpUConvert", CT_U64, 1, w[1]), gen_const_bits(g, CT_U64, 32));
+    int u = OP("OpBitwiseOr", CT_U64, 2, hi, OP("OpUConvert", CT_U64, 1, w[0]));
+    return t == CT_U64 ? u : OP("OpBitcast", t, 1, u);
+}
 
 /* ----------------------------------------------------------- the body */
 
@@ -481,6 +497,7 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
     }
     for (uint32_t i = 0; i < k->nnodes; i++)
         if (k->nodes[i].op == TG_OP_CONST) kg->val[i] = const_node(g, &k->nodes[i], pcv[4]);
+        else if (k->nodes[i].op == TG_OP_ARG) kg->val[i] = arg_node(g, &k->nodes[i], 6 + __builtin_popcountll(kg->bda) + 2 * (int)k->nodes[i].buffer);
     kg->zero32 = pcv[4];
     int wx = gen_id(g), wy = gen_id(g), lx = gen_id(g);
     gen_use(g, CT_U32);
@@ -568,6 +585,7 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     int npc = 6;
     for (uint32_t i = 0; i < k->nparams; i++)
         if (kg->bda >> i & 1) { sb_printf(out, "OpMemberDecorate %%pcs %d Offset %d\n", npc, 24 + 8 * (npc - 6)); npc++; }
+    for (uint32_t a = 0; a < 2 * vk_nargs(k); a++) sb_printf(out, "OpMemberDecorate %%pcs %u Offset %u\n", npc + a, 24 + 8 * (npc - 6) + 4 * a);
     for (int i = 0; i < CT_COUNT; i++) {
         if (!kg->st_used[i]) continue;
         sb_printf(out, "OpDecorate %%rt_%s ArrayStride %d\nOpDecorate %%sb_%s Block\nOpMemberDecorate %%sb_%s 0 Offset 0\n",
@@ -602,6 +620,7 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
     sb_printf(out, "%%v3u32 = OpTypeVector %%u32 3\n%%pin = OpTypePointer Input %%v3u32\n"
                    "%%pcs = OpTypeStruct %%u32 %%u32 %%u32 %%u32 %%u32 %%u32");
     for (int i = 6; i < npc; i++) sb_printf(out, " %%u64");
+    for (uint32_t a = 0; a < 2 * vk_nargs(k); a++) sb_printf(out, " %%u32");
     sb_printf(out, "\n%%ppcs = OpTypePointer PushConstant %%pcs\n%%ppc_u32 = OpTypePointer PushConstant %%u32\n");
     if (kg->bda) sb_printf(out, "%%ppc_u64 = OpTypePointer PushConstant %%u64\n");
     for (int i = 0; i < CT_COUNT; i++) {

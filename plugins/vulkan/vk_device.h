@@ -8,6 +8,7 @@
 #include "vk_internal.h"
 
 #define VK_MAX_PARAMS 64
+#define VK_MAX_ARGS 16 /* kernel arguments: a word each in push constants */
 
 /* One command buffer in flight and what it keeps alive. */
 typedef struct vk_sub {
@@ -45,6 +46,8 @@ struct tg_program {
     vk_pipe *pipe;
     tg_buffer *scratch; /* partial results of a split reduction, or NULL   */
     uint32_t nparams;
+    uint32_t nargs;
+    tg_arg args[VK_MAX_ARGS];
     vk_spv_plan plan;
     char *text;         /* the SPIR-V assembly we generated                */
     uint32_t busy;
@@ -108,6 +111,7 @@ tg_status vk_buffer_map(tg_device *d, tg_buffer *b, void **out);
 tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out);
 void vk_program_destroy(tg_device *d, tg_program *p);
 tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
+tg_status vk_program_run(tg_device *d, tg_program *p, const tg_launch *l);
 const char *vk_program_source(tg_device *d, tg_program *p);
 tg_status vk_synchronize(tg_device *d);
 /* Wait for all work, free pipelines and layouts (vk_program.c). */

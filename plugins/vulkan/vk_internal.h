@@ -48,13 +48,18 @@ typedef struct vk_spv_plan {
 /* The push constants every kernel takes: the linear index of the first work
  * group of this dispatch (a dispatch covers at most maxCount x * y groups)
  * and the x count of the dispatch. Then one uint64 device address per param
- * of vk_spv_plan.bda, in param order (from byte 24). */
+ * of vk_spv_plan.bda, in param order (from byte 24), then each kernel
+ * argument's word (tgl_args_pack) as two uint32s, low first. */
 typedef struct vk_push {
     uint32_t base_lo, base_hi, count_x;
     uint32_t pass; /* of a split reduction: 0 partial results, 1 the rest   */
     uint32_t zero; /* 0, which the compiler cannot see (see const_node)     */
     uint32_t pad;
 } vk_push;
+
+static inline uint32_t vk_nargs(const tg_kernel *k) { /* 1.1 */
+    return k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args ? k->nargs : 0;
+}
 
 /* Which dtypes a target can run (bit per tg_dtype). */
 uint32_t vk_spv_dtypes(const vk_spv_target *t);

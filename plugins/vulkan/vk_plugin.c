@@ -306,7 +306,7 @@ static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
         if ((unsigned long)atol(mg) < d->max_gx) d->max_gx = (uint32_t)atol(mg);
         if ((unsigned long)atol(mg) < d->max_gy) d->max_gy = (uint32_t)atol(mg);
     }
-    uint32_t push_max = (uint32_t)sizeof(vk_push) + 8 * VK_MAX_PARAMS;
+    uint32_t push_max = (uint32_t)sizeof(vk_push) + 8 * (VK_MAX_PARAMS + VK_MAX_ARGS);
     d->push_bytes = lim->maxPushConstantsSize < push_max ? lim->maxPushConstantsSize : push_max;
     d->max_params = lim->maxPerStageDescriptorStorageBuffers < VK_MAX_PARAMS ? lim->maxPerStageDescriptorStorageBuffers
                                                                               : VK_MAX_PARAMS;
@@ -397,7 +397,7 @@ static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
     tg_caps c = {0};
     c.dtypes = vk_spv_dtypes(&d->target);
     c.fusion = TG_FUSE_ELEMENTWISE | TG_FUSE_REDUCE_INPUT | TG_FUSE_REDUCE_OUTPUT | TG_FUSE_MULTI_OUTPUT;
-    c.flags = TG_CAP_ASYNC | (d->host_visible ? TG_CAP_HOST_VISIBLE : 0) | (d->unified ? TG_CAP_UNIFIED : 0);
+    c.flags = TG_CAP_ASYNC | TG_CAP_ARG_VALUES | (d->host_visible ? TG_CAP_HOST_VISIBLE : 0) | (d->unified ? TG_CAP_UNIFIED : 0);
     c.max_dims = TG_MAX_DIMS;
     c.max_params = d->max_params;
     c.max_view_depth = 16;
@@ -443,6 +443,7 @@ static const tg_plugin_api vk_api = {
     .buffer_copy = vk_buffer_copy,
     .buffer_map = vk_buffer_map,
     .program_source = vk_program_source,
+    .program_run = vk_program_run,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tg/lower.h>
 #include "vk_device.h"
 
 #define CHECK(d, call, status)                                                        \
@@ -91,10 +92,12 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
     if (st) return vk_fail(d, st, "%s", err[0] ? err : "vulkan: SPIR-V generation failed");
     int nbda = 0;
     for (uint32_t i = 0; i < k->nparams; i++) nbda += plan.bda >> i & 1;
-    if ((int)sizeof(vk_push) + 8 * nbda > (int)d->push_bytes) {
+    int push = (int)sizeof(vk_push) + 8 * nbda + 8 * (int)vk_nargs(k);
+    if (push > (int)d->push_bytes || vk_nargs(k) > VK_MAX_ARGS) {
         free(text);
-        return vk_fail(d, TG_ERR_UNSUPPORTED, "vulkan: %d params beyond maxStorageBufferRange need %d bytes of push "
-                       "constants; the device has %u", nbda, (int)sizeof(vk_push) + 8 * nbda, d->push_bytes);
+        return vk_fail(d, TG_ERR_UNSUPPORTED, "vulkan: %d params beyond maxStorageBufferRange and %u arguments need %d "
+                       "bytes of push constants (at most %d arguments); the device has %u", nbda, vk_nargs(k), push,
+                       VK_MAX_ARGS, d->push_bytes);
     }
     st = vk_spv_assemble(text, &words, &nwords, &msg);
     if (st) {
@@ -121,6 +124,8 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
     p->text = text;
     p->plan = plan;
     p->nparams = k->nparams;
+    p->nargs = vk_nargs(k);
+    if (p->nargs) memcpy(p->args, k->args, p->nargs * sizeof *p->args);
     *out = p;
     return TG_OK;
 }
@@ -140,7 +145,8 @@ void vk_program_destroy(tg_device *d, tg_program *p) {
 
 const char *vk_program_source(tg_device *d, tg_program *p) { return p ? p->text : NULL; }
 
-tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n) {
+/* A launch; words: the arguments' words (tgl_args_pack), NULL for zeros. */
+static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n, const uint64_t *words) {
     vk_clear_error(d);
     if (!p || n != p->nparams)
         return vk_fail(d, TG_ERR_INVALID, "vulkan: program_launch: %u buffers for %u params", n, p ? p->nparams : 0);
@@ -185,7 +191,7 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     if (nbind) vkCmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pl[nbind], 0, 1, &set, 0, NULL);
     /* split the groups into dispatches within maxComputeWorkGroupCount */
     uint64_t maxx = d->max_gx, maxy = d->max_gy;
-    uint8_t push[sizeof(vk_push) + 8 * VK_MAX_PARAMS];
+    uint8_t push[sizeof(vk_push) + 8 * (VK_MAX_PARAMS + VK_MAX_ARGS)];
     uint32_t npush = sizeof(vk_push);
     for (uint32_t i = 0; i < n; i++) {
         if (!(p->plan.bda >> i & 1)) continue;
@@ -193,6 +199,10 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
         uint64_t addr = vkGetBufferDeviceAddress(d->dev, &ai);
         memcpy(push + npush, &addr, 8);
         npush += 8;
+    }
+    for (uint32_t a = 0; a < p->nargs; a++, npush += 8) {
+        uint64_t w = words ? words[a] : 0;
+        memcpy(push + npush, &w, 8); /* little-endian: the low half first */
     }
     for (uint32_t pass = p->plan.split ? 0 : 1; pass < 2; pass++) {
         if (pass == 1 && p->plan.split) { /* the partial results, written, are read */
@@ -224,6 +234,21 @@ tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs,
     }
     vk_retire(d, false);
     return TG_OK;
+}
+
+tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n) {
+    return launch(d, p, bufs, n, NULL);
+}
+
+tg_status vk_program_run(tg_device *d, tg_program *p, const tg_launch *l) {
+    vk_clear_error(d);
+    if (!p || !l || l->struct_size < offsetof(tg_launch, args) + sizeof l->args || l->nargs != p->nargs ||
+        (p->nargs && !l->args))
+        return vk_fail(d, TG_ERR_INVALID, "vulkan: program_run: a short launch or %u argument values for %u",
+                       l ? l->nargs : 0, p ? p->nargs : 0);
+    uint64_t words[VK_MAX_ARGS];
+    tgl_args_pack(p->nargs, p->args, l->args, words);
+    return launch(d, p, l->buffers, l->nbuffers, words);
 }
 
 void vk_run_teardown(tg_device *d) {

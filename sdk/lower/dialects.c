@@ -19,6 +19,7 @@ const tgl_dialect tgl_dialect_c = {
     .group_id = NULL,
     .local_id = NULL,
     .u64 = "ull",
+    .args = "const uint64_t *R",
 };
 
 const tgl_dialect tgl_dialect_opencl = {

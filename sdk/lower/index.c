@@ -44,6 +44,7 @@ static int32_t ex(builder *b, uint32_t kind, int32_t x, int32_t y, int64_t v) {
     switch (kind) {
     case TGL_E_CONST: e.lo = e.hi = v; break;
     case TGL_E_VAR: e.lo = 0; e.hi = p->kernel->shape[v] > 0 ? p->kernel->shape[v] - 1 : 0; break;
+    case TGL_E_ARG: e.lo = 0; e.hi = p->kernel->args[v].max; break;
     case TGL_E_ADD: e.lo = sat_add(A->lo, B->lo); e.hi = sat_add(A->hi, B->hi); break;
     case TGL_E_MUL:
         e.lo = sat_mul(v < 0 ? A->hi : A->lo, v);
@@ -164,6 +165,10 @@ static void access_build(builder *b, uint32_t n, int post) {
         }
     }
     b->p->access[n].addr = is_aff ? aff_expr(b, &addr, k->ndim) : cur;
+    for (uint32_t o = 0; tgl_arg_bounds(k) && o < k->noffsets; o++) /* 1.1: a moving bottom view */
+        if (k->offsets[o].view == nd->view)
+            b->p->access[n].addr = ex(b, TGL_E_ADD, b->p->access[n].addr,
+                                      ex(b, TGL_E_MUL, ex(b, TGL_E_ARG, -1, -1, k->offsets[o].arg), -1, k->offsets[o].stride), 0);
     b->p->access[n].valid = empty ? ex(b, TGL_E_CONST, -1, -1, 0) : valid;
 }
 

@@ -41,7 +41,7 @@ static void analyze(const tg_kernel *k, tgl_prog *p) {
             for (int s = 0; s < 3 && p->cone[n]; s++)
                 if (k->nodes[n].src[s] >= 0) p->cone[k->nodes[n].src[s]] = 1;
         for (uint32_t n = 0; n < k->nnodes; n++)
-            if (k->nodes[n].op == TG_OP_CONST) p->cone[n] = 0;
+            if (k->nodes[n].op == TG_OP_CONST || k->nodes[n].op == TG_OP_ARG) p->cone[n] = 0;
     }
 }
 
@@ -83,7 +83,7 @@ static int64_t flat_stride(const tg_kernel *k, const tgl_prog *p, int ia) {
  * any expression of loads). Of the two ways to read MUL's operands, prefer A
  * read in place and B contiguous along n. */
 static void detect_matmul(const tg_kernel *k, tgl_prog *p) {
-    if (p->reduce_node < 0 || p->rin < 0 || k->nnodes > 1024) return;
+    if (p->reduce_node < 0 || p->rin < 0 || k->nnodes > 1024 || tgl_arg_bounds(k)) return;
     const tg_node *r = &k->nodes[p->reduce_node];
     if (r->op != TG_OP_REDUCE_SUM || (r->dtype != TG_FLOAT32 && r->dtype != TG_FLOAT64)) return;
     const tg_node *mul = &k->nodes[r->src[0]];
@@ -404,6 +404,29 @@ static void geometry(tgl_prog *p) {
         items = batch * (uint64_t)((M + o->block - 1) / o->block) * (uint64_t)((N + o->block - 1) / o->block) * (uint64_t)o->group;
     }
     p->pass[0].global = (items + (uint64_t)o->group - 1) / (uint64_t)o->group * (uint64_t)o->group;
+}
+
+int tgl_arg_bounds(const tg_kernel *k) {
+    if (k->struct_size < offsetof(tg_kernel, offsets) + sizeof k->offsets) return 0;
+    int any = k->noffsets != 0;
+    for (uint32_t d = 0; d < k->ndim; d++) any |= k->extent_arg[d] != 0;
+    return any;
+}
+
+void tgl_args_pack(uint32_t nargs, const tg_arg *args, const tg_scalar *values, uint64_t *out) {
+    for (uint32_t i = 0; i < nargs; i++) {
+        uint32_t dt = args[i].dtype;
+        if (dt == TG_FLOAT64) {
+            memcpy(&out[i], &values[i].f, 8);
+        } else if (tgp_dtype_is_float(dt)) { /* float16/bfloat16 live in float */
+            float f = (float)values[i].f;
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            out[i] = u;
+        } else {
+            out[i] = dt == TG_BOOL ? values[i].i != 0 : values[i].u;
+        }
+    }
 }
 
 tg_status tgl_lower(const tg_kernel *k, const tgl_target *t, const tgl_plan *plan, tgl_prog **out, char *err,

@@ -157,6 +157,19 @@ void tgl_emit_identity(const tgl_rctx *c) {
 
 /* ------------------------------------------------------------ expressions */
 
+/* The word of argument i (tgl_args_pack) as the dialect passes it. */
+static void arg_word(const tgl_rctx *c, uint32_t i, char *w, size_t cap) {
+    if (c->d->args) snprintf(w, cap, "a_[%u]", i);
+    else snprintf(w, cap, "a%u_", i);
+}
+
+int tgl_extent(const tgl_rctx *c, uint32_t d, char *buf, size_t cap) {
+    int bounded = tgl_arg_bounds(c->k) && c->k->extent_arg[d];
+    if (bounded) snprintf(buf, cap, "x%u_", d);
+    else snprintf(buf, cap, "%" PRId64, c->k->shape[d]);
+    return bounded;
+}
+
 void tgl_emit_expr(const tgl_rctx *c, int32_t i) {
     const tgl_expr *e = &c->p->expr[i];
     /* & for AND: both sides are 0/1 and free of effects; no branch for a mask */
@@ -167,6 +180,12 @@ void tgl_emit_expr(const tgl_rctx *c, int32_t i) {
         else tgl_sb_printf(c->sb, "(int64_t)%" PRId64 "ll", e->v);
         return;
     case TGL_E_VAR: tgl_sb_printf(c->sb, "i%" PRId64, e->v); return;
+    case TGL_E_ARG: {
+        char w[32];
+        arg_word(c, (uint32_t)e->v, w, sizeof w);
+        tgl_sb_printf(c->sb, "((%s)%s)", c->idx, w);
+        return;
+    }
     default: break;
     }
     tgl_sb_printf(c->sb, "(");
@@ -316,7 +335,7 @@ static void emit_alu(const tgl_rctx *c, uint32_t n) {
 void tgl_emit_stage(const tgl_rctx *c, int post) {
     for (uint32_t n = 0; n < c->k->nnodes; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (nd->op == TG_OP_CONST || nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX) continue;
+        if (nd->op == TG_OP_CONST || nd->op == TG_OP_ARG || nd->op == TG_OP_REDUCE_SUM || nd->op == TG_OP_REDUCE_MAX) continue;
         if ((c->p->cone[n] != 0) == post) continue;
         if (nd->op == TG_OP_LOAD) emit_load(c, n);
         else if (nd->op == TG_OP_STORE) emit_store(c, n);
@@ -334,18 +353,37 @@ void tgl_emit_cone_of(const tgl_rctx *c, int root) {
             if (c->k->nodes[n].src[s] >= 0) mark[c->k->nodes[n].src[s]] = 1;
     for (int n = 0; n <= root; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (!mark[n] || nd->op == TG_OP_CONST) continue;
+        if (!mark[n] || nd->op == TG_OP_CONST || nd->op == TG_OP_ARG) continue;
         if (nd->op == TG_OP_LOAD) emit_load(c, (uint32_t)n);
         else emit_alu(c, (uint32_t)n);
     }
 }
 
+/* An argument's value from its 64-bit word (tgl_args_pack). */
+static void emit_arg(const tgl_rctx *c, uint32_t dt, uint32_t i) {
+    char w[32];
+    arg_word(c, i, w, sizeof w);
+    if (dt == TG_FLOAT64) tgl_sb_printf(c->sb, "tg_bitsd(%s)", w);
+    else if (is_float(dt)) tgl_sb_printf(c->sb, "tg_bitsf((uint32_t)%s)", w);
+    else if (dt == TG_BOOL) tgl_sb_printf(c->sb, "(uint8_t)(%s != 0)", w);
+    else tgl_sb_printf(c->sb, "(%s)%s", tgl_ctype(dt), w);
+}
+
+/* CONST and ARG nodes and bounded extents: defined once at the top of a
+ * function. */
 void tgl_emit_consts(const tgl_rctx *c) {
+    for (uint32_t d = 0; d < c->k->ndim; d++) {
+        char w[32], x[32];
+        if (!tgl_extent(c, d, x, sizeof x)) continue;
+        arg_word(c, c->k->extent_arg[d] - 1, w, sizeof w);
+        tgl_sb_printf(c->sb, "const %s %s = (%s)%s;\n", c->idx, x, c->idx, w);
+    }
     for (uint32_t n = 0; n < c->k->nnodes; n++) {
         const tg_node *nd = &c->k->nodes[n];
-        if (nd->op != TG_OP_CONST) continue;
+        if (nd->op != TG_OP_CONST && nd->op != TG_OP_ARG) continue;
         tgl_sb_printf(c->sb, "const %s v%u = ", tgl_ctype(nd->dtype), n);
-        emit_literal(c, nd->dtype, nd->value);
+        if (nd->op == TG_OP_ARG) emit_arg(c, nd->dtype, nd->buffer);
+        else emit_literal(c, nd->dtype, nd->value);
         tgl_sb_printf(c->sb, ";\n");
     }
 }
@@ -356,6 +394,9 @@ void tgl_emit_params(const tgl_rctx *c) {
         tgl_sb_printf(c->sb, "%s%s%s%s *R p%u%s", i ? " " : "", c->d->global, pp->access == TG_ACCESS_WRITE ? "" : "const ",
                       stype(pp->dtype), i, i + 1 < c->k->nparams ? "," : "");
     }
+    uint32_t na = tgl_nargs(c->k);
+    if (na && c->d->args) tgl_sb_printf(c->sb, ", %s a_", c->d->args);
+    for (uint32_t i = 0; i < na && !c->d->args; i++) tgl_sb_printf(c->sb, ", uint64_t a%u_", i);
 }
 
 /* ------------------------------------------------------------- reductions */

@@ -10,9 +10,11 @@
 
 /* Open the loop of axis d; lim: bounded by lo/hi. */
 static void open_loop(const tgl_rctx *c, uint32_t d, int lim) {
+    char x[32];
+    int bounded = tgl_extent(c, d, x, sizeof x); /* 1.1: to the argument's value */
     if (lim) tgl_sb_printf(c->sb, "for (int64_t i%u = lo; i%u < hi; i%u++) {\n", d, d, d);
-    else if (c->k->shape[d] == 1) tgl_sb_printf(c->sb, "{ const int64_t i%u = 0;\n", d);
-    else tgl_sb_printf(c->sb, "for (int64_t i%u = 0; i%u < %" PRId64 "; i%u++) {\n", d, d, c->k->shape[d], d);
+    else if (c->k->shape[d] == 1 && !bounded) tgl_sb_printf(c->sb, "{ const int64_t i%u = 0;\n", d);
+    else tgl_sb_printf(c->sb, "for (int64_t i%u = 0; i%u < %s; i%u++) {\n", d, d, x, d);
 }
 
 /* Linear index into out_shape (row-major) from the loop variables. */
@@ -63,7 +65,7 @@ static void emit_flat_body(const tgl_rctx *c, int part) {
         char lo[32], hi[32];
         snprintf(lo, sizeof lo, "%s", lim ? "lo" : "0");
         if (lim) snprintf(hi, sizeof hi, "hi");
-        else snprintf(hi, sizeof hi, "%" PRId64, k->shape[rin]);
+        else tgl_extent(c, (uint32_t)rin, hi, sizeof hi);
         tgl_sb_printf(c->sb, "int64_t j0_ = %s;\nfor (; j0_ + %d <= %s; j0_ += %d) {\n", lo, L, hi, L);
         tgl_sb_printf(c->sb, "for (int j_ = 0; j_ < %d; j_++) {\nconst int64_t i%d = j0_ + j_;\n", L, rin);
         tgl_emit_stage(c, 0);
@@ -96,7 +98,7 @@ static void emit_outer_body(const tgl_rctx *c, int part) {
     char lo[32], hi[32];
     snprintf(lo, sizeof lo, "%s", lim ? "lo" : "0");
     if (lim) snprintf(hi, sizeof hi, "hi");
-    else snprintf(hi, sizeof hi, "%" PRId64, k->shape[oin]);
+    else tgl_extent(c, (uint32_t)oin, hi, sizeof hi);
     tgl_sb_printf(c->sb, "for (int64_t b_ = %s; b_ < %s; b_ += %d) {\n", lo, hi, NB);
     tgl_sb_printf(c->sb, "const int64_t nb_ = %s - b_ < %d ? %s - b_ : %d;\n", hi, NB, hi, NB);
     tgl_sb_printf(c->sb, "%s acc[%d];\nfor (int64_t j_ = 0; j_ < nb_; j_++) acc[j_] = ", acc_t(c), NB);
@@ -127,6 +129,9 @@ static void emit_main(const tgl_rctx *c, int part) {
     if (part) tgl_sb_printf(c->sb, "%sint64_t lo, int64_t hi, %s *R part) {\n", k->nparams ? ", " : "", acc_t(c));
     else tgl_sb_printf(c->sb, "%sint64_t lo, int64_t hi) {\n", k->nparams ? ", " : "");
     tgl_emit_consts(c);
+    char x[32];
+    if (o->par_axis >= 0 && tgl_extent(c, (uint32_t)o->par_axis, x, sizeof x)) /* 1.1: a bounded thread axis */
+        tgl_sb_printf(c->sb, "if (hi > %s) hi = %s;\n", x, x);
     if (c->p->out_count == 0) { tgl_sb_printf(c->sb, "(void)lo; (void)hi;\n}\n"); return; }
     int outer = c->p->reduce_node >= 0 && o->mode == TGL_OUTER && c->p->oin >= 0;
     int closes = 0;

@@ -33,6 +33,19 @@ static uint32_t axes_of(const tgl_rctx *c, int reduced) {
 
 static void bind_axes(const tgl_rctx *c, const char *lin, int reduced) { bind_set(c, lin, axes_of(c, reduced)); }
 
+/* 1.1: "i3 < x3_ && ..." over the bounded axes of a set (reduced or not):
+ * whether this point lies within the launch's extents; 0 if none is bounded. */
+static int in_bounds(const tgl_rctx *c, int reduced, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (uint32_t d = 0; d < c->k->ndim && n < cap; d++) {
+        char x[32];
+        if (tgl_extent(c, d, x, sizeof x) && tgl_is_reduced(c, d) == reduced)
+            n += (size_t)snprintf(buf + n, cap - n, "%si%u < %s", n ? " && " : "", d, x);
+    }
+    return n > 0;
+}
+
 static const char *acc_t(const tgl_rctx *c) {
     const tg_node *r = &c->k->nodes[c->p->reduce_node];
     return tgl_acc_type(r->op, r->dtype);
@@ -58,6 +71,8 @@ static void emit_thread(const tgl_rctx *c) {
     tgl_sb_printf(c->sb, "const %s gid_ = (%s)%s * %d + (%s)%s;\nif (gid_ >= %" PRId64 ") return;\n", c->idx, c->idx,
                   c->d->group_id, c->p->plan.group, c->idx, c->d->local_id, c->p->out_count);
     bind_axes(c, "gid_", 0);
+    char ok[512];
+    if (in_bounds(c, 0, ok, sizeof ok)) tgl_sb_printf(c->sb, "if (!(%s)) return;\n", ok);
     if (c->p->reduce_node >= 0) {
         tgl_sb_printf(c->sb, "%s acc = ", acc_t(c));
         tgl_emit_identity(c);
@@ -65,7 +80,9 @@ static void emit_thread(const tgl_rctx *c) {
         int closes = 0;
         for (uint32_t d = 0; d < k->ndim; d++) {
             if (!tgl_is_reduced(c, d)) continue;
-            tgl_sb_printf(c->sb, "for (%s i%u = 0; i%u < %" PRId64 "; i%u++) {\n", c->idx, d, d, k->shape[d], d);
+            char x[32];
+            tgl_extent(c, d, x, sizeof x);
+            tgl_sb_printf(c->sb, "for (%s i%u = 0; i%u < %s; i%u++) {\n", c->idx, d, d, x, d);
             closes++;
         }
         tgl_emit_stage(c, 0);
@@ -87,6 +104,7 @@ static void emit_group(const tgl_rctx *c, int pass) {
     int G = p->plan.group, P = p->plan.split;
     int64_t chunk = P ? (p->red_count + P - 1) / P : p->red_count;
     const char *A = acc_t(c), *I = c->idx;
+    char ok[512];
     open_fn(c, pass == 0 ? "tgk" : pass == 1 ? "tgk_part" : "tgk_fin", pass);
     tgl_sb_printf(c->sb, "%s %s sh_[%d];\n", c->d->local, A, G);
     tgl_emit_consts(c);
@@ -105,13 +123,17 @@ static void emit_group(const tgl_rctx *c, int pass) {
         tgl_sb_printf(c->sb, ";\nfor (%s r_ = s0_ + l_; r_ < s0_ + %" PRId64 " && r_ < %" PRId64 "; r_ += %d) {\n", I, end,
                       p->red_count, G);
         bind_axes(c, "r_", 1);
+        int b = in_bounds(c, 1, ok, sizeof ok);
+        if (b) tgl_sb_printf(c->sb, "if (%s) {\n", ok);
         tgl_emit_stage(c, 0);
         tgl_emit_acc_update(c, "acc", 1);
+        if (b) tgl_sb_printf(c->sb, "}\n");
     }
     tgl_sb_printf(c->sb, "}\nsh_[l_] = acc;\n%s;\n", c->d->barrier);
     tgl_sb_printf(c->sb, "for (%s s_ = %d; s_ > 0; s_ /= 2) {\nif (l_ < s_) { ", I, G / 2);
     tgl_emit_update(c, "sh_[l_]", "sh_[l_ + s_]");
-    tgl_sb_printf(c->sb, " }\n%s;\n}\nif (l_ == 0) {\n", c->d->barrier);
+    int b = in_bounds(c, 0, ok, sizeof ok);
+    tgl_sb_printf(c->sb, " }\n%s;\n}\nif (l_ == 0%s%s) {\n", c->d->barrier, b ? " && " : "", ok);
     if (pass == 1) {
         tgl_sb_printf(c->sb, "part_[g_] = sh_[0];\n}\n}\n");
         return;

@@ -7,7 +7,7 @@
 root=$1
 here=$(dirname "$0")
 CORE_BUDGET=7000     # sdk/ headers + core/
-LOWER_BUDGET=1500    # sdk/lower: the lowering library every code-generating plugin shares
+LOWER_BUDGET=1600    # sdk/lower: the lowering library every code-generating plugin shares (1.1: kernel arguments)
 PLUGIN_BUDGET=2500   # each plugin
 REF_BUDGET=1200      # plugins/ref: the spec made executable stays readable
 n=0
@@ -36,8 +36,9 @@ for dir in "$root"/plugins/*/; do
     case $name in
     ref) budget=$REF_BUDGET ;;
     cpu) budget=1300 ;;   # was 2021 lines before it rendered through sdk/lower
-    opencl) budget=500 ;; # a runtime only: the SDK's lowering library renders its kernels
+    opencl) budget=560 ;; # a runtime only: the SDK's lowering library renders its kernels (560: issue 13's arguments)
     cuda) budget=600 ;;  # issue 12: the lowering library does the planning
+    vulkan) budget=2550 ;; # issue 13: kernel arguments through push constants
     *) budget=$PLUGIN_BUDGET ;;
     esac
     check "plugins/$name" "$(count "$dir")" $budget

@@ -93,12 +93,12 @@ static void test_casefile(const tgc_catalog *cat) {
     if (!tap_ok(f != NULL, "a temporary case file")) return;
     size_t step = cat->count / 97 + 1, n = 0;
     for (size_t i = 0; i < cat->count; i += step)
-        if (!cat->cases[i].composite) tgc_casefile_write(f, &cat->cases[i]), n++;
+        if (!cat->cases[i].composite && !cat->cases[i].nargs) tgc_casefile_write(f, &cat->cases[i]), n++;
     fclose(f);
     tgc_catalog back = {0};
     int ok = tgc_casefile_read(path, &back) == TG_OK && back.count == n;
     for (size_t i = 0, j = 0; ok && i < cat->count; i += step)
-        if (!cat->cases[i].composite) ok = same_case(&cat->cases[i], &back.cases[j++]);
+        if (!cat->cases[i].composite && !cat->cases[i].nargs) ok = same_case(&cat->cases[i], &back.cases[j++]);
     tap_ok(ok, "case files round-trip %zu catalog cases exactly", n);
     tgc_catalog_free(&back);
     f = fopen(path, "w");

@@ -43,6 +43,7 @@ typedef struct kit_kernel {
     tg_node nodes[KIT_MAX];
     tg_view views[KIT_MAX];
     tg_param params[32];
+    tg_arg args[8];
 } kit_kernel;
 
 static inline size_t kit_size(uint32_t dt) {
@@ -59,6 +60,7 @@ static inline void kit_init(kit_kernel *kk, uint32_t ndim, const int64_t *shape,
     kk->k.nodes = kk->nodes;
     kk->k.views = kk->views;
     kk->k.params = kk->params;
+    kk->k.args = kk->args;
     kk->k.name = name;
 }
 
@@ -121,6 +123,14 @@ static inline int32_t kit_store(kit_kernel *kk, uint32_t buf, uint32_t view, int
     kk->nodes[n].buffer = buf;
     kk->nodes[n].view = view;
     kk->nodes[n].nviews = 1;
+    return n;
+}
+
+/* 1.1: an ARG node reading a new kernel argument of `dtype` (max 0). */
+__attribute__((unused)) static int32_t kit_arg(kit_kernel *kk, uint32_t dtype) {
+    kk->args[kk->k.nargs] = (tg_arg){dtype, 0, 0};
+    int32_t n = kit_node(kk, TG_OP_ARG, dtype, -1, -1, -1);
+    kk->nodes[n].buffer = kk->k.nargs++;
     return n;
 }
 

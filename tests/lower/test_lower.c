@@ -206,6 +206,66 @@ static void test_render(void) {
     tgl_prog_free(p);
 }
 
+/* 1.1: ARG nodes read the launch's words: through `a_` in C, one by-value
+ * parameter each in OpenCL and CUDA; bounded axes are left to the core. */
+static void test_args(void) {
+    char err[256];
+    kit_kernel kk;
+    tgl_prog *p;
+    int64_t s8[] = {8};
+    kit_init(&kk, 1, s8, 0, "args");
+    kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, 8);
+    kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, 8);
+    uint32_t v = kit_view(&kk, 1, s8, NULL, 0);
+    int32_t x = kit_load(&kk, 0, v, 1);
+    int32_t a = kit_arg(&kk, TG_FLOAT32);
+    kit_store(&kk, 1, v, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, x, a, -1));
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0}, g = gpu(32);
+    const tgl_target *ts[] = {&cpu, &g, &g};
+    const tgl_dialect *ds[] = {&tgl_dialect_c, &tgl_dialect_opencl, &tgl_dialect_cuda};
+    const char *param[] = {"const uint64_t *R a_, int64_t lo", "uint64_t a0_)", "uint64_t a0_)"};
+    const char *read[] = {"tg_bitsf((uint32_t)a_[0])", "tg_bitsf((uint32_t)a0_)", "tg_bitsf((uint32_t)a0_)"};
+    for (int i = 0; i < 3; i++) {
+        tgl_sb sb = {0};
+        tap_ok(tgl_lower(&kk.k, ts[i], NULL, &p, err, sizeof err) == TG_OK && tgl_render(p, ds[i], &sb) == TG_OK &&
+                   strstr(sb.s, param[i]) && strstr(sb.s, read[i]),
+               "%s: an argument is a parameter and its ARG node reads it", ds[i]->name);
+        tgl_sb_free(&sb);
+        tgl_prog_free(p);
+    }
+    tg_arg as[5] = {{TG_FLOAT32, 0, 0}, {TG_FLOAT64, 0, 0}, {TG_INT8, 0, 0}, {TG_BOOL, 0, 0}, {TG_FLOAT16, 0, 0}};
+    tg_scalar vs[5] = {{.f = -0.0}, {.f = 0.1}, {.i = -1}, {.i = 1}, {.f = 1.5}};
+    uint64_t w[5], d01;
+    double tenth = 0.1;
+    memcpy(&d01, &tenth, 8);
+    tgl_args_pack(5, as, vs, w);
+    tap_ok(w[0] == 0x80000000u && w[1] == d01 && w[2] == UINT64_MAX && w[3] == 1 && w[4] == 0x3fc00000u,
+           "argument words: float bits (-0 kept), double bits, integers as they are, float16 as a float");
+    /* axis 0 bounded by argument 1, the load moved by argument 1 * -1 from 10 */
+    kk.args[kk.k.nargs++] = (tg_arg){TG_INT32, 0, 8};
+    kk.k.extent_arg[0] = 2;
+    kk.params[0].count = 20;
+    kk.views[v].offset = 10;
+    tg_arg_offset off = {v, 1, -1};
+    kk.k.noffsets = 1;
+    kk.k.offsets = &off;
+    const char *bound[] = {"const int64_t x0_ = (int64_t)a_[1];", "const int32_t x0_ = (int32_t)a1_;"};
+    const char *loop[] = {"if (hi > x0_) hi = x0_;", "if (!(i0 < x0_)) return;"};
+    for (int i = 0; i < 2; i++) {
+        tgl_sb sb = {0};
+        tap_ok(tgl_lower(&kk.k, ts[i], NULL, &p, err, sizeof err) == TG_OK && tgl_render(p, ds[i], &sb) == TG_OK,
+               "%s: a bounded axis and a moving view lower", ds[i]->name);
+        int32_t e = p->access[x].addr;
+        tap_ok(p->expr[e].kind == TGL_E_ADD && p->expr[p->expr[e].b].kind == TGL_E_MUL &&
+                   p->expr[p->expr[p->expr[e].b].a].kind == TGL_E_ARG && p->expr[e].lo == 2 && p->expr[e].hi == 17,
+               "%s: the moving load's address gains arg * stride; its range uses the max (2..17)", ds[i]->name);
+        tap_ok(sb.s && strstr(sb.s, bound[i]) && strstr(sb.s, loop[i]), "%s: the extent is read at run time and bounds the axis",
+               ds[i]->name);
+        tgl_sb_free(&sb);
+        tgl_prog_free(p);
+    }
+}
+
 /* The SDK's struct_size helper never writes part of a field. */
 static void test_caps_copy(void) {
     tg_caps src = {0}, dst;
@@ -255,5 +315,6 @@ int main(void) {
     test_index();
     test_plans();
     test_render();
+    test_args();
     return tap_done();
 }

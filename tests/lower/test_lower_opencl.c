@@ -19,7 +19,8 @@ static cl_device_id dev;
 static uint32_t native = ~0u;
 
 /* Build and run one plan; outputs into data[] (write params). 0 on success. */
-static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, char *err, size_t errcap) {
+static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, const uint64_t *words, char *err,
+                  size_t errcap) {
     tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
     tgl_prog *lp = NULL;
     tgl_sb src = {0};
@@ -41,12 +42,16 @@ static int run_cl(const tg_kernel *k, const tgl_plan *plan, void *const *data, c
         size_t bytes = i < k->nparams ? (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype) : lp->scratch_bytes;
         int rd = i < k->nparams && k->params[i].access == TG_ACCESS_READ;
         if (i == k->nparams && !bytes) break;
-        mem[i] = clCreateBuffer(ctx, rd ? CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE, bytes ? bytes : 1,
-                                rd ? data[i] : NULL, &e);
+        int host = i < k->nparams && bytes; /* outputs start as the caller's data: unstored elements keep it */
+        mem[i] = clCreateBuffer(ctx, (rd ? CL_MEM_READ_ONLY : CL_MEM_READ_WRITE) | (host ? CL_MEM_COPY_HOST_PTR : 0),
+                                bytes ? bytes : 1, host ? data[i] : NULL, &e);
     }
     for (uint32_t ps = 0; ps < lp->npasses && !e; ps++) {
         kern[ps] = clCreateKernel(prog, lp->pass[ps].fn, &e);
-        for (uint32_t i = 0; i <= k->nparams && !e && mem[i]; i++) e = clSetKernelArg(kern[ps], i, sizeof mem[i], &mem[i]);
+        uint32_t na = k->nargs; /* the buffers, the argument words, the scratch */
+        for (uint32_t i = 0; i < na && !e; i++) e = clSetKernelArg(kern[ps], k->nparams + i, 8, &words[i]);
+        for (uint32_t i = 0; i <= k->nparams && !e && mem[i]; i++)
+            e = clSetKernelArg(kern[ps], i < k->nparams ? i : i + na, sizeof mem[i], &mem[i]);
         size_t global = lp->pass[ps].global, local = lp->pass[ps].local;
         if (!e && global) e = clEnqueueNDRangeKernel(queue, kern[ps], 1, NULL, &global, &local, 0, NULL, NULL);
     }
@@ -94,8 +99,33 @@ static void fill(void *p, uint32_t dt, int64_t n, unsigned seed) {
     }
 }
 
-/* Every plan of kernel kk against ref; tol: relative tolerance for floats. */
-static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, double tol) {
+/* 1.1: what ref runs for the arguments `vals` of kernel kk (kk itself when
+ * it has none): ARG nodes as CONSTs, bounded axes and their top views cut,
+ * moving views moved (the test kernels' top views have the iteration shape). */
+static void bind(const kit_kernel *kk, const tg_scalar *vals, kit_kernel *out) {
+    *out = *kk;
+    out->k.nodes = out->nodes, out->k.views = out->views, out->k.params = out->params, out->k.args = out->args;
+    for (uint32_t n = 0; n < kk->k.nnodes; n++)
+        if (out->nodes[n].op == TG_OP_ARG) out->nodes[n].op = TG_OP_CONST, out->nodes[n].value = vals[out->nodes[n].buffer];
+    for (uint32_t o = 0; o < kk->k.noffsets; o++) out->views[kk->k.offsets[o].view].offset += vals[kk->k.offsets[o].arg].i * kk->k.offsets[o].stride;
+    for (uint32_t d = 0; d < kk->k.ndim; d++) {
+        if (!kk->k.extent_arg[d]) continue;
+        out->k.shape[d] = vals[kk->k.extent_arg[d] - 1].i;
+        for (uint32_t n = 0; n < kk->k.nnodes; n++) {
+            const tg_node *nd = &kk->nodes[n];
+            tg_view *top = &out->views[nd->view + nd->nviews - 1];
+            if ((nd->op == TG_OP_LOAD || nd->op == TG_OP_STORE) && top->shape[d] == kk->k.shape[d]) top->shape[d] = out->k.shape[d];
+        }
+        out->k.extent_arg[d] = 0;
+    }
+    out->k.nargs = 0, out->k.noffsets = 0;
+}
+
+/* Every plan of kernel kk against ref; tol: relative tolerance for floats;
+ * vals: the kernel's argument values (NULL: none); live: the leading
+ * elements of each output that are stored (the rest are undefined). */
+static void check_all_plans_args(kit_plugin *ref, kit_kernel *kk, const char *what, double tol, const tg_scalar *vals,
+                                 int64_t live) {
     const tg_kernel *k = &kk->k;
     void *in[16] = {0}, *want[16] = {0}, *got[16] = {0};
     char err[8192];
@@ -110,16 +140,26 @@ static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, d
             memcpy(got[i], in[i], bytes);
         }
     }
-    tap_ok(kit_run(ref, k, want, 1, err, sizeof err) == 0, "%s: ref runs it", what);
+    kit_kernel *bound = malloc(sizeof *bound);
+    uint64_t words[8] = {0};
+    bind(kk, vals, bound);
+    if (vals) tgl_args_pack(k->nargs, k->args, vals, words);
+    tap_ok(kit_run(ref, &bound->k, want, 1, err, sizeof err) == 0, "%s: ref runs it", what);
+    free(bound);
     tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
     tgl_plan plans[32];
     int n = tgl_plan_variants(k, &t, plans, 32);
     for (int v = 0; v < n; v++) {
-        int good = run_cl(k, &plans[v], got, err, sizeof err) == 0;
+        for (uint32_t i = 0; i < k->nparams; i++)
+            if (k->params[i].access == TG_ACCESS_WRITE) memset(got[i], 0xa5, (size_t)k->params[i].count * tgp_dtype_size(k->params[i].dtype));
+        int good = run_cl(k, &plans[v], got, words, err, sizeof err) == 0;
         int64_t bad = -1;
         for (uint32_t i = 0; i < k->nparams && good; i++) {
             if (k->params[i].access != TG_ACCESS_WRITE) continue;
-            for (int64_t j = 0; j < k->params[i].count && bad < 0; j++) {
+            size_t es = tgp_dtype_size(k->params[i].dtype);
+            for (int64_t j = live; j < k->params[i].count && bad < 0; j++) /* not stored: untouched */
+                for (size_t b = 0; b < es; b++) bad = ((unsigned char *)got[i])[(size_t)j * es + b] != 0xa5 ? j : bad;
+            for (int64_t j = 0; j < k->params[i].count && j < live && bad < 0; j++) {
                 double a = value(got[i], k->params[i].dtype, j), b = value(want[i], k->params[i].dtype, j);
                 if (!(a == b || fabs(a - b) <= tol * (1 + fabs(b)))) bad = j;
             }
@@ -129,6 +169,40 @@ static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, d
                good ? "" : err);
     }
     for (uint32_t i = 0; i < k->nparams; i++) free(in[i]), free(want[i]), free(got[i]);
+}
+
+static void check_all_plans(kit_plugin *ref, kit_kernel *kk, const char *what, double tol) {
+    check_all_plans_args(ref, kk, what, tol, NULL, INT64_MAX);
+}
+
+/* 1.1: out[j] = sum_{i < n} x[j, i + m] + c over j < r: both axes bounded
+ * (n, r), the load moved by m, c an ARG; every plan, several values. */
+static void check_args(kit_plugin *ref, int64_t rows, int64_t len) {
+    kit_kernel kk;
+    int64_t sh[] = {rows, len}, out[] = {rows, 1};
+    kit_init(&kk, 2, sh, 2u, "args");
+    uint32_t px = kit_param(&kk, TG_FLOAT32, TG_ACCESS_READ, rows * len + 3), po = kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, rows);
+    int32_t x = kit_load(&kk, px, kit_view(&kk, 2, sh, NULL, 0), 1);
+    int32_t r = kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, x, -1, -1);
+    int32_t c = kit_arg(&kk, TG_FLOAT32);
+    kit_store(&kk, po, kit_view(&kk, 2, out, NULL, 0), kit_node(&kk, TG_OP_ADD, TG_FLOAT32, r, c, -1));
+    kk.args[kk.k.nargs++] = (tg_arg){TG_INT32, 0, len};  /* n */
+    kk.args[kk.k.nargs++] = (tg_arg){TG_UINT16, 0, 3};   /* m */
+    kk.args[kk.k.nargs++] = (tg_arg){TG_INT64, 0, rows}; /* r */
+    kk.k.extent_arg[1] = 2;
+    kk.k.extent_arg[0] = 4;
+    static tg_arg_offset off = {0, 2, 1};
+    kk.k.noffsets = 1;
+    kk.k.offsets = &off;
+    const tg_scalar vals[3][4] = {{{.f = 0.5}, {.i = len}, {.u = 0}, {.i = rows}},
+                                  {{.f = -1.0}, {.i = 0}, {.u = 3}, {.i = 1}},
+                                  {{.f = 2.0}, {.i = len / 3}, {.u = 1}, {.i = rows - 1}}};
+    for (int v = 0; v < 3; v++) {
+        char what[96];
+        snprintf(what, sizeof what, "args %lldx%lld: n %lld, m %llu, rows %lld", (long long)rows, (long long)len,
+                 (long long)vals[v][1].i, (unsigned long long)vals[v][2].u, (long long)vals[v][3].i);
+        check_all_plans_args(ref, &kk, what, 1e-4, vals[v], vals[v][3].i);
+    }
 }
 
 /* out[b, m, n] = relu(sum_k A[b, m, k] * B(k, n)) (+ B transposed when bt). */
@@ -192,6 +266,8 @@ int main(int argc, char **argv) {
     check_all_plans(&ref, &kk, "f32 long sums, split in parts", 1e-4);
     reduction(&kk, TG_OP_REDUCE_MAX, TG_BOOL, 1, 40000);
     check_all_plans(&ref, &kk, "bool any over a long axis", 0);
+    check_args(&ref, 3, 1000);
+    check_args(&ref, 2, 200000);
     kit_close(&ref);
     clReleaseCommandQueue(queue);
     clReleaseContext(ctx);

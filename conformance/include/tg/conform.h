@@ -18,6 +18,8 @@
 #define TGC_MAX_VIEWS 12
 #define TGC_MAX_PARAMS 6
 #define TGC_ID_LEN 112
+#define TGC_MAX_ARGS 2     /* 1.1 kernel arguments of a case (args.c)  */
+#define TGC_MAX_LAUNCHES 4 /* launches of an argument case            */
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
 enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_COUNT };
@@ -73,6 +75,13 @@ typedef struct tgc_case {
     tg_param params[TGC_MAX_PARAMS];
     uint8_t values[TGC_MAX_PARAMS]; /* TGC_V_* per READ param */
     uint64_t seed;
+    /* 1.1 kernel arguments (args.c): nargs > 0 runs the kernel once per
+       launch with launch_args[launch]; the rest as in tg_kernel. */
+    uint32_t nargs, nlaunches, noffsets;
+    tg_arg args[TGC_MAX_ARGS];
+    uint32_t extent_arg[TG_MAX_DIMS];
+    tg_arg_offset offsets[TGC_MAX_ARGS];
+    tg_scalar launch_args[TGC_MAX_LAUNCHES][TGC_MAX_ARGS];
 } tgc_case;
 
 /* Point a tg_kernel at the case's arrays (valid while the case lives). */
@@ -227,6 +236,16 @@ const char *tgc_expect_match(const tgc_expect *e, const char *id);
  * rerun in a fresh one. out[i] receives sel[i]'s outcome. */
 tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel,
                   const tgc_options *opt, const tgc_expect *expect, tgc_outcome *out);
+
+/* ------------------------------------------------------------ arguments */
+
+/* Cases of 1.1 kernel arguments: values of every dtype, bounded axes,
+ * moving views, each launched several times. */
+tg_status tgc_args_cases(tgc_catalog *cat);
+/* Run one on the plugin and on ref: one program and a launch per value set
+ * where the device takes arguments, else bound per launch (tg_kernel_bind,
+ * as the core does); every launch's outputs judged against ref's. */
+tgc_result tgc_args_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap);
 
 /* ---------------------------------------------------------- composites */
 

@@ -137,7 +137,9 @@ enum {
     TGL_E_MOD = 5,   /* a % v (a >= 0, v > 0)                                */
     TGL_E_GE = 6,    /* a >= v ? 1 : 0                                       */
     TGL_E_LT = 7,    /* a < v ? 1 : 0                                        */
-    TGL_E_AND = 8    /* a && b                                               */
+    TGL_E_AND = 8,   /* a && b                                               */
+    TGL_E_ARG = 9    /* 1.1: the value of kernel argument v (a moving view's
+                        offset term, multiplied by its stride)               */
 };
 typedef struct tgl_expr {
     uint32_t kind;
@@ -207,6 +209,11 @@ int tgl_plan_variants(const tg_kernel *kernel, const tgl_target *target, tgl_pla
  * for the life of the tgl_prog.                                           */
 tg_status tgl_lower(const tg_kernel *kernel, const tgl_target *target, const tgl_plan *plan,
                     tgl_prog **out_prog, char *err, size_t errcap);
+/* 1.1: bounded axes (tg_kernel.extent_arg) loop to the argument's value,
+ * read at run time; on a GPU the launch geometry stays that of the max and
+ * points past the value do nothing. Moving views add TGL_E_ARG * stride to
+ * their address; ranges use the argument's max. Such kernels take no
+ * MATMUL or TILE plan.                                                   */
 void tgl_prog_free(tgl_prog *prog);
 
 /* -------------------------------------------------------------- dialects */
@@ -235,15 +242,28 @@ typedef struct tgl_dialect {
     const char *group_id;  /* expression: index of this work-group            */
     const char *local_id;  /* expression: index of this item in its group     */
     const char *u64;       /* suffix of an unsigned 64-bit literal ("ull")    */
+    /* 1.1, kernel arguments: the type of one parameter through which a
+       kernel function reads every argument's word, indexed ("const
+       uint64_t *R"); NULL: one `uint64_t aK_` parameter per argument,
+       passed by value (OpenCL, CUDA).                                    */
+    const char *args;
 } tgl_dialect;
 
 extern const tgl_dialect tgl_dialect_c;      /* C11 with GCC/Clang builtins  */
 extern const tgl_dialect tgl_dialect_opencl; /* OpenCL C 1.2                 */
 extern const tgl_dialect tgl_dialect_cuda;   /* CUDA C++ for NVRTC           */
 
+/* 1.1: the words through which a program reads a launch's argument values
+ * (tg_launch.args; args: the kernel's tg_kernel.args): out[i] holds argument i as a float32's bits (float32,
+ * float16, bfloat16: they are computed in float), a float64's bits, or the
+ * integer (bool 0/1) zero- or sign-extended, the value's low bits read.   */
+void tgl_args_pack(uint32_t nargs, const tg_arg *args, const tg_scalar *values, uint64_t *out);
+
 /* Print a lowered program in a dialect. Kernel functions are named as in
  * prog->pass[].fn. Parameters: the kernel's buffers p0..pN-1 in order (the
- * read ones const), then on a GPU target the scratch buffer when
+ * read ones const), then where the kernel has arguments (tg_kernel.nargs,
+ * ARG nodes) their words (tgl_args_pack): `dialect->args a_` or one
+ * `uint64_t aK_` per argument (see tgl_dialect.args), then on a GPU target the scratch buffer when
  * scratch_bytes > 0, and on a CPU target `int64_t lo, int64_t hi` (the range
  * of plan.par_axis this call computes; the whole axis when par_axis < 0),
  * tgk_part adding `acc_t *part` (its partials: out_count accumulators), and
