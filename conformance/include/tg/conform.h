@@ -136,6 +136,14 @@ void tgc_format(char *out, size_t cap, const void *buf, tg_dtype dt, int64_t i);
 
 /* --------------------------------------------------------------- exec */
 
+/* A program compiled ahead in a batch, or why it failed. */
+typedef struct tgc_prepared {
+    int set;            /* 0: none (the kernel compiles when it runs)   */
+    tg_program *program;
+    tg_status status;
+    char *message;      /* malloc'd, when status is not TG_OK           */
+} tgc_prepared;
+
 /* A device of a loaded plugin. */
 typedef struct tgc_device {
     tg_plugin *plugin;
@@ -144,6 +152,8 @@ typedef struct tgc_device {
     tg_caps caps;
     uint32_t ndevices;
     char name[1024]; /* as given to tgc_device_open */
+    tgc_prepared *next; /* if set: the next tgc_device_run uses (and takes)
+                           this program instead of calling program_create */
 } tgc_device;
 
 /* Load a plugin and open its device 0. A plugin without devices gives
@@ -154,6 +164,11 @@ void tgc_device_close(tgc_device *d);
  * params are uploaded, WRITE params are uploaded too (their initial content
  * must survive where nothing is stored) and read back. */
 tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs);
+/* Compile ks[i] (NULL: skipped) in one program_create_batch call into
+ * out[i]; without the slot, nothing (out stays unset). */
+void tgc_device_batch(tgc_device *d, uint32_t n, const tg_kernel *const *ks, tgc_prepared *out);
+/* Destroy a prepared program not taken, free its message; unset it. */
+void tgc_prepared_clear(tgc_device *d, tgc_prepared *p);
 
 /* -------------------------------------------------------------- judge */
 
@@ -183,6 +198,9 @@ const char *tgc_result_name(tgc_result r);
 /* Run one case in this process: returns the result and fills `detail`. */
 tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref,
                         char *detail, size_t cap);
+/* 1 when the case would have plug compile a kernel (set in *out), which
+ * may then be compiled ahead (tgc_device_batch). */
+int tgc_case_compilable(const tgc_case *c, const tgc_device *plug, tg_kernel *out);
 
 typedef struct tgc_outcome {
     tgc_result result;
