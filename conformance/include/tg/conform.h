@@ -20,7 +20,7 @@
 #define TGC_ID_LEN 112
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
-enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_COUNT };
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_ABI, TGC_ROW_COUNT };
 
 /* Input value classes (tgc_case.values[param]). */
 enum {
@@ -63,6 +63,7 @@ typedef struct tgc_case {
     uint8_t judge;    /* TGC_RULE_NODE: the judged node */
     uint8_t levels;   /* TGC_LEVEL_* bits */
     uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
+    uint8_t abi;      /* 0, or a case of the ABI's optional calls (abi.c) */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -198,6 +199,9 @@ const char *tgc_result_name(tgc_result r);
 /* Run one case in this process: returns the result and fills `detail`. */
 tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref,
                         char *detail, size_t cap);
+/* The ABI cases (abi.c): appended to the catalog; run one. */
+tg_status tgc_abi_cases(tgc_catalog *cat);
+tgc_result tgc_abi_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap);
 /* 1 when the case would have plug compile a kernel (set in *out), which
  * may then be compiled ahead (tgc_device_batch). */
 int tgc_case_compilable(const tgc_case *c, const tgc_device *plug, tg_kernel *out);
