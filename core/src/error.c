@@ -35,7 +35,7 @@ static const char *const op_names[TG_NODE_OP_COUNT] = {
     "ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "CMPLT",
     "WHERE", "MULACC", "REDUCE_SUM", "REDUCE_MAX",
     "RESHAPE", "PERMUTE", "EXPAND", "SHRINK", "PAD", "FLIP", "STRIDE",
-    "LOAD", "CONST", "STORE"};
+    "LOAD", "CONST", "STORE", "ARG"};
 
 const char *tg_status_name(tg_status s) {
     return s >= 0 && s < TG_STATUS_COUNT ? status_names[s] : "?";
