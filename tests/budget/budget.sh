@@ -36,7 +36,7 @@ for dir in "$root"/plugins/*/; do
     case $name in
     ref) budget=$REF_BUDGET ;;
     cpu) budget=1300 ;;   # was 2021 lines before it rendered through sdk/lower
-    opencl) budget=500 ;; # a runtime only: the SDK's lowering library renders its kernels
+    opencl) budget=560 ;; # a runtime only (the SDK renders its kernels), and batch builds (issue 13)
     cuda) budget=600 ;;  # issue 12: the lowering library does the planning
     *) budget=$PLUGIN_BUDGET ;;
     esac
