@@ -435,9 +435,9 @@ static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jo
         snprintf(tmp, sizeof tmp, "%s.%d", base, i);
         if (link(opath, tmp) != 0 || rename(tmp, final) != 0) {
             snprintf(err, errcap, "cpu: cannot put %.900s into the cache: %s", final, strerror(errno));
-            unlink(tmp);
             st = TG_ERR_IO;
         }
+        unlink(tmp); /* left by a rename onto a link of the same object (a kernel twice) */
     }
 done:
     for (int f = 0; f < ncf; f++) unlink(cpaths[f]);

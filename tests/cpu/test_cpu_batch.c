@@ -4,6 +4,7 @@
  * kernels compiles nothing; a kernel the compiler rejects fails alone (with
  * its message) while the others compile; a NULL kernel is refused alone.
  * usage: test_cpu_batch CPU_PLUGIN.so */
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,18 @@ static void stats(kit_plugin *p, uint64_t *compiles, uint64_t *hits) {
     if (st) st(p->dev, compiles, hits, &d);
 }
 
+/* Files in cache dir `name` whose names start with prefix. */
+static int count_files(const char *name, const char *prefix) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s/tg", base, name);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) n += !strncmp(e->d_name, prefix, strlen(prefix));
+    if (d) closedir(d);
+    return n;
+}
+
 static void use_cache(const char *name) {
     char dir[400];
     snprintf(dir, sizeof dir, "%s/%s", base, name);
@@ -149,6 +162,9 @@ int main(int argc, char **argv) {
         }
     }
     tap_ok(all_ok && ok, "every kernel of the batch gives the right result");
+    tap_ok(count_files("a", "cpu-") == N - 1 && count_files("a", "tmp-") == 0,
+           "an entry per kernel, no temporary file left (%d entries, %d temporary)", count_files("a", "cpu-"),
+           count_files("a", "tmp-"));
     for (int i = 0; i < N; i++)
         if (sts[i] == TG_OK) p.api->program_destroy(p.dev, progs[i]);
     kit_close(&p);
