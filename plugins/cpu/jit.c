@@ -323,7 +323,7 @@ static int batch_files(cpu_jit_job *const *jobs, int m, tgl_sb *files) {
     const char *head = NULL;
     size_t head_len = 0;
     for (int i = 0; i < m; i++) {
-        const char *src = jobs[i]->src, *nl = strchr(src, '\n'), *plan = strstr(src, "\n/* plan: ");
+        const char *src = jobs[i]->src, *nl = strchr(src, '\n'), *plan = strstr(src, "\n/" "* plan: ");
         int dup = 0;
         for (int k = 0; k < i; k++) dup |= !strcmp(jobs[k]->key, jobs[i]->key);
         if (dup) continue;

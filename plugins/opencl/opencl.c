@@ -410,7 +410,8 @@ static void cache_store(const tg_device *d, char (*paths)[1100], uint32_t n, con
         if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) unlink(tmp);
         for (uint32_t i = 1; ok && i < n; i++) { /* in place whole or not at all */
             snprintf(tmp, sizeof tmp, "%s.%ld.tmp", paths[i], (long)getpid());
-            if (link(path, tmp) != 0 || rename(tmp, paths[i]) != 0) unlink(tmp);
+            if (link(path, tmp) == 0) rename(tmp, paths[i]);
+            unlink(tmp); /* left if the rename did nothing (the same kernel twice) */
         }
     }
     free(bin);
@@ -563,12 +564,10 @@ static tg_status ocl_program_create_batch(tg_device *d, uint32_t n, const tg_ker
         d->probe = 1; /* lowered and rendered, but only found in the cache, never built */
         tg_status st = ks[i] ? make_program(d, ks[i], &d->target, &p, &group) : TG_ERR_INVALID;
         d->probe = 0;
-        if (st != TG_ERR_NOT_FOUND || !p->source) { /* cached, or failing before a build */
-            ocl_program_destroy(d, p);
-            continue;
-        }
-        const char *nl = strchr(p->source, '\n'), *plan = strstr(p->source, "\n/* plan: ");
-        size_t len = nl && plan && plan > nl ? (size_t)(plan - nl) : 0;
+        const char *src = st == TG_ERR_NOT_FOUND ? p->source : NULL; /* else cached, or failing before a build */
+        const char *nl = src ? strchr(src, '\n') : NULL, *plan = nl ? strstr(nl, "\n/" "* plan: ") : NULL;
+        size_t len = plan ? (size_t)(plan - nl) : 0;
+        for (uint32_t j = 0; j < m && len; j++) len = strstr(paths[j], p->name + 4) ? 0 : len; /* twice: once */
         if (len && !strstr(plan, "\n#") && (!m || (len == head && !strncmp(all.s, nl + 1, len)))) {
             if (!m) tgl_sb_printf(&all, "%.*s", (int)len, nl + 1), head = len, make_key(d, ks[i], p->source, key0);
             put_renamed(&all, plan + 1, p->name);
@@ -576,8 +575,7 @@ static tg_status ocl_program_create_batch(tg_device *d, uint32_t n, const tg_ker
         }
         ocl_program_destroy(d, p);
     }
-    cl_int e = CL_SUCCESS;
-    cl_program prog = m > 1 && !all.oom ? clCreateProgramWithSource(d->ctx, 1, (const char **)&all.s, NULL, &e) : NULL;
+    cl_program prog = m > 1 && !all.oom ? clCreateProgramWithSource(d->ctx, 1, (const char **)&all.s, NULL, NULL) : NULL;
     if (prog && clBuildProgram(prog, 1, &d->dev, d->options, NULL, NULL) == CL_SUCCESS) cache_store(d, paths, m, key0, prog);
     if (prog) clReleaseProgram(prog);
     tgl_sb_free(&all);

@@ -341,20 +341,22 @@ static void test_batch(void) {
     build_mulacc(&kk[0], TG_FLOAT32, 50, "batch_a");
     build_sum(&kk[1], TG_FLOAT32, 64, 4096, "batch_sum"); /* two passes */
     build_mulacc(&kk[2], TG_INT32, 77, "batch_b");
-    const tg_kernel *ks[4] = {&kk[0].k, NULL, &kk[1].k, &kk[2].k};
-    tg_program *progs[4] = {0};
-    tg_status sts[4] = {0};
-    const char *msgs[4] = {0};
+    const tg_kernel *ks[5] = {&kk[0].k, NULL, &kk[1].k, &kk[2].k, &kk[0].k}; /* the first twice */
+    tg_program *progs[5] = {0};
+    tg_status sts[5] = {0};
+    const char *msgs[5] = {0};
     kit_plugin p;
     int ok = kit_open(&p, ocl_path) == 0 && p.api->program_create_batch;
-    tg_status st = ok ? p.api->program_create_batch(p.dev, 4, ks, progs, sts, msgs) : TG_ERR_INTERNAL;
+    tg_status st = ok ? p.api->program_create_batch(p.dev, 5, ks, progs, sts, msgs) : TG_ERR_INTERNAL;
     tap_ok(st == TG_ERR_INVALID && sts[1] == TG_ERR_INVALID && !progs[1] && msgs[1] && msgs[1][0] && sts[0] == TG_OK &&
-               sts[2] == TG_OK && sts[3] == TG_OK, "a batch of three kernels and a NULL one: the NULL one fails alone (%s)",
+               sts[2] == TG_OK && sts[3] == TG_OK && sts[4] == TG_OK,
+           "a batch of three kernels (one twice) and a NULL one: the NULL one fails alone (%s)",
            st == TG_ERR_INVALID ? msgs[1] : p.api ? p.api->device_error(p.dev) : "");
     int linked = 0;
     unsigned long long inodes = 0, inodes2 = 0;
     int n = count_bins(dir, 3, &linked, &inodes);
-    tap_ok(n == 3 && linked == 3, "the three built as one program: one entry linked under each key (%d entries, %d of 3 links)",
+    tap_ok(n == 3 && linked == 3, "the three built as one program: one entry linked under each key, no temporary file "
+           "left (%d files, %d of 3 links)",
            n, linked);
     /* the same kernels built alone, in another cache: the same bits */
     snprintf(alone, sizeof alone, "%s/alone", base);
@@ -375,15 +377,15 @@ static void test_batch(void) {
     }
     tap_ok(same, "each kernel of the batch computes the bits it computes built alone %s", err);
     if (same) kit_close(&q);
-    for (int i = 0; i < 4; i++) p.api->program_destroy(p.dev, progs[i]);
+    for (int i = 0; i < 5; i++) p.api->program_destroy(p.dev, progs[i]);
     if (ok) kit_close(&p);
     /* a second batch (another device, the first cache) */
     setenv("XDG_CACHE_HOME", base, 1);
-    ok = ok && kit_open(&p, ocl_path) == 0 && p.api->program_create_batch(p.dev, 4, ks, progs, sts, msgs) == TG_ERR_INVALID &&
+    ok = ok && kit_open(&p, ocl_path) == 0 && p.api->program_create_batch(p.dev, 5, ks, progs, sts, msgs) == TG_ERR_INVALID &&
          sts[0] == TG_OK && sts[2] == TG_OK && sts[3] == TG_OK;
     n = count_bins(dir, 3, &linked, &inodes2);
     tap_ok(ok && n == 3 && linked == 3 && inodes2 == inodes, "a second batch of the same kernels builds nothing (entries untouched)");
-    for (int i = 0; ok && i < 4; i++) p.api->program_destroy(p.dev, progs[i]);
+    for (int i = 0; ok && i < 5; i++) p.api->program_destroy(p.dev, progs[i]);
     if (ok) kit_close(&p);
     if (old) setenv("XDG_CACHE_HOME", old, 1);
     else unsetenv("XDG_CACHE_HOME");
