@@ -298,7 +298,7 @@ static void log_head(const char *log, char *err, size_t errcap, size_t used) {
 static int body_is_plain(const char *body) {
     int depth = 0, start = 1;
     for (const char *c = body; *c; c++) {
-        if (start && depth == 0 && *c != '\n' && strncmp(c, "/*", 2) && strncmp(c, "void tgk", 8)) return 0;
+        if (start && depth == 0 && *c != '\n' && strncmp(c, "/" "*", 2) && strncmp(c, "void tgk", 8)) return 0;
         start = *c == '\n';
         depth += *c == '{' ? 1 : *c == '}' ? -1 : 0;
     }
