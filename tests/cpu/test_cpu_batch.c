@@ -205,6 +205,21 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 3; i++) p.api->program_destroy(p.dev, progs[i]);
     kit_close(&p);
 
+    /* TG_BEAM: the kernels of a batch are tuned (winners cached), then compiled together */
+    setenv("TG_BEAM", "2", 1);
+    use_cache("d");
+    const tg_kernel *tuned[2] = {ks[4], ks[0]};
+    ok = kit_open(&p, plugin_path) == 0 && p.api->program_create_batch(p.dev, 2, tuned, progs, sts, msgs) == TG_OK;
+    for (int i = 0; ok && i < 2; i++) {
+        memset(outs[i], 0, sizeof outs[i]);
+        ok = run_kernel(&p, progs[i], i ? 0 : 4, outs[i], err, sizeof err) == 0 && check(i ? 0 : 4, outs[i]);
+    }
+    tap_ok(ok && count_files("d", "tune-") >= 1, "TG_BEAM=2: a batch's kernels are tuned (%d winners cached) and give "
+           "the right results", count_files("d", "tune-"));
+    for (int i = 0; ok && i < 2; i++) p.api->program_destroy(p.dev, progs[i]);
+    if (ok) kit_close(&p);
+    unsetenv("TG_BEAM");
+
     /* a kernel the compiler rejects (a wrapper refuses any file holding its
      * name): the batch fails, its kernels compile one by one, it alone fails */
     char cc[400], tg_cc[420];
