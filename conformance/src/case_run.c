@@ -26,15 +26,13 @@ static void append_ir(char *detail, size_t cap, const tg_kernel *k) {
     free(ir);
 }
 
-tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap) {
-    tg_kernel k;
-    detail[0] = '\0';
-    if (c->composite) return tgc_composite_run(c, plug, ref, detail, cap);
-    if (c->nargs) return tgc_args_run(c, plug, ref, detail, cap);
-    tgc_case_kernel(c, &k);
-    if (tg_kernel_validate(&k, NULL) != TG_OK) {
+/* The checks before a kernel case runs: TGC_NOTRUN when it runs (*k set),
+ * else its result (detail says why). */
+static tgc_result case_check(const tgc_case *c, const tgc_device *plug, tg_kernel *out, char *detail, size_t cap) {
+    tgc_case_kernel(c, out);
+    if (tg_kernel_validate(out, NULL) != TG_OK) {
         snprintf(detail, cap, "suite bug: invalid kernel: %s\n", tg_last_error());
-        append_ir(detail, cap, &k);
+        append_ir(detail, cap, out);
         return TGC_FAIL;
     }
     uint32_t used = 0;
@@ -44,7 +42,7 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
         snprintf(detail, cap, "dtypes not in the device's caps");
         return TGC_UNSUPPORTED;
     }
-    tg_status vs = tg_kernel_validate(&k, &plug->caps);
+    tg_status vs = tg_kernel_validate(out, &plug->caps);
     if (vs == TG_ERR_UNSUPPORTED) {
         snprintf(detail, cap, "beyond the device's caps: %s", tg_last_error());
         return TGC_UNSUPPORTED;
@@ -53,6 +51,22 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
         snprintf(detail, cap, "kernel refused against caps: %s", tg_last_error());
         return TGC_FAIL;
     }
+    return TGC_NOTRUN;
+}
+
+int tgc_case_compilable(const tgc_case *c, const tgc_device *plug, tg_kernel *out) {
+    char detail[1024];
+    return !c->composite && !c->abi && !c->nargs && case_check(c, plug, out, detail, sizeof detail) == TGC_NOTRUN;
+}
+
+tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap) {
+    tg_kernel k;
+    detail[0] = '\0';
+    if (c->composite) return tgc_composite_run(c, plug, ref, detail, cap);
+    if (c->abi) return tgc_abi_run(c, plug, ref, detail, cap);
+    if (c->nargs) return tgc_args_run(c, plug, ref, detail, cap);
+    tgc_result checked = case_check(c, plug, &k, detail, cap);
+    if (checked != TGC_NOTRUN) return checked;
     void *in[TGC_MAX_PARAMS] = {0}, *exp[TGC_MAX_PARAMS] = {0}, *act[TGC_MAX_PARAMS] = {0};
     tgc_result res = TGC_FAIL;
     int ok = 1;

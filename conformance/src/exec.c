@@ -52,7 +52,16 @@ tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs) {
         if (bytes) st = api->buffer_write(d->dev, b[p], 0, bufs[p], bytes);
         if (st != TG_OK) st = fail(d, st, "buffer_write");
     }
-    if (st == TG_OK) {
+    tgc_prepared *pre = d->next;
+    d->next = NULL;
+    if (st == TG_OK && pre && pre->set) { /* compiled ahead, in a batch */
+        prog = pre->program;
+        st = pre->status;
+        pre->set = 0;
+        if (st != TG_OK)
+            st = tg_error(st, "program_create: %s: %s", tg_status_name(st), pre->message ? pre->message : "");
+        else tg_plugin_debug_source(api, d->dev, prog, k->name);
+    } else if (st == TG_OK) {
         st = api->program_create(d->dev, k, &prog);
         if (st != TG_OK) { prog = NULL; st = fail(d, st, "program_create"); }
         else tg_plugin_debug_source(api, d->dev, prog, k->name);
@@ -75,4 +84,31 @@ tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs) {
     for (uint32_t p = 0; p < k->nparams; p++)
         if (b[p]) api->buffer_destroy(d->dev, b[p]);
     return st;
+}
+
+void tgc_device_batch(tgc_device *d, uint32_t n, const tg_kernel *const *ks, tgc_prepared *out) {
+    const tg_kernel **in = calloc(n ? n : 1, sizeof *in);
+    tg_program **progs = calloc(n ? n : 1, sizeof *progs);
+    tg_status *sts = calloc(n ? n : 1, sizeof *sts);
+    const char **msgs = calloc(n ? n : 1, sizeof *msgs);
+    uint32_t *at = calloc(n ? n : 1, sizeof *at), m = 0;
+    for (uint32_t i = 0; i < n && in && at; i++)
+        if (ks[i]) at[m] = i, in[m++] = ks[i];
+    if (d->api->program_create_batch && m && progs && sts && msgs) {
+        d->api->program_create_batch(d->dev, m, in, progs, sts, msgs);
+        for (uint32_t j = 0; j < m; j++) {
+            tgc_prepared *p = &out[at[j]];
+            p->set = 1;
+            p->status = sts[j];
+            p->program = sts[j] == TG_OK ? progs[j] : NULL;
+            p->message = sts[j] != TG_OK ? strdup(tg_plugin_message(msgs[j])) : NULL;
+        }
+    }
+    free(in), free(progs), free(sts), free(msgs), free(at);
+}
+
+void tgc_prepared_clear(tgc_device *d, tgc_prepared *p) {
+    if (p->set && p->program) d->api->program_destroy(d->dev, p->program);
+    free(p->message);
+    memset(p, 0, sizeof *p);
 }

@@ -1,7 +1,9 @@
 /* The isolated runner: each group of cases runs in a forked child that opens
  * ref and the plugin and reports each case's result through a pipe. A child
  * that dies or stops making progress marks its current case CRASH or
- * TIMEOUT; the rest of its group reruns in a fresh child. */
+ * TIMEOUT; the rest of its group reruns in a fresh child. A plugin with
+ * program_create_batch compiles a group's kernels in one batch first; a
+ * child lost in that batch reruns the group without it. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +16,8 @@
 #include <unistd.h>
 #include <tg/conform.h>
 
-enum { READY = 0xffffffffu }; /* record index: the child opened its devices */
+enum { READY = 0xffffffffu,   /* record index: the child opened its devices */
+       BATCHED = 0xfffffffeu }; /* ...: it compiled the group's batch (or had none to) */
 
 typedef struct record {
     uint32_t index; /* position in sel, or READY */
@@ -23,7 +26,10 @@ typedef struct record {
     float seconds;
 } record;
 
-typedef struct range { size_t start, end; } range;
+typedef struct range {
+    size_t start, end;
+    int no_batch; /* a rerun after a child was lost in the batch */
+} range;
 
 typedef struct slot {
     pid_t pid;
@@ -31,6 +37,7 @@ typedef struct slot {
     range r;
     size_t next;     /* next position in sel the child will report */
     int ready;       /* the child has opened its devices */
+    int batched;     /* ... and passed the batch */
     double deadline;
     char *buf;
     size_t len, cap;
@@ -60,6 +67,18 @@ static void send_result(int fd, size_t index, tgc_result r, const char *detail, 
 }
 
 enum { DETAIL_CAP = 16384 };
+
+/* The plugin compiles the kernels of the group's cases in one batch. */
+static void compile_group(const tgc_catalog *cat, const size_t *sel, range r, tgc_device *plug, tgc_prepared *prep) {
+    size_t n = r.end - r.start;
+    tg_kernel *ks = calloc(n, sizeof *ks);
+    const tg_kernel **kp = calloc(n, sizeof *kp);
+    for (size_t i = 0; ks && kp && i < n; i++)
+        if (tgc_case_compilable(&cat->cases[sel[r.start + i]], plug, &ks[i])) kp[i] = &ks[i];
+    if (ks && kp) tgc_device_batch(plug, (uint32_t)n, kp, prep);
+    free(ks);
+    free(kp);
+}
 
 /* The child: runs sel[start..end) and exits. */
 static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt, int fd) {
@@ -97,11 +116,19 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
         fflush(stderr);
         dup2(fileno(errf), 2);
     }
+    tgc_prepared *prep = r.no_batch || !plug.api->program_create_batch ? NULL : calloc(r.end - r.start, sizeof *prep);
     for (size_t i = r.start; i < r.end; i++) {
         double t0 = now();
         struct stat before, after;
         int watched = errf && fstat(fileno(errf), &before) == 0;
+        if (i == r.start) { /* the batch counts as the first case's (its time, its stderr) */
+            if (prep) compile_group(cat, sel, r, &plug, prep);
+            record batched = {BATCHED, 0, 0, 0};
+            write_all(fd, &batched, sizeof batched);
+        }
+        plug.next = prep ? &prep[i - r.start] : NULL;
         tgc_result res = tgc_case_run(&cat->cases[sel[i]], &plug, &ref, detail, sizeof detail);
+        if (prep) tgc_prepared_clear(&plug, &prep[i - r.start]);
         fflush(stderr);
         if (watched && fstat(fileno(errf), &after) == 0 && after.st_size > before.st_size) {
             char line[200] = "";
@@ -119,6 +146,7 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
         send_result(fd, i, res, detail, now() - t0);
     }
     if (errf && real_err >= 0) dup2(real_err, 2);
+    free(prep);
     tgc_device_close(&plug);
     tgc_device_close(&ref);
     _exit(0);
@@ -212,8 +240,9 @@ static void drain(run_state *rs, slot *s) {
     while (s->len - off >= sizeof(record)) {
         record rec;
         memcpy(&rec, s->buf + off, sizeof rec);
-        if (rec.index == READY) {
+        if (rec.index == READY || rec.index == BATCHED) {
             s->ready = 1;
+            s->batched |= rec.index == BATCHED;
             s->deadline = now() + rs->opt->timeout_s;
             off += sizeof rec;
             continue;
@@ -275,7 +304,10 @@ static void finish_child(run_state *rs, slot *s, int timed_out) {
         } else {
             snprintf(msg, sizeof msg, "the child exited with status %d before reporting", WEXITSTATUS(status));
         }
-        if (!s->ready) {
+        if (s->ready && !s->batched && !s->r.no_batch) {
+            /* lost in the group's batch: the group runs again, without one */
+            rs->queue[rs->qtail++] = (range){s->r.start, s->r.end, 1};
+        } else if (!s->ready) {
             /* lost while opening ref or the plugin: no case of the group ran, and
                after two such losses the plugin is not retried at all */
             size_t len = strlen(msg);
@@ -288,7 +320,7 @@ static void finish_child(run_state *rs, slot *s, int timed_out) {
         } else {
             settle(rs, s->next, r, msg, strlen(msg), 0);
             if (timed_out) rs->timeouts_in_row++;
-            if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end};
+            if (s->next + 1 < s->r.end) rs->queue[rs->qtail++] = (range){s->next + 1, s->r.end, s->r.no_batch};
         }
     }
     free(s->buf);
@@ -301,8 +333,9 @@ tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const 
     run_state rs = {.cat = cat, .sel = sel, .nsel = nsel, .opt = opt, .expect = expect, .out = out};
     int jobs = opt->jobs > 0 ? opt->jobs : 1;
     for (size_t i = 0; i < nsel; i++) out[i] = (tgc_outcome){.result = TGC_NOTRUN};
-    /* every range can split at most once per case: nsel + groups entries */
-    rs.queue = malloc((2 * nsel + 1) * sizeof *rs.queue);
+    /* every range can split at most once per case, and rerun once without
+     * its batch: nsel + 2 * groups entries */
+    rs.queue = malloc((3 * nsel + 1) * sizeof *rs.queue);
     slot *slots = calloc((size_t)jobs, sizeof *slots);
     struct pollfd *pfd = calloc((size_t)jobs, sizeof *pfd);
     if (!rs.queue || !slots || !pfd) {
@@ -312,7 +345,7 @@ tg_status tgc_run(const tgc_catalog *cat, const size_t *sel, size_t nsel, const 
     for (size_t i = 0; i < nsel;) {
         size_t j = i + 1;
         while (j < nsel && cat->cases[sel[j]].group == cat->cases[sel[i]].group) j++;
-        rs.queue[rs.qtail++] = (range){i, j};
+        rs.queue[rs.qtail++] = (range){i, j, 0};
         i = j;
     }
     signal(SIGPIPE, SIG_IGN);

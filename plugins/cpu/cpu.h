@@ -12,16 +12,27 @@
 typedef struct cpu_jit cpu_jit;
 tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap);
 void cpu_jit_destroy(cpu_jit *jit);
-/* Compile (or find in the cache) and dlopen the source; small: a kernel with
- * little work (compiled at -O1). *out_handle for dlsym/dlclose. */
-tg_status cpu_jit_load(cpu_jit *jit, const char *src, int small, void **out_handle, char *err, size_t errcap);
+/* One kernel to find in the cache or compile, and dlopen. */
+typedef struct cpu_jit_job {
+    const char *src; /* the rendered C source; NULL: not a job (skipped)      */
+    int small;       /* 1: a kernel with little work (compiled at -O1)        */
+    void *handle;    /* out: for dlsym and dlclose                            */
+    char key[40];    /* out: its cache key, also its symbols' suffix: tgk_<key> */
+    tg_status st;    /* out: TG_OK, or why not (err says)                     */
+    char err[1024];
+} cpu_jit_job;
+/* Find or compile the jobs' kernels: those not in the cache compile in one
+ * compiler invocation per optimisation level (one shared object); if that
+ * fails, one by one, so a bad kernel fails alone. Returns the first failing
+ * job's status. */
+tg_status cpu_jit_build(cpu_jit *jit, cpu_jit_job *jobs, uint32_t n);
 const char *cpu_jit_cache_dir(const cpu_jit *jit);
 /* fopen(path, "r") of a regular file in the cache, NULL for anything else
  * (a FIFO there would block the read forever). */
 FILE *cpu_jit_open_record(const char *path);
 /* Hash of the compiler's identity, flags and host CPU (for per-host caches). */
 uint64_t cpu_jit_ident(const cpu_jit *jit);
-/* Counters for tests: compiles run, cache hits. */
+/* Counters for tests: compiler invocations, cache hits (kernels). */
 void cpu_jit_stats(const cpu_jit *jit, uint64_t *compiles, uint64_t *hits);
 
 /* ------------------------------------------------------------------- pool */

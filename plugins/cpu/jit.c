@@ -5,7 +5,9 @@
  * size, mtime), the flags and the host CPU. An entry is cpu-<key>.so in
  * $XDG_CACHE_HOME/tg (else ~/.cache/tg); it is written under a temporary name
  * and renamed, so a half-written entry is never seen, and it carries its key
- * (symbol tg_cache_key), so a corrupt or foreign file is rejected and rebuilt.
+ * (symbol tgkey_<key>), so a corrupt or foreign file is rejected and rebuilt.
+ * Kernels compiled together share one object: each one's entry is a hard link
+ * to it, and its symbols carry its key (tgk_<key>...).
  * A cache directory we cannot write falls back to a private temporary one. */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -258,7 +260,9 @@ static void *open_entry(const char *path, const char *key) {
     if (!entry_intact(path)) return NULL;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) return NULL;
-    const char *k = dlsym(h, "tg_cache_key");
+    char sym[64];
+    snprintf(sym, sizeof sym, "tgkey_%s", key);
+    const char *k = dlsym(h, sym);
     if (!k || strcmp(k, key) != 0) {
         dlclose(h);
         return NULL;
@@ -289,11 +293,61 @@ static void log_head(const char *log, char *err, size_t errcap, size_t used) {
     fclose(f);
 }
 
-/* Compile src into dir/<final>; 0 ok, else a tg_status with err set. ENOSPC-like
- * write failures return TG_ERR_IO so the caller may try the fallback dir. */
-static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, int small, const char *final, char *err,
-                              size_t errcap) {
-    char base[PATH_MAX], cpath[PATH_MAX + 8], opath[PATH_MAX + 8], lpath[PATH_MAX + 8];
+/* A kernel body (from its plan comment on) that defines nothing but
+ * functions tgk*: it can share a file with others after one prelude. */
+static int body_is_plain(const char *body) {
+    int depth = 0, start = 1;
+    for (const char *c = body; *c; c++) {
+        if (start && depth == 0 && *c != '\n' && strncmp(c, "/" "*", 2) && strncmp(c, "void tgk", 8)) return 0;
+        start = *c == '\n';
+        depth += *c == '{' ? 1 : *c == '}' ? -1 : 0;
+    }
+    return 1;
+}
+
+/* A kernel's code with its symbols renamed by its key (tgk_<key>,
+ * tgk_part_<key>, tgk_fin_<key>, tgk_oom_<key>) and the key in tgkey_<key>. */
+static void emit_kernel(tgl_sb *sb, const char *code, const char *key) {
+    tgl_sb_printf(sb, "#define tgk tgk_%s\n#define tgk_part tgk_part_%s\n#define tgk_fin tgk_fin_%s\n"
+                  "#define tgk_oom tgk_oom_%s\n%s\n#undef tgk\n#undef tgk_part\n#undef tgk_fin\n#undef tgk_oom\n"
+                  "__attribute__((visibility(\"default\"))) const char tgkey_%s[] = \"%s\";\n",
+                  key, key, key, key, code, key, key);
+}
+
+/* The C files of a set of kernels: files[0] holds the prelude once and every
+ * plain kernel with that prelude; any other kernel (its own macros, types or
+ * statics) gets a file of its own. A kernel twice is compiled once. Returns
+ * the number of files (files[0] may be empty). */
+static int batch_files(cpu_jit_job *const *jobs, int m, tgl_sb *files) {
+    int nf = 1;
+    const char *head = NULL;
+    size_t head_len = 0;
+    for (int i = 0; i < m; i++) {
+        const char *src = jobs[i]->src, *nl = strchr(src, '\n'), *plan = strstr(src, "\n/" "* plan: ");
+        int dup = 0;
+        for (int k = 0; k < i; k++) dup |= !strcmp(jobs[k]->key, jobs[i]->key);
+        if (dup) continue;
+        size_t len = nl && plan && plan >= nl ? (size_t)(plan - nl) : 0;
+        if (len && body_is_plain(plan + 1) && (!head || (len == head_len && !memcmp(head, nl + 1, len)))) {
+            if (!head) tgl_sb_printf(&files[0], "%.*s", (int)len, nl + 1);
+            head = nl + 1;
+            head_len = len;
+            tgl_sb_printf(&files[0], "%.*s", (int)(nl + 1 - src), src); /* the kernel's name */
+            emit_kernel(&files[0], plan + 1, jobs[i]->key);
+        } else {
+            emit_kernel(&files[nf++], src, jobs[i]->key);
+        }
+    }
+    return nf;
+}
+
+/* Compile a set of kernels (one flag set) with one compiler invocation into
+ * one shared object in dir, and link it into the cache under each kernel's
+ * name. TG_OK, else a status with err set: TG_ERR_IO for a problem of the dir
+ * (ENOSPC-like, or no hard links), so the caller may try the fallback dir. */
+static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jobs, int m, int small, char *err,
+                             size_t errcap) {
+    char base[PATH_MAX], opath[PATH_MAX + 8], lpath[PATH_MAX + 8];
     snprintf(base, sizeof base, "%s/tmp-%ld-XXXXXX", dir, (long)getpid());
     int fd = mkstemp(base);
     if (fd < 0) {
@@ -301,27 +355,38 @@ static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, int 
         return TG_ERR_IO;
     }
     close(fd);
-    snprintf(cpath, sizeof cpath, "%s.c", base);
     snprintf(opath, sizeof opath, "%s.so", base);
     snprintf(lpath, sizeof lpath, "%s.log", base);
-    tg_status st = TG_OK;
-    fd = open(cpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || write_all(fd, src, strlen(src)) != 0 || close(fd) != 0) {
-        snprintf(err, errcap, "cpu: cannot write %s: %s", cpath, strerror(errno));
-        if (fd >= 0) close(fd);
-        st = TG_ERR_IO;
-        goto done;
-    }
-    /* argv: compiler [its args] flags... -shared -fPIC -o out src -lm */
+    tgl_sb *files = calloc((size_t)m + 1, sizeof *files);
+    char **argv = calloc((size_t)m + CPU_MAX_ARGS + 48, sizeof *argv);
+    char (*cpaths)[PATH_MAX + 16] = calloc((size_t)m + 1, sizeof *cpaths);
+    int nf = files && argv && cpaths ? batch_files(jobs, m, files) : 0, ncf = 0;
+    tg_status st = nf ? TG_OK : TG_ERR_NO_MEMORY;
+    if (st) snprintf(err, errcap, "cpu: out of memory for the sources of %d kernels", m);
+    /* argv: compiler [its args] flags... -shared -fPIC -o out sources... -lm */
     char flags[1024];
     snprintf(flags, sizeof flags, "%s", host_flags(small));
-    char *argv[CPU_MAX_ARGS + 40];
     int argc = 0;
-    for (int i = 0; i < j->cc_argc; i++) argv[argc++] = j->cc_argv[i];
-    for (char *tok = strtok(flags, " \t"); tok && argc < CPU_MAX_ARGS + 30; tok = strtok(NULL, " \t")) argv[argc++] = tok;
-    char *fixed[] = {"-std=gnu11", "-w", "-shared", "-fPIC", "-o", opath, cpath, "-lm"};
-    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) argv[argc++] = fixed[i];
+    for (int i = 0; st == TG_OK && i < j->cc_argc; i++) argv[argc++] = j->cc_argv[i];
+    for (char *tok = strtok(flags, " \t"); st == TG_OK && tok && argc < CPU_MAX_ARGS + 30; tok = strtok(NULL, " \t"))
+        argv[argc++] = tok;
+    char *fixed[] = {"-std=gnu11", "-w", "-shared", "-fPIC", "-o", opath};
+    for (size_t i = 0; st == TG_OK && i < sizeof fixed / sizeof *fixed; i++) argv[argc++] = fixed[i];
+    for (int f = 0; st == TG_OK && f < nf; f++) {
+        if (files[f].oom) st = TG_ERR_NO_MEMORY;
+        if (!files[f].len) continue;
+        snprintf(cpaths[ncf], sizeof cpaths[ncf], "%s-%d.c", base, f);
+        fd = st ? -1 : open(cpaths[ncf], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        argv[argc++] = cpaths[ncf++];
+        if (fd < 0 || write_all(fd, files[f].s, files[f].len) != 0 || close(fd) != 0) {
+            snprintf(err, errcap, "cpu: cannot write %s: %s", cpaths[ncf - 1], st ? "out of memory" : strerror(errno));
+            if (fd >= 0) close(fd);
+            st = st ? st : TG_ERR_IO;
+        }
+    }
+    argv[argc++] = "-lm";
     argv[argc] = NULL;
+    if (st != TG_OK) goto done;
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -337,6 +402,7 @@ static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, int 
         st = TG_ERR_COMPILE;
         goto done;
     }
+    j->compiles++;
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -357,17 +423,28 @@ static tg_status compile_into(cpu_jit *j, const char *dir, const char *src, int 
         goto done;
     }
     if (add_trailer(opath) != 0) {
-        snprintf(err, errcap, "cpu: cannot finish the cache entry %s: %s", opath, strerror(errno));
+        snprintf(err, errcap, "cpu: cannot finish the cache entry %.900s: %s", opath, strerror(errno));
         st = TG_ERR_IO;
         goto done;
     }
-    if (rename(opath, final) != 0) {
-        snprintf(err, errcap, "cpu: cannot rename into the cache (%s): %s", final, strerror(errno));
-        st = TG_ERR_IO;
-        goto done;
+    /* each kernel's entry is a hard link to the object, put in place by an
+     * atomic rename: a reader sees a whole object or none */
+    for (int i = 0; i < m && st == TG_OK; i++) {
+        char final[PATH_MAX + 80], tmp[PATH_MAX + 16];
+        snprintf(final, sizeof final, "%s/cpu-%s.so", dir, jobs[i]->key);
+        snprintf(tmp, sizeof tmp, "%s.%d", base, i);
+        if (link(opath, tmp) != 0 || rename(tmp, final) != 0) {
+            snprintf(err, errcap, "cpu: cannot put %.900s into the cache: %s", final, strerror(errno));
+            st = TG_ERR_IO;
+        }
+        unlink(tmp); /* left by a rename onto a link of the same object (a kernel twice) */
     }
 done:
-    unlink(cpath);
+    for (int f = 0; f < ncf; f++) unlink(cpaths[f]);
+    for (int f = 0; files && f < nf; f++) tgl_sb_free(&files[f]);
+    free(files);
+    free(argv);
+    free(cpaths);
     unlink(opath);
     unlink(lpath);
     unlink(base);
@@ -380,69 +457,96 @@ static tg_status use_fallback(cpu_jit *j, char *err, size_t errcap) {
     char tmpl[PATH_MAX];
     snprintf(tmpl, sizeof tmpl, "%s/tg-cache-XXXXXX", t && *t ? t : "/tmp");
     if (!mkdtemp(tmpl)) {
-        snprintf(err, errcap, "cpu: no writable cache dir (%s) and no temp dir: %s", j->dir, strerror(errno));
+        snprintf(err, errcap, "cpu: no writable cache dir (%.900s) and no temp dir: %s", j->dir, strerror(errno));
         return TG_ERR_IO;
     }
     snprintf(j->fallback, sizeof j->fallback, "%s", tmpl);
     return TG_OK;
 }
 
-tg_status cpu_jit_load(cpu_jit *j, const char *src, int small, void **out_handle, char *err, size_t errcap) {
-    const char *fl = host_flags(small);
-    uint64_t h1 = cpu_hash(cpu_hash(j->ident, fl, strlen(fl)), src, strlen(src));
-    uint64_t h2 = cpu_hash(h1 ^ 0x9e3779b97f4a7c15ull, src, strlen(src));
-    char key[40], name[64], path[PATH_MAX + 80];
-    snprintf(key, sizeof key, "%016" PRIx64 "%016" PRIx64, h1, h2);
-    snprintf(name, sizeof name, "cpu-%s.so", key);
-
-    /* the source as compiled: generated text + its key */
-    size_t n = strlen(src);
-    char *full = malloc(n + 128);
-    if (!full) return TG_ERR_NO_MEMORY;
-    snprintf(full, n + 128, "%s\n__attribute__((visibility(\"default\"))) const char tg_cache_key[] = \"%s\";\n",
-             src, key);
-
-    pthread_mutex_lock(&j->lock);
-    tg_status st = TG_OK;
-    void *h = NULL;
-    const char *dirs[2] = {j->dir[0] ? j->dir : NULL, j->fallback[0] ? j->fallback : NULL};
-    for (int i = 0; i < 2 && !h; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-        h = open_entry(path, key);
-    }
-    if (h) {
-        j->hits++;
-        goto done;
-    }
-    if (!j->cc_path[0]) {
-        snprintf(err, errcap, "cpu: C compiler '%s' not found in PATH (set TG_CC to a C compiler)", j->cc_argv[0]);
-        st = TG_ERR_COMPILE;
-        goto done;
-    }
-    st = TG_ERR_IO;
-    if (j->dir[0]) {
-        snprintf(path, sizeof path, "%s/%s", j->dir, name);
-        st = compile_into(j, j->dir, full, small, path, err, errcap);
-    }
+/* compile_set in the cache dir, or where it cannot be used, the private one. */
+static tg_status compile_any(cpu_jit *j, cpu_jit_job *const *jobs, int m, int small, char *err, size_t errcap) {
+    tg_status st = TG_ERR_IO;
+    if (j->dir[0]) st = compile_set(j, j->dir, jobs, m, small, err, errcap);
     if (st == TG_ERR_IO) { /* cache dir missing, read-only or full: private temp dir */
         st = use_fallback(j, err, errcap);
-        if (st == TG_OK) {
-            snprintf(path, sizeof path, "%s/%s", j->fallback, name);
-            st = compile_into(j, j->fallback, full, small, path, err, errcap);
+        if (st == TG_OK) st = compile_set(j, j->fallback, jobs, m, small, err, errcap);
+    }
+    return st;
+}
+
+/* The kernels of one optimisation level together; if that fails, one by one,
+ * so that a bad kernel fails alone with its own message. */
+static void compile_level(cpu_jit *j, cpu_jit_job **set, int m, int small) {
+    char err[1024];
+    tg_status st = m ? compile_any(j, set, m, small, err, sizeof err) : TG_OK;
+    for (int i = 0; i < m; i++) {
+        if (st == TG_ERR_COMPILE && m > 1) {
+            set[i]->st = compile_any(j, &set[i], 1, small, set[i]->err, sizeof set[i]->err);
+        } else {
+            set[i]->st = st;
+            if (st != TG_OK) snprintf(set[i]->err, sizeof set[i]->err, "%s", err);
         }
     }
-    if (st != TG_OK) goto done;
-    j->compiles++;
-    h = open_entry(path, key);
-    if (!h) {
-        const char *why = dlerror();
-        snprintf(err, errcap, "cpu: cannot load the compiled kernel %s: %s", path, why ? why : "key mismatch");
-        st = TG_ERR_COMPILE;
+}
+
+static void *find_entry(cpu_jit *j, const char *key) {
+    const char *dirs[2] = {j->dir[0] ? j->dir : NULL, j->fallback[0] ? j->fallback : NULL};
+    void *h = NULL;
+    for (int i = 0; i < 2 && !h; i++) {
+        char path[PATH_MAX + 80];
+        if (!dirs[i]) continue;
+        snprintf(path, sizeof path, "%s/cpu-%s.so", dirs[i], key);
+        h = open_entry(path, key);
     }
-done:
+    return h;
+}
+
+tg_status cpu_jit_build(cpu_jit *j, cpu_jit_job *jobs, uint32_t n) {
+    cpu_jit_job **todo = malloc((n ? n : 1) * sizeof *todo), **set = malloc((n ? n : 1) * sizeof *set);
+    if (!todo || !set) {
+        free(todo);
+        free(set);
+        return TG_ERR_NO_MEMORY;
+    }
+    pthread_mutex_lock(&j->lock);
+    int m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        cpu_jit_job *b = &jobs[i];
+        if (!b->src) continue;
+        const char *fl = host_flags(b->small);
+        uint64_t h1 = cpu_hash(cpu_hash(j->ident, fl, strlen(fl)), b->src, strlen(b->src));
+        uint64_t h2 = cpu_hash(h1 ^ 0x9e3779b97f4a7c15ull, b->src, strlen(b->src));
+        snprintf(b->key, sizeof b->key, "%016" PRIx64 "%016" PRIx64, h1, h2);
+        b->st = TG_OK;
+        b->handle = find_entry(j, b->key);
+        if (b->handle) j->hits++;
+        else todo[m++] = b;
+    }
+    for (int i = 0; i < m && !j->cc_path[0]; i++) {
+        snprintf(todo[i]->err, sizeof todo[i]->err, "cpu: C compiler '%s' not found in PATH (set TG_CC to a C compiler)",
+                 j->cc_argv[0]);
+        todo[i]->st = TG_ERR_COMPILE;
+    }
+    for (int small = 0; small < 2 && j->cc_path[0]; small++) {
+        int k = 0;
+        for (int i = 0; i < m; i++)
+            if (todo[i]->small == small) set[k++] = todo[i];
+        compile_level(j, set, k, small);
+    }
+    tg_status first = TG_OK;
+    for (int i = 0; i < m; i++) {
+        cpu_jit_job *b = todo[i];
+        if (b->st == TG_OK && !(b->handle = find_entry(j, b->key))) {
+            const char *why = dlerror();
+            snprintf(b->err, sizeof b->err, "cpu: cannot load the compiled kernel cpu-%s.so: %s", b->key,
+                     why ? why : "key mismatch");
+            b->st = TG_ERR_COMPILE;
+        }
+        if (first == TG_OK) first = b->st;
+    }
     pthread_mutex_unlock(&j->lock);
-    free(full);
-    *out_handle = h;
-    return st;
+    free(todo);
+    free(set);
+    return first;
 }

@@ -22,6 +22,7 @@
 struct tg_device {
     cpu_pool *pool;
     cpu_jit *jit;
+    cpu_jit_job *jobs; /* of the last program_create_batch: its messages */
     char error[2048];
 };
 
@@ -104,6 +105,7 @@ static void cpu_device_destroy(tg_device *d) {
     if (!d) return;
     cpu_pool_destroy(d->pool);
     cpu_jit_destroy(d->jit);
+    free(d->jobs);
     free(d);
 }
 
@@ -208,8 +210,8 @@ void cpu_target(int nthreads, tgl_target *t) {
     t->vector_bytes = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx2") ? 32 : 16;
 }
 
-/* Lower, render, compile and load a program for a plan. */
-static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+/* Lower and render a program for a plan (not compiled yet). */
+static tg_status program_prepare(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
     tgl_target t;
     cpu_target(cpu_pool_size(d->pool), &t);
     tgl_prog *lp = NULL;
@@ -240,53 +242,117 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan 
         if (o->mode == TGL_MATMUL && !o->split && o->par_axis == lp->mm_m) p->par_align = o->mr;
     }
     tgl_prog_free(lp);
-    st = cpu_jit_load(d->jit, p->source, p->work < CPU_SMALL_OPT, &p->dl, d->error, sizeof d->error);
-    if (st != TG_OK) {
-        cpu_program_destroy(d, p);
-        return st;
-    }
-    p->fn_main = (void (*)(void))dlsym(p->dl, o->split ? "tgk_part" : "tgk");
-    p->fn_fin = o->split ? (void (*)(void))dlsym(p->dl, "tgk_fin") : NULL;
-    p->oom = dlsym(p->dl, "tgk_oom");
-    if (!p->fn_main || (o->split && !p->fn_fin)) {
-        cpu_program_destroy(d, p);
+    *out = p;
+    return TG_OK;
+}
+
+/* Find the entry points of a compiled and loaded program (its symbols carry
+ * its cache key) and prepare its calls. */
+static tg_status program_finish(tg_device *d, tg_program *p, const char *key) {
+    const tgl_plan *o = &p->plan;
+    char name[80];
+    snprintf(name, sizeof name, "%s_%s", o->split ? "tgk_part" : "tgk", key);
+    p->fn_main = (void (*)(void))dlsym(p->dl, name);
+    snprintf(name, sizeof name, "tgk_fin_%s", key);
+    p->fn_fin = o->split ? (void (*)(void))dlsym(p->dl, name) : NULL;
+    snprintf(name, sizeof name, "tgk_oom_%s", key);
+    p->oom = dlsym(p->dl, name);
+    if (!p->fn_main || (o->split && !p->fn_fin))
         return dev_fail(d, TG_ERR_COMPILE, "program_create: compiled kernel lacks its entry points");
-    }
-    uint32_t np = k->nparams + (p->nargs ? 1 : 0); /* buffers, then the argument words */
+    uint32_t np = p->nparams + (p->nargs ? 1 : 0); /* buffers, then the argument words */
     for (uint32_t i = 0; i < np; i++) p->types[i] = &ffi_type_pointer;
     p->types[np] = &ffi_type_sint64;
     p->types[np + 1] = &ffi_type_sint64;
     p->types[np + 2] = &ffi_type_pointer;
-    if (ffi_prep_cif(&p->cif_main, FFI_DEFAULT_ABI, np + 2 + (o->split ? 1 : 0), &ffi_type_void, p->types) != FFI_OK) {
-        cpu_program_destroy(d, p);
+    if (ffi_prep_cif(&p->cif_main, FFI_DEFAULT_ABI, np + 2 + (o->split ? 1 : 0), &ffi_type_void, p->types) != FFI_OK)
         return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
-    }
     if (o->split) { /* tgk_fin(params..., part, nparts) */
         for (uint32_t i = 0; i <= np; i++) p->types_fin[i] = &ffi_type_pointer;
         p->types_fin[np + 1] = &ffi_type_sint64;
-        if (ffi_prep_cif(&p->cif_fin, FFI_DEFAULT_ABI, np + 2, &ffi_type_void, p->types_fin) != FFI_OK) {
-            cpu_program_destroy(d, p);
+        if (ffi_prep_cif(&p->cif_fin, FFI_DEFAULT_ABI, np + 2, &ffi_type_void, p->types_fin) != FFI_OK)
             return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
-        }
+    }
+    return TG_OK;
+}
+
+/* Lower, render, compile and load a program for a plan. */
+static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+    tg_program *p = NULL;
+    tg_status st = program_prepare(d, k, plan, &p);
+    if (st != TG_OK) return st;
+    cpu_jit_job job = {.src = p->source, .small = p->work < CPU_SMALL_OPT};
+    st = cpu_jit_build(d->jit, &job, 1);
+    p->dl = job.handle;
+    if (st != TG_OK) dev_fail(d, st, "%s", job.err);
+    else st = program_finish(d, p, job.key);
+    if (st != TG_OK) {
+        cpu_program_destroy(d, p);
+        return st;
     }
     *out = p;
     return TG_OK;
 }
 
-static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
-    if (!k || !out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
+/* Check a kernel and choose its plan (a tuned one if cached or TG_BEAM asks). */
+static tg_status program_plan(tg_device *d, const tg_kernel *k, tgl_plan *plan) {
+    if (!k) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL kernel");
     if (k->nparams > CPU_MAX_PARAMS)
         return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u buffers, at most %d", k->nparams, CPU_MAX_PARAMS);
     if (k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args && k->nargs > CPU_MAX_ARGS)
         return dev_fail(d, TG_ERR_UNSUPPORTED, "program_create: %u arguments, at most %d", k->nargs, CPU_MAX_ARGS);
     tgl_target t;
     cpu_target(cpu_pool_size(d->pool), &t);
-    tgl_plan plan;
-    tgl_plan_default(k, &t, &plan);
+    tgl_plan_default(k, &t, plan);
     const char *beam = getenv("TG_BEAM"); /* search; without it, only a cached winner is used */
-    tg_status st = cpu_tune(d, k, &plan, beam ? atoi(beam) : 0);
-    if (st != TG_OK) return st;
-    return program_build(d, k, &plan, out);
+    return cpu_tune(d, k, plan, beam ? atoi(beam) : 0);
+}
+
+static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
+    if (!out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
+    tgl_plan plan;
+    tg_status st = program_plan(d, k, &plan);
+    return st != TG_OK ? st : program_build(d, k, &plan, out);
+}
+
+/* Every kernel is planned and rendered, then the ones not cached compile in
+ * one compiler invocation (jit.c). */
+static tg_status cpu_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
+                                          tg_status *out_st, const char **out_msg) {
+    if (n && (!ks || !out || !out_st || !out_msg))
+        return dev_fail(d, TG_ERR_INVALID, "program_create_batch: NULL argument");
+    free(d->jobs);
+    d->jobs = calloc(n ? n : 1, sizeof *d->jobs);
+    if (!d->jobs) return dev_fail(d, TG_ERR_NO_MEMORY, "program_create_batch: out of memory for %u kernels", n);
+    for (uint32_t i = 0; i < n; i++) {
+        tgl_plan plan;
+        out[i] = NULL;
+        out_st[i] = program_plan(d, ks[i], &plan);
+        if (out_st[i] == TG_OK) out_st[i] = program_prepare(d, ks[i], &plan, &out[i]);
+        if (out_st[i] == TG_OK) {
+            d->jobs[i].src = out[i]->source;
+            d->jobs[i].small = out[i]->work < CPU_SMALL_OPT;
+        } else {
+            snprintf(d->jobs[i].err, sizeof d->jobs[i].err, "%.1000s", d->error);
+        }
+    }
+    cpu_jit_build(d->jit, d->jobs, n);
+    tg_status first = TG_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        cpu_jit_job *b = &d->jobs[i];
+        if (out[i]) {
+            out[i]->dl = b->handle;
+            out_st[i] = b->st;
+            if (out_st[i] == TG_OK && (out_st[i] = program_finish(d, out[i], b->key)) != TG_OK)
+                snprintf(b->err, sizeof b->err, "%.1000s", d->error);
+            if (out_st[i] != TG_OK) {
+                cpu_program_destroy(d, out[i]);
+                out[i] = NULL;
+            }
+        }
+        out_msg[i] = out_st[i] == TG_OK ? "" : b->err;
+        if (first == TG_OK) first = out_st[i];
+    }
+    return first;
 }
 
 typedef struct launch_ctx {
@@ -427,6 +493,7 @@ static const tg_plugin_api cpu_api = {
     .buffer_map = cpu_buffer_map,
     .program_source = cpu_program_source,
     .program_run = cpu_program_run_args,
+    .program_create_batch = cpu_program_create_batch,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -11,7 +11,10 @@
  * "tgocl1" magic (8 bytes), the key (16), the binary's size (8), the binary
  * and an FNV-1a checksum of everything before it (8). It is written under a
  * temporary name and renamed into place; an entry that is short, corrupt,
- * for another key or refused by the driver is rebuilt from source. */
+ * refused by the driver or without the kernel is rebuilt from source.
+ * A program's kernels are named by their key (tgk_<key>, tgk_<key>_part...),
+ * so a batch builds many in one program (program_create_batch), whose entry
+ * is hard-linked under each kernel's key (the header holds the first's). */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <errno.h>
@@ -37,6 +40,8 @@ struct tg_device {
     char name[256], vendor[256], version[256], driver[256];
     char options[128];             /* clBuildProgram options                 */
     char cache_dir[1024];          /* "" = no binary cache                   */
+    char *batch_msgs;              /* program_create_batch's, 512 bytes each */
+    int probe;                     /* build only from the cache, else NOT_FOUND */
     char error[8192];
 };
 
@@ -56,6 +61,7 @@ struct tg_program {
     uint32_t nargs;                /* 1.1: kernel arguments, a cl_ulong word each
                                       after the buffers (tgl_args_pack)       */
     tg_arg args[OCL_MAX_ARGS];
+    char name[40];                 /* tgk_<key>: its kernels' names' stem    */
     cl_mem scratch;                /* the passes' scratch buffer, or NULL     */
     char *source;                  /* the rendered OpenCL C                  */
 };
@@ -209,6 +215,7 @@ static void ocl_device_destroy(tg_device *d) {
         clReleaseCommandQueue(d->queue);
     }
     if (d->ctx) clReleaseContext(d->ctx);
+    free(d->batch_msgs);
     free(d);
 }
 
@@ -354,15 +361,14 @@ static void make_head(unsigned char head[OCL_HEAD], const uint64_t key[2], uint6
     memcpy(head + 24, &size, 8);
 }
 
-/* The cached binary for `key`, or NULL (absent or unusable). */
-static unsigned char *cache_load(const char *path, const uint64_t key[2], size_t *out_size) {
+/* The cached binary at path, or NULL (absent or unusable). */
+static unsigned char *cache_load(const char *path, size_t *out_size) {
     FILE *f = fopen(path, "rb");
-    unsigned char head[OCL_HEAD], want[OCL_HEAD], *bin = NULL;
+    unsigned char head[OCL_HEAD], *bin = NULL;
     uint64_t size = 0, sum = 0;
-    if (f && fread(head, 1, OCL_HEAD, f) == OCL_HEAD) {
+    if (f && fread(head, 1, OCL_HEAD, f) == OCL_HEAD) { /* the key inside may be another's of its batch */
         memcpy(&size, head + 24, 8);
-        make_head(want, key, size);
-        if (memcmp(head, want, OCL_HEAD) == 0 && size > 0 && size <= OCL_MAX_BINARY) bin = malloc((size_t)size);
+        if (memcmp(head, OCL_MAGIC, 8) == 0 && size > 0 && size <= OCL_MAX_BINARY) bin = malloc((size_t)size);
     }
     if (bin && (fread(bin, 1, (size_t)size, f) != size || fread(&sum, 1, 8, f) != 8 ||
                 fnv(fnv(OCL_FNV_SEED, head, OCL_HEAD), bin, (size_t)size) != sum)) {
@@ -387,8 +393,10 @@ static int make_dirs(const char *dir) { /* mkdir -p */
     }
 }
 
-/* Best effort: a cache that cannot be written only costs rebuilds. */
-static void cache_store(const tg_device *d, const char *path, const uint64_t key[2], cl_program prog) {
+/* Best effort: a cache that cannot be written only costs rebuilds. The
+ * entry goes to paths[0], and is hard-linked as paths[1..n). */
+static void cache_store(const tg_device *d, char (*paths)[1100], uint32_t n, const uint64_t key[2], cl_program prog) {
+    const char *path = paths[0];
     size_t size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || size == 0 ||
         size > OCL_MAX_BINARY || make_dirs(d->cache_dir) != 0)
@@ -405,32 +413,50 @@ static void cache_store(const tg_device *d, const char *path, const uint64_t key
         int ok = fwrite(head, 1, OCL_HEAD, f) == OCL_HEAD && fwrite(bin, 1, size, f) == size &&
                  fwrite(&sum, 1, 8, f) == 8;
         if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) unlink(tmp);
+        for (uint32_t i = 1; ok && i < n; i++) { /* in place whole or not at all */
+            snprintf(tmp, sizeof tmp, "%s.%ld.tmp", paths[i], (long)getpid());
+            if (link(path, tmp) == 0) rename(tmp, paths[i]);
+            unlink(tmp); /* left if the rename did nothing (the same kernel twice) */
+        }
     }
     free(bin);
 }
 
-/* A built cl_program for the source: from the cache, else compiled. */
-static tg_status build(tg_device *d, const tg_kernel *k, const char *src, cl_program *out) {
+/* The code with its functions renamed tgk_<key>... (p->name). */
+static void put_renamed(tgl_sb *sb, const char *code, const char *name) {
+    tgl_sb_printf(sb, "#define tgk %s\n#define tgk_part %s_part\n#define tgk_fin %s_fin\n%s\n#undef tgk\n"
+                  "#undef tgk_part\n#undef tgk_fin\n", name, name, name, code);
+}
+
+/* A built cl_program for the program's source: from the cache, else compiled. */
+static tg_status build(tg_device *d, const tg_kernel *k, tg_program *pr, const char *fn0, cl_program *out) {
     uint64_t key[2];
-    char path[1100] = "";
-    make_key(d, k, src, key);
+    char path[1][1100] = {""};
+    make_key(d, k, pr->source, key);
     if (d->cache_dir[0])
-        snprintf(path, sizeof path, "%s/%016llx%016llx.bin", d->cache_dir, (unsigned long long)key[0],
+        snprintf(path[0], sizeof path[0], "%s/%016llx%016llx.bin", d->cache_dir, (unsigned long long)key[0],
                  (unsigned long long)key[1]);
     size_t size = 0;
-    unsigned char *bin = path[0] ? cache_load(path, key, &size) : NULL;
+    unsigned char *bin = path[0][0] ? cache_load(path[0], &size) : NULL;
     cl_int e, bst;
     if (bin) {
         const unsigned char *b = bin;
         cl_program p = clCreateProgramWithBinary(d->ctx, 1, &d->dev, &size, &b, &bst, &e);
         free(bin);
-        if (p && clBuildProgram(p, 1, &d->dev, d->options, NULL, NULL) == CL_SUCCESS) {
+        cl_kernel probe = p && clBuildProgram(p, 1, &d->dev, d->options, NULL, NULL) == CL_SUCCESS
+                              ? clCreateKernel(p, fn0, &e) : NULL; /* the entry holds this kernel */
+        if (probe) {
+            clReleaseKernel(probe);
             *out = p;
             return TG_OK;
         }
         if (p) clReleaseProgram(p);
     }
-    cl_program p = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &e);
+    if (d->probe) return TG_ERR_NOT_FOUND;
+    tgl_sb src = {0};
+    put_renamed(&src, pr->source, pr->name);
+    cl_program p = src.oom ? NULL : clCreateProgramWithSource(d->ctx, 1, (const char **)&src.s, NULL, &e);
+    tgl_sb_free(&src);
     if (!p) return cl_status(d, e, "program_create: clCreateProgramWithSource");
     e = clBuildProgram(p, 1, &d->dev, d->options, NULL, NULL);
     if (e != CL_SUCCESS) {
@@ -445,7 +471,7 @@ static tg_status build(tg_device *d, const tg_kernel *k, const char *src, cl_pro
         clReleaseProgram(p);
         return e == CL_BUILD_PROGRAM_FAILURE ? TG_ERR_COMPILE : TG_ERR_DEVICE;
     }
-    if (path[0]) cache_store(d, path, key, p);
+    if (path[0][0]) cache_store(d, path, 1, key, p);
     *out = p;
     return TG_OK;
 }
@@ -483,7 +509,12 @@ static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target
     }
     p->source = src.s;
     p->npasses = lp->npasses < 2 ? lp->npasses : 2;
-    st = build(d, k, p->source, &p->prog);
+    uint64_t key[2];
+    make_key(d, k, p->source, key);
+    snprintf(p->name, sizeof p->name, "tgk_%016llx%016llx", (unsigned long long)key[0], (unsigned long long)key[1]);
+    char fn[2][64] = {{0}};
+    for (uint32_t i = 0; i < p->npasses; i++) snprintf(fn[i], sizeof fn[i], "%s%s", p->name, lp->pass[i].fn + 3);
+    st = build(d, k, p, fn[0], &p->prog);
     cl_int e = CL_SUCCESS;
     if (st == TG_OK && lp->scratch_bytes > 0 &&
         !(p->scratch = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)lp->scratch_bytes, NULL, &e)))
@@ -492,10 +523,10 @@ static tg_status make_program(tg_device *d, const tg_kernel *k, const tgl_target
         size_t most = 0;
         p->pass[i] = lp->pass[i];
         p->pass[i].fn = NULL;
-        p->kern[i] = clCreateKernel(p->prog, lp->pass[i].fn, &e);
+        p->kern[i] = clCreateKernel(p->prog, fn[i], &e);
         if (!p->kern[i])
             st = ocl_fail(d, TG_ERR_COMPILE, "program_create: %s: clCreateKernel(%s): OpenCL error %d", k->name,
-                          lp->pass[i].fn, (int)e);
+                          fn[i], (int)e);
         else if (clGetKernelWorkGroupInfo(p->kern[i], d->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof most, &most,
                                           NULL) == CL_SUCCESS && most < p->pass[i].local)
             *out_group = (uint32_t)most;
@@ -522,6 +553,51 @@ static tg_status ocl_program_create(tg_device *d, const tg_kernel *k, tg_program
     if (st != TG_OK) ocl_program_destroy(d, p);
     else *out = p;
     return st;
+}
+
+/* PoCL's cost is per program, not per kernel: the kernels of a batch not
+ * in the cache are built as one program first (one prelude, then each
+ * body, renamed), whose entry serves each of them; then each is created as
+ * by program_create, from the cache, or built alone if the batch failed. */
+static tg_status ocl_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
+                                          tg_status *out_st, const char **out_msg) {
+    char (*paths)[1100] = d->cache_dir[0] ? calloc(n ? n : 1, sizeof *paths) : NULL;
+    tgl_sb all = {0};
+    size_t head = 0; /* the shared prelude: all.s[0, head) */
+    uint32_t m = 0;
+    uint64_t key0[2] = {0, 0};
+    for (uint32_t i = 0; paths && i < n; i++) {
+        tg_program *p = NULL;
+        uint32_t group = 0;
+        d->probe = 1; /* lowered and rendered, but only found in the cache, never built */
+        tg_status st = ks[i] ? make_program(d, ks[i], &d->target, &p, &group) : TG_ERR_INVALID;
+        d->probe = 0;
+        const char *src = st == TG_ERR_NOT_FOUND ? p->source : NULL; /* else cached, or failing before a build */
+        const char *nl = src ? strchr(src, '\n') : NULL, *plan = nl ? strstr(nl, "\n/" "* plan: ") : NULL;
+        size_t len = plan ? (size_t)(plan - nl) : 0;
+        for (uint32_t j = 0; j < m && len; j++) len = strstr(paths[j], p->name + 4) ? 0 : len; /* twice: once */
+        if (len && !strstr(plan, "\n#") && (!m || (len == head && !strncmp(all.s, nl + 1, len)))) {
+            if (!m) tgl_sb_printf(&all, "%.*s", (int)len, nl + 1), head = len, make_key(d, ks[i], p->source, key0);
+            put_renamed(&all, plan + 1, p->name);
+            snprintf(paths[m++], sizeof paths[0], "%s/%s.bin", d->cache_dir, p->name + 4);
+        }
+        ocl_program_destroy(d, p);
+    }
+    cl_program prog = m > 1 && !all.oom ? clCreateProgramWithSource(d->ctx, 1, (const char **)&all.s, NULL, NULL) : NULL;
+    if (prog && clBuildProgram(prog, 1, &d->dev, d->options, NULL, NULL) == CL_SUCCESS) cache_store(d, paths, m, key0, prog);
+    if (prog) clReleaseProgram(prog);
+    tgl_sb_free(&all);
+    free(paths);
+    free(d->batch_msgs);
+    if (!(d->batch_msgs = calloc(n ? n : 1, 512))) return ocl_fail(d, TG_ERR_NO_MEMORY, "program_create_batch: out of memory");
+    tg_status first = TG_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        out_st[i] = ocl_program_create(d, ks[i], &out[i]);
+        out_msg[i] = d->batch_msgs + 512 * (size_t)i;
+        if (out_st[i] != TG_OK) snprintf(d->batch_msgs + 512 * (size_t)i, 512, "%.500s", d->error);
+        if (first == TG_OK) first = out_st[i];
+    }
+    return first;
 }
 
 /* A launch; words: the arguments' words (tgl_args_pack), NULL for zeros. */
@@ -589,6 +665,7 @@ static const tg_plugin_api ocl_api = {
     .buffer_map = NULL, /* see README.md: a map cannot stay valid while kernels run (OpenCL 1.2) */
     .program_source = ocl_program_source,
     .program_run = ocl_program_run,
+    .program_create_batch = ocl_program_create_batch,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

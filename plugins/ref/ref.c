@@ -14,6 +14,7 @@
 
 struct tg_device {
     char error[512];
+    char (*batch_msgs)[512]; /* the last program_create_batch's messages */
 };
 
 struct tg_buffer {
@@ -67,7 +68,10 @@ static tg_status ref_device_create(uint32_t index, tg_device **out_device) {
     return TG_OK;
 }
 
-static void ref_device_destroy(tg_device *dev) { free(dev); }
+static void ref_device_destroy(tg_device *dev) {
+    if (dev) free(dev->batch_msgs);
+    free(dev);
+}
 
 static const char *ref_device_error(tg_device *dev) { return dev ? dev->error : "device is NULL"; }
 
@@ -171,6 +175,26 @@ static tg_status ref_program_create(tg_device *dev, const tg_kernel *kernel, tg_
     return TG_OK;
 }
 
+/* A loop over program_create: ref compiles nothing. Each message is kept
+ * until the next batch. */
+static tg_status ref_program_create_batch(tg_device *dev, uint32_t n, const tg_kernel *const *kernels,
+                                          tg_program **out_programs, tg_status *out_status, const char **out_messages) {
+    dev->error[0] = '\0';
+    if (n && (!kernels || !out_programs || !out_status || !out_messages))
+        return device_fail(dev, TG_ERR_INVALID, "program_create_batch: a NULL array");
+    free(dev->batch_msgs);
+    dev->batch_msgs = calloc(n ? n : 1, sizeof *dev->batch_msgs);
+    if (!dev->batch_msgs) return device_fail(dev, TG_ERR_NO_MEMORY, "program_create_batch: out of memory");
+    tg_status first = TG_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        out_status[i] = ref_program_create(dev, kernels[i], &out_programs[i]);
+        snprintf(dev->batch_msgs[i], sizeof dev->batch_msgs[i], "%s", dev->error);
+        out_messages[i] = dev->batch_msgs[i];
+        if (first == TG_OK && out_status[i] != TG_OK) first = out_status[i];
+    }
+    return first;
+}
+
 static void ref_program_destroy(tg_device *dev, tg_program *prog) {
     if (!prog) return;
     ref_program_free(prog->prog);
@@ -241,6 +265,7 @@ static const tg_plugin_api ref_api = {
     .buffer_map = ref_buffer_map,
     .program_source = ref_program_source,
     .program_run = ref_run,
+    .program_create_batch = ref_program_create_batch,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

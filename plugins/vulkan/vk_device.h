@@ -81,6 +81,7 @@ struct tg_device {
     uint32_t max_gx, max_gy; /* work groups per dispatch in x and y        */
     char *err;          /* malloc'd long message, or NULL: then errbuf     */
     char errbuf[512];
+    char *batch_msgs;   /* the last program_create_batch's messages, 512 each */
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
     char driver[2 * VK_MAX_DRIVER_NAME_SIZE + 8];
     char version[64];
@@ -109,6 +110,8 @@ tg_status vk_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, ui
 tg_status vk_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer *src, uint64_t soff, uint64_t bytes);
 tg_status vk_buffer_map(tg_device *d, tg_buffer *b, void **out);
 tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out);
+tg_status vk_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
+                                  tg_status *out_st, const char **out_msg);
 void vk_program_destroy(tg_device *d, tg_program *p);
 tg_status vk_program_launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uint32_t n);
 tg_status vk_program_run(tg_device *d, tg_program *p, const tg_launch *l);

@@ -376,6 +376,7 @@ static void vkp_device_destroy(tg_device *d) {
     vkDestroyDevice(d->dev, NULL);
     vkDestroyInstance(d->inst, NULL);
     free(d->cache_path);
+    free(d->batch_msgs);
     free(d->err);
     free(d);
 }
@@ -437,6 +438,7 @@ static const tg_plugin_api vk_api = {
     .buffer_write = vk_buffer_write,
     .buffer_read = vk_buffer_read,
     .program_create = vk_program_create,
+    .program_create_batch = vk_program_create_batch,
     .program_destroy = vk_program_destroy,
     .program_launch = vk_program_launch,
     .synchronize = vk_synchronize,

@@ -130,6 +130,21 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
     return TG_OK;
 }
 
+/* A loop over program_create (each message kept until the next batch). */
+tg_status vk_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
+                                  tg_status *out_st, const char **out_msg) {
+    tg_status first = TG_OK;
+    free(d->batch_msgs), d->batch_msgs = NULL;
+    if (!(d->batch_msgs = calloc(n ? n : 1, 512))) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
+    for (uint32_t i = 0; i < n; i++) {
+        out_st[i] = vk_program_create(d, ks[i], &out[i]);
+        out_msg[i] = d->batch_msgs + 512 * (size_t)i;
+        if (out_st[i]) snprintf(d->batch_msgs + 512 * (size_t)i, 512, "%s", d->err ? d->err : d->errbuf);
+        if (!first) first = out_st[i];
+    }
+    return first;
+}
+
 void vk_program_free(tg_device *d, tg_program *p) {
     vk_buffer_destroy(d, p->scratch); /* only this program's launches used it */
     free(p->text);

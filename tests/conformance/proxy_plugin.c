@@ -11,6 +11,11 @@
  *               stderr (as PoCL's "N warnings generated" did), correct else.
  *  PROXY_OPENHANG  device_create never returns.
  *  PROXY_NODEV  no device on this host (device_count answers 0).
+ *  PROXY_BATCHCRASH  program_create_batch dies of SIGSEGV on a batch holding
+ *               a MUL kernel (program_create works).
+ *  PROXY_BATCHBAD  program_create_batch refuses SUB kernels (TG_ERR_COMPILE,
+ *               "proxy: SUB refused in a batch"), compiles the others.
+ * Other modes have no program_create_batch (ref's would bypass the proxy).
  *
  * Faults only the suite's edge cases catch (test_conform_edges.c):
  *  PROXY_ULP1   float32 EXP2 LOG2 SQRT RECIP DIV one ulp off everywhere
@@ -33,6 +38,7 @@
  * CANON). */
 #include <dlfcn.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +294,31 @@ static tg_status proxy_program_create(tg_device *dev, const tg_kernel *k, tg_pro
     return TG_OK;
 }
 
+#if defined(PROXY_BATCHCRASH) || defined(PROXY_BATCHBAD)
+static tg_status proxy_program_create_batch(tg_device *dev, uint32_t n, const tg_kernel *const *ks, tg_program **out,
+                                            tg_status *st, const char **msg) {
+    tg_status first = TG_OK;
+    for (uint32_t i = 0; i < n; i++) {
+#ifdef PROXY_BATCHCRASH
+        if (ks[i] && has_op(ks[i], TG_OP_MUL, -1)) raise(SIGSEGV);
+#endif
+        out[i] = NULL;
+#ifdef PROXY_BATCHBAD
+        if (ks[i] && has_op(ks[i], TG_OP_SUB, -1)) {
+            st[i] = TG_ERR_COMPILE;
+            msg[i] = "proxy: SUB refused in a batch";
+        } else
+#endif
+        {
+            st[i] = ks[i] ? proxy_program_create(dev, ks[i], &out[i]) : TG_ERR_INVALID;
+            msg[i] = st[i] == TG_OK ? "" : ks[i] ? "proxy: program_create failed" : "proxy: a NULL kernel";
+        }
+        if (first == TG_OK) first = st[i];
+    }
+    return first;
+}
+#endif
+
 static void proxy_program_destroy(tg_device *dev, tg_program *prog) {
     proxy_program *p = (proxy_program *)prog;
     if (!p) return;
@@ -455,6 +486,11 @@ TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t m
         table.program_destroy = proxy_program_destroy;
         table.program_launch = proxy_program_launch;
         table.program_source = NULL;
+        table.program_create_batch = NULL;
+        table.program_run = NULL; /* ref's would bypass the proxy: arguments are bound for it */
+#if defined(PROXY_BATCHCRASH) || defined(PROXY_BATCHBAD)
+        table.program_create_batch = proxy_program_create_batch;
+#endif
 #ifdef PROXY_OPENHANG
         table.device_create = proxy_device_create;
 #endif

@@ -81,7 +81,7 @@ int main(void) {
     char *detail = malloc(1 << 16);
     for (size_t i = 0; i < cat.count; i++) {
         const tgc_case *c = &cat.cases[i];
-        if (c->composite || c->nargs || (reduce_node(c) < 0 && tgc_numel(c->ndim, c->shape) < CPU_SMALL_OPT)) continue;
+        if (c->composite || c->nargs || c->abi || (reduce_node(c) < 0 && tgc_numel(c->ndim, c->shape) < CPU_SMALL_OPT)) continue;
         ran++;
         tgc_result r = tgc_case_run(c, &cpu, &ref, detail, 1 << 16);
         if (r != TGC_PASS && bad++ < 5) tap_diag("%s: %s\n%.400s", c->id, tgc_result_name(r), detail);

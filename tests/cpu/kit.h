@@ -134,14 +134,13 @@ __attribute__((unused)) static int32_t kit_arg(kit_kernel *kk, uint32_t dtype) {
     return n;
 }
 
-/* Run kernel kk on plugin p: inputs[i] holds params[i].count elements for read
- * params; outputs are read back into outputs[i] for write params. 0 on success. */
-static inline int kit_run(kit_plugin *p, const tg_kernel *k, void *const *data, int reps, char *err, size_t errcap) {
+/* Run a program of kernel k on plugin p: data[i] holds params[i].count
+ * elements, uploaded for read params, read back for write params. 0 on success. */
+static inline int kit_launch(kit_plugin *p, tg_program *prog, const tg_kernel *k, void *const *data, int reps,
+                             char *err, size_t errcap) {
     tg_buffer *bufs[32] = {0};
-    tg_program *prog = NULL;
+    tg_status st;
     int rc = -1;
-    tg_status st = p->api->program_create(p->dev, k, &prog);
-    if (st != TG_OK) { snprintf(err, errcap, "program_create: %s", p->api->device_error(p->dev)); return -(int)st; }
     for (uint32_t i = 0; i < k->nparams; i++) {
         uint64_t bytes = (uint64_t)k->params[i].count * kit_size(k->params[i].dtype);
         if (p->api->buffer_create(p->dev, bytes, &bufs[i]) != TG_OK) goto out;
@@ -161,6 +160,15 @@ static inline int kit_run(kit_plugin *p, const tg_kernel *k, void *const *data, 
     rc = 0;
 out:
     for (uint32_t i = 0; i < k->nparams; i++) p->api->buffer_destroy(p->dev, bufs[i]);
+    return rc;
+}
+
+/* kit_launch of a program created for the call. */
+static inline int kit_run(kit_plugin *p, const tg_kernel *k, void *const *data, int reps, char *err, size_t errcap) {
+    tg_program *prog = NULL;
+    tg_status st = p->api->program_create(p->dev, k, &prog);
+    if (st != TG_OK) { snprintf(err, errcap, "program_create: %s", p->api->device_error(p->dev)); return -(int)st; }
+    int rc = kit_launch(p, prog, k, data, reps, err, errcap);
     p->api->program_destroy(p->dev, prog);
     return rc;
 }

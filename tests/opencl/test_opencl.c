@@ -3,6 +3,7 @@
  * copies), programs against ref (elementwise, reductions, a split reduction
  * in two passes with a scratch buffer, float64 where the device has it), asynchronous launches with buffers and programs destroyed
  * in flight, the binary cache (hits, corrupt entries, the cache dir rules),
+ * program_create_batch (one program for a batch, a NULL kernel alone),
  * TG_OPENCL_DEVICE, nothing printed to stderr; and, with no OpenCL platform,
  * 0 devices with the reason.
  *
@@ -292,6 +293,108 @@ static void test_cache(void) {
     if (system(cmd) != 0) tap_diag("could not remove %s", base);
 }
 
+/* The .bin entries of dir: how many, how many with `links` links; their inodes summed. */
+static int count_bins(const char *dir, int links, int *linked, unsigned long long *inodes) {
+    DIR *dd = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    *linked = 0;
+    *inodes = 0;
+    while (dd && (e = readdir(dd))) {
+        char path[700];
+        struct stat s;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!strstr(e->d_name, ".bin") || stat(path, &s) != 0) continue;
+        n++;
+        *linked += (int)s.st_nlink == links;
+        *inodes += (unsigned long long)s.st_ino;
+    }
+    if (dd) closedir(dd);
+    return n;
+}
+
+/* Inputs for kernel k's READ params, zeroed outputs, twice (a and b): freed by the caller. */
+static void make_data(const tg_kernel *k, void **a, void **b) {
+    for (uint32_t i = 0; i < k->nparams; i++) {
+        size_t bytes = (size_t)k->params[i].count * kit_size(k->params[i].dtype);
+        a[i] = calloc(1, bytes);
+        b[i] = calloc(1, bytes);
+        if (a[i] && k->params[i].access == TG_ACCESS_READ) chk_fill(a[i], k->params[i].dtype, k->params[i].count, 1);
+        if (a[i] && b[i]) memcpy(b[i], a[i], bytes);
+    }
+}
+
+/* program_create_batch: the kernels not in the cache build as one program
+ * (one entry, hard-linked under each kernel's key); a NULL kernel fails
+ * alone; each kernel computes the bits it computes built alone; a second
+ * batch of the same kernels builds nothing. */
+static void test_batch(void) {
+    char base[] = "/tmp/tg_ocl_batch_XXXXXX", dir[300], alone[300];
+    if (!mkdtemp(base)) {
+        tap_ok(0, "mkdtemp");
+        return;
+    }
+    char *old = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    setenv("XDG_CACHE_HOME", base, 1);
+    snprintf(dir, sizeof dir, "%s/tg/opencl", base);
+    static kit_kernel kk[3];
+    build_mulacc(&kk[0], TG_FLOAT32, 50, "batch_a");
+    build_sum(&kk[1], TG_FLOAT32, 64, 4096, "batch_sum"); /* two passes */
+    build_mulacc(&kk[2], TG_INT32, 77, "batch_b");
+    const tg_kernel *ks[5] = {&kk[0].k, NULL, &kk[1].k, &kk[2].k, &kk[0].k}; /* the first twice */
+    tg_program *progs[5] = {0};
+    tg_status sts[5] = {0};
+    const char *msgs[5] = {0};
+    kit_plugin p;
+    int ok = kit_open(&p, ocl_path) == 0 && p.api->program_create_batch;
+    tg_status st = ok ? p.api->program_create_batch(p.dev, 5, ks, progs, sts, msgs) : TG_ERR_INTERNAL;
+    tap_ok(st == TG_ERR_INVALID && sts[1] == TG_ERR_INVALID && !progs[1] && msgs[1] && msgs[1][0] && sts[0] == TG_OK &&
+               sts[2] == TG_OK && sts[3] == TG_OK && sts[4] == TG_OK,
+           "a batch of three kernels (one twice) and a NULL one: the NULL one fails alone (%s)",
+           st == TG_ERR_INVALID ? msgs[1] : p.api ? p.api->device_error(p.dev) : "");
+    int linked = 0;
+    unsigned long long inodes = 0, inodes2 = 0;
+    int n = count_bins(dir, 3, &linked, &inodes);
+    tap_ok(n == 3 && linked == 3, "the three built as one program: one entry linked under each key, no temporary file "
+           "left (%d files, %d of 3 links)",
+           n, linked);
+    /* the same kernels built alone, in another cache: the same bits */
+    snprintf(alone, sizeof alone, "%s/alone", base);
+    setenv("XDG_CACHE_HOME", alone, 1);
+    kit_plugin q;
+    int same = ok && kit_open(&q, ocl_path) == 0;
+    char err[8192] = "";
+    for (int i = 0; same && i < 3; i++) {
+        const tg_kernel *k = ks[i ? i + 1 : 0];
+        void *a[8] = {0}, *b[8] = {0};
+        make_data(k, a, b);
+        uint32_t o = k->nparams - 1;
+        size_t bytes = (size_t)k->params[o].count * kit_size(k->params[o].dtype);
+        same = kit_launch(&p, progs[i ? i + 1 : 0], k, a, 1, err, sizeof err) == 0 &&
+               kit_run(&q, k, b, 1, err, sizeof err) == 0 && !memcmp(a[o], b[o], bytes);
+        if (!same && !err[0]) snprintf(err, sizeof err, "(%s differs)", k->name);
+        for (uint32_t j = 0; j < k->nparams; j++) free(a[j]), free(b[j]);
+    }
+    tap_ok(same, "each kernel of the batch computes the bits it computes built alone %s", err);
+    if (same) kit_close(&q);
+    for (int i = 0; i < 5; i++) p.api->program_destroy(p.dev, progs[i]);
+    if (ok) kit_close(&p);
+    /* a second batch (another device, the first cache) */
+    setenv("XDG_CACHE_HOME", base, 1);
+    ok = ok && kit_open(&p, ocl_path) == 0 && p.api->program_create_batch(p.dev, 5, ks, progs, sts, msgs) == TG_ERR_INVALID &&
+         sts[0] == TG_OK && sts[2] == TG_OK && sts[3] == TG_OK;
+    n = count_bins(dir, 3, &linked, &inodes2);
+    tap_ok(ok && n == 3 && linked == 3 && inodes2 == inodes, "a second batch of the same kernels builds nothing (entries untouched)");
+    for (int i = 0; ok && i < 5; i++) p.api->program_destroy(p.dev, progs[i]);
+    if (ok) kit_close(&p);
+    if (old) setenv("XDG_CACHE_HOME", old, 1);
+    else unsetenv("XDG_CACHE_HOME");
+    free(old);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    if (system(cmd) != 0) tap_diag("could not remove %s", base);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s OPENCL_PLUGIN REF_PLUGIN|--no-device\n", argv[0]);
@@ -324,6 +427,7 @@ int main(int argc, char **argv) {
     test_programs();
     test_async();
     test_cache();
+    test_batch();
     kit_close(&ocl);
     kit_close(&ref);
     fflush(stderr);

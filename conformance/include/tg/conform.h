@@ -22,7 +22,7 @@
 #define TGC_MAX_LAUNCHES 4 /* launches of an argument case            */
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
-enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_COUNT };
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_ABI, TGC_ROW_COUNT };
 
 /* Input value classes (tgc_case.values[param]). */
 enum {
@@ -65,6 +65,7 @@ typedef struct tgc_case {
     uint8_t judge;    /* TGC_RULE_NODE: the judged node */
     uint8_t levels;   /* TGC_LEVEL_* bits */
     uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
+    uint8_t abi;      /* 0, or a case of the ABI's optional calls (abi.c) */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -145,6 +146,14 @@ void tgc_format(char *out, size_t cap, const void *buf, tg_dtype dt, int64_t i);
 
 /* --------------------------------------------------------------- exec */
 
+/* A program compiled ahead in a batch, or why it failed. */
+typedef struct tgc_prepared {
+    int set;            /* 0: none (the kernel compiles when it runs)   */
+    tg_program *program;
+    tg_status status;
+    char *message;      /* malloc'd, when status is not TG_OK           */
+} tgc_prepared;
+
 /* A device of a loaded plugin. */
 typedef struct tgc_device {
     tg_plugin *plugin;
@@ -153,6 +162,8 @@ typedef struct tgc_device {
     tg_caps caps;
     uint32_t ndevices;
     char name[1024]; /* as given to tgc_device_open */
+    tgc_prepared *next; /* if set: the next tgc_device_run uses (and takes)
+                           this program instead of calling program_create */
 } tgc_device;
 
 /* Load a plugin and open its device 0. A plugin without devices gives
@@ -163,6 +174,11 @@ void tgc_device_close(tgc_device *d);
  * params are uploaded, WRITE params are uploaded too (their initial content
  * must survive where nothing is stored) and read back. */
 tg_status tgc_device_run(tgc_device *d, const tg_kernel *k, void *const *bufs);
+/* Compile ks[i] (NULL: skipped) in one program_create_batch call into
+ * out[i]; without the slot, nothing (out stays unset). */
+void tgc_device_batch(tgc_device *d, uint32_t n, const tg_kernel *const *ks, tgc_prepared *out);
+/* Destroy a prepared program not taken, free its message; unset it. */
+void tgc_prepared_clear(tgc_device *d, tgc_prepared *p);
 
 /* -------------------------------------------------------------- judge */
 
@@ -192,6 +208,12 @@ const char *tgc_result_name(tgc_result r);
 /* Run one case in this process: returns the result and fills `detail`. */
 tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref,
                         char *detail, size_t cap);
+/* The ABI cases (abi.c): appended to the catalog; run one. */
+tg_status tgc_abi_cases(tgc_catalog *cat);
+tgc_result tgc_abi_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap);
+/* 1 when the case would have plug compile a kernel (set in *out), which
+ * may then be compiled ahead (tgc_device_batch). */
+int tgc_case_compilable(const tgc_case *c, const tgc_device *plug, tg_kernel *out);
 
 typedef struct tgc_outcome {
     tgc_result result;
