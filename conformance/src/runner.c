@@ -4,6 +4,7 @@
  * TIMEOUT; the rest of its group reruns in a fresh child. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,23 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
     _exit(0);
 }
 
+int tgc_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int tgc_jobs_auto(void) {
+    int jobs = tgc_cores() / 2;
+    return jobs > 0 ? jobs : 1;
+}
+
+int tgc_child_threads(int jobs, int cores) {
+    int share = cores / (jobs > 0 ? jobs : 1);
+    return share > 2 ? share : 2;
+}
+
 static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt) {
     int p[2];
     if (pipe(p) != 0) return -1;
@@ -137,6 +155,12 @@ static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, co
     if (pid == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_IGN);
+        const char *threads = getenv("TG_THREADS");
+        if (!threads || !*threads) {
+            char share[16];
+            snprintf(share, sizeof share, "%d", tgc_child_threads(opt->jobs, tgc_cores()));
+            setenv("TG_THREADS", share, 1);
+        }
         child_main(cat, sel, r, opt, p[1]);
         _exit(0);
     }
