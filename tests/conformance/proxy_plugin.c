@@ -11,6 +11,8 @@
  *               stderr (as PoCL's "N warnings generated" did), correct else.
  *  PROXY_OPENHANG  device_create never returns.
  *  PROXY_NODEV  no device on this host (device_count answers 0).
+ *  PROXY_THREADS  no device either; the reason names the TG_THREADS the
+ *               plugin sees ("TG_THREADS=4", "TG_THREADS unset").
  *
  * Faults only the suite's edge cases catch (test_conform_edges.c):
  *  PROXY_ULP1   float32 EXP2 LOG2 SQRT RECIP DIV one ulp off everywhere
@@ -427,6 +429,18 @@ static tg_status proxy_device_count(uint32_t *out) {
 }
 #endif
 
+#ifdef PROXY_THREADS
+static char threads_reason[128];
+static const char *proxy_plugin_error(void) { return threads_reason; }
+static tg_status proxy_device_count(uint32_t *out) {
+    const char *t = getenv("TG_THREADS");
+    if (t) snprintf(threads_reason, sizeof threads_reason, "proxy: TG_THREADS=%s.", t);
+    else snprintf(threads_reason, sizeof threads_reason, "proxy: TG_THREADS unset.");
+    *out = 0;
+    return TG_OK;
+}
+#endif
+
 #ifdef PROXY_OPENHANG
 static tg_status proxy_device_create(uint32_t index, tg_device **out) {
     volatile unsigned long spin = 0;
@@ -458,7 +472,7 @@ TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t m
 #ifdef PROXY_OPENHANG
         table.device_create = proxy_device_create;
 #endif
-#ifdef PROXY_NODEV
+#if defined(PROXY_NODEV) || defined(PROXY_THREADS)
         table.device_count = proxy_device_count;
         table.plugin_error = proxy_plugin_error;
 #endif

@@ -210,7 +210,8 @@ typedef struct tgc_options {
                                settled as TIMEOUT without running; 0: 3, < 0: never */
 } tgc_options;
 
-/* Cores this process may run on (its CPU affinity). */
+/* Cores this process may use: its CPU affinity, or its cgroup's CPU quota
+ * (a container's limit) where that is smaller. */
 int tgc_cores(void);
 /* `--jobs auto`: one child per two cores (at least one). */
 int tgc_jobs_auto(void);
