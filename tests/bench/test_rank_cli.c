@@ -41,7 +41,7 @@ static int run_tg(char *const argv[]) { return run_tg_to(argv, NULL); }
 static int conform_ref(const char *tg, const char *filter) {
     char path[300];
     snprintf(path, sizeof path, "%s/certs/ref.json", dir);
-    char *all[] = {(char *)tg, "conform", "--plugin", "ref", "--jobs", "2", "--json", path, NULL};
+    char *all[] = {(char *)tg, "conform", "--plugin", "ref", "--jobs", "2", "--timeout", "120", "--json", path, NULL};
     char *some[] = {(char *)tg, "conform", "--plugin", "ref", "--filter", (char *)filter, "--json", path, NULL};
     return run_tg(filter ? some : all);
 }

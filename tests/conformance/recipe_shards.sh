@@ -29,7 +29,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "TAP version 14"
 t0=$(now)
-"$tg" conform --plugin ref --jobs 2 --json "$tmp/full.json" >/dev/null 2>&1
+"$tg" conform --plugin ref --jobs 2 --timeout 120 --json "$tmp/full.json" >/dev/null 2>&1
 ok $? "the unsharded run of ref passes"
 echo "# unsharded, --jobs 2: $(since "$t0") s"
 cases "$tmp/full.json" >"$tmp/full.cases"

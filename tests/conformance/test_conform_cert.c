@@ -100,7 +100,7 @@ static void copy_edit(const char *from, const char *to, const char *a, const cha
 static int list_shards(const char *case_file, int n, char **ids, size_t nids, int *shard_of) {
     for (size_t i = 0; i < nids; i++) shard_of[i] = 0;
     for (int s = 1; s <= n; s++) {
-        char spec[16];
+        char spec[32];
         snprintf(spec, sizeof spec, "%d/%d", s, n);
         const char *a[] = {"conform", "--list", "--shard", spec, case_file ? "--case-file" : NULL, case_file, NULL};
         if (run_tg(a) != 0) return 0;
@@ -162,9 +162,9 @@ static void test_verify(void) {
     const char *shards[3] = {s1, s2, s3};
     int ok = 1;
     for (int i = 0; i < 3; i++) {
-        char spec[8];
+        char spec[32];
         snprintf(spec, sizeof spec, "%d/3", i + 1);
-        const char *a[] = {"conform", "--plugin", "ref", "--jobs", "2", "--shard", spec, "--json", shards[i], NULL};
+        const char *a[] = {"conform", "--plugin", "ref", "--jobs", "2", "--timeout", "120", "--shard", spec, "--json", shards[i], NULL};
         ok &= run_tg(a) == 0;
     }
     tap_ok(ok, "tg conform runs 3 shards of ref");
@@ -256,7 +256,7 @@ static void test_threads(void) {
     free(out.detail);
     unsetenv("TG_THREADS");
     tgc_catalog_free(&cat);
-    const char *many[] = {"conform", "--plugin", "ref", "--jobs", "64", "--filter", "op.ADD.", NULL};
+    const char *many[] = {"conform", "--plugin", "ref", "--jobs", "64", "--timeout", "120", "--filter", "op.ADD.int", NULL};
     const char *bad[] = {"conform", "--jobs", "many", NULL};
     tap_ok(run_tg(many) == 0 && run_tg(bad) == 2, "--jobs 64 on this host runs; --jobs many is a usage error");
 }
