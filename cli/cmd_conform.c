@@ -25,7 +25,10 @@ static void usage(FILE *f) {
             "gets TG_THREADS = max(2, cores / N) unless TG_THREADS is set.\n"
             "--timeout: seconds a group's child may go without finishing a case (default 20);\n"
             "after 3 timeouts in a row the cases not yet run are settled as TIMEOUT unrun.\n"
-            "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n");
+            "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n"
+            "verify: checks a certificate (or a run's shards) against this tg: every shard and\n"
+            "case once, this suite version, the installed plugin's SHA-256; prints the levels;\n"
+            "exit 0 if it certifies one, 1 with the reason otherwise.\n");
 }
 
 typedef struct conform_args {
