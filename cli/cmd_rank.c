@@ -62,7 +62,9 @@ static void add_cert_dir(cert_list *l, const char *dir) {
 
 /* The verdict of the newest certificate for this build, checked as
  * `tg conform verify` checks it (complete, this suite version, this build):
- * 1 certifies level core, 0 does not (reason filled), -1 none. */
+ * 1 certifies level core, 0 does not (reason filled), -1 none, or the
+ * newest is refused (reason filled: incomplete, another suite version...),
+ * which tells nothing about the plugin, so tg conform runs afresh. */
 static int cert_verdict(const cert_list *l, const char *name, const char *sha, char *reason, size_t cap) {
     int best = -1;
     for (int i = 0; i < l->n; i++)
@@ -74,7 +76,7 @@ static int cert_verdict(const cert_list *l, const char *name, const char *sha, c
     tgc_cert_info info;
     if (tgc_cert_verify(&path, 1, name, &info) != TG_OK) {
         snprintf(reason, cap, "not certified: %s: %s", path, tg_last_error());
-        return 0;
+        return -1;
     }
     if (strcmp(info.levels[0], "yes")) {
         snprintf(reason, cap, "failed conformance: level core is '%s' (%zu FAIL, %zu CRASH, %zu TIMEOUT, %zu PASS; "
@@ -184,15 +186,17 @@ int tg_cmd_rank(int argc, char **argv) {
         }
         v = cert_verdict(&certs, plugins[i], shas[i], reason, sizeof reason);
         if (v < 0 && conform) {
+            if (reason[0]) fprintf(stderr, "tg rank: %s: %s\n", plugins[i], reason);
             snprintf(out, sizeof out, "%s/%s-%.12s.json", certdir, plugins[i], shas[i]);
             bench_make_parent_dirs(out);
-            fprintf(stderr, "tg rank: no certificate for %s (sha256 %.12s); running tg conform...\n", plugins[i], shas[i]);
+            fprintf(stderr, "tg rank: no usable certificate for %s (sha256 %.12s); running tg conform...\n", plugins[i], shas[i]);
             int rc = run_conform(plugins[i], out);
             int before = certs.n;
             add_cert(&certs, out);
             v = certs.n > before ? cert_verdict(&certs, plugins[i], shas[i], reason, sizeof reason) : -1;
-            if (v < 0) snprintf(reason, sizeof reason, "tg conform exited with %d and wrote no certificate", rc);
-        } else if (v < 0) {
+            if (certs.n == before)
+                snprintf(reason, sizeof reason, "tg conform exited with %d and wrote no certificate", rc);
+        } else if (v < 0 && !reason[0]) {
             snprintf(reason, sizeof reason, "no certificate for this build (sha256 %.12s)", shas[i]);
         }
         if (v == 1) {
