@@ -11,18 +11,24 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tg conform [--plugin NAME|PATH] [--all] [--filter GLOB]... [--case ID]...\n"
-            "                  [--case-file F] [--shard I/N] [--jobs N] [--timeout S]\n"
+            "                  [--case-file F] [--shard I/N] [--jobs N|auto] [--timeout S]\n"
             "                  [--tap FILE] [--junit FILE] [--json FILE] [--expectations FILE]\n"
             "                  [--ref NAME|PATH] [--list]\n"
-            "       tg conform merge A.json B.json... -o OUT.json\n\n"
+            "       tg conform merge A.json B.json... -o OUT.json\n"
+            "       tg conform verify CERT.json... [--plugin NAME|PATH]\n\n"
             "Runs the conformance suite on a plugin (default: ref), judging it against ref.\n"
             "TAP 14 goes to stdout (or --tap FILE); a progress bar and a summary table go to\n"
             "stderr when it is a terminal. --all certifies every plugin found (outputs get the\n"
             "plugin's name before their extension). A GLOB without '*' or '?' matches as a\n"
-            "substring. --shard I/N runs the I-th of N parts (1-based), by case group.\n"
+            "substring. --shard I/N runs the I-th of N parts (1-based): a case's part is a hash\n"
+            "of its id. --jobs N: N children at a time; auto: one per two cores. Each child\n"
+            "gets TG_THREADS = max(2, cores / N) unless TG_THREADS is set.\n"
             "--timeout: seconds a group's child may go without finishing a case (default 20);\n"
             "after 3 timeouts in a row the cases not yet run are settled as TIMEOUT unrun.\n"
-            "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n");
+            "Exit status: 0 all passed, 1 a FAIL/CRASH/TIMEOUT or no case executed, 2 usage.\n"
+            "verify: checks a certificate (or a run's shards) against this tg: every shard and\n"
+            "case once, this suite version, the installed plugin's SHA-256; prints the levels;\n"
+            "exit 0 if it certifies one, 1 with the reason otherwise.\n");
 }
 
 typedef struct conform_args {
@@ -47,7 +53,7 @@ static int selected(const conform_args *a, const tgc_case *c) {
         }
         if (!hit) return 0;
     }
-    if (a->shard_n > 1 && (int)(c->group % (uint32_t)a->shard_n) != a->shard_i - 1) return 0;
+    if (a->shard_n > 1 && tgc_shard_of(c->id, a->shard_n) != a->shard_i) return 0;
     return 1;
 }
 
@@ -151,6 +157,44 @@ static int cmd_merge(int argc, char **argv) {
     return 0;
 }
 
+/* tg conform verify CERT... [--plugin NAME|PATH]: exit 0 when the
+ * certificate checks and certifies at least one level. */
+static int cmd_verify(int argc, char **argv) {
+    const char *plugin = NULL;
+    const char **in = calloc((size_t)argc, sizeof *in);
+    int n = 0;
+    for (int i = 1; in && i < argc; i++) {
+        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) plugin = argv[++i];
+        else if (argv[i][0] == '-') n = -argc; /* an unknown option: usage */
+        else in[n++] = argv[i];
+    }
+    if (n <= 0) {
+        fprintf(stderr, "usage: tg conform verify CERT.json... [--plugin NAME|PATH]\n"
+                        "  (several certificates: the shards of one run, checked as merged)\n");
+        free(in);
+        return 2;
+    }
+    tgc_cert_info info;
+    tg_status st = tgc_cert_verify(in, n, plugin, &info);
+    free(in);
+    if (st != TG_OK) {
+        fprintf(stderr, "tg conform verify: refused: %s\n", tg_last_error());
+        return 1;
+    }
+    printf("certificate of plugin %s (sha256 %.16s...), suite %s, %d shard%s, %zu cases: %zu pass, %zu fail, "
+           "%zu unsupported, %zu xfail, %zu crash, %zu timeout\n", info.plugin, info.sha256, info.suite, info.shards,
+           info.shards == 1 ? "" : "s", info.cases, info.totals[TGC_PASS] + info.totals[TGC_XPASS], info.totals[TGC_FAIL],
+           info.totals[TGC_UNSUPPORTED], info.totals[TGC_XFAIL], info.totals[TGC_CRASH], info.totals[TGC_TIMEOUT]);
+    int certified = 0;
+    for (int l = 0; l < TGC_LEVEL_COUNT; l++) {
+        int yes = !strcmp(info.levels[l], "yes");
+        certified += yes;
+        printf("  %-10s %s\n", tgc_level_name(l), yes ? "certified" : info.levels[l]);
+    }
+    if (!certified) fprintf(stderr, "tg conform verify: the certificate certifies no level\n");
+    return certified ? 0 : 1;
+}
+
 static int parse_args(int argc, char **argv, conform_args *a) {
     a->ref = "ref";
     a->jobs = 1;
@@ -174,7 +218,10 @@ static int parse_args(int argc, char **argv, conform_args *a) {
         else if (!strcmp(o, "--junit")) a->junit = v;
         else if (!strcmp(o, "--json")) a->json = v;
         else if (!strcmp(o, "--expectations")) a->expectations = v;
-        else if (!strcmp(o, "--jobs")) { a->jobs = atoi(v); if (a->jobs < 1) { fprintf(stderr, "tg conform: --jobs wants a number >= 1\n"); return 2; } }
+        else if (!strcmp(o, "--jobs")) {
+            a->jobs = strcmp(v, "auto") ? atoi(v) : tgc_jobs_auto();
+            if (a->jobs < 1) { fprintf(stderr, "tg conform: --jobs wants a number >= 1 or 'auto'\n"); return 2; }
+        }
         else if (!strcmp(o, "--timeout")) { a->timeout = atof(v); if (a->timeout <= 0) { fprintf(stderr, "tg conform: --timeout wants seconds > 0\n"); return 2; } }
         else if (!strcmp(o, "--shard")) {
             if (sscanf(v, "%d/%d", &a->shard_i, &a->shard_n) != 2 || a->shard_n < 1 || a->shard_i < 1 || a->shard_i > a->shard_n) {
@@ -197,6 +244,7 @@ static int tap_close(FILE *tap, const char *path) {
 
 int tg_cmd_conform(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "verify")) return cmd_verify(argc - 1, argv + 1);
     conform_args a = {0};
     int rc = parse_args(argc, argv, &a);
     tgc_catalog cat = {0};

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <tg/conform.h>
 #include <tg/runtime.h>
 #include "cert.h"
 #include "plot.h"
@@ -26,21 +27,23 @@ static void usage(FILE *f) {
             "Ranks the plugins that pass conformance on this host, by benchmark speed relative\n"
             "to the baseline (default ref): a score per workload class and overall (geometric\n"
             "means), saved in this host's ranking file, which device \"auto\" follows.\n"
-            "A plugin counts as certified by a `tg conform --json` certificate whose plugin\n"
-            "SHA-256 matches the file loaded today and that certifies level core (every core\n"
-            "case ran and passed; a shard or a filtered run does not): given with --cert/--certs, or kept in the\n"
+            "A plugin counts as certified by a `tg conform --json` certificate that passes\n"
+            "`tg conform verify` (complete, this suite version, the plugin's SHA-256 of today)\n"
+            "and certifies level core: given with --cert/--certs, or kept in the\n"
             "cache; otherwise tg rank runs `tg conform` on it (not with --no-conform: then it\n"
             "is left unranked). Benchmarks: the --quick suites unless --full.\n"
             "--show prints the saved ranking and what \"auto\" picks, and runs nothing.\n");
 }
 
 typedef struct cert_list {
-    bench_cert c[MAX_CERTS];
+    bench_cert c[MAX_CERTS]; /* what the certificate says of itself, to find it */
+    char path[MAX_CERTS][4400];
     int n;
 } cert_list;
 
 static void add_cert(cert_list *l, const char *path) {
-    if (l->n < MAX_CERTS && bench_cert_read(path, &l->c[l->n]) == 0) l->n++;
+    if (l->n < MAX_CERTS && bench_cert_read(path, &l->c[l->n]) == 0)
+        snprintf(l->path[l->n++], sizeof l->path[0], "%s", path);
 }
 
 static void add_cert_dir(cert_list *l, const char *dir) {
@@ -57,22 +60,31 @@ static void add_cert_dir(cert_list *l, const char *dir) {
     closedir(d);
 }
 
-/* The verdict of the newest certificate for this build: 1 passed, 0 failed
- * (reason filled), -1 none. */
+/* The verdict of the newest certificate for this build, checked as
+ * `tg conform verify` checks it (complete, this suite version, this build):
+ * 1 certifies level core, 0 does not (reason filled), -1 none, or the
+ * newest is refused (reason filled: incomplete, another suite version...),
+ * which tells nothing about the plugin, so tg conform runs afresh. */
 static int cert_verdict(const cert_list *l, const char *name, const char *sha, char *reason, size_t cap) {
-    const bench_cert *best = NULL;
+    int best = -1;
     for (int i = 0; i < l->n; i++)
         if (!strcmp(l->c[i].plugin, name) && !strcmp(l->c[i].sha256, sha) &&
-            (!best || strcmp(l->c[i].date, best->date) > 0))
-            best = &l->c[i];
-    if (!best) return -1;
-    if (!best->passed && strcmp(best->core, "yes") && !best->fail && !best->crash && !best->timeout)
-        snprintf(reason, cap, "not certified: level core is '%s' in the certificate of %s (every core case must"
-                 " run and pass; merge shards with `tg conform merge`)", best->core, best->date);
-    else if (!best->passed)
-        snprintf(reason, cap, "failed conformance (%ld FAIL, %ld CRASH, %ld TIMEOUT, %ld PASS; certificate of %s)",
-                 best->fail, best->crash, best->timeout, best->pass, best->date);
-    return best->passed;
+            (best < 0 || strcmp(l->c[i].date, l->c[best].date) > 0))
+            best = i;
+    if (best < 0) return -1;
+    const char *path = l->path[best];
+    tgc_cert_info info;
+    if (tgc_cert_verify(&path, 1, name, &info) != TG_OK) {
+        snprintf(reason, cap, "not certified: %s: %s", path, tg_last_error());
+        return -1;
+    }
+    if (strcmp(info.levels[0], "yes")) {
+        snprintf(reason, cap, "failed conformance: level core is '%s' (%zu FAIL, %zu CRASH, %zu TIMEOUT, %zu PASS; "
+                 "certificate of %s)", info.levels[0], info.totals[TGC_FAIL], info.totals[TGC_CRASH],
+                 info.totals[TGC_TIMEOUT], info.totals[TGC_PASS], info.date);
+        return 0;
+    }
+    return 1;
 }
 
 /* Run `tg conform --plugin NAME --json OUT` as a child; returns its exit status. */
@@ -174,15 +186,17 @@ int tg_cmd_rank(int argc, char **argv) {
         }
         v = cert_verdict(&certs, plugins[i], shas[i], reason, sizeof reason);
         if (v < 0 && conform) {
+            if (reason[0]) fprintf(stderr, "tg rank: %s: %s\n", plugins[i], reason);
             snprintf(out, sizeof out, "%s/%s-%.12s.json", certdir, plugins[i], shas[i]);
             bench_make_parent_dirs(out);
-            fprintf(stderr, "tg rank: no certificate for %s (sha256 %.12s); running tg conform...\n", plugins[i], shas[i]);
+            fprintf(stderr, "tg rank: no usable certificate for %s (sha256 %.12s); running tg conform...\n", plugins[i], shas[i]);
             int rc = run_conform(plugins[i], out);
             int before = certs.n;
             add_cert(&certs, out);
             v = certs.n > before ? cert_verdict(&certs, plugins[i], shas[i], reason, sizeof reason) : -1;
-            if (v < 0) snprintf(reason, sizeof reason, "tg conform exited with %d and wrote no certificate", rc);
-        } else if (v < 0) {
+            if (certs.n == before)
+                snprintf(reason, sizeof reason, "tg conform exited with %d and wrote no certificate", rc);
+        } else if (v < 0 && !reason[0]) {
             snprintf(reason, sizeof reason, "no certificate for this build (sha256 %.12s)", shas[i]);
         }
         if (v == 1) {

@@ -459,10 +459,10 @@ static tg_status add_edge_reduce_cases(tgc_catalog *cat) {
  * two rows of 64 bytes 2^31 - 32 apart in a buffer of 2^31 + 32 int8. That
  * one needs about 6 GiB and 5-10 s (fill and copies of 2 GiB): only on hosts
  * with 32 GiB of memory or more, or with TG_CONFORM_HUGE=1. */
-static tg_status add_edge_index_cases(tgc_catalog *cat) {
+static tg_status add_edge_index_cases(tgc_catalog *cat, int every_host) {
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     const char *huge = getenv("TG_CONFORM_HUGE");
-    int big_host = (huge && !strcmp(huge, "1")) ||
+    int big_host = every_host || (huge && !strcmp(huge, "1")) ||
                    (pages > 0 && psize > 0 && (double)pages * (double)psize >= 32.0 * (1 << 30));
     tg_status st = TG_OK;
     for (int k = 0; k < 1 + big_host && st == TG_OK; k++) {
@@ -479,6 +479,7 @@ static tg_status add_edge_index_cases(tgc_catalog *cat) {
             tgc_b_init(&c, 2, sh, 0);
             tgc_b_store(&c, tgc_b_load_view(&c, dt, &v, gap + 64, TGC_V_RANDOM), TGC_VK_CONTIG, c.shape);
             snprintf(c.id, sizeof c.id, "move.SHRINK.int8.shape=2x64.index=2^31");
+            c.host_only = 1;
         }
         c.row = k == 0 ? TG_OP_FLIP : TG_OP_SHRINK;
         c.dtype = (uint8_t)dt;
@@ -504,7 +505,7 @@ static void assign_groups(tgc_catalog *cat) {
     }
 }
 
-tg_status tgc_catalog_build(tgc_catalog *cat) {
+static tg_status catalog_build(tgc_catalog *cat, int every_host) {
     memset(cat, 0, sizeof *cat);
     tg_status st = add_op_cases(cat);
     if (st == TG_OK) st = add_cast_cases(cat);
@@ -512,7 +513,7 @@ tg_status tgc_catalog_build(tgc_catalog *cat) {
     if (st == TG_OK) st = add_movement_cases(cat);
     if (st == TG_OK) st = add_edge_value_cases(cat);
     if (st == TG_OK) st = add_edge_reduce_cases(cat);
-    if (st == TG_OK) st = add_edge_index_cases(cat);
+    if (st == TG_OK) st = add_edge_index_cases(cat, every_host);
     if (st == TG_OK) st = tgc_fusion_cases(cat);
     if (st == TG_OK) st = tgc_args_cases(cat);
     if (st == TG_OK) st = tgc_composite_cases(cat);
@@ -523,6 +524,23 @@ tg_status tgc_catalog_build(tgc_catalog *cat) {
     }
     assign_groups(cat);
     return TG_OK;
+}
+
+tg_status tgc_catalog_build(tgc_catalog *cat) { return catalog_build(cat, 0); }
+
+tg_status tgc_catalog_build_every_host(tgc_catalog *cat) { return catalog_build(cat, 1); }
+
+/* FNV-1a of the id, then a final mix (splitmix64's) so that ids that differ
+ * in their last characters spread over every shard. */
+int tgc_shard_of(const char *id, int n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return n > 1 ? (int)(h % (uint64_t)n) + 1 : 1;
 }
 
 void tgc_catalog_free(tgc_catalog *cat) {

@@ -291,31 +291,152 @@ static tg_status merge_file(merge_state *m, const char *path, int idx) {
     return TG_OK;
 }
 
-tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path) {
-    merge_state m = {.h = calloc(1, sizeof *m.h)};
-    tg_status st = m.h ? TG_OK : tg_error(TG_ERR_NO_MEMORY, "out of memory");
-    for (int i = 0; i < n && st == TG_OK; i++) st = merge_file(&m, inputs[i], i);
-    for (int i = 1; st == TG_OK && i <= m.shards; i++)
-        if (!m.shard_seen[i]) st = tg_error(TG_ERR_INVALID, "shard %d/%d is missing", i, m.shards);
-    char **sorted = st == TG_OK ? malloc((m.count ? m.count : 1) * sizeof *sorted) : NULL;
+/* Reads the certificates of one run into m: each I of the shard count N
+ * once, every shard present, no case twice. */
+static tg_status merge_read(merge_state *m, const char *const *inputs, int n) {
+    m->h = calloc(1, sizeof *m->h);
+    tg_status st = m->h ? TG_OK : tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    for (int i = 0; i < n && st == TG_OK; i++) st = merge_file(m, inputs[i], i);
+    for (int i = 1; st == TG_OK && i <= m->shards; i++)
+        if (!m->shard_seen[i]) st = tg_error(TG_ERR_INVALID, "shard %d/%d is missing", i, m->shards);
+    char **sorted = st == TG_OK ? malloc((m->count ? m->count : 1) * sizeof *sorted) : NULL;
     if (st == TG_OK && !sorted) st = tg_error(TG_ERR_NO_MEMORY, "out of memory");
     if (sorted) {
-        memcpy(sorted, m.ids, m.count * sizeof *sorted);
-        if (m.count > 1) qsort(sorted, m.count, sizeof *sorted, cmp_str);
-        for (size_t i = 1; st == TG_OK && i < m.count; i++)
+        memcpy(sorted, m->ids, m->count * sizeof *sorted);
+        if (m->count > 1) qsort(sorted, m->count, sizeof *sorted, cmp_str);
+        for (size_t i = 1; st == TG_OK && i < m->count; i++)
             if (!strcmp(sorted[i - 1], sorted[i]))
                 st = tg_error(TG_ERR_INVALID, "case '%s' appears twice in the certificates", sorted[i]);
         free(sorted);
     }
+    return st;
+}
+
+static void merge_free(merge_state *m) {
+    for (size_t i = 0; i < m->count; i++) free(m->ids[i]);
+    free(m->ids);
+    free(m->e);
+    free(m->shard_seen);
+    free(m->h);
+}
+
+tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path) {
+    merge_state m = {0};
+    tg_status st = merge_read(&m, inputs, n);
     if (st == TG_OK) {
         snprintf(m.h->v[F_SHARDS], sizeof m.h->v[F_SHARDS], "%d", n);
         snprintf(m.h->v[F_SHARD], sizeof m.h->v[F_SHARD], "1/1");
         st = write_cert(out_path, m.h, m.e, m.count);
     }
-    for (size_t i = 0; i < m.count; i++) free(m.ids[i]);
-    free(m.ids);
-    free(m.e);
-    free(m.shard_seen);
-    free(m.h);
+    merge_free(&m);
+    return st;
+}
+
+/* ------------------------------------------------------------ verify */
+
+static int cmp_case_id(const void *a, const void *b) {
+    return strcmp((*(const tgc_case *const *)a)->id, (*(const tgc_case *const *)b)->id);
+}
+
+/* The case with this id among `n` sorted by id, or -1. */
+static long find_sorted(const tgc_case *const *sorted, size_t n, const char *id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sorted[mid]->id, id);
+        if (!c) return (long)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* Every case of this suite's catalog exactly once (duplicates were refused
+ * when reading; a host_only case may be absent), none from elsewhere, each
+ * with the catalog's levels; then the levels from the results. */
+static tg_status check_cases(const merge_state *m, tgc_cert_info *out) {
+    tgc_catalog cat;
+    tg_status st = tgc_catalog_build_every_host(&cat);
+    if (st) return st;
+    const tgc_case **sorted = malloc((cat.count ? cat.count : 1) * sizeof *sorted);
+    unsigned char *seen = calloc(cat.count ? cat.count : 1, 1);
+    if (!sorted || !seen) st = tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    for (size_t i = 0; st == TG_OK && i < cat.count; i++) sorted[i] = &cat.cases[i];
+    if (st == TG_OK) qsort(sorted, cat.count, sizeof *sorted, cmp_case_id);
+    for (size_t i = 0; st == TG_OK && i < m->count; i++) {
+        long k = find_sorted(sorted, cat.count, m->e[i].id);
+        if (k < 0)
+            st = tg_error(TG_ERR_INVALID, "case '%s' is not in the catalog of suite version %s", m->e[i].id,
+                          TGC_SUITE_VERSION);
+        else if (sorted[k]->levels != m->e[i].levels)
+            st = tg_error(TG_ERR_INVALID, "case '%s' has levels %d, the catalog %d (another catalog)", m->e[i].id,
+                          m->e[i].levels, sorted[k]->levels);
+        else
+            seen[k] = 1;
+    }
+    size_t missing = 0, first = 0;
+    tgc_table *t = st == TG_OK ? calloc(1, sizeof *t) : NULL;
+    if (st == TG_OK && !t) st = tg_error(TG_ERR_NO_MEMORY, "out of memory");
+    for (size_t k = 0; st == TG_OK && k < cat.count; k++) {
+        if (!seen[k] && !sorted[k]->host_only && missing++ == 0) first = k;
+        for (int l = 0; l < TGC_LEVEL_COUNT; l++) /* the levels' totals: host_only cases if present */
+            t->level_total[l] += (seen[k] || !sorted[k]->host_only) && (sorted[k]->levels >> l & 1);
+    }
+    if (st == TG_OK && missing)
+        st = tg_error(TG_ERR_INVALID, "incomplete: %zu of the suite's cases are missing (the first: '%s')", missing,
+                      sorted[first]->id);
+    if (st == TG_OK) {
+        size_t totals[TGC_LEVEL_COUNT];
+        memcpy(totals, t->level_total, sizeof totals);
+        tgc_table_fill(t, m->e, m->count);
+        memcpy(t->level_total, totals, sizeof totals);
+        out->cases = m->count;
+        memcpy(out->totals, t->totals, sizeof out->totals);
+        for (int l = 0; l < TGC_LEVEL_COUNT; l++) out->levels[l] = tgc_level_status(t, l);
+    }
+    free(t);
+    free(seen);
+    free(sorted);
+    tgc_catalog_free(&cat);
+    return st;
+}
+
+/* The plugin installed here (a name or a path) is the build certified. */
+static tg_status check_build(const char *plugin, const char *want) {
+    tg_plugin *p = NULL;
+    char sha[65], path[1024];
+    if (tg_plugin_open(plugin, &p) != TG_OK) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", tg_last_error());
+        return tg_error(TG_ERR_NOT_FOUND, "plugin '%s' does not load here: %s", plugin, why);
+    }
+    snprintf(path, sizeof path, "%s", tg_plugin_get_path(p));
+    tg_status st = tg_sha256_file(path, sha);
+    tg_plugin_close(p);
+    if (st) return st;
+    if (strcmp(sha, want))
+        return tg_error(TG_ERR_INVALID, "%s is not the build certified: its sha256 is %.16s..., the certificate's "
+                        "%.16s... (changed since, or another plugin)", path, sha, want);
+    return TG_OK;
+}
+
+tg_status tgc_cert_verify(const char *const *paths, int n, const char *plugin, tgc_cert_info *out) {
+    memset(out, 0, sizeof *out);
+    if (!paths || n < 1) return tg_error(TG_ERR_INVALID, "tgc_cert_verify: no certificate given");
+    merge_state m = {0};
+    tg_status st = merge_read(&m, paths, n);
+    if (m.h) {
+        snprintf(out->plugin, sizeof out->plugin, "%.63s", m.h->v[1]);
+        snprintf(out->sha256, sizeof out->sha256, "%.64s", m.h->v[F_SHA]);
+        snprintf(out->suite, sizeof out->suite, "%.31s", m.h->v[F_SUITE]);
+        snprintf(out->date, sizeof out->date, "%.39s", m.h->v[11]);
+        out->shards = n == 1 && atoi(m.h->v[F_SHARDS]) > 1 ? atoi(m.h->v[F_SHARDS]) : m.shards;
+    }
+    if (st == TG_OK && strcmp(m.h->v[F_SUITE], TGC_SUITE_VERSION))
+        st = tg_error(TG_ERR_VERSION, "the certificate was made by suite version %s; this tg ships %s",
+                      m.h->v[F_SUITE], TGC_SUITE_VERSION);
+    if (st == TG_OK) st = check_build(plugin ? plugin : m.h->v[1], m.h->v[F_SHA]);
+    if (st == TG_OK) st = check_cases(&m, out);
+    merge_free(&m);
     return st;
 }

@@ -22,7 +22,6 @@ typedef struct tgc_table {
 tgc_entry *tgc_entries(const tgc_report *r); /* malloc'd, r->nsel entries */
 void tgc_table_fill(tgc_table *t, const tgc_entry *e, size_t n);
 const char *tgc_row_name(int row);
-const char *tgc_level_name(int level);
 /* Cases per level in the catalog of a report. */
 void tgc_level_totals(const tgc_report *r, size_t *totals);
 /* "yes" (every case of the level ran and passed), "partial" (all that ran

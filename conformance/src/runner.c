@@ -6,6 +6,7 @@
  * child lost in that batch reruns the group without it. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,45 @@ static void child_main(const tgc_catalog *cat, const size_t *sel, range r, const
     _exit(0);
 }
 
+/* A cgroup's CPU quota in whole cores (rounded up), or 0 if none: a
+ * container limited to 4 cores sees all the node's in its affinity. */
+static int cgroup_cores(void) {
+    char text[64] = "";
+    long long quota = 0, period = 0;
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r"); /* cgroup v2: "QUOTA PERIOD" or "max PERIOD" */
+    if (f) {
+        if (!fgets(text, sizeof text, f) || sscanf(text, "%lld %lld", &quota, &period) != 2) quota = 0;
+        fclose(f);
+    } else if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r"))) { /* v1: -1 is none */
+        if (fscanf(f, "%lld", &quota) != 1) quota = 0;
+        fclose(f);
+        if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r"))) {
+            if (fscanf(f, "%lld", &period) != 1) period = 0;
+            fclose(f);
+        }
+    }
+    return quota > 0 && period > 0 ? (int)((quota + period - 1) / period) : 0;
+}
+
+int tgc_cores(void) {
+    cpu_set_t set;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) n = CPU_COUNT(&set);
+    int quota = cgroup_cores();
+    if (quota > 0 && quota < n) n = quota;
+    return n > 0 ? (int)n : 1;
+}
+
+int tgc_jobs_auto(void) {
+    int jobs = tgc_cores() / 2;
+    return jobs > 0 ? jobs : 1;
+}
+
+int tgc_child_threads(int jobs, int cores) {
+    int share = cores / (jobs > 0 ? jobs : 1);
+    return share > 2 ? share : 2;
+}
+
 static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, const tgc_options *opt) {
     int p[2];
     if (pipe(p) != 0) return -1;
@@ -165,6 +205,12 @@ static int spawn(slot *s, const tgc_catalog *cat, const size_t *sel, range r, co
     if (pid == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_IGN);
+        const char *threads = getenv("TG_THREADS");
+        if (!threads || !*threads) {
+            char share[16];
+            snprintf(share, sizeof share, "%d", tgc_child_threads(opt->jobs, tgc_cores()));
+            setenv("TG_THREADS", share, 1);
+        }
         child_main(cat, sel, r, opt, p[1]);
         _exit(0);
     }

@@ -580,7 +580,7 @@ tg_status tg_kernel_bind(const tg_kernel *kernel, const tg_scalar *values, uint3
         }
         b->noffsets = 0, b->offsets = NULL;
     }
-    if (what & TG_CAP_ARG_VALUES && !(tg_kernel_arg_needs(b) & TG_CAP_ARG_BOUNDS)) b->nargs = 0, b->args = NULL;
+    if (!tg_kernel_arg_needs(b)) b->nargs = 0, b->args = NULL; /* nothing reads an argument any more */
     b->hash = tg_kernel_hash(b);
     return TG_OK;
 }

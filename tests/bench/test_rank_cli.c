@@ -1,5 +1,5 @@
-/* End to end: `tg rank` with hand-written certificates (ref passed, cpu
- * failed) ranks only ref, and device "auto" then picks ref, never cpu;
+/* End to end: `tg rank` with certificates (ref's from tg conform, passed;
+ * cpu's made from it, failed) ranks only ref, and device "auto" then picks ref, never cpu;
  * `tg bench` writes valid Google Benchmark JSON and a well-formed SVG.
  * argv[1] is the tg executable. */
 #include <stdio.h>
@@ -36,16 +36,33 @@ static int run_tg_to(char *const argv[], const char *to) {
 
 static int run_tg(char *const argv[]) { return run_tg_to(argv, NULL); }
 
-/* A certificate of `pass` PASS and `fails` FAIL whose level core is `core`. */
-static void write_cert(const char *plugin, const char *sha, int pass, int fails, const char *core) {
+/* certs/ref.json from `tg conform` on ref (`filter`: only the cases it
+ * matches); 0 if it ran. */
+static int conform_ref(const char *tg, const char *filter) {
     char path[300];
-    snprintf(path, sizeof path, "%s/certs/%s.json", dir, plugin);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "{\n  \"suite\": \"tg-conformance\",\n  \"plugin_name\": \"%s\",\n  \"plugin_sha256\": \"%s\",\n"
-               "  \"date\": \"2026-01-01T00:00:00Z\",\n  \"totals\": {\"PASS\": %d, \"FAIL\": %d, \"CRASH\": 0, \"TIMEOUT\": 0},\n"
-               "  \"levels\": {\"core\": \"%s\", \"full\": \"partial\"}\n}\n",
-            plugin, sha, pass, fails, core);
+    snprintf(path, sizeof path, "%s/certs/ref.json", dir);
+    char *all[] = {(char *)tg, "conform", "--plugin", "ref", "--jobs", "2", "--timeout", "120", "--json", path, NULL};
+    char *some[] = {(char *)tg, "conform", "--plugin", "ref", "--filter", (char *)filter, "--json", path, NULL};
+    return run_tg(filter ? some : all);
+}
+
+/* certs/cpu.json: ref's certificate made cpu's (name, hash) with one core
+ * case failed. */
+static void fake_cpu_cert(const char *sha_ref, const char *sha_cpu) {
+    char in[300], out[300];
+    snprintf(in, sizeof in, "%s/certs/ref.json", dir);
+    snprintf(out, sizeof out, "%s/certs/cpu.json", dir);
+    char *text = bench_read_file(in), *p;
+    FILE *f = fopen(out, "w");
+    if (!text || !f) return;
+    if ((p = strstr(text, "\"plugin_name\": \"ref\""))) memcpy(p + 16, "cpu", 3);
+    if ((p = strstr(text, sha_ref))) memcpy(p, sha_cpu, 64);
+    if ((p = strstr(text, "\"levels\": 3, \"result\": \"PASS\""))) {
+        *p = '\0';
+        fprintf(f, "%s\"levels\": 3, \"result\": \"FAIL\"%s", text, p + strlen("\"levels\": 3, \"result\": \"PASS\""));
+    }
     fclose(f);
+    free(text);
 }
 
 int main(int argc, char **argv) {
@@ -65,18 +82,19 @@ int main(int argc, char **argv) {
     tg_plugin_close(p);
     tg_plugin_sha256("ref", sha_ref);
     tg_plugin_sha256("cpu", sha_cpu);
-    /* a one-case certificate (a filter, a shard) certifies nothing */
-    write_cert("ref", sha_ref, 1, 0, "partial");
-    write_cert("cpu", sha_cpu, 100, 3, "no");
+    /* a one-case certificate (a filter, a shard) certifies nothing: tg rank
+       checks certificates as `tg conform verify` does */
+    conform_ref(argv[1], "op.ADD.float32.shape=17x3");
     char *rank1[] = {argv[1], "rank", "--plugin", "ref", "--plugin", "cpu", "--no-conform", "--certs", certs,
                      "--filter", "elementwise/copy", NULL};
     int rc1 = run_tg(rank1);
     char out1[300];
     snprintf(out1, sizeof out1, "%s/out.txt", dir);
     char *text1 = bench_read_file(out1);
-    tap_ok(text1 && !strstr(text1, "1  ref") && strstr(text1, "unranked ref: not certified: level core is 'partial'"),
-           "a one-case certificate (level core partial) does not rank ref (rc %d)", rc1);
-    if (text1 && !strstr(text1, "level core")) tap_diag("%s", text1);
+    tap_ok(text1 && !strstr(text1, "1  ref") && strstr(text1, "unranked ref: not certified: ") &&
+               strstr(text1, "incomplete: "),
+           "a one-case certificate (incomplete) does not rank ref (rc %d)", rc1);
+    if (text1 && !strstr(text1, "incomplete")) tap_diag("%s", text1);
     free(text1);
     tg_ranking r1;
     tg_ranking_path(rankpath, sizeof rankpath);
@@ -84,7 +102,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; ranked && i < r1.count; i++)
         if (!strcmp(r1.entries[i].name, "ref") && !r1.entries[i].failed) ranked = 2;
     tap_ok(ranked != 2, "so the ranking file does not rank it either");
-    write_cert("ref", sha_ref, 100, 0, "yes");
+    tap_ok(conform_ref(argv[1], NULL) == 0, "tg conform certifies ref");
+    fake_cpu_cert(sha_ref, sha_cpu);
 
     char *rank[] = {argv[1], "rank", "--plugin", "ref", "--plugin", "cpu", "--no-conform", "--certs", certs,
                     "--filter", "elementwise/copy", NULL};

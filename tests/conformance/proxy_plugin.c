@@ -15,7 +15,10 @@
  *               a MUL kernel (program_create works).
  *  PROXY_BATCHBAD  program_create_batch refuses SUB kernels (TG_ERR_COMPILE,
  *               "proxy: SUB refused in a batch"), compiles the others.
- * Other modes have no program_create_batch (ref's would bypass the proxy).
+ *  PROXY_THREADS  no device either; the reason names the TG_THREADS the
+ *               plugin sees ("TG_THREADS=4", "TG_THREADS unset").
+ * Other modes have no program_create_batch and no program_run (ref's would
+ * bypass the proxy).
  *
  * Faults only the suite's edge cases catch (test_conform_edges.c):
  *  PROXY_ULP1   float32 EXP2 LOG2 SQRT RECIP DIV one ulp off everywhere
@@ -458,6 +461,18 @@ static tg_status proxy_device_count(uint32_t *out) {
 }
 #endif
 
+#ifdef PROXY_THREADS
+static char threads_reason[128];
+static const char *proxy_plugin_error(void) { return threads_reason; }
+static tg_status proxy_device_count(uint32_t *out) {
+    const char *t = getenv("TG_THREADS");
+    if (t) snprintf(threads_reason, sizeof threads_reason, "proxy: TG_THREADS=%s.", t);
+    else snprintf(threads_reason, sizeof threads_reason, "proxy: TG_THREADS unset.");
+    *out = 0;
+    return TG_OK;
+}
+#endif
+
 #ifdef PROXY_OPENHANG
 static tg_status proxy_device_create(uint32_t index, tg_device **out) {
     volatile unsigned long spin = 0;
@@ -494,7 +509,7 @@ TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t major, uint32_t m
 #ifdef PROXY_OPENHANG
         table.device_create = proxy_device_create;
 #endif
-#ifdef PROXY_NODEV
+#if defined(PROXY_NODEV) || defined(PROXY_THREADS)
         table.device_count = proxy_device_count;
         table.plugin_error = proxy_plugin_error;
 #endif

@@ -182,7 +182,7 @@ static void test_shards(const tgc_catalog *cat) {
     size_t *sel = malloc(cat->count * sizeof *sel), n = select_glob(cat, "op.NEG.*", sel), part[2] = {0};
     size_t *ps[2] = {malloc(n * sizeof(size_t)), malloc(n * sizeof(size_t))};
     for (size_t i = 0; i < n; i++) {
-        int s = cat->cases[sel[i]].group % 2;
+        int s = tgc_shard_of(cat->cases[sel[i]].id, 2) - 1;
         ps[s][part[s]++] = sel[i];
     }
     tgc_plugin_facts facts;

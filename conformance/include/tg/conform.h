@@ -66,6 +66,7 @@ typedef struct tgc_case {
     uint8_t levels;   /* TGC_LEVEL_* bits */
     uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
     uint8_t abi;      /* 0, or a case of the ABI's optional calls (abi.c) */
+    uint8_t host_only; /* in the catalog only on some hosts (memory): a certificate may lack it */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -95,8 +96,14 @@ typedef struct tgc_catalog {
     size_t count, cap;
 } tgc_catalog;
 
-/* Build every case of the suite. */
+/* Build every case of the suite (those this host can run). */
 tg_status tgc_catalog_build(tgc_catalog *cat);
+/* The same with the host_only cases every host may have (what a certificate
+ * from any host is checked against). */
+tg_status tgc_catalog_build_every_host(tgc_catalog *cat);
+/* The shard (1..n) of `--shard I/n` that runs the case with this id: a hash
+ * of the id alone, whatever the catalog's order, content or host. */
+int tgc_shard_of(const char *id, int n);
 void tgc_catalog_free(tgc_catalog *cat);
 /* Append one case (copied); assigns no group. */
 tg_status tgc_catalog_add(tgc_catalog *cat, const tgc_case *c);
@@ -234,6 +241,17 @@ typedef struct tgc_options {
                                settled as TIMEOUT without running; 0: 3, < 0: never */
 } tgc_options;
 
+/* Cores this process may use: its CPU affinity, or its cgroup's CPU quota
+ * (a container's limit) where that is smaller. */
+int tgc_cores(void);
+/* `--jobs auto`: one child per two cores (at least one). */
+int tgc_jobs_auto(void);
+/* TG_THREADS for each of `jobs` children on `cores` cores, unless the user
+ * set it: max(2, cores / jobs). With jobs <= cores / 2 (`auto`) children
+ * times threads stays within the cores, and a threaded plugin still runs
+ * its code split over threads. */
+int tgc_child_threads(int jobs, int cores);
+
 /* What the plugin says about itself (gathered in a child process). */
 typedef struct tgc_plugin_facts {
     char name[64], version[64], path[512], sha256[65];
@@ -306,6 +324,27 @@ void tgc_report_summary(FILE *f, const tgc_report *r);
 tg_status tgc_report_junit(const char *path, const tgc_report *r);
 tg_status tgc_report_json(const char *path, const tgc_report *r);
 tg_status tgc_report_merge(const char *const *inputs, int n, const char *out_path);
+
+/* "core", "full", ... for level bit index 0..TGC_LEVEL_COUNT-1; "?" else. */
+const char *tgc_level_name(int level);
+
+/* What tgc_cert_verify read and found. */
+typedef struct tgc_cert_info {
+    char plugin[64], sha256[65], suite[32], date[40]; /* set once a certificate was read */
+    int shards;                                 /* the run's shard count N */
+    size_t cases, totals[TGC_RESULT_COUNT];     /* set when verified */
+    const char *levels[TGC_LEVEL_COUNT];        /* "yes", "partial", "no", "not-run"; NULL unless verified */
+} tgc_cert_info;
+
+/* Checks the certificates of one run (a whole or merged one, or all its
+ * shards) against this tg: each shard 1..N exactly once, the suite version
+ * is TGC_SUITE_VERSION, the plugin loaded by `plugin` (a name or path; NULL:
+ * the certificate's plugin name) has the certificate's SHA-256, and every
+ * case of the catalog is there exactly once (a host_only case may be
+ * absent), none from elsewhere. Then out->levels are recomputed from the
+ * results. TG_ERR_INVALID / _VERSION / _NOT_FOUND with the reason else.
+ * `tg conform verify` and `tg rank` use it. */
+tg_status tgc_cert_verify(const char *const *paths, int n, const char *plugin, tgc_cert_info *out);
 
 /* Glob match with '*' and '?'. */
 int tgc_glob(const char *pattern, const char *s);
