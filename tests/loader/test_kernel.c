@@ -435,8 +435,9 @@ static void test_args(void) {
     b.k.hash = tg_kernel_hash(&b.k);
     tg_status st = tg_kernel_bind(&b.k, &two, TG_CAP_ARG_BOUNDS, &bound);
     tap_ok(st == TG_OK && bound.kernel.shape[1] == 2 && bound.views[0].shape[1] == 2 && bound.views[1].shape[1] == 1 &&
-               bound.kernel.extent_arg[1] == 0 && tg_kernel_validate(&bound.kernel, &caps) == TG_OK,
-           "bind at 2: the axis and the input's top view end at 2, the store view keeps 1, valid without caps");
+               bound.kernel.extent_arg[1] == 0 && bound.kernel.nargs == 0 && tg_kernel_validate(&bound.kernel, &caps) == TG_OK,
+           "bind at 2: the axis and the input's top view end at 2, the store view keeps 1, no argument is left, "
+           "valid without caps");
     tg_kernel_bound_free(&bound);
     tap_ok(tg_kernel_bind(&b.k, &four, TG_CAP_ARG_BOUNDS, &bound) == TG_ERR_INVALID &&
                strstr(tg_last_error(), "outside [0, 3]") && tg_kernel_check_args(&b.k, &four) == TG_ERR_INVALID,
