@@ -36,7 +36,7 @@ for dir in "$root"/plugins/*/; do
     case $name in
     ref) budget=$REF_BUDGET ;;
     cpu) budget=1300 ;;   # was 2021 lines before it rendered through sdk/lower
-    opencl) budget=500 ;; # a runtime only: the SDK's lowering library renders its kernels
+    opencl) budget=560 ;; # a runtime only: the SDK's lowering library renders its kernels (+ABI 1.1's map/unmap, async writes)
     cuda) budget=600 ;;  # issue 12: the lowering library does the planning
     *) budget=$PLUGIN_BUDGET ;;
     esac
