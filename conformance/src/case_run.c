@@ -30,6 +30,7 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
     tg_kernel k;
     detail[0] = '\0';
     if (c->composite) return tgc_composite_run(c, plug, ref, detail, cap);
+    if (c->memory) return tgc_memory_run(c, plug, detail, cap);
     tgc_case_kernel(c, &k);
     if (tg_kernel_validate(&k, NULL) != TG_OK) {
         snprintf(detail, cap, "suite bug: invalid kernel: %s\n", tg_last_error());

@@ -24,7 +24,9 @@ static int op_parse(const char *s) {
 static const char *row_name(int row) { return row == TGC_ROW_FUSION ? "FUSION" : tg_op_name((tg_op)row); }
 
 tg_status tgc_casefile_write(FILE *f, const tgc_case *c) {
-    if (c->composite) return tg_error(TG_ERR_INVALID, "case %s runs through the tensor API: no case file form", c->id);
+    if (c->composite || c->memory)
+        return tg_error(TG_ERR_INVALID, "case %s runs through the %s: no case file form", c->id,
+                        c->composite ? "tensor API" : "plugin's memory slots");
     fprintf(f, "case %s\n", c->id);
     fprintf(f, "meta %s %s %s %u %u %u %llu\n", row_name(c->row), tg_dtype_name((tg_dtype)c->dtype),
             c->rule == TGC_RULE_NODE ? "node" : "chain", c->judge, c->tol_ulp, c->levels, (unsigned long long)c->seed);

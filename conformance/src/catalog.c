@@ -515,6 +515,7 @@ tg_status tgc_catalog_build(tgc_catalog *cat) {
     if (st == TG_OK) st = add_edge_index_cases(cat);
     if (st == TG_OK) st = tgc_fusion_cases(cat);
     if (st == TG_OK) st = tgc_composite_cases(cat);
+    if (st == TG_OK) st = tgc_memory_cases(cat);
     if (st != TG_OK) {
         tgc_catalog_free(cat);
         return st;

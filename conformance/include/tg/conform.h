@@ -20,7 +20,7 @@
 #define TGC_ID_LEN 112
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
-enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_COUNT };
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_MEMORY, TGC_ROW_COUNT };
 
 /* Input value classes (tgc_case.values[param]). */
 enum {
@@ -63,6 +63,7 @@ typedef struct tgc_case {
     uint8_t judge;    /* TGC_RULE_NODE: the judged node */
     uint8_t levels;   /* TGC_LEVEL_* bits */
     uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
+    uint8_t memory;   /* 0, or a map/unmap or asynchronous-write case (memory.c) */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -235,6 +236,10 @@ tg_status tgc_composite_cases(tgc_catalog *cat);
 /* Run one on the plugin and on ref (opened by name with tg_device_open). */
 tgc_result tgc_composite_run(const tgc_case *c, const tgc_device *plug, const tgc_device *ref, char *detail,
                              size_t cap);
+
+/* Memory cases: buffer_map_range/buffer_unmap, buffer_write_async (ABI 1.1). */
+tg_status tgc_memory_cases(tgc_catalog *cat);
+tgc_result tgc_memory_run(const tgc_case *c, tgc_device *plug, char *detail, size_t cap);
 
 /* --------------------------------------------------------------- fuzz */
 
