@@ -45,6 +45,13 @@ static void json_string(FILE *f, const char *s) {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
+/* v in decimal and its unit, or "-" for 0 (unknown or none). */
+static const char *num(char buf[32], uint64_t v, const char *unit) {
+    if (!v) return "-";
+    snprintf(buf, 32, "%" PRIu64 "%s", v, unit);
+    return buf;
+}
+
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -83,6 +90,7 @@ static int print_device(FILE *f, tg_plugin *p, uint32_t index, int json) {
     }
     uint32_t max_dims = c.max_dims ? c.max_dims : TG_MAX_DIMS, depth = c.max_view_depth ? c.max_view_depth : 1;
     uint32_t vector = c.vector_width ? c.vector_width : 4;
+    int map = api->buffer_map_range && api->buffer_unmap, async = api->buffer_write_async != NULL;
     if (json) {
         fprintf(f, "%s{\"index\": %u, \"status\": \"TG_OK\", \"name\": ", index ? ", " : "", index);
         json_string(f, c.name);
@@ -99,8 +107,12 @@ static int print_device(FILE *f, tg_plugin *p, uint32_t index, int json) {
         fprintf(f, "], \"flags\": [");
         print_bits(f, c.flags, flag_names, 3, 1);
         fprintf(f, "], \"max_dims\": %u, \"max_nodes\": %u, \"max_params\": %u, \"max_view_depth\": %u, "
-                   "\"vector_width\": %u, \"memory_bytes\": %" PRIu64 ", \"max_buffer_bytes\": %" PRIu64 "}",
+                   "\"vector_width\": %u, \"memory_bytes\": %" PRIu64 ", \"max_buffer_bytes\": %" PRIu64,
                 max_dims, c.max_nodes, c.max_params, depth, vector, c.memory_bytes, c.max_buffer_bytes);
+        fprintf(f, ", \"compute_units\": %u, \"max_group_size\": %u, \"local_memory_bytes\": %" PRIu64
+                   ", \"emulated_dtypes\": [", c.compute_units, c.max_group_size, c.local_memory_bytes);
+        print_dtypes(f, c.emulated_dtypes, 1);
+        fprintf(f, "], \"map_range\": %s, \"write_async\": %s}", map ? "true" : "false", async ? "true" : "false");
     } else {
         fprintf(f, "  device %u: %s\n", index, *str(c.name) ? c.name : "(unnamed)");
         fprintf(f, "    vendor %s, version %s, driver %s\n", *str(c.vendor) ? c.vendor : "-",
@@ -118,7 +130,17 @@ static int print_device(FILE *f, tg_plugin *p, uint32_t index, int json) {
         if (c.memory_bytes) fprintf(f, "%.1f MiB", (double)c.memory_bytes / (1 << 20));
         else fprintf(f, "unknown");
         if (c.max_buffer_bytes) fprintf(f, ", largest buffer %.1f MiB", (double)c.max_buffer_bytes / (1 << 20));
-        fprintf(f, ", host-visible %s\n", (c.flags & TG_CAP_HOST_VISIBLE) ? "yes" : "no");
+        fprintf(f, ", host-visible %s, map/unmap %s, async upload %s\n", (c.flags & TG_CAP_HOST_VISIBLE) ? "yes" : "no",
+                map ? "yes" : "no", async ? "yes" : "no");
+        char a[32], b[32], m[32];
+        if (c.compute_units || c.max_group_size || c.local_memory_bytes)
+            fprintf(f, "    compute units %s, work-group size %s, local memory %s\n", num(a, c.compute_units, ""),
+                    num(b, c.max_group_size, ""), num(m, c.local_memory_bytes >> 10, " KiB"));
+        if (c.emulated_dtypes) {
+            fprintf(f, "    emulated (computed in a wider type): ");
+            print_dtypes(f, c.emulated_dtypes, 0);
+            fprintf(f, "\n");
+        }
     }
     api->device_destroy(dev);
     return 0;

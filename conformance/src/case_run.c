@@ -56,7 +56,7 @@ static tgc_result case_check(const tgc_case *c, const tgc_device *plug, tg_kerne
 
 int tgc_case_compilable(const tgc_case *c, const tgc_device *plug, tg_kernel *out) {
     char detail[1024];
-    return !c->composite && !c->abi && !c->nargs && case_check(c, plug, out, detail, sizeof detail) == TGC_NOTRUN;
+    return !c->composite && !c->abi && !c->memory && !c->nargs && case_check(c, plug, out, detail, sizeof detail) == TGC_NOTRUN;
 }
 
 tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, char *detail, size_t cap) {
@@ -64,6 +64,7 @@ tgc_result tgc_case_run(const tgc_case *c, tgc_device *plug, tgc_device *ref, ch
     detail[0] = '\0';
     if (c->composite) return tgc_composite_run(c, plug, ref, detail, cap);
     if (c->abi) return tgc_abi_run(c, plug, ref, detail, cap);
+    if (c->memory) return tgc_memory_run(c, plug, detail, cap);
     if (c->nargs) return tgc_args_run(c, plug, ref, detail, cap);
     tgc_result checked = case_check(c, plug, &k, detail, cap);
     if (checked != TGC_NOTRUN) return checked;

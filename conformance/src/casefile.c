@@ -27,6 +27,7 @@ tg_status tgc_casefile_write(FILE *f, const tgc_case *c) {
     if (c->composite) return tg_error(TG_ERR_INVALID, "case %s runs through the tensor API: no case file form", c->id);
     if (c->nargs) return tg_error(TG_ERR_INVALID, "case %s takes kernel arguments: no case file form", c->id);
     if (c->abi) return tg_error(TG_ERR_INVALID, "case %s tests a call of the ABI: no case file form", c->id);
+    if (c->memory) return tg_error(TG_ERR_INVALID, "case %s runs through the plugin's memory slots: no case file form", c->id);
     fprintf(f, "case %s\n", c->id);
     fprintf(f, "meta %s %s %s %u %u %u %llu\n", row_name(c->row), tg_dtype_name((tg_dtype)c->dtype),
             c->rule == TGC_RULE_NODE ? "node" : "chain", c->judge, c->tol_ulp, c->levels, (unsigned long long)c->seed);

@@ -518,6 +518,7 @@ static tg_status catalog_build(tgc_catalog *cat, int every_host) {
     if (st == TG_OK) st = tgc_args_cases(cat);
     if (st == TG_OK) st = tgc_composite_cases(cat);
     if (st == TG_OK) st = tgc_abi_cases(cat);
+    if (st == TG_OK) st = tgc_memory_cases(cat);
     if (st != TG_OK) {
         tgc_catalog_free(cat);
         return st;

@@ -50,6 +50,7 @@ const char *tgc_row_name(int row) {
     if (row == TGC_ROW_COMPOSITE) return "COMPOSITE";
     if (row == TGC_ROW_AUTODIFF) return "AUTODIFF";
     if (row == TGC_ROW_ABI) return "ABI";
+    if (row == TGC_ROW_MEMORY) return "MEMORY";
     return tg_op_name((tg_op)row);
 }
 

@@ -52,6 +52,11 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     return TG_OK;
 }
 
+/* After a wait on the device: the asynchronous uploads have read their memory. */
+static void pending_free(tg_dev *dev) {
+    while (dev->npending > 0) free(dev->pending[--dev->npending]);
+}
+
 void tg_device_unref(tg_dev *dev) {
     if (!dev || --dev->refs > 0) return;
     tg__plans_free(dev);
@@ -63,6 +68,7 @@ void tg_device_unref(tg_dev *dev) {
         if (dev->progs[i].program) dev->api->program_destroy(dev->device, dev->progs[i].program);
     free(dev->progs);
     dev->api->device_destroy(dev->device);
+    pending_free(dev);
     tg_plugin_close(dev->plugin);
     free(dev);
 }
@@ -85,31 +91,95 @@ static bool check_shape(const char *op, int ndim, const int64_t *shape) {
     return tg__shape_ok(op, ndim, shape);
 }
 
-tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
-    if (!dev) return tg__fail(TG_ERR_INVALID, "from_data: device is NULL");
-    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "from_data: bad dtype %d", dtype);
-    if (!check_shape("from_data", ndim, shape)) return NULL;
-    if (!(dev->caps.dtypes & (1u << dtype)))
-        return tg__fail(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
-    uint64_t bytes = (uint64_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);
-    if (bytes && !data) return tg__fail(TG_ERR_INVALID, "from_data: data is NULL");
-    tg_buf *b;
-    if (tg__buf_create(dev, bytes, &b) != TG_OK) return NULL;
-    if (bytes) {
-        tg_status s = dev->api->buffer_write(dev->device, b->handle, 0, data, bytes);
-        if (s != TG_OK) {
-            tg__failst(s, "%s: buffer_write: %s", dev->name, dev->api->device_error(dev->device));
-            tg__buf_release(b);
-            return NULL;
-        }
+/* ------------------------------------------------------------ transfers */
+
+static tg_status transfer_fail(tg_dev *dev, tg_status s, const char *slot) {
+    return tg__failst(s, "%s: %s: %s", dev->name, slot, tg_plugin_message(dev->api->device_error(dev->device)));
+}
+
+tg_status tg__buf_transfer(tg_buf *b, void *host, uint64_t bytes, bool upload, void *owned) {
+    tg_dev *dev = b->dev;
+    const tg_plugin_api *api = dev->api;
+    tg_device *d = dev->device;
+    tg_status s = TG_OK;
+    const char *slot = "synchronize";
+    void *p = NULL;
+    if (!bytes) {
+        free(owned);
+        return TG_OK;
     }
-    tg_tensor *t = tg__node(dev, TG_N_BUFFER, dtype, ndim, shape, 0, NULL);
-    if (!t) {
-        tg__buf_release(b);
+    if (upload && owned && api->buffer_write_async) {
+        if (dev->npending == TG_PENDING_MAX && api->synchronize && (s = api->synchronize(d))) {
+            free(owned);
+            return transfer_fail(dev, s, slot);
+        }
+        if (dev->npending == TG_PENDING_MAX) pending_free(dev);
+        s = api->buffer_write_async(d, b->handle, 0, host, bytes);
+        if (s || !api->synchronize) free(owned); /* no synchronize: the call was complete */
+        else dev->pending[dev->npending++] = owned;
+        return s ? transfer_fail(dev, s, "buffer_write_async") : TG_OK;
+    }
+    if (api->buffer_map_range && api->buffer_unmap) {
+        slot = "buffer_map_range";
+        s = api->buffer_map_range(d, b->handle, 0, bytes, upload ? TG_MAP_WRITE : TG_MAP_READ, &p);
+        if (!s) {
+            memcpy(upload ? p : host, upload ? host : p, bytes);
+            slot = "buffer_unmap";
+            s = api->buffer_unmap(d, b->handle, p);
+        }
+    } else if (api->buffer_map && (dev->caps.flags & TG_CAP_HOST_VISIBLE)) {
+        if (api->synchronize) s = api->synchronize(d);
+        if (!s) {
+            slot = "buffer_map";
+            s = api->buffer_map(d, b->handle, &p);
+        }
+        if (!s) memcpy(upload ? p : host, upload ? host : p, bytes);
+    } else {
+        slot = upload ? "buffer_write" : "buffer_read";
+        s = upload ? api->buffer_write(d, b->handle, 0, host, bytes) : api->buffer_read(d, b->handle, 0, host, bytes);
+    }
+    free(owned);
+    if (s) return transfer_fail(dev, s, slot);
+    if (!upload) pending_free(dev);
+    return TG_OK;
+}
+
+/* The checks of from_data; the bytes it uploads in *out_bytes. */
+static bool from_data_ok(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                         uint64_t *out_bytes) {
+    if (!dev) return tg__fail(TG_ERR_INVALID, "from_data: device is NULL") != NULL;
+    if ((unsigned)dtype >= TG_DTYPE_COUNT) return tg__fail(TG_ERR_DTYPE, "from_data: bad dtype %d", dtype) != NULL;
+    if (!check_shape("from_data", ndim, shape)) return false;
+    if (!(dev->caps.dtypes & (1u << dtype)))
+        return tg__fail(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype)) != NULL;
+    *out_bytes = (uint64_t)tg__numel(ndim, shape) * tg_dtype_size(dtype);
+    if (*out_bytes && !data) return tg__fail(TG_ERR_INVALID, "from_data: data is NULL") != NULL;
+    return true;
+}
+
+/* from_data; `owned` (malloc'd or NULL) is freed by the transfer or here. */
+static tg_tensor *from_host(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                            void *owned) {
+    uint64_t bytes = 0;
+    tg_buf *b;
+    if (!from_data_ok(dev, dtype, ndim, shape, data, &bytes) || tg__buf_create(dev, bytes, &b) != TG_OK) {
+        free(owned);
         return NULL;
     }
-    t->buf = b;
+    tg_tensor *t = NULL;
+    if (tg__buf_transfer(b, (void *)data, bytes, true, owned) == TG_OK)
+        t = tg__node(dev, TG_N_BUFFER, dtype, ndim, shape, 0, NULL);
+    if (t) t->buf = b;
+    else tg__buf_release(b);
     return t;
+}
+
+tg_tensor *tg_from_data(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    return from_host(dev, dtype, ndim, shape, data, NULL);
+}
+
+tg_tensor *tg__from_owned(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, void *data) {
+    return from_host(dev, dtype, ndim, shape, data, data);
 }
 
 tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, const double *data) {
@@ -119,9 +189,7 @@ tg_tensor *tg_from_f64(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *sha
     void *tmp = malloc((size_t)n * tg_dtype_size(dtype) + 1);
     if (!tmp) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");
     for (int64_t i = 0; i < n; i++) tg__store_elem(tmp, dtype, i, data[i]);
-    tg_tensor *t = tg_from_data(dev, dtype, ndim, shape, tmp);
-    free(tmp);
-    return t;
+    return tg__from_owned(dev, dtype, ndim, shape, tmp);
 }
 
 static bool arg_value_ok(tg_dtype dtype, double v) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tg/nn.h>
+#include "tensor_internal.h"
 
 struct tg_params {
     char **names;
@@ -144,7 +145,8 @@ tg_status tg_params_load(tg_params *params, const char *path, bool strict) {
         tg_tensor *t = params->tensors[i];
         match(params, i, es, count, path, &e);
         tg_scope_begin();
-        tg_tensor *src = tg_from_data(tg_tensor_device(t), e->dtype, e->ndim, e->shape, e->data);
+        tg_tensor *src = tg__from_owned(tg_tensor_device(t), e->dtype, e->ndim, e->shape, e->data);
+        es[e - es].data = NULL; /* the upload has it now */
         st = src ? tg_assign(t, src) : tg_last_status();
         tg_scope_end();
     }
@@ -162,7 +164,8 @@ tg_status tg_params_read(const char *path, tg_dev *dev, tg_params **out_params) 
     if (st == TG_OK) st = tg_params_create(&params);
     for (size_t i = 0; st == TG_OK && i < count; i++) {
         tg_scope_begin();
-        tg_tensor *t = tg_from_data(dev, es[i].dtype, es[i].ndim, es[i].shape, es[i].data);
+        tg_tensor *t = tg__from_owned(dev, es[i].dtype, es[i].ndim, es[i].shape, es[i].data);
+        es[i].data = NULL; /* the upload has it now */
         st = t ? tg_params_add(params, es[i].name, t) : tg_last_status();
         tg_scope_end();
     }

@@ -252,9 +252,7 @@ tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes) {
     if (!dst && want) return tg__failst(TG_ERR_INVALID, "to_host: dst is NULL");
     tg_status st = tg_realize(t);
     if (st || want == 0) return st;
-    st = t->dev->api->buffer_read(t->dev->device, t->buf->handle, 0, dst, want);
-    if (st) return tg__failst(st, "%s: buffer_read: %s", t->dev->name, t->dev->api->device_error(t->dev->device));
-    return TG_OK;
+    return tg__buf_transfer(t->buf, dst, want, false, NULL);
 }
 
 tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {

@@ -6,6 +6,7 @@
 #include <tg/tg.h>
 
 #define TG_MAX_STACK 16 /* deepest view stack the core builds */
+#define TG_PENDING_MAX 32 /* asynchronous uploads in flight before a synchronize */
 
 /* Node kinds beyond tg_op: a realized leaf, a constant, an identity that
  * forces a contiguous buffer, an identity that stops gradients (fused like
@@ -36,6 +37,9 @@ struct tg_dev {
     struct tg_buf *spare[8];
     int nspare;
     struct tg_plan_cache *plans; /* plans seen before (plans.c) */
+    /* host memory of uploads by buffer_write_async, freed at the next wait */
+    void *pending[TG_PENDING_MAX];
+    int npending;
 };
 
 #define TG_SPARE_MAX_BYTES 65536 /* larger buffers go back to the plugin */
@@ -134,6 +138,14 @@ tg_tensor *tg__ref(tg_tensor *t);
 void tg__buf_release(tg_buf *b);
 tg_buf *tg__buf_retain(tg_buf *b);
 tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out);
+/* Copy between host memory and b's first `bytes`: buffer_map_range and
+ * buffer_unmap where the plugin has them, else buffer_map when
+ * TG_CAP_HOST_VISIBLE, else buffer_write/buffer_read. An upload of `owned`
+ * (malloc'd by the core, == host) goes through buffer_write_async where the
+ * plugin has it; owned is freed, now or after the next wait on the device. */
+tg_status tg__buf_transfer(tg_buf *b, void *host, uint64_t bytes, bool upload, void *owned);
+/* tg_from_data from malloc'd memory, which it takes (see tg__buf_transfer). */
+tg_tensor *tg__from_owned(tg_dev *dev, tg_dtype dtype, int ndim, const int64_t *shape, void *data);
 int64_t tg__numel(int ndim, const int64_t *shape); /* -1 past TG_MAX_NUMEL */
 /* Dims in [0, TG_MAX_DIMS], sizes >= 0, at most TG_MAX_NUMEL; else fails. */
 bool tg__shape_ok(const char *op, int ndim, const int64_t *shape);

@@ -126,6 +126,8 @@ static tg_status cpu_device_caps(tg_device *d, tg_caps *caps) {
     c.vector_width = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx2") ? 32 : 16;
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     c.memory_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    c.compute_units = (uint32_t)cpu_pool_size(d->pool);
+    c.emulated_dtypes = 1u << TG_FLOAT16 | 1u << TG_BFLOAT16; /* computed in float (sdk/lower) */
     c.name = "host CPU (C JIT)";
     c.vendor = "tg";
     c.version = "1";
@@ -190,6 +192,21 @@ static tg_status cpu_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg
 static tg_status cpu_buffer_map(tg_device *d, tg_buffer *b, void **out) {
     if (!b || !out) return dev_fail(d, TG_ERR_INVALID, "buffer_map: NULL argument");
     *out = b->data;
+    return TG_OK;
+}
+
+static tg_status cpu_buffer_map_range(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, uint32_t flags,
+                                      void **out) {
+    tg_status st = range_ok(d, b, off, bytes, "buffer_map_range");
+    if (!st && (!out || !flags || flags > (TG_MAP_READ | TG_MAP_WRITE)))
+        st = dev_fail(d, TG_ERR_INVALID, "buffer_map_range: out is NULL or flags %u are not TG_MAP_*", flags);
+    if (!st) *out = (char *)b->data + off;
+    return st;
+}
+
+/* Mappings are the buffer's memory itself: nothing to copy back. */
+static tg_status cpu_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr) {
+    if (!b || !ptr) return dev_fail(d, TG_ERR_INVALID, "buffer_unmap: NULL argument");
     return TG_OK;
 }
 
@@ -494,6 +511,8 @@ static const tg_plugin_api cpu_api = {
     .program_source = cpu_program_source,
     .program_run = cpu_program_run_args,
     .program_create_batch = cpu_program_create_batch,
+    .buffer_map_range = cpu_buffer_map_range,
+    .buffer_unmap = cpu_buffer_unmap,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -49,7 +49,7 @@ struct tg_device {
     CUevent ev[2];     /* recorded after the last copy through stage[i]          */
     void *stage[2];    /* pinned staging slots, CU_STAGE bytes each               */
     int slot;          /* the slot the next transfer uses                         */
-    int cc, shared, threads, warp, max_grid;
+    int cc, shared, threads, warp, max_grid, sms;
     size_t memory;
     char name[256], version[16], driver[64], cache[PATH_MAX];
     int have_cache;
@@ -57,9 +57,14 @@ struct tg_device {
 };
 
 struct tg_buffer {
-    CUdeviceptr ptr; /* 0 for a zero-byte buffer */
+    CUdeviceptr ptr; /* 0 for the zero-byte buffer */
     uint64_t bytes;
+    void *host;      /* buffer_map_range's pinned copy of [moff, moff + mbytes) */
+    uint64_t moff, mbytes;
+    uint32_t mflags;
 };
+
+static tg_buffer cu_empty; /* every zero-byte buffer (ABI 1.1) */
 
 struct tg_program {
     CUmodule mod;
@@ -172,7 +177,7 @@ static tg_status cu_device_create(uint32_t index, tg_device **out) {
         {&d->shared, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK},
         {&d->threads, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK}, {&d->warp, CU_DEVICE_ATTRIBUTE_WARP_SIZE},
         {&d->max_grid, CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X}, {&d->cc, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR},
-        {&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR}};
+        {&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR}, {&d->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT}};
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0] && r == CUDA_SUCCESS; i++)
         step = "cuDeviceGetAttribute", r = drv.DeviceGetAttribute(attrs[i].out, attrs[i].a, d->dev);
     if (r == CUDA_SUCCESS) step = "cuDeviceTotalMem", r = drv.DeviceTotalMem(&d->memory, d->dev);
@@ -205,6 +210,10 @@ static tg_status cu_device_caps(tg_device *d, tg_caps *caps) {
     c.max_view_depth = 16;
     c.vector_width = 16;
     c.memory_bytes = d->memory;
+    c.compute_units = (uint32_t)d->sms;
+    c.max_group_size = (uint32_t)d->threads;
+    c.local_memory_bytes = (uint64_t)d->shared;
+    c.emulated_dtypes = 1u << TG_FLOAT16 | 1u << TG_BFLOAT16; /* rendered in float (sdk/lower) */
     c.name = d->name;
     c.vendor = "NVIDIA";
     c.version = d->version;
@@ -218,17 +227,16 @@ static tg_status cu_device_caps(tg_device *d, tg_caps *caps) {
 
 static tg_status cu_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out) {
     if (!out) return dev_fail(d, TG_ERR_INVALID, "buffer_create: out is NULL");
-    *out = NULL;
+    *out = bytes ? NULL : &cu_empty;
+    if (!bytes) return TG_OK;
     tg_buffer *b = calloc(1, sizeof *b);
     if (!b) return dev_fail(d, TG_ERR_NO_MEMORY, "buffer_create: out of memory");
     b->bytes = bytes;
     drv.CtxSetCurrent(d->ctx);
-    if (bytes > 0 && bytes <= SIZE_MAX) {
-        tg_status st = dev_check(d, drv.MemAlloc(&b->ptr, (size_t)bytes), "cuMemAlloc");
-        if (st != TG_OK) {
-            free(b);
-            return st;
-        }
+    tg_status st = dev_check(d, drv.MemAlloc(&b->ptr, (size_t)bytes), "cuMemAlloc");
+    if (st != TG_OK) {
+        free(b);
+        return st;
     }
     *out = b;
     return TG_OK;
@@ -236,12 +244,11 @@ static tg_status cu_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out)
 
 /* Work still queued may use the memory: the stream is drained first. */
 static void cu_buffer_destroy(tg_device *d, tg_buffer *b) {
-    if (!b) return;
-    if (b->ptr) {
-        drv.CtxSetCurrent(d->ctx);
-        drv.StreamSynchronize(d->stream);
-        drv.MemFree(b->ptr);
-    }
+    if (!b || b == &cu_empty) return;
+    drv.CtxSetCurrent(d->ctx);
+    drv.StreamSynchronize(d->stream);
+    drv.MemFree(b->ptr);
+    if (b->host) drv.MemFreeHost(b->host);
     free(b);
 }
 
@@ -287,6 +294,39 @@ static tg_status cu_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *
         if (st == TG_OK) memcpy((char *)dst + done, d->stage[s], n);
         done += n;
     }
+    return st;
+}
+
+/* Through a pinned host copy: read at map (after all earlier work), written
+ * back at unmap (which waits for the copy, so the copy can be freed). */
+static tg_status cu_buffer_map_range(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, uint32_t flags,
+                                     void **out) {
+    void *h = NULL;
+    tg_status st = cu_range(d, b, off, bytes, "buffer_map_range");
+    if (st == TG_OK && (!out || !bytes || b->host || !flags || flags > (TG_MAP_READ | TG_MAP_WRITE)))
+        return dev_fail(d, TG_ERR_INVALID, "buffer_map_range: no out, 0 bytes, flags %u or mapped already", flags);
+    if (st == TG_OK) st = dev_check(d, drv.MemAllocHost(&h, (size_t)bytes), "cuMemAllocHost");
+    if (st == TG_OK && (flags & TG_MAP_READ))
+        st = dev_check(d, drv.MemcpyDtoHAsync(h, b->ptr + off, (size_t)bytes, d->stream), "cuMemcpyDtoHAsync");
+    if (st == TG_OK && (flags & TG_MAP_READ))
+        st = dev_check(d, drv.StreamSynchronize(d->stream), "buffer_map_range: the device's work");
+    if (st != TG_OK && h) drv.MemFreeHost(h);
+    if (st != TG_OK) return st;
+    *out = b->host = h;
+    b->moff = off, b->mbytes = bytes, b->mflags = flags;
+    return TG_OK;
+}
+
+static tg_status cu_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr) {
+    if (!b || !ptr || ptr != b->host) return dev_fail(d, TG_ERR_INVALID, "buffer_unmap: not this buffer's mapping");
+    drv.CtxSetCurrent(d->ctx);
+    tg_status st = TG_OK;
+    if (b->mflags & TG_MAP_WRITE)
+        st = dev_check(d, drv.MemcpyHtoDAsync(b->ptr + b->moff, b->host, (size_t)b->mbytes, d->stream), "cuMemcpyHtoDAsync");
+    if (st == TG_OK && (b->mflags & TG_MAP_WRITE))
+        st = dev_check(d, drv.StreamSynchronize(d->stream), "buffer_unmap: the copy");
+    drv.MemFreeHost(b->host);
+    b->host = NULL;
     return st;
 }
 
@@ -422,6 +462,8 @@ static const tg_plugin_api cu_api = {
     .buffer_copy = cu_buffer_copy,
     .buffer_map = NULL,
     .program_source = cu_program_source,
+    .buffer_map_range = cu_buffer_map_range,
+    .buffer_unmap = cu_buffer_unmap,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -46,11 +46,12 @@ struct tg_device {
 };
 
 struct tg_buffer {
-    cl_mem mem;
-    uint64_t bytes;                /* as asked; the cl_mem holds >= 1 byte   */
+    cl_mem mem;                    /* NULL for the zero-byte buffer          */
+    uint64_t bytes;
 };
 
 #define OCL_MAX_ARGS 16
+static tg_buffer ocl_empty;        /* every zero-byte buffer (ABI 1.1)       */
 
 struct tg_program {
     cl_program prog;
@@ -196,6 +197,10 @@ static void describe(tg_device *d) {
     c->vector_width = vec;
     c->memory_bytes = dev_num(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
     c->max_buffer_bytes = dev_num(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+    c->compute_units = (uint32_t)dev_num(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
+    c->max_group_size = (uint32_t)group;
+    c->local_memory_bytes = local;
+    c->emulated_dtypes = 1u << TG_FLOAT16 | 1u << TG_BFLOAT16; /* rendered in float (sdk/lower) */
     c->name = d->name;
     c->vendor = d->vendor;
     c->version = d->version;
@@ -261,10 +266,12 @@ static tg_status ocl_device_caps(tg_device *d, tg_caps *caps) {
 
 static tg_status ocl_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out_buffer) {
     if (!out_buffer) return ocl_fail(d, TG_ERR_INVALID, "buffer_create: out_buffer is NULL");
+    *out_buffer = bytes ? NULL : &ocl_empty;
+    if (bytes == 0) return TG_OK;
     tg_buffer *b = calloc(1, sizeof *b);
     if (!b) return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: out of memory");
     cl_int e;
-    b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, bytes ? (size_t)bytes : 1, NULL, &e); /* 0: still distinct */
+    b->mem = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, (size_t)bytes, NULL, &e);
     if (!b->mem) {
         free(b);
         return ocl_fail(d, TG_ERR_NO_MEMORY, "buffer_create: clCreateBuffer of %llu bytes (at most %llu): OpenCL "
@@ -277,7 +284,7 @@ static tg_status ocl_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out
 
 /* The runtime keeps the memory alive until queued work that uses it ends. */
 static void ocl_buffer_destroy(tg_device *d, tg_buffer *b) {
-    if (!b) return;
+    if (!b || b == &ocl_empty) return;
     clReleaseMemObject(b->mem);
     free(b);
 }
@@ -297,13 +304,38 @@ static tg_status cl_status(tg_device *d, cl_int e, const char *what) {
     return ocl_fail(d, st, "%s: OpenCL error %d", what, (int)e);
 }
 
-/* Blocking: `src` is borrowed for the call only. */
-static tg_status ocl_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+/* Blocking (`src` is borrowed for the call only), or not (async). */
+static tg_status write_buffer(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes, cl_bool block) {
     tg_status st = range_ok(d, b, off, bytes, "buffer_write");
     if (st || bytes == 0) return st;
     if (!src) return ocl_fail(d, TG_ERR_INVALID, "buffer_write: src is NULL");
-    cl_int e = clEnqueueWriteBuffer(d->queue, b->mem, CL_TRUE, (size_t)off, (size_t)bytes, src, 0, NULL, NULL);
+    cl_int e = clEnqueueWriteBuffer(d->queue, b->mem, block, (size_t)off, (size_t)bytes, src, 0, NULL, NULL);
     return cl_status(d, e, "buffer_write: clEnqueueWriteBuffer");
+}
+
+static tg_status ocl_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+    return write_buffer(d, b, off, src, bytes, CL_TRUE);
+}
+
+static tg_status ocl_buffer_write_async(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+    return write_buffer(d, b, off, src, bytes, CL_FALSE);
+}
+
+/* A blocking map: on the in-order queue it follows all earlier work. */
+static tg_status ocl_buffer_map_range(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, uint32_t flags,
+                                      void **out) {
+    tg_status st = range_ok(d, b, off, bytes, "buffer_map_range");
+    if (st || !out || !bytes || !flags || flags > (TG_MAP_READ | TG_MAP_WRITE))
+        return st ? st : ocl_fail(d, TG_ERR_INVALID, "buffer_map_range: no out, 0 bytes or flags %u", flags);
+    cl_map_flags f = (flags & TG_MAP_READ ? CL_MAP_READ : 0) | (flags & TG_MAP_WRITE ? CL_MAP_WRITE : 0);
+    cl_int e;
+    *out = clEnqueueMapBuffer(d->queue, b->mem, CL_TRUE, f, (size_t)off, (size_t)bytes, 0, NULL, NULL, &e);
+    return cl_status(d, e, "buffer_map_range: clEnqueueMapBuffer");
+}
+
+static tg_status ocl_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr) {
+    if (!b || !ptr) return ocl_fail(d, TG_ERR_INVALID, "buffer_unmap: NULL argument");
+    return cl_status(d, clEnqueueUnmapMemObject(d->queue, b->mem, ptr, 0, NULL, NULL), "buffer_unmap: clEnqueueUnmapMemObject");
 }
 
 static tg_status ocl_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes) {
@@ -666,6 +698,9 @@ static const tg_plugin_api ocl_api = {
     .program_source = ocl_program_source,
     .program_run = ocl_program_run,
     .program_create_batch = ocl_program_create_batch,
+    .buffer_map_range = ocl_buffer_map_range,
+    .buffer_unmap = ocl_buffer_unmap,
+    .buffer_write_async = ocl_buffer_write_async,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -20,6 +20,7 @@ struct tg_device {
 struct tg_buffer {
     uint64_t bytes;
     unsigned char *data;
+    void *mapped; /* buffer_map_range's pointer until buffer_unmap, or NULL */
 };
 
 struct tg_program {
@@ -86,6 +87,7 @@ static tg_status ref_device_caps(tg_device *dev, tg_caps *caps) {
     mine.max_dims = TG_MAX_DIMS;
     mine.max_view_depth = 64;
     mine.vector_width = 8;
+    mine.compute_units = 1;
     mine.name = "ref (reference interpreter)";
     mine.vendor = "tg";
     mine.version = REF_VERSION;
@@ -155,6 +157,27 @@ static tg_status ref_buffer_map(tg_device *dev, tg_buffer *b, void **out_ptr) {
     dev->error[0] = '\0';
     if (!b || !out_ptr) return device_fail(dev, TG_ERR_INVALID, "buffer_map: buffer or out_ptr is NULL");
     *out_ptr = b->data;
+    return TG_OK;
+}
+
+static tg_status ref_buffer_map_range(tg_device *dev, tg_buffer *b, uint64_t offset, uint64_t bytes, uint32_t flags,
+                                      void **out_ptr) {
+    dev->error[0] = '\0';
+    if (!out_ptr) return device_fail(dev, TG_ERR_INVALID, "buffer_map_range: out_ptr is NULL");
+    tg_status st = check_range(dev, "buffer_map_range", b, offset, out_ptr, bytes);
+    if (st != TG_OK) return st;
+    if (!flags || (flags & ~(uint32_t)(TG_MAP_READ | TG_MAP_WRITE)))
+        return device_fail(dev, TG_ERR_INVALID, "buffer_map_range: flags %u are not TG_MAP_READ/TG_MAP_WRITE", flags);
+    if (b->mapped) return device_fail(dev, TG_ERR_INVALID, "buffer_map_range: the buffer is mapped already");
+    *out_ptr = b->mapped = b->data + offset;
+    return TG_OK;
+}
+
+static tg_status ref_buffer_unmap(tg_device *dev, tg_buffer *b, void *ptr) {
+    dev->error[0] = '\0';
+    if (!b || !ptr || b->mapped != ptr)
+        return device_fail(dev, TG_ERR_INVALID, "buffer_unmap: %s", !b ? "buffer is NULL" : "not a pointer buffer_map_range gave");
+    b->mapped = NULL;
     return TG_OK;
 }
 
@@ -266,6 +289,8 @@ static const tg_plugin_api ref_api = {
     .program_source = ref_program_source,
     .program_run = ref_run,
     .program_create_batch = ref_program_create_batch,
+    .buffer_map_range = ref_buffer_map_range,
+    .buffer_unmap = ref_buffer_unmap,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -40,6 +40,10 @@ struct tg_buffer {
     uint64_t alloc;     /* bytes of the VkBuffer (>= 4, multiple of 4)     */
     uint32_t busy;      /* submissions in flight that use it               */
     bool dead;          /* destroyed by the core while busy                */
+    void *mtmp;         /* buffer_map_range's host copy where memory is not
+                           host-visible: [moff, moff + mbytes), mflags      */
+    uint64_t moff, mbytes;
+    uint32_t mflags;
 };
 
 struct tg_program {
@@ -109,6 +113,9 @@ tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *
 tg_status vk_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes);
 tg_status vk_buffer_copy(tg_device *d, tg_buffer *dst, uint64_t doff, tg_buffer *src, uint64_t soff, uint64_t bytes);
 tg_status vk_buffer_map(tg_device *d, tg_buffer *b, void **out);
+tg_status vk_buffer_write_async(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes);
+tg_status vk_buffer_map_range(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, uint32_t flags, void **out);
+tg_status vk_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr);
 tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out);
 tg_status vk_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
                                   tg_status *out_st, const char **out_msg);

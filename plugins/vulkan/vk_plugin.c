@@ -222,6 +222,7 @@ static void pick_memory(tg_device *d) {
             if (d->staging_type == UINT32_MAX && (f & hv) == hv) d->staging_type = i;
         }
     if (d->mem_type == UINT32_MAX) d->mem_type = 0;
+    if (d->host_visible) d->staging_type = d->mem_type; /* buffer_write_async to a busy buffer */
 }
 
 static tg_status vkp_device_create(uint32_t index, tg_device **out_device) {
@@ -405,6 +406,9 @@ static tg_status vkp_device_caps(tg_device *d, tg_caps *caps) {
     c.vector_width = 16;
     c.memory_bytes = d->heap_bytes;
     c.max_buffer_bytes = d->bda ? d->max_alloc : d->props.limits.maxStorageBufferRange;
+    c.max_group_size = d->props.limits.maxComputeWorkGroupInvocations;
+    c.local_memory_bytes = d->props.limits.maxComputeSharedMemorySize;
+    c.emulated_dtypes = c.dtypes & (1u << TG_FLOAT16 | 1u << TG_BFLOAT16); /* in float32 (README.md) */
     c.name = d->name;
     c.vendor = vendor_name(d->props.vendorID);
     c.version = d->version;
@@ -446,6 +450,9 @@ static const tg_plugin_api vk_api = {
     .buffer_map = vk_buffer_map,
     .program_source = vk_program_source,
     .program_run = vk_program_run,
+    .buffer_map_range = vk_buffer_map_range,
+    .buffer_unmap = vk_buffer_unmap,
+    .buffer_write_async = vk_buffer_write_async,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

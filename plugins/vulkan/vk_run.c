@@ -20,6 +20,7 @@
 /* ------------------------------------------------------- submissions */
 
 static void buffer_free(tg_device *d, tg_buffer *b) {
+    free(b->mtmp);
     if (b->map) vkUnmapMemory(d->dev, b->mem);
     vkDestroyBuffer(d->dev, b->buf, NULL);
     vkFreeMemory(d->dev, b->mem, NULL);
@@ -236,11 +237,13 @@ static tg_status staging(tg_device *d, vk_sub *s, uint64_t bytes, void **map) {
     return TG_OK;
 }
 
-tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+/* A buffer in host-visible memory is written in place, after the work that
+ * uses it; unless `wait` is false: then through staging, like other memory. */
+static tg_status write_buffer(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes, bool wait) {
     vk_clear_error(d);
     tg_status st = check_range(d, "buffer_write", b, off, bytes);
     if (st || !bytes) return st;
-    if (b->map) {
+    if (b->map && (wait || !b->busy)) {
         /* earlier work may still read or write it: wait for that first */
         if (b->busy && (st = vk_retire(d, true))) return st;
         memcpy((char *)b->map + off, src, bytes);
@@ -255,6 +258,14 @@ tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *
     s->bufs[s->nbufs++] = b;
     if ((st = vk_sub_submit(d, s))) return vk_sub_abort(d, s, st);
     return TG_OK;
+}
+
+tg_status vk_buffer_write(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+    return write_buffer(d, b, off, src, bytes, true);
+}
+
+tg_status vk_buffer_write_async(tg_device *d, tg_buffer *b, uint64_t off, const void *src, uint64_t bytes) {
+    return write_buffer(d, b, off, src, bytes, false);
 }
 
 tg_status vk_buffer_read(tg_device *d, tg_buffer *b, uint64_t off, void *dst, uint64_t bytes) {
@@ -308,4 +319,36 @@ tg_status vk_buffer_map(tg_device *d, tg_buffer *b, void **out) {
     if (!b || !b->map) return vk_fail(d, TG_ERR_UNSUPPORTED, "vulkan: buffer_map: this device's memory is not host-visible");
     *out = b->map;
     return TG_OK;
+}
+
+/* Host-visible memory is mapped in place, after the work that uses the
+ * buffer (all work for a read); other memory through a host copy, read here
+ * and written back at unmap. */
+tg_status vk_buffer_map_range(tg_device *d, tg_buffer *b, uint64_t off, uint64_t bytes, uint32_t flags, void **out) {
+    vk_clear_error(d);
+    tg_status st = check_range(d, "buffer_map_range", b, off, bytes);
+    if (st || ((flags & TG_MAP_READ || b->busy) && (st = vk_retire(d, true)))) return st;
+    if (b->mtmp) return vk_fail(d, TG_ERR_INVALID, "vulkan: buffer_map_range: the buffer is mapped already");
+    if (b->map) {
+        *out = (char *)b->map + off;
+        return TG_OK;
+    }
+    if (!(b->mtmp = malloc(bytes ? bytes : 1))) return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
+    if ((flags & TG_MAP_READ) && (st = vk_buffer_read(d, b, off, b->mtmp, bytes))) {
+        free(b->mtmp);
+        b->mtmp = NULL;
+        return st;
+    }
+    b->moff = off, b->mbytes = bytes, b->mflags = flags;
+    *out = b->mtmp;
+    return TG_OK;
+}
+
+tg_status vk_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr) {
+    vk_clear_error(d);
+    if (!b || !ptr) return vk_fail(d, TG_ERR_INVALID, "vulkan: buffer_unmap: NULL argument");
+    tg_status st = b->mtmp && (b->mflags & TG_MAP_WRITE) ? vk_buffer_write(d, b, b->moff, b->mtmp, b->mbytes) : TG_OK;
+    free(b->mtmp);
+    b->mtmp = NULL;
+    return st;
 }

@@ -129,10 +129,10 @@ static void test_shards(const tgc_catalog *cat) {
     snprintf(added.id, sizeof added.id, "fuzz.added");
     tgc_casefile_write(b, &added);
     for (size_t i = 0; i < cat->count; i++)
-        if (!cat->cases[i].composite && !cat->cases[i].nargs && !cat->cases[i].abi) /* case files hold these */
+        if (!cat->cases[i].composite && !cat->cases[i].nargs && !cat->cases[i].abi && !cat->cases[i].memory) /* case files hold these */
             tgc_casefile_write(a, &cat->cases[i]), ids[n++] = cat->cases[i].id;
     for (size_t i = cat->count; i-- > 0;)
-        if (!cat->cases[i].composite && !cat->cases[i].nargs && !cat->cases[i].abi) tgc_casefile_write(b, &cat->cases[i]);
+        if (!cat->cases[i].composite && !cat->cases[i].nargs && !cat->cases[i].abi && !cat->cases[i].memory) tgc_casefile_write(b, &cat->cases[i]);
     fclose(a), fclose(b);
     int ok = list_shards(path_in("a.cases"), 3, ids, n, before) && list_shards(path_in("b.cases"), 3, ids, n, after);
     size_t moved = 0, once = 0, per[4] = {0};
@@ -179,7 +179,8 @@ static void test_verify(void) {
     tgc_cert_info info;
     tg_status st = tgc_cert_verify(&m, 1, "ref", &info);
     tap_ok(st == TG_OK && !strcmp(info.levels[0], "yes") &&
-               !strcmp(info.plugin, "ref") && info.totals[TGC_PASS] == info.cases && info.shards == 3,
+               !strcmp(info.plugin, "ref") && info.totals[TGC_PASS] + info.totals[TGC_UNSUPPORTED] == info.cases &&
+               info.totals[TGC_PASS] > 2800 && info.shards == 3, /* ref has no buffer_write_async */
            "tgc_cert_verify: %zu cases, level core %s", info.cases, info.levels[0] ? info.levels[0] : "?");
 
     const char *missing[] = {"conform", "verify", s1, s3, NULL};

@@ -100,13 +100,16 @@ static void run_sums(kit_plugin *p) {
     tap_ok(rc == 0 && total == (float)N, "sum of 2^20 float32 ones: %g (%s)", total, err);
 }
 
-/* Buffers: zero-byte ones are distinct, ranges are checked, a device copy
- * and a write larger than the staging slots arrive whole. */
+/* Buffers: zero-byte ones share one non-NULL handle (ABI 1.1), ranges are
+ * checked, a device copy and a write larger than the staging slots arrive
+ * whole, and a mapped range (a pinned copy) shows and changes only its
+ * bytes. */
 static void run_buffers(kit_plugin *p) {
     const tg_plugin_api *api = p->api;
     tg_buffer *z1 = NULL, *z2 = NULL, *a = NULL, *b = NULL;
     tap_ok(api->buffer_create(p->dev, 0, &z1) == TG_OK && api->buffer_create(p->dev, 0, &z2) == TG_OK && z1 && z2 &&
-               z1 != z2, "zero-byte buffers get distinct handles");
+               api->buffer_write(p->dev, z1, 0, NULL, 0) == TG_OK && api->buffer_read(p->dev, z2, 0, NULL, 0) == TG_OK,
+           "zero-byte buffers: non-NULL handles (%s) that take 0-byte writes and reads", z1 == z2 ? "shared" : "distinct");
     uint64_t n = (9u << 20) + 5; /* more than two 4 MiB staging slots */
     unsigned char *src = malloc(n), *dst = malloc(n);
     for (uint64_t i = 0; i < n; i++) src[i] = (unsigned char)(i * 7 + (i >> 12));
@@ -123,6 +126,27 @@ static void run_buffers(kit_plugin *p) {
     tap_ok(api->buffer_copy(p->dev, a, 0, a, 16, 64) == TG_ERR_UNSUPPORTED, "an overlapping copy is refused: %s",
            api->device_error(p->dev));
     tap_ok(api->synchronize(p->dev) == TG_OK, "synchronize");
+    void *m = NULL, *m2 = NULL;
+    st = api->buffer_map_range(p->dev, b, 1000, 300, TG_MAP_READ | TG_MAP_WRITE, &m);
+    tap_ok(st == TG_OK && memcmp(m, src + 1000, 300) == 0, "a map READ|WRITE of [1000, +300) shows those bytes");
+    tap_ok(api->buffer_map_range(p->dev, b, 0, 8, TG_MAP_READ, &m2) == TG_ERR_INVALID, "a second map is refused: %s",
+           api->device_error(p->dev));
+    if (st == TG_OK) memset(m, 0xee, 300);
+    tap_ok(api->buffer_unmap(p->dev, a, m) == TG_ERR_INVALID, "unmap of another buffer's mapping is refused");
+    if (st == TG_OK) st = api->buffer_unmap(p->dev, b, m);
+    memset(src + 1000, 0xee, 300);
+    if (st == TG_OK) st = api->buffer_read(p->dev, b, 0, dst, n);
+    tap_ok(st == TG_OK && memcmp(src, dst, n) == 0, "unmap writes the range back, no other byte changes");
+    st = api->buffer_map_range(p->dev, b, n - 4, 4, TG_MAP_WRITE, &m);
+    if (st == TG_OK) {
+        memcpy(m, "abcd", 4);
+        st = api->buffer_unmap(p->dev, b, m);
+    }
+    if (st == TG_OK) st = api->buffer_read(p->dev, b, n - 4, dst, 4);
+    tap_ok(st == TG_OK && memcmp(dst, "abcd", 4) == 0, "a map WRITE of the last 4 bytes");
+    tap_ok(api->buffer_map_range(p->dev, b, n - 4, 8, TG_MAP_READ, &m) == TG_ERR_INVALID &&
+               api->buffer_map_range(p->dev, b, 0, 0, TG_MAP_READ, &m) == TG_ERR_INVALID,
+           "a map past the end or of 0 bytes is refused");
     api->buffer_destroy(p->dev, a);
     api->buffer_destroy(p->dev, b);
     api->buffer_destroy(p->dev, z1);
@@ -236,6 +260,10 @@ int main(int argc, char **argv) {
            "caps: %s, %s, %s, %llu MiB", caps.name ? caps.name : "", caps.version ? caps.version : "",
            caps.driver ? caps.driver : "",
            (unsigned long long)(caps.memory_bytes >> 20));
+    tap_ok(caps.compute_units > 0 && caps.max_group_size >= 32 && caps.local_memory_bytes > 0 &&
+               caps.emulated_dtypes == (1u << TG_FLOAT16 | 1u << TG_BFLOAT16),
+           "1.1 caps: %u SMs, blocks of %u, %llu bytes of shared memory, float16/bfloat16 emulated", caps.compute_units,
+           caps.max_group_size, (unsigned long long)caps.local_memory_bytes);
     if (mock) {
         run_mock(&p, cuda_cache);
     } else {

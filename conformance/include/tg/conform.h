@@ -22,7 +22,7 @@
 #define TGC_MAX_LAUNCHES 4 /* launches of an argument case            */
 
 /* Table rows beyond the 25 primitive ops (tgc_case.row). */
-enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_ABI, TGC_ROW_COUNT };
+enum { TGC_ROW_FUSION = TG_OP_COUNT, TGC_ROW_COMPOSITE, TGC_ROW_AUTODIFF, TGC_ROW_ABI, TGC_ROW_MEMORY, TGC_ROW_COUNT };
 
 /* Input value classes (tgc_case.values[param]). */
 enum {
@@ -67,6 +67,7 @@ typedef struct tgc_case {
     uint8_t composite; /* 0: a kernel case; else a tensor-API case (composite.c) */
     uint8_t abi;      /* 0, or a case of the ABI's optional calls (abi.c) */
     uint8_t host_only; /* in the catalog only on some hosts (memory): a certificate may lack it */
+    uint8_t memory;   /* 0, or a map/unmap or asynchronous-write case (memory.c) */
     uint32_t group;   /* isolation group (cases of one group share a child) */
     uint32_t ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -294,6 +295,10 @@ tg_status tgc_composite_cases(tgc_catalog *cat);
 /* Run one on the plugin and on ref (opened by name with tg_device_open). */
 tgc_result tgc_composite_run(const tgc_case *c, const tgc_device *plug, const tgc_device *ref, char *detail,
                              size_t cap);
+
+/* Memory cases: buffer_map_range/buffer_unmap, buffer_write_async (ABI 1.1). */
+tg_status tgc_memory_cases(tgc_catalog *cat);
+tgc_result tgc_memory_run(const tgc_case *c, tgc_device *plug, char *detail, size_t cap);
 
 /* --------------------------------------------------------------- fuzz */
 

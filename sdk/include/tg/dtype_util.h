@@ -77,7 +77,10 @@ static inline void tgp_caps_copy(tg_caps *dst, const tg_caps *src) {
         offsetof(tg_caps, max_view_depth) + 4, offsetof(tg_caps, vector_width) + 4, offsetof(tg_caps, reserved) + 4,
         offsetof(tg_caps, memory_bytes) + 8, offsetof(tg_caps, max_buffer_bytes) + 8,
         offsetof(tg_caps, name) + sizeof(char *), offsetof(tg_caps, vendor) + sizeof(char *),
-        offsetof(tg_caps, version) + sizeof(char *), offsetof(tg_caps, driver) + sizeof(char *)};
+        offsetof(tg_caps, version) + sizeof(char *), offsetof(tg_caps, driver) + sizeof(char *),
+        offsetof(tg_caps, compute_units) + 4, offsetof(tg_caps, max_group_size) + 4, /* 1.1 */
+        offsetof(tg_caps, local_memory_bytes) + 8, offsetof(tg_caps, emulated_dtypes) + 4,
+        offsetof(tg_caps, reserved2) + 4};
     size_t n = sizeof dst->struct_size;
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
         if (ends[i] <= dst->struct_size) n = ends[i];

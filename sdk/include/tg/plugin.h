@@ -550,10 +550,13 @@ typedef struct tg_plugin_api {
                                       const char **out_messages);
 
     /* Map [offset, offset+bytes) of a buffer for the host. TG_MAP_READ
-     * waits for the work before it that writes the buffer (as buffer_read
-     * does); the pointer stays valid until buffer_unmap, which with
-     * TG_MAP_WRITE makes what the host wrote the buffer's contents, ordered
-     * before later work. The core never has two mappings of one buffer,
+     * waits for all earlier work on the device (as buffer_read does: the
+     * core counts it as a wait, see buffer_write_async); the pointer stays
+     * valid until buffer_unmap, which with TG_MAP_WRITE makes what the host
+     * wrote the buffer's contents, ordered before later work (earlier work
+     * never sees it). With TG_MAP_WRITE alone the mapping starts undefined
+     * and the host writes every byte of it (so a plugin need not read the
+     * range first). The core never has two mappings of one buffer,
      * never launches work on a mapped buffer and never maps 0 bytes. For
      * devices that map around each access (OpenCL, pinned host views).
      * Optional, both or neither: NULL means the core uses buffer_map when
