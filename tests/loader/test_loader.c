@@ -238,6 +238,7 @@ int main(void) {
     check_works("old");
     check_works("new");
     check_works("abi10"); /* built against sdk/abi/v1.0 */
+    check_works("abi11"); /* built against sdk/abi/v1.1 */
     {
         tg_plugin *p = NULL;
         tg_plugin_open("old", &p);
@@ -278,6 +279,7 @@ int main(void) {
         {"old", TG_OK, ""},
         {"new", TG_OK, ""},
         {"abi10", TG_OK, ""},
+        {"abi11", TG_OK, ""},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         const tg_plugin_info *info = find_info(list, n, expect[i].name);
