@@ -113,8 +113,9 @@ static void bind(const kit_kernel *kk, const tg_scalar *vals, kit_kernel *out) {
         out->k.shape[d] = vals[kk->k.extent_arg[d] - 1].i;
         for (uint32_t n = 0; n < kk->k.nnodes; n++) {
             const tg_node *nd = &kk->nodes[n];
+            if (nd->op != TG_OP_LOAD && nd->op != TG_OP_STORE) continue;
             tg_view *top = &out->views[nd->view + nd->nviews - 1];
-            if ((nd->op == TG_OP_LOAD || nd->op == TG_OP_STORE) && top->shape[d] == kk->k.shape[d]) top->shape[d] = out->k.shape[d];
+            if (top->shape[d] == kk->k.shape[d]) top->shape[d] = out->k.shape[d];
         }
         out->k.extent_arg[d] = 0;
     }
