@@ -16,7 +16,7 @@ bool tg_grad_enabled(void) { return no_grad_depth == 0; }
 tg_status tg_set_requires_grad(tg_tensor *t, bool on) {
     if (!t) return tg_realize(NULL);
     if (on && !tg_dtype_is_float(t->dtype))
-        return tg__failst(TG_ERR_DTYPE, "requires_grad: %s is not a float dtype", tg_dtype_name(t->dtype));
+        return tg_error(TG_ERR_DTYPE, "requires_grad: %s is not a float dtype", tg_dtype_name(t->dtype));
     t->requires_grad = on;
     t->is_param = on;
     return TG_OK;
@@ -143,7 +143,7 @@ tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out) {
         for (int d = 0; d < x->ndim && v; d++) {
             int64_t st = n->arg[d], s1[TG_MAX_DIMS], lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS] = {0};
             if (st == 1) continue;
-            if (v->ndim >= TG_MAX_DIMS) return tg__failst(TG_ERR_UNSUPPORTED, "stride backward: too many dims");
+            if (v->ndim >= TG_MAX_DIMS) return tg_error(TG_ERR_UNSUPPORTED, "stride backward: too many dims");
             for (int i = 0, j = 0; i <= v->ndim; i++) s1[i] = i == d + 1 ? 1 : v->shape[j++];
             hi[d + 1] = st - 1;
             v = tg__pad(tg__reshape(v, v->ndim + 1, s1), lo, hi);
@@ -214,14 +214,14 @@ static tg_status topo(tg_tensor *root, tlist *order) {
     }
     free(stack.v);
     free(next);
-    if (st) return tg__failst(st, "backward: out of host memory");
+    if (st) return tg_error(st, "backward: out of host memory");
     return TG_OK;
 }
 
 tg_status tg_backward(tg_tensor *loss) {
     if (!loss) return tg_realize(NULL);
     if (!loss->requires_grad)
-        return tg__failst(TG_ERR_INVALID, "backward: the loss does not depend on any tensor that requires grad");
+        return tg_error(TG_ERR_INVALID, "backward: the loss does not depend on any tensor that requires grad");
     tlist order = {0}, params = {0};
     /* failures are detected by the status: an earlier op's failure must not
      * count, and is restored when this pass fails in nothing */
@@ -240,7 +240,7 @@ tg_status tg_backward(tg_tensor *loss) {
             if (!acc) { st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL; break; }
             tg_release(n->grad);
             n->grad = tg_retain(acc); /* n's own reference; the scope drops its one */
-            if (!push(&params, n)) st = tg__failst(TG_ERR_NO_MEMORY, "backward: out of host memory");
+            if (!push(&params, n)) st = tg_error(TG_ERR_NO_MEMORY, "backward: out of host memory");
         }
         if (n->nsrc == 0) continue;
         st = tg__backward_node(n, g, gs);
@@ -263,7 +263,7 @@ tg_status tg_backward(tg_tensor *loss) {
             for (size_t j = 0; j < ng; j++) dup |= gv[j] == params.v[i]->grad;
             if (!dup) gv[ng++] = params.v[i]->grad;
         }
-        st = gv ? tg_realize_many(ng, gv) : tg__failst(TG_ERR_NO_MEMORY, "backward: out of host memory");
+        st = gv ? tg_realize_many(ng, gv) : tg_error(TG_ERR_NO_MEMORY, "backward: out of host memory");
         free(gv);
     }
     free(order.v);

@@ -8,7 +8,7 @@
 
 tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     char picked[64];
-    if (!name || !out_dev) return tg__failst(TG_ERR_INVALID, "tg_device_open: NULL argument");
+    if (!name || !out_dev) return tg_error(TG_ERR_INVALID, "tg_device_open: NULL argument");
     *out_dev = NULL;
     if (strcmp(name, "auto") == 0) {
         tg_status s = tg_plugin_pick_auto(picked, sizeof picked);
@@ -16,7 +16,7 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
         name = picked;
     }
     tg_dev *dev = calloc(1, sizeof *dev);
-    if (!dev) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!dev) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     tg_status s = tg_plugin_open(name, &dev->plugin);
     if (s != TG_OK) {
         free(dev);
@@ -30,7 +30,7 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     if (s != TG_OK) {
         char why[1024];
         snprintf(why, sizeof why, "%s", tg_last_error());
-        tg__failst(s, "device '%s': no device: %s", name, why);
+        tg_error(s, "device '%s': no device: %s", name, why);
         tg_plugin_close(dev->plugin);
         free(dev);
         return s;
@@ -38,7 +38,7 @@ tg_status tg_device_open(const char *name, tg_dev **out_dev) {
     dev->caps.struct_size = sizeof dev->caps;
     s = dev->api->device_caps(dev->device, &dev->caps);
     if (s != TG_OK) {
-        tg__failst(s, "device '%s': device_caps: %s", name, tg_plugin_message(dev->api->device_error(dev->device)));
+        tg_error(s, "device '%s': device_caps: %s", name, tg_plugin_message(dev->api->device_error(dev->device)));
         dev->api->device_destroy(dev->device);
         tg_plugin_close(dev->plugin);
         free(dev);
@@ -94,7 +94,7 @@ static bool check_shape(const char *op, int ndim, const int64_t *shape) {
 /* ------------------------------------------------------------ transfers */
 
 static tg_status transfer_fail(tg_dev *dev, tg_status s, const char *slot) {
-    return tg__failst(s, "%s: %s: %s", dev->name, slot, tg_plugin_message(dev->api->device_error(dev->device)));
+    return tg_error(s, "%s: %s: %s", dev->name, slot, tg_plugin_message(dev->api->device_error(dev->device)));
 }
 
 tg_status tg__buf_transfer(tg_buf *b, void *host, uint64_t bytes, bool upload, void *owned) {
@@ -209,14 +209,13 @@ static tg_status variable_buffer(tg_dev *dev, tg_dtype dtype, tg_scalar value, t
     *out = NULL;
     if (dev->caps.flags & TG_CAP_ARG_VALUES) return TG_OK;
     if (!(dev->caps.dtypes & (1u << dtype)))
-        return tg__failst(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
+        return tg_error(TG_ERR_UNSUPPORTED, "device '%s' does not support %s", dev->name, tg_dtype_name(dtype));
     unsigned char v[8];
     if (tg_dtype_is_float(dtype)) tg__store_elem(v, dtype, 0, value.f);
     else memcpy(v, &value.u, sizeof v); /* little-endian: the low bytes are the value */
     tg_status st = tg__buf_create(dev, tg_dtype_size(dtype), out);
-    if (!st) st = dev->api->buffer_write(dev->device, (*out)->handle, 0, v, tg_dtype_size(dtype));
+    if (!st) st = tg__buf_transfer(*out, v, tg_dtype_size(dtype), true, NULL);
     if (st && *out) {
-        tg__failst(st, "%s: buffer_write: %s", dev->name, dev->api->device_error(dev->device));
         tg__buf_release(*out);
         *out = NULL;
     }
@@ -241,10 +240,10 @@ tg_tensor *tg_variable(tg_dev *dev, tg_dtype dtype, double value) {
 
 tg_status tg_variable_set(tg_tensor *variable, double value) {
     tg_tensor *t = variable;
-    if (!t || !tg__live(t, "variable_set")) return tg__failst(TG_ERR_INVALID, "variable_set: not a live tensor");
-    if (t->op != TG_N_ARG) return tg__failst(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
+    if (!t || !tg__live(t, "variable_set")) return tg_error(TG_ERR_INVALID, "variable_set: not a live tensor");
+    if (t->op != TG_N_ARG) return tg_error(TG_ERR_INVALID, "variable_set: the tensor was not made by tg_variable");
     if (!arg_value_ok(t->dtype, value))
-        return tg__failst(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(t->dtype));
+        return tg_error(TG_ERR_INVALID, "variable_set: %g is not a %s", value, tg_dtype_name(t->dtype));
     tg_scalar s = tg__scalar_of(t->dtype, value);
     tg_buf *b;
     tg_status st = variable_buffer(t->dev, t->dtype, s, &b);

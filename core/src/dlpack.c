@@ -26,12 +26,12 @@ static void dl_delete(DLManagedTensor *m) {
 }
 
 tg_status tg_tensor_to_dlpack(tg_tensor *t, DLManagedTensor **out_managed) {
-    if (!out_managed) return tg__failst(TG_ERR_INVALID, "to_dlpack: out_managed is NULL");
+    if (!out_managed) return tg_error(TG_ERR_INVALID, "to_dlpack: out_managed is NULL");
     *out_managed = NULL;
     tg_status st = tg_realize(t);
     if (st) return st;
     dl_export *e = calloc(1, sizeof *e);
-    if (!e) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!e) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     tg_dev *dev = t->dev;
     size_t bytes = (size_t)t->buf->bytes;
     e->buf = tg__buf_retain(t->buf);
@@ -41,9 +41,9 @@ tg_status tg_tensor_to_dlpack(tg_tensor *t, DLManagedTensor **out_managed) {
     if ((dev->caps.flags & TG_CAP_HOST_VISIBLE) && dev->api->buffer_map) { /* zero-copy */
         if (dev->api->synchronize) st = dev->api->synchronize(dev->device);
         if (!st) st = dev->api->buffer_map(dev->device, t->buf->handle, data);
-        if (st) tg__failst(st, "%s: to_dlpack: %s", dev->name, dev->api->device_error(dev->device));
+        if (st) tg_error(st, "%s: to_dlpack: %s", dev->name, dev->api->device_error(dev->device));
     } else if (!(*data = e->copy = malloc(bytes + 1))) {
-        st = tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+        st = tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     } else {
         st = tg_to_host(t, e->copy, bytes);
     }

@@ -38,14 +38,6 @@ void *tg__fail(tg_status status, const char *fmt, ...) {
     return NULL;
 }
 
-tg_status tg__failst(tg_status status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    verror(status, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 void tg_clear_error(void) { tg_error(TG_OK, "%s", ""); }
 
 tg_status tg__swap_status(tg_status s) {
@@ -59,28 +51,21 @@ static const char *const status_names[TG_STATUS_COUNT] = {
     "TG_ERR_DEVICE", "TG_ERR_COMPILE", "TG_ERR_VERSION", "TG_ERR_NOT_FOUND",
     "TG_ERR_IO", "TG_ERR_INTERNAL", "TG_ERR_SHAPE", "TG_ERR_DTYPE"};
 
-static const char *const dtype_names[TG_DTYPE_COUNT] = {
-    "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-    "int64", "uint64", "float16", "bfloat16", "float32", "float64"};
-
 static const char *const dtype_short[TG_DTYPE_COUNT] = {
     "b", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f16", "bf16", "f32", "f64"};
 
-static const unsigned char dtype_sizes[TG_DTYPE_COUNT] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 2, 4, 8};
 
 const char *tg_status_name(tg_status s) {
     return s >= 0 && s < TG_STATUS_COUNT ? status_names[s] : "?";
 }
 
-const char *tg_dtype_name(tg_dtype d) {
-    return (unsigned)d < TG_DTYPE_COUNT ? dtype_names[d] : "?";
-}
+const char *tg_dtype_name(tg_dtype d) { return tgp_dtype_name((uint32_t)d); }
 
 const char *tg_op_name(tg_op op) { return tgp_op_name((uint32_t)op); }
 
 tg_status tg_dtype_parse(const char *name, tg_dtype *out_dtype) {
     for (int d = 0; name && d < TG_DTYPE_COUNT; d++) {
-        if (strcmp(name, dtype_names[d]) == 0 || strcmp(name, dtype_short[d]) == 0) {
+        if (strcmp(name, tgp_dtype_name((uint32_t)d)) == 0 || strcmp(name, dtype_short[d]) == 0) {
             *out_dtype = (tg_dtype)d;
             return TG_OK;
         }
@@ -88,7 +73,7 @@ tg_status tg_dtype_parse(const char *name, tg_dtype *out_dtype) {
     return tg_error(TG_ERR_INVALID, "unknown dtype '%s'", name ? name : "(null)");
 }
 
-size_t tg_dtype_size(tg_dtype d) { return (unsigned)d < TG_DTYPE_COUNT ? dtype_sizes[d] : 0; }
+size_t tg_dtype_size(tg_dtype d) { return tgp_dtype_size((uint32_t)d); }
 
 bool tg_dtype_is_float(tg_dtype d) { return d >= TG_FLOAT16 && d <= TG_FLOAT64; }
 

@@ -216,7 +216,7 @@ tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **
         ra[d] = da >= 0 ? a->shape[da] : 1;
         rb[d] = db >= 0 ? b->shape[db] : 1;
         if (ra[d] != rb[d] && ra[d] != 1 && rb[d] != 1)
-            return tg__failst(TG_ERR_SHAPE, "%s: shapes %s and %s do not broadcast", op, tg__shape_str(a, sa, sizeof sa),
+            return tg_error(TG_ERR_SHAPE, "%s: shapes %s and %s do not broadcast", op, tg__shape_str(a, sa, sizeof sa),
                               tg__shape_str(b, sb, sizeof sb));
         shape[d] = ra[d] == 1 ? rb[d] : ra[d];
     }

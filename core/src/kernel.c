@@ -344,6 +344,15 @@ static tg_status check_args(const tg_kernel *k) {
     return TG_OK;
 }
 
+/* cone[i] = 1 for every node the reduction node `reduce` reads (transitively). */
+static void mark_cone(const tg_kernel *k, int reduce, unsigned char *cone) {
+    if (reduce < 0) return;
+    cone[k->nodes[reduce].src[0]] = 1;
+    for (int i = reduce; i-- > 0;)
+        for (int s = 0; s < 3 && cone[i]; s++)
+            if (k->nodes[i].src[s] >= 0) cone[k->nodes[i].src[s]] = 1;
+}
+
 /* Which nodes feed the reduction, and nothing after it reads them. */
 static tg_status check_stages(check *c) {
     const tg_kernel *k = c->k;
@@ -356,11 +365,7 @@ static tg_status check_stages(check *c) {
     }
     if (c->reduce < 0 && k->reduce_axes) FAIL("kernel: reduce_axes is 0x%x but no node reduces", k->reduce_axes);
     if (c->reduce < 0) return TG_OK;
-    c->in_cone[k->nodes[c->reduce].src[0]] = 1;
-    for (uint32_t i = (uint32_t)c->reduce; i-- > 0;)
-        if (c->in_cone[i])
-            for (int s = 0; s < 3; s++)
-                if (k->nodes[i].src[s] >= 0) c->in_cone[k->nodes[i].src[s]] = 1;
+    mark_cone(k, c->reduce, c->in_cone);
     for (uint32_t i = 0; i < k->nnodes; i++)
         for (int s = 0; s < 3 && !c->in_cone[i] && i != (uint32_t)c->reduce; s++) {
             int src = k->nodes[i].src[s];
@@ -555,10 +560,7 @@ tg_status tg_kernel_bind(const tg_kernel *kernel, const tg_scalar *values, uint3
         unsigned char *cone = calloc(k->nnodes, 1);
         for (uint32_t i = 0; i < k->nnodes; i++)
             if (is_reduce(k->nodes[i].op)) reduce = (int)i;
-        if (cone && reduce >= 0) cone[k->nodes[reduce].src[0]] = 1;
-        for (int i = reduce; cone && i-- > 0;)
-            for (int s = 0; s < 3 && cone[i]; s++)
-                if (k->nodes[i].src[s] >= 0) cone[k->nodes[i].src[s]] = 1;
+        if (cone) mark_cone(k, reduce, cone);
         for (uint32_t d = 0; cone && d < k->ndim; d++) {
             if (!k->extent_arg[d]) continue;
             int64_t n = values[k->extent_arg[d] - 1].i;

@@ -173,16 +173,16 @@ tg_tensor *tg_argmin(tg_tensor *x, int axis, bool keepdim) {
  * place that holds it. Gradients reach the picked values through max. */
 tg_status tg_topk(tg_tensor *x, int64_t k, tg_tensor **out_values, tg_tensor **out_indices) {
     char sa[128];
-    if (!out_values || !out_indices) return tg__failst(TG_ERR_INVALID, "topk: out_values or out_indices is NULL");
+    if (!out_values || !out_indices) return tg_error(TG_ERR_INVALID, "topk: out_values or out_indices is NULL");
     *out_values = *out_indices = NULL;
     if (!x) return tg__null_arg("topk"), tg_last_status() ? tg_last_status() : TG_ERR_INVALID;
-    if (!tg_dtype_is_float(x->dtype)) return tg__failst(TG_ERR_DTYPE, "topk: needs a float dtype, not %s", tg_dtype_name(x->dtype));
+    if (!tg_dtype_is_float(x->dtype)) return tg_error(TG_ERR_DTYPE, "topk: needs a float dtype, not %s", tg_dtype_name(x->dtype));
     int64_t n = x->ndim ? x->shape[x->ndim - 1] : -1;
     if (k < 0 || k > n)
-        return tg__failst(TG_ERR_SHAPE, "topk: k = %lld outside [0, %lld] for input %s", (long long)k, (long long)n,
+        return tg_error(TG_ERR_SHAPE, "topk: k = %lld outside [0, %lld] for input %s", (long long)k, (long long)n,
                           tg__shape_str(x, sa, sizeof sa));
     tg_tensor **parts = malloc((size_t)(2 * k + 2) * sizeof *parts);
-    if (!parts) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!parts) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     tg_scope_begin();
     int axis = -1;
     tg_tensor *taken = tg__const_dt(x, TG_BOOL, 0), *ar = tg_arange(x->dev, TG_INT32, 0, (double)n, 1);

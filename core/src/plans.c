@@ -82,7 +82,7 @@ tg_status tg__sig_make(tg_tensor *const *order, size_t n, uint64_t mark, tg_grap
         }
     }
     s->ok = ok && one_device && n > 0;
-    return ok ? TG_OK : tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+    return ok ? TG_OK : tg_error(TG_ERR_NO_MEMORY, "schedule: out of host memory");
 }
 
 void tg__sig_free(tg_graph_sig *s) {

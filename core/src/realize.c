@@ -39,7 +39,7 @@ static int debug_level(void) {
 static tg_status cache_grow(tg_dev *dev) {
     size_t cap = dev->cap_progs ? dev->cap_progs * 2 : 64;
     tg_prog_entry *e = calloc(cap, sizeof *e);
-    if (!e) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!e) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     for (size_t i = 0; i < dev->cap_progs; i++) {
         if (!dev->progs[i].program) continue;
         size_t j = dev->progs[i].hash & (cap - 1);
@@ -76,9 +76,9 @@ static tg_status plan_bind(tg_planned *k) {
     const tg_caps *caps = &k->dev->caps;
     uint32_t lacks = tg_kernel_arg_needs(&k->k) & ~caps->flags;
     k->run = &k->k;
-    if (!lacks) return tg_kernel_check_args(&k->k, k->values) ? tg__set_status(tg_last_status()) : TG_OK;
+    if (!lacks) return tg_kernel_check_args(&k->k, k->values); /* it set the error */
     tg_status st = tg_kernel_bind(&k->k, k->values, lacks, &k->bound);
-    if (st) return tg__failst(st, "kernel %s: %s", k->name, tg_last_error());
+    if (st) return tg_error(st, "kernel %s: %s", k->name, tg_last_error());
     k->run = &k->bound.kernel;
     return TG_OK;
 }
@@ -90,7 +90,7 @@ static tg_status plan_validate(const tg_planned *k) {
         if (debug_level() >= 3 || getenv("TG_DEBUG_FAIL")) fprintf(stderr, "%s\n", txt ? txt : "(no text)");
         free(txt);
     }
-    if (st) return tg__failst(st, "kernel %s: %s", k->name, tg_last_error());
+    if (st) return tg_error(st, "kernel %s: %s", k->name, tg_last_error());
     return TG_OK;
 }
 
@@ -107,7 +107,7 @@ static tg_status compile_device(tg_dev *dev, tg_planned *const *plan, size_t n) 
     tg_status *sts = calloc(n, sizeof *sts), st = TG_OK;
     const char **msgs = calloc(n, sizeof *msgs);
     size_t *which = malloc(n * sizeof *which), m = 0;
-    if (!ks || !progs || !sts || !msgs || !which) st = tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!ks || !progs || !sts || !msgs || !which) st = tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     for (size_t i = 0; !st && i < n; i++) {
         tg_planned *k = plan[i];
         if (k->dev != dev || k->program || k->params[0].count == 0) continue;
@@ -125,7 +125,7 @@ static tg_status compile_device(tg_dev *dev, tg_planned *const *plan, size_t n) 
         }
     for (size_t j = 0; !st && j < m; j++) {
         if (sts[j] || !progs[j])
-            st = tg__failst(sts[j] ? sts[j] : TG_ERR_INTERNAL, "%s: program_create(%s): %s", dev->name,
+            st = tg_error(sts[j] ? sts[j] : TG_ERR_INTERNAL, "%s: program_create(%s): %s", dev->name,
                             plan[which[j]]->name, tg_plugin_message(msgs[j]));
         else
             debug_source(dev, progs[j]), st = cache_add(dev, ks[j]->hash, progs[j]);
@@ -152,8 +152,8 @@ tg_status tg__plan_compile(tg_planned *const *plan, size_t n) {
 }
 
 void tg__planned_free(tg_planned *k) {
-    if (k->nodes != NULL) free(k->nodes);
-    if (k->views != NULL) free(k->views);
+    free(k->nodes);
+    free(k->views);
     tg_kernel_bound_free(&k->bound);
     free(k);
 }
@@ -198,19 +198,16 @@ tg_status tg__plan_launch(tg_planned *pk) {
     int dbg = debug_level();
     double t0 = dbg ? now_s() : 0;
     bool empty = k->params[0].count == 0; /* an empty output (fused ones share its shape): nothing to compute */
-    if (st || empty) {
-    } else if (dev->api->program_run) {
-        tg_launch l = {.struct_size = sizeof l, .nbuffers = k->nparams, .buffers = bufs, .nargs = k->nargs,
-                       .args = k->nargs ? pk->values : NULL};
-        st = dev->api->program_run(dev->device, pk->program, &l);
-    } else {
-        st = dev->api->program_launch(dev->device, pk->program, bufs, k->nparams);
-    }
+    tg_launch l = {.struct_size = sizeof l, .nbuffers = k->nparams, .buffers = bufs, .nargs = k->nargs,
+                   .args = k->nargs ? pk->values : NULL};
+    if (!st && !empty)
+        st = dev->api->program_run ? dev->api->program_run(dev->device, pk->program, &l)
+                                   : dev->api->program_launch(dev->device, pk->program, bufs, k->nparams);
     if (!st && !empty && dbg && dev->api->synchronize) st = dev->api->synchronize(dev->device);
     for (uint32_t i = 0; i < k->nparams; i++)
         if (outs[i] && st) tg__buf_release(outs[i]);
         else if (outs[i]) pk->tensors[i]->buf = outs[i];
-    if (st && bufs_made) return tg__failst(st, "%s: launch of %s: %s", dev->name, k->name, dev->api->device_error(dev->device));
+    if (st && bufs_made) return tg_error(st, "%s: launch of %s: %s", dev->name, k->name, dev->api->device_error(dev->device));
     if (st || empty) return st; /* a failed buffer_create said why */
     tg__stats_kernel();
     if (dbg) {
@@ -232,7 +229,7 @@ tg_status tg__plan_launch(tg_planned *pk) {
 /* --------------------------------------------------------------- public */
 
 tg_status tg_realize_many(size_t n, tg_tensor *const *ts) {
-    if (!ts) return tg__failst(TG_ERR_INVALID, "realize: NULL list");
+    if (!ts) return tg_error(TG_ERR_INVALID, "realize: NULL list");
     return tg__schedule_run(n, ts);
 }
 
@@ -248,8 +245,8 @@ tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes) {
     if (!t) return tg_realize(t);
     size_t want = (size_t)tg__numel(t->ndim, t->shape) * tg_dtype_size(t->dtype);
     if (bytes != want)
-        return tg__failst(TG_ERR_INVALID, "to_host: %zu bytes given, the tensor has %zu", bytes, want);
-    if (!dst && want) return tg__failst(TG_ERR_INVALID, "to_host: dst is NULL");
+        return tg_error(TG_ERR_INVALID, "to_host: %zu bytes given, the tensor has %zu", bytes, want);
+    if (!dst && want) return tg_error(TG_ERR_INVALID, "to_host: dst is NULL");
     tg_status st = tg_realize(t);
     if (st || want == 0) return st;
     return tg__buf_transfer(t->buf, dst, want, false, NULL);
@@ -258,10 +255,10 @@ tg_status tg_to_host(tg_tensor *t, void *dst, size_t bytes) {
 tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
     if (!t) return tg_realize(t);
     size_t n = (size_t)tg__numel(t->ndim, t->shape), es = tg_dtype_size(t->dtype);
-    if (count != n) return tg__failst(TG_ERR_INVALID, "to_f64: room for %zu elements, the tensor has %zu", count, n);
-    if (!dst && n) return tg__failst(TG_ERR_INVALID, "to_f64: dst is NULL");
+    if (count != n) return tg_error(TG_ERR_INVALID, "to_f64: room for %zu elements, the tensor has %zu", count, n);
+    if (!dst && n) return tg_error(TG_ERR_INVALID, "to_f64: dst is NULL");
     void *tmp = malloc(n * es + 1);
-    if (!tmp) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!tmp) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     tg_status st = tg_to_host(t, tmp, n * es);
     for (size_t i = 0; !st && i < n; i++) dst[i] = tg__load_elem(tmp, t->dtype, (int64_t)i);
     free(tmp);
@@ -269,9 +266,9 @@ tg_status tg_to_f64(tg_tensor *t, double *dst, size_t count) {
 }
 
 tg_status tg_item(tg_tensor *t, double *out) {
-    if (!out) return tg__failst(TG_ERR_INVALID, "item: out is NULL");
+    if (!out) return tg_error(TG_ERR_INVALID, "item: out is NULL");
     if (t && tg__numel(t->ndim, t->shape) != 1)
-        return tg__failst(TG_ERR_SHAPE, "item: the tensor has %lld elements, not 1",
+        return tg_error(TG_ERR_SHAPE, "item: the tensor has %lld elements, not 1",
                           (long long)tg__numel(t->ndim, t->shape));
     return tg_to_f64(t, out, 1);
 }
@@ -279,11 +276,11 @@ tg_status tg_item(tg_tensor *t, double *out) {
 tg_status tg__check_index(const char *op, tg_tensor *idx, int64_t n) {
     size_t count = (size_t)tg__numel(idx->ndim, idx->shape);
     double *v = malloc(count * sizeof *v + 1);
-    if (!v) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+    if (!v) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
     tg_status st = tg_to_f64(idx, v, count);
     for (size_t i = 0; !st && i < count; i++)
         if (!(v[i] >= 0 && v[i] < (double)n))
-            st = tg__failst(TG_ERR_INVALID, "%s: index %.0f (element %zu) is outside [0, %lld)", op, v[i], i, (long long)n);
+            st = tg_error(TG_ERR_INVALID, "%s: index %.0f (element %zu) is outside [0, %lld)", op, v[i], i, (long long)n);
     free(v);
     return st;
 }
@@ -298,7 +295,7 @@ tg_status tg_assign(tg_tensor *dst, tg_tensor *src) {
     if (!dst || !src) return tg_realize(NULL);
     if (dst->dtype != src->dtype || dst->dev != src->dev || dst->ndim != src->ndim ||
         memcmp(dst->shape, src->shape, (size_t)dst->ndim * 8) != 0)
-        return tg__failst(dst->dtype != src->dtype ? TG_ERR_DTYPE : TG_ERR_SHAPE,
+        return tg_error(dst->dtype != src->dtype ? TG_ERR_DTYPE : TG_ERR_SHAPE,
                           "assign: destination %s %s and source %s %s differ", tg_dtype_name(dst->dtype),
                           tg__shape_str(dst, sa, sizeof sa), tg_dtype_name(src->dtype), tg__shape_str(src, sb, sizeof sb));
     if (dst == src) return tg_realize(dst);
@@ -307,7 +304,7 @@ tg_status tg_assign(tg_tensor *dst, tg_tensor *src) {
     tg_scope_begin();
     tg_tensor *s = src;
     tg_status st = tg_realize(s);
-    if (!st && !s->buf) st = tg__failst(TG_ERR_INTERNAL, "assign: source has no buffer after realize");
+    if (!st && !s->buf) st = tg_error(TG_ERR_INTERNAL, "assign: source has no buffer after realize");
     if (!st) {
         tg_buf *b = tg__buf_retain(s->buf);
         tg__drop_sources(dst);

@@ -88,7 +88,7 @@ static tg_status collect(size_t n, tg_tensor *const *ts, nodelist *order) {
         }
     }
     list_free(&stack);
-    if (st) return tg__failst(st, "schedule: out of host memory");
+    if (st) return tg_error(st, "schedule: out of host memory");
     return TG_OK;
 }
 
@@ -237,7 +237,7 @@ static void *grow(void *p, const void *small, size_t *cap, size_t need, size_t e
 }
 
 static int fail(kb *b, tg_status s, const char *msg) {
-    if (!b->err) b->err = tg__failst(s, "schedule: %s", msg);
+    if (!b->err) b->err = tg_error(s, "schedule: %s", msg);
     return -1;
 }
 
@@ -407,7 +407,7 @@ static tg_status find_reduce(kb *b, tg_tensor *t, bool top) {
     if (t->mark == b->mark) return TG_OK;
     t->mark = b->mark;
     if (tg__is_reduce(t->op)) {
-        if (b->red && b->red != t) return tg__failst(TG_ERR_INTERNAL, "schedule: two reductions in one kernel");
+        if (b->red && b->red != t) return tg_error(TG_ERR_INTERNAL, "schedule: two reductions in one kernel");
         b->red = t;
         return TG_OK; /* its input cone holds no other (by the decisions) */
     }
@@ -485,16 +485,6 @@ static bool store_view(const tg_tensor *root, const tg_tensor *red, tg_vstack *s
 
 /* --------------------------------------------------- multi-output fusion */
 
-/* Does t's kernel cone (through nodes without buffers) hold a reduction? */
-static bool cone_reduces(tg_tensor *t, bool top, uint64_t mark) {
-    if ((!top && (t->buf || t->mat)) || t->mark == mark) return false;
-    t->mark = mark;
-    if (tg__is_reduce(t->op)) return true;
-    for (int s = 0; s < t->nsrc; s++)
-        if (cone_reduces(t->src[s], false, mark)) return true;
-    return false;
-}
-
 /* Can the nodes a sibling added since `n0` nodes and `p0` params run in
  * this kernel: no LOAD of a buffer the kernel writes, every new input
  * realized or planned before, and something shared with what was there? */
@@ -521,8 +511,13 @@ static void fuse_siblings(kb *b, tg_tensor *const *cand, size_t n) {
     for (size_t j = 0; j < n && b->nparams + 1 < TG_KERNEL_MAX_PARAMS; j++) {
         tg_tensor *u = cand[j];
         if (!u || !u->mat || u->buf || u->planned || u->dev != b->dev || u->ndim != b->ndim ||
-            memcmp(u->shape, b->out, (size_t)b->ndim * 8) || cone_reduces(u, true, ++epoch))
+            memcmp(u->shape, b->out, (size_t)b->ndim * 8))
             continue;
+        b->mark = ++epoch; /* b has no reduction: does u's cone? */
+        if (find_reduce(b, u, true) != TG_OK || b->red) {
+            b->red = NULL;
+            continue;
+        }
         size_t n0 = b->nnodes, v0 = b->nviews, m0 = b->nmemo, pool0 = b->npool;
         uint32_t p0 = b->nparams, a0 = b->nargs;
         tg_tensor *root = b->root;
@@ -595,7 +590,7 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
             char params[40] = "any number of buffers", nodes[40] = "any number of nodes"; /* 0: no limit */
             if (caps->max_params) snprintf(params, sizeof params, "at most %u buffers", caps->max_params);
             if (caps->max_nodes) snprintf(nodes, sizeof nodes, "at most %u nodes", caps->max_nodes);
-            b.err = tg__failst(TG_ERR_UNSUPPORTED, "schedule: a kernel needs %u buffers and %zu nodes, the device "
+            b.err = tg_error(TG_ERR_UNSUPPORTED, "schedule: a kernel needs %u buffers and %zu nodes, the device "
                                "takes %s and %s", b.nparams, b.nnodes, params, nodes);
         }
     }
@@ -610,7 +605,7 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     if (!pk->nodes || !pk->views) {
         kb_free(&b);
         free(pk->nodes), free(pk->views);
-        return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+        return tg_error(TG_ERR_NO_MEMORY, "schedule: out of host memory");
     }
     memcpy(pk->nodes, b.nodes, b.nnodes * sizeof *pk->nodes);
     memcpy(pk->views, b.views, b.nviews * sizeof *pk->views);
@@ -651,11 +646,11 @@ static tg_status plan_all(nodelist *order, tg_planned ***plan, size_t *nplan) {
         if (!t->mat || t->buf || t->planned) continue;
         if (*nplan == cap) {
             tg_planned **p = realloc(*plan, (cap ? cap * 2 : 8) * sizeof *p);
-            if (!p) return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+            if (!p) return tg_error(TG_ERR_NO_MEMORY, "schedule: out of host memory");
             *plan = p, cap = cap ? cap * 2 : 8;
         }
         tg_planned *pk = malloc(sizeof *pk);
-        if (!pk) return tg__failst(TG_ERR_NO_MEMORY, "schedule: out of host memory");
+        if (!pk) return tg_error(TG_ERR_NO_MEMORY, "schedule: out of host memory");
         tg_status st = plan_kernel(t, ++epoch, order->v + i + 1, order->n - i - 1, pk);
         if (st) free(pk);
         if (st == RETRY) {

@@ -171,12 +171,12 @@ tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out) {
     tg_status s = TG_OK;
     if (!b) {
         b = calloc(1, sizeof *b);
-        if (!b) return tg__failst(TG_ERR_NO_MEMORY, "out of host memory");
+        if (!b) return tg_error(TG_ERR_NO_MEMORY, "out of host memory");
         s = dev->api->buffer_create(dev->device, bytes, &b->handle);
     }
     if (s != TG_OK) {
         free(b);
-        return tg__failst(s, "%s: buffer_create(%llu bytes): %s", dev->name, (unsigned long long)bytes,
+        return tg_error(s, "%s: buffer_create(%llu bytes): %s", dev->name, (unsigned long long)bytes,
                           dev->api->device_error(dev->device));
     }
     b->refs = 1, b->dev = dev, b->bytes = bytes;

@@ -112,11 +112,6 @@ void *tg__fail(tg_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-tg_status tg__failst(tg_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 /* A NULL operand: keeps the first message. Returns NULL. */
 void *tg__null_arg(const char *op);
 /* After a runtime call failed with the message already set by tg_error. */
