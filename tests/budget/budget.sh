@@ -6,7 +6,7 @@
 # usage: budget.sh SOURCE_ROOT
 root=$1
 here=$(dirname "$0")
-CORE_BUDGET=7800     # sdk/include + core/ (was 7000 before ABI 1.1, plan-then-run, DLPack, LM ops)
+CORE_BUDGET=9000     # sdk/include + core/ (7000 before ABI 1.1, plan-then-run, DLPack, LM ops; 7800 before issue 17's API breadth: ~40 compositions)
 LOWER_BUDGET=1600    # sdk/lower: the lowering library every code-generating plugin shares (1.1: kernel arguments)
 PLUGIN_BUDGET=2500   # each plugin
 REF_BUDGET=1200      # plugins/ref: the spec made executable stays readable
