@@ -16,6 +16,7 @@ void cpu_jit_destroy(cpu_jit *jit);
 typedef struct cpu_jit_job {
     const char *src; /* the rendered C source; NULL: not a job (skipped)      */
     int small;       /* 1: a kernel with little work (compiled at -O1)        */
+    int fast;        /* 1: the fast tier: the fast compiler, no flags         */
     void *handle;    /* out: for dlsym and dlclose                            */
     char key[40];    /* out: its cache key, also its symbols' suffix: tgk_<key> */
     tg_status st;    /* out: TG_OK, or why not (err says)                     */
@@ -26,7 +27,12 @@ typedef struct cpu_jit_job {
  * fails, one by one, so a bad kernel fails alone. Returns the first failing
  * job's status. */
 tg_status cpu_jit_build(cpu_jit *jit, cpu_jit_job *jobs, uint32_t n);
-const char *cpu_jit_cache_dir(const cpu_jit *jit);
+/* Only look the jobs up in the cache: key always, handle where cached. Jobs
+ * with a handle are skipped by both calls. */
+void cpu_jit_probe(cpu_jit *jit, cpu_jit_job *jobs, uint32_t n);
+/* 1 if a fast compiler was found (TG_CC_FAST, default tcc; "" for none). */
+int cpu_jit_has_fast(const cpu_jit *jit);
+const char *cpu_jit_cache_dir(cpu_jit *jit);
 /* fopen(path, "r") of a regular file in the cache, NULL for anything else
  * (a FIFO there would block the read forever). */
 FILE *cpu_jit_open_record(const char *path);
@@ -43,6 +49,27 @@ void cpu_pool_destroy(cpu_pool *pool);
 int cpu_pool_size(const cpu_pool *pool);
 /* Run fn(ctx, i, nparts) for every i < nparts (nparts <= size); returns when all ended. */
 void cpu_pool_run(cpu_pool *pool, cpu_task_fn fn, void *ctx, int nparts);
+
+/* ---------------------------------------------------------------- upgrade */
+/* One thread per device compiles the full (-O3) build of programs that run
+ * on the fast tier meanwhile, batch by batch in order, and switches each
+ * program over when its build is loaded. */
+typedef struct cpu_upgrader cpu_upgrader;
+tg_status cpu_upgrader_create(cpu_jit *jit, cpu_upgrader **out);
+/* Builds every queued batch, then ends the thread (the cache keeps them). */
+void cpu_upgrader_destroy(cpu_upgrader *u);
+/* Queue the full builds jobs[i] of progs[i] (n of each; both copied; the
+ * jobs' sources are copied too). */
+tg_status cpu_upgrader_add(cpu_upgrader *u, tg_program *const *progs, const cpu_jit_job *jobs, uint32_t n);
+/* The program is going away: drop it from the queue (its build still
+ * lands in the cache). */
+void cpu_upgrader_forget(cpu_upgrader *u, tg_program *p);
+/* Wait until nothing is queued or building; counts of programs switched
+ * over and of full builds that failed (the program kept its fast code). */
+void cpu_upgrader_wait(cpu_upgrader *u, uint64_t *upgraded, uint64_t *failed);
+/* plugin.c: take a loaded full build (job->handle) as the program's code
+ * from its next launch on; TG_OK, else the handle is not taken. */
+tg_status cpu_program_upgrade(tg_program *p, cpu_jit_job *job);
 
 /* ---------------------------------------------------------- plugin.c, tune */
 /* Build a program with a given plan; run it; free it (used by tuning). */

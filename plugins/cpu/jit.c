@@ -8,7 +8,10 @@
  * (symbol tgkey_<key>), so a corrupt or foreign file is rejected and rebuilt.
  * Kernels compiled together share one object: each one's entry is a hard link
  * to it, and its symbols carry its key (tgk_<key>...).
- * A cache directory we cannot write falls back to a private temporary one. */
+ * A cache directory we cannot write falls back to a private temporary one.
+ * Jobs marked fast compile with the fast compiler (TG_CC_FAST, else tcc if
+ * it is in PATH) and no flags: the cpu plugin's first tier (plugin.c). Builds
+ * may run on several threads at once (the upgrade thread, upgrade.c). */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,10 +40,12 @@ struct cpu_jit {
     int cc_argc;
     char cc_path[PATH_MAX];       /* resolved compiler path ("" if not found)  */
     char dir[PATH_MAX];           /* cache directory in use                    */
-    char fallback[PATH_MAX];      /* private temp dir, made on demand          */
+    char fallback[PATH_MAX];      /* private temp dir, made on demand (lock)   */
+    char fast_path[PATH_MAX];     /* the fast compiler; "" if none             */
     uint64_t ident;               /* hash of compiler identity, flags and host */
-    uint64_t compiles, hits;
-    pthread_mutex_t lock;
+    uint64_t fast_ident;          /* the same for the fast compiler            */
+    uint64_t compiles, hits;      /* atomic                                    */
+    pthread_mutex_t lock;         /* guards fallback                           */
 };
 
 uint64_t cpu_hash(uint64_t h, const void *data, size_t n) {
@@ -124,6 +129,18 @@ static int dir_is_private(const char *dir) {
     return 0;
 }
 
+/* Hash a compiler's resolved file (path, size, mtime) into h. */
+static uint64_t compiler_ident(uint64_t h, const char *path) {
+    char real[PATH_MAX];
+    struct stat st;
+    if (realpath(path, real) && stat(real, &st) == 0) {
+        int64_t id[2] = {(int64_t)st.st_size, (int64_t)st.st_mtime};
+        h = cpu_hash(h, real, strlen(real));
+        h = cpu_hash(h, id, sizeof id);
+    }
+    return h;
+}
+
 tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
     cpu_jit *j = calloc(1, sizeof *j);
     if (!j) return TG_ERR_NO_MEMORY;
@@ -141,20 +158,15 @@ tg_status cpu_jit_create(cpu_jit **out, char *err, size_t errcap) {
      * kernels still run. */
     uint64_t h = CPU_FNV_SEED;
     h = cpu_hash(h, cc, strlen(cc));
-    if (find_in_path(j->cc_argv[0], j->cc_path, sizeof j->cc_path) == 0) {
-        char real[PATH_MAX];
-        struct stat st;
-        if (realpath(j->cc_path, real) && stat(real, &st) == 0) {
-            int64_t id[2] = {(int64_t)st.st_size, (int64_t)st.st_mtime};
-            h = cpu_hash(h, real, strlen(real));
-            h = cpu_hash(h, id, sizeof id);
-        }
-    } else {
-        j->cc_path[0] = 0;
-    }
+    if (find_in_path(j->cc_argv[0], j->cc_path, sizeof j->cc_path) == 0) h = compiler_ident(h, j->cc_path);
+    else j->cc_path[0] = 0;
     const char *fl = host_flags(0);
     h = cpu_hash(h, fl, strlen(fl));
     j->ident = host_ident(h);
+    const char *fast = getenv("TG_CC_FAST"); /* "" turns the fast tier off */
+    if (!fast) fast = "tcc";
+    if (!*fast || find_in_path(fast, j->fast_path, sizeof j->fast_path) != 0) j->fast_path[0] = 0;
+    else j->fast_ident = host_ident(compiler_ident(cpu_hash(CPU_FNV_SEED, "fast", 4), j->fast_path));
 
     /* Relative values are ignored, as the XDG spec says (and as the core
      * does): a relative cache would compile into and load from the cwd. */
@@ -184,11 +196,25 @@ void cpu_jit_destroy(cpu_jit *j) {
 
 uint64_t cpu_jit_ident(const cpu_jit *j) { return j->ident; }
 
-const char *cpu_jit_cache_dir(const cpu_jit *j) { return j->fallback[0] ? j->fallback : j->dir; }
+int cpu_jit_has_fast(const cpu_jit *j) { return j->fast_path[0] != 0; }
+
+/* The private dir, or "" (it is made once, under the lock). */
+static void fallback_dir(cpu_jit *j, char *out, size_t cap) {
+    pthread_mutex_lock(&j->lock);
+    snprintf(out, cap, "%s", j->fallback);
+    pthread_mutex_unlock(&j->lock);
+}
+
+const char *cpu_jit_cache_dir(cpu_jit *j) {
+    pthread_mutex_lock(&j->lock);
+    const char *dir = j->fallback[0] ? j->fallback : j->dir;
+    pthread_mutex_unlock(&j->lock);
+    return dir;
+}
 
 void cpu_jit_stats(const cpu_jit *j, uint64_t *compiles, uint64_t *hits) {
-    *compiles = j->compiles;
-    *hits = j->hits;
+    *compiles = __atomic_load_n(&j->compiles, __ATOMIC_RELAXED);
+    *hits = __atomic_load_n(&j->hits, __ATOMIC_RELAXED);
 }
 
 /* Entries end with a trailer: "tgck" + FNV-1a hash of every byte before it.
@@ -345,8 +371,8 @@ static int batch_files(cpu_jit_job *const *jobs, int m, tgl_sb *files) {
  * one shared object in dir, and link it into the cache under each kernel's
  * name. TG_OK, else a status with err set: TG_ERR_IO for a problem of the dir
  * (ENOSPC-like, or no hard links), so the caller may try the fallback dir. */
-static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jobs, int m, int small, char *err,
-                             size_t errcap) {
+static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jobs, int m, int small, int fast,
+                             char *err, size_t errcap) {
     char base[PATH_MAX], opath[PATH_MAX + 8], lpath[PATH_MAX + 8];
     snprintf(base, sizeof base, "%s/tmp-%ld-XXXXXX", dir, (long)getpid());
     int fd = mkstemp(base);
@@ -363,15 +389,17 @@ static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jo
     int nf = files && argv && cpaths ? batch_files(jobs, m, files) : 0, ncf = 0;
     tg_status st = nf ? TG_OK : TG_ERR_NO_MEMORY;
     if (st) snprintf(err, errcap, "cpu: out of memory for the sources of %d kernels", m);
-    /* argv: compiler [its args] flags... -shared -fPIC -o out sources... -lm */
+    /* argv: compiler [its args] flags... -std=gnu11 -w -shared -fPIC -o out sources... -lm;
+     * the fast compiler: fast -w -shared -fPIC -o out sources... -lm */
     char flags[1024];
-    snprintf(flags, sizeof flags, "%s", host_flags(small));
+    snprintf(flags, sizeof flags, "%s", fast ? "" : host_flags(small));
     int argc = 0;
-    for (int i = 0; st == TG_OK && i < j->cc_argc; i++) argv[argc++] = j->cc_argv[i];
+    if (fast) argv[argc++] = j->fast_path;
+    for (int i = 0; st == TG_OK && !fast && i < j->cc_argc; i++) argv[argc++] = j->cc_argv[i];
     for (char *tok = strtok(flags, " \t"); st == TG_OK && tok && argc < CPU_MAX_ARGS + 30; tok = strtok(NULL, " \t"))
         argv[argc++] = tok;
     char *fixed[] = {"-std=gnu11", "-w", "-shared", "-fPIC", "-o", opath};
-    for (size_t i = 0; st == TG_OK && i < sizeof fixed / sizeof *fixed; i++) argv[argc++] = fixed[i];
+    for (size_t i = fast ? 1 : 0; st == TG_OK && i < sizeof fixed / sizeof *fixed; i++) argv[argc++] = fixed[i];
     for (int f = 0; st == TG_OK && f < nf; f++) {
         if (files[f].oom) st = TG_ERR_NO_MEMORY;
         if (!files[f].len) continue;
@@ -402,7 +430,7 @@ static tg_status compile_set(cpu_jit *j, const char *dir, cpu_jit_job *const *jo
         st = TG_ERR_COMPILE;
         goto done;
     }
-    j->compiles++;
+    __atomic_fetch_add(&j->compiles, 1, __ATOMIC_RELAXED);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -452,37 +480,43 @@ done:
 }
 
 static tg_status use_fallback(cpu_jit *j, char *err, size_t errcap) {
-    if (j->fallback[0]) return TG_OK;
-    const char *t = getenv("TMPDIR");
-    char tmpl[PATH_MAX];
-    snprintf(tmpl, sizeof tmpl, "%s/tg-cache-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpl)) {
-        snprintf(err, errcap, "cpu: no writable cache dir (%.900s) and no temp dir: %s", j->dir, strerror(errno));
-        return TG_ERR_IO;
+    tg_status st = TG_OK;
+    pthread_mutex_lock(&j->lock);
+    if (!j->fallback[0]) {
+        const char *t = getenv("TMPDIR");
+        char tmpl[PATH_MAX];
+        snprintf(tmpl, sizeof tmpl, "%s/tg-cache-XXXXXX", t && *t ? t : "/tmp");
+        if (mkdtemp(tmpl)) {
+            snprintf(j->fallback, sizeof j->fallback, "%s", tmpl);
+        } else {
+            snprintf(err, errcap, "cpu: no writable cache dir (%.900s) and no temp dir: %s", j->dir, strerror(errno));
+            st = TG_ERR_IO;
+        }
     }
-    snprintf(j->fallback, sizeof j->fallback, "%s", tmpl);
-    return TG_OK;
+    pthread_mutex_unlock(&j->lock);
+    return st;
 }
 
 /* compile_set in the cache dir, or where it cannot be used, the private one. */
-static tg_status compile_any(cpu_jit *j, cpu_jit_job *const *jobs, int m, int small, char *err, size_t errcap) {
+static tg_status compile_any(cpu_jit *j, cpu_jit_job *const *jobs, int m, int small, int fast, char *err,
+                             size_t errcap) {
     tg_status st = TG_ERR_IO;
-    if (j->dir[0]) st = compile_set(j, j->dir, jobs, m, small, err, errcap);
+    if (j->dir[0]) st = compile_set(j, j->dir, jobs, m, small, fast, err, errcap);
     if (st == TG_ERR_IO) { /* cache dir missing, read-only or full: private temp dir */
         st = use_fallback(j, err, errcap);
-        if (st == TG_OK) st = compile_set(j, j->fallback, jobs, m, small, err, errcap);
+        if (st == TG_OK) st = compile_set(j, j->fallback, jobs, m, small, fast, err, errcap);
     }
     return st;
 }
 
 /* The kernels of one optimisation level together; if that fails, one by one,
  * so that a bad kernel fails alone with its own message. */
-static void compile_level(cpu_jit *j, cpu_jit_job **set, int m, int small) {
+static void compile_level(cpu_jit *j, cpu_jit_job **set, int m, int small, int fast) {
     char err[1024];
-    tg_status st = m ? compile_any(j, set, m, small, err, sizeof err) : TG_OK;
+    tg_status st = m ? compile_any(j, set, m, small, fast, err, sizeof err) : TG_OK;
     for (int i = 0; i < m; i++) {
         if (st == TG_ERR_COMPILE && m > 1) {
-            set[i]->st = compile_any(j, &set[i], 1, small, set[i]->err, sizeof set[i]->err);
+            set[i]->st = compile_any(j, &set[i], 1, small, fast, set[i]->err, sizeof set[i]->err);
         } else {
             set[i]->st = st;
             if (st != TG_OK) snprintf(set[i]->err, sizeof set[i]->err, "%s", err);
@@ -491,7 +525,9 @@ static void compile_level(cpu_jit *j, cpu_jit_job **set, int m, int small) {
 }
 
 static void *find_entry(cpu_jit *j, const char *key) {
-    const char *dirs[2] = {j->dir[0] ? j->dir : NULL, j->fallback[0] ? j->fallback : NULL};
+    char fb[PATH_MAX];
+    fallback_dir(j, fb, sizeof fb);
+    const char *dirs[2] = {j->dir[0] ? j->dir : NULL, fb[0] ? fb : NULL};
     void *h = NULL;
     for (int i = 0; i < 2 && !h; i++) {
         char path[PATH_MAX + 80];
@@ -502,6 +538,20 @@ static void *find_entry(cpu_jit *j, const char *key) {
     return h;
 }
 
+void cpu_jit_probe(cpu_jit *j, cpu_jit_job *jobs, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        cpu_jit_job *b = &jobs[i];
+        if (!b->src || b->handle) continue;
+        const char *fl = b->fast ? "fast" : host_flags(b->small);
+        uint64_t h1 = cpu_hash(cpu_hash(b->fast ? j->fast_ident : j->ident, fl, strlen(fl)), b->src, strlen(b->src));
+        uint64_t h2 = cpu_hash(h1 ^ 0x9e3779b97f4a7c15ull, b->src, strlen(b->src));
+        snprintf(b->key, sizeof b->key, "%016" PRIx64 "%016" PRIx64, h1, h2);
+        b->st = TG_OK;
+        b->handle = find_entry(j, b->key);
+        if (b->handle) __atomic_fetch_add(&j->hits, 1, __ATOMIC_RELAXED);
+    }
+}
+
 tg_status cpu_jit_build(cpu_jit *j, cpu_jit_job *jobs, uint32_t n) {
     cpu_jit_job **todo = malloc((n ? n : 1) * sizeof *todo), **set = malloc((n ? n : 1) * sizeof *set);
     if (!todo || !set) {
@@ -509,30 +559,24 @@ tg_status cpu_jit_build(cpu_jit *j, cpu_jit_job *jobs, uint32_t n) {
         free(set);
         return TG_ERR_NO_MEMORY;
     }
-    pthread_mutex_lock(&j->lock);
     int m = 0;
     for (uint32_t i = 0; i < n; i++) {
-        cpu_jit_job *b = &jobs[i];
-        if (!b->src) continue;
-        const char *fl = host_flags(b->small);
-        uint64_t h1 = cpu_hash(cpu_hash(j->ident, fl, strlen(fl)), b->src, strlen(b->src));
-        uint64_t h2 = cpu_hash(h1 ^ 0x9e3779b97f4a7c15ull, b->src, strlen(b->src));
-        snprintf(b->key, sizeof b->key, "%016" PRIx64 "%016" PRIx64, h1, h2);
-        b->st = TG_OK;
-        b->handle = find_entry(j, b->key);
-        if (b->handle) j->hits++;
-        else todo[m++] = b;
+        if (!jobs[i].src || jobs[i].handle) continue;
+        cpu_jit_probe(j, &jobs[i], 1);
+        if (!jobs[i].handle) todo[m++] = &jobs[i];
     }
-    for (int i = 0; i < m && !j->cc_path[0]; i++) {
+    for (int i = 0; i < m; i++) {
+        const char *cc = todo[i]->fast ? j->fast_path : j->cc_path;
+        if (cc[0]) continue;
         snprintf(todo[i]->err, sizeof todo[i]->err, "cpu: C compiler '%s' not found in PATH (set TG_CC to a C compiler)",
                  j->cc_argv[0]);
         todo[i]->st = TG_ERR_COMPILE;
     }
-    for (int small = 0; small < 2 && j->cc_path[0]; small++) {
-        int k = 0;
+    for (int level = 0; level < 3; level++) { /* -O3, -O1, the fast compiler */
+        int k = 0, small = level == 1, fast = level == 2;
         for (int i = 0; i < m; i++)
-            if (todo[i]->small == small) set[k++] = todo[i];
-        compile_level(j, set, k, small);
+            if (todo[i]->st == TG_OK && todo[i]->fast == fast && (fast || todo[i]->small == small)) set[k++] = todo[i];
+        compile_level(j, set, k, small, fast);
     }
     tg_status first = TG_OK;
     for (int i = 0; i < m; i++) {
@@ -545,7 +589,6 @@ tg_status cpu_jit_build(cpu_jit *j, cpu_jit_job *jobs, uint32_t n) {
         }
         if (first == TG_OK) first = b->st;
     }
-    pthread_mutex_unlock(&j->lock);
     free(todo);
     free(set);
     return first;

@@ -2,7 +2,10 @@
  * A program is the kernel lowered and rendered to C by the SDK's lowering
  * library, compiled and cached (jit.c), called through libffi with the
  * arguments the kernel declares, split over a persistent thread pool
- * (pool.c). */
+ * (pool.c). Two tiers: a kernel not in the cache first compiles with a fast
+ * compiler (tcc, milliseconds) in a plain layout and runs at once, while
+ * its full -O3 build is made in the background (upgrade.c) and takes over
+ * from the next launch on. TG_CPU_TIER=fast or full keeps one tier only. */
 #include <dlfcn.h>
 #include <ffi.h>
 #include <stdarg.h>
@@ -22,6 +25,8 @@
 struct tg_device {
     cpu_pool *pool;
     cpu_jit *jit;
+    int fast;               /* 1: kernels not cached start on the fast tier */
+    cpu_upgrader *upgrader; /* their full builds; NULL: fast tier only     */
     cpu_jit_job *jobs; /* of the last program_create_batch: its messages */
     char error[2048];
 };
@@ -31,18 +36,15 @@ struct tg_buffer {
     uint64_t bytes;
 };
 
-struct tg_program {
+/* One compiled form of a program: a layout and its entry points. */
+typedef struct cpu_code {
     void *dl;
     void (*fn_main)(void);
-    void (*fn_part)(void);
     void (*fn_fin)(void);
     int *oom; /* the kernel's scratch-allocation failure flag, if it has one */
-    ffi_cif cif_main, cif_part, cif_fin;
+    ffi_cif cif_main, cif_fin;
     ffi_type *types[CPU_MAX_PARAMS + 4];
     ffi_type *types_fin[CPU_MAX_PARAMS + 3];
-    uint32_t nparams;
-    uint32_t nargs;           /* kernel arguments: one pointer to their words */
-    tg_arg args[CPU_MAX_ARGS];
     tgl_plan plan;
     int64_t out_count;   /* points of the output                            */
     uint32_t acc_size;   /* bytes of one partial accumulator (split)         */
@@ -50,6 +52,14 @@ struct tg_program {
     int par_align;    /* split points are multiples of this                */
     int64_t work;     /* points evaluated per launch                       */
     char *source;
+} cpu_code;
+
+struct tg_program {
+    uint32_t nparams;
+    uint32_t nargs;           /* kernel arguments: one pointer to their words */
+    tg_arg args[CPU_MAX_ARGS];
+    cpu_code code[2]; /* [0]: the fast tier's, or the only one; [1]: the full build */
+    int cur;          /* the code launches run (atomic: upgrade.c sets it to 1) */
 };
 
 static char plugin_err[512];
@@ -91,8 +101,12 @@ static tg_status cpu_device_create(uint32_t index, tg_device **out) {
     if (!d) return TG_ERR_NO_MEMORY;
     tg_status st = cpu_jit_create(&d->jit, plugin_err, sizeof plugin_err);
     if (st == TG_OK) st = cpu_pool_create(env_threads(), &d->pool);
+    const char *tier = getenv("TG_CPU_TIER"); /* "fast" or "full": that tier only */
+    d->fast = st == TG_OK && cpu_jit_has_fast(d->jit) && !(tier && !strcmp(tier, "full"));
+    if (d->fast && !(tier && !strcmp(tier, "fast"))) st = cpu_upgrader_create(d->jit, &d->upgrader);
     if (st != TG_OK) {
         if (!plugin_err[0]) snprintf(plugin_err, sizeof plugin_err, "cpu: cannot start the device");
+        cpu_pool_destroy(d->pool);
         cpu_jit_destroy(d->jit);
         free(d);
         return st;
@@ -103,6 +117,7 @@ static tg_status cpu_device_create(uint32_t index, tg_device **out) {
 
 static void cpu_device_destroy(tg_device *d) {
     if (!d) return;
+    cpu_upgrader_destroy(d->upgrader);
     cpu_pool_destroy(d->pool);
     cpu_jit_destroy(d->jit);
     free(d->jobs);
@@ -210,14 +225,18 @@ static tg_status cpu_buffer_unmap(tg_device *d, tg_buffer *b, void *ptr) {
     return TG_OK;
 }
 
-static void cpu_program_destroy(tg_device *d, tg_program *p) {
-    (void)d;
-    if (!p) return;
-    if (p->dl) dlclose(p->dl);
-    free(p->source);
-    free(p);
+static void code_free(cpu_code *c) {
+    if (c->dl) dlclose(c->dl);
+    free(c->source);
 }
 
+static void cpu_program_destroy(tg_device *d, tg_program *p) {
+    if (!p) return;
+    cpu_upgrader_forget(d->upgrader, p);
+    code_free(&p->code[0]);
+    code_free(&p->code[1]);
+    free(p);
+}
 
 void cpu_target(int nthreads, tgl_target *t) {
     memset(t, 0, sizeof *t);
@@ -227,68 +246,89 @@ void cpu_target(int nthreads, tgl_target *t) {
     t->vector_bytes = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx2") ? 32 : 16;
 }
 
-/* Lower and render a program for a plan (not compiled yet). */
-static tg_status program_prepare(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+/* Lower and render a kernel's code for a plan (not compiled yet). */
+static tg_status code_render(tg_device *d, const tg_kernel *k, const tgl_plan *plan, cpu_code *c) {
     tgl_target t;
     cpu_target(cpu_pool_size(d->pool), &t);
     tgl_prog *lp = NULL;
     tg_status st = tgl_lower(k, &t, plan, &lp, d->error, sizeof d->error);
     if (st != TG_OK) return st;
-    tg_program *p = calloc(1, sizeof *p);
     tgl_sb sb = {0};
-    if (!p || tgl_render(lp, &tgl_dialect_c, &sb) != TG_OK) {
+    if (tgl_render(lp, &tgl_dialect_c, &sb) != TG_OK) {
         tgl_sb_free(&sb);
         tgl_prog_free(lp);
-        free(p);
         return dev_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory rendering %s", k->name);
     }
-    p->plan = lp->plan;
-    p->out_count = lp->out_count;
-    p->acc_size = lp->acc_size;
+    c->plan = lp->plan;
+    c->out_count = lp->out_count;
+    c->acc_size = lp->acc_size;
+    c->source = sb.s;
+    c->work = lp->out_count * lp->red_count;
+    const tgl_plan *o = &c->plan;
+    c->par_size = 1;
+    c->par_align = 1;
+    if (o->par_axis >= 0) {
+        c->par_size = k->shape[o->par_axis];
+        if (o->mode == TGL_OUTER && o->par_axis == lp->oin) c->par_align = 16;
+        if (o->mode == TGL_MATMUL && !o->split && o->par_axis == lp->mm_m) c->par_align = o->mr;
+    }
+    tgl_prog_free(lp);
+    return TG_OK;
+}
+
+/* A program with its (full) code rendered for a plan. */
+static tg_status program_prepare(tg_device *d, const tg_kernel *k, const tgl_plan *plan, tg_program **out) {
+    tg_program *p = calloc(1, sizeof *p);
+    if (!p) return dev_fail(d, TG_ERR_NO_MEMORY, "program_create: out of memory");
     p->nparams = k->nparams;
     p->nargs = k->struct_size >= offsetof(tg_kernel, args) + sizeof k->args ? k->nargs : 0;
     if (p->nargs) memcpy(p->args, k->args, p->nargs * sizeof *k->args);
-    p->source = sb.s;
-    p->work = lp->out_count * lp->red_count;
-    const tgl_plan *o = &p->plan;
-    p->par_size = 1;
-    p->par_align = 1;
-    if (o->par_axis >= 0) {
-        p->par_size = k->shape[o->par_axis];
-        if (o->mode == TGL_OUTER && o->par_axis == lp->oin) p->par_align = 16;
-        if (o->mode == TGL_MATMUL && !o->split && o->par_axis == lp->mm_m) p->par_align = o->mr;
+    tg_status st = code_render(d, k, plan, &p->code[0]);
+    if (st != TG_OK) {
+        free(p);
+        return st;
     }
-    tgl_prog_free(lp);
     *out = p;
     return TG_OK;
 }
 
-/* Find the entry points of a compiled and loaded program (its symbols carry
- * its cache key) and prepare its calls. */
-static tg_status program_finish(tg_device *d, tg_program *p, const char *key) {
-    const tgl_plan *o = &p->plan;
+/* Find the entry points of compiled and loaded code (its symbols carry its
+ * cache key) and prepare its calls; np: buffers + 1 if the kernel has
+ * arguments. Thread-safe (the upgrade thread calls it): no device state. */
+static const char *code_finish(cpu_code *c, uint32_t np, const char *key) {
+    const tgl_plan *o = &c->plan;
     char name[80];
     snprintf(name, sizeof name, "%s_%s", o->split ? "tgk_part" : "tgk", key);
-    p->fn_main = (void (*)(void))dlsym(p->dl, name);
+    c->fn_main = (void (*)(void))dlsym(c->dl, name);
     snprintf(name, sizeof name, "tgk_fin_%s", key);
-    p->fn_fin = o->split ? (void (*)(void))dlsym(p->dl, name) : NULL;
+    c->fn_fin = o->split ? (void (*)(void))dlsym(c->dl, name) : NULL;
     snprintf(name, sizeof name, "tgk_oom_%s", key);
-    p->oom = dlsym(p->dl, name);
-    if (!p->fn_main || (o->split && !p->fn_fin))
-        return dev_fail(d, TG_ERR_COMPILE, "program_create: compiled kernel lacks its entry points");
-    uint32_t np = p->nparams + (p->nargs ? 1 : 0); /* buffers, then the argument words */
-    for (uint32_t i = 0; i < np; i++) p->types[i] = &ffi_type_pointer;
-    p->types[np] = &ffi_type_sint64;
-    p->types[np + 1] = &ffi_type_sint64;
-    p->types[np + 2] = &ffi_type_pointer;
-    if (ffi_prep_cif(&p->cif_main, FFI_DEFAULT_ABI, np + 2 + (o->split ? 1 : 0), &ffi_type_void, p->types) != FFI_OK)
-        return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
+    c->oom = dlsym(c->dl, name);
+    if (!c->fn_main || (o->split && !c->fn_fin)) return "program_create: compiled kernel lacks its entry points";
+    for (uint32_t i = 0; i < np; i++) c->types[i] = &ffi_type_pointer;
+    c->types[np] = &ffi_type_sint64;
+    c->types[np + 1] = &ffi_type_sint64;
+    c->types[np + 2] = &ffi_type_pointer;
+    if (ffi_prep_cif(&c->cif_main, FFI_DEFAULT_ABI, np + 2 + (o->split ? 1 : 0), &ffi_type_void, c->types) != FFI_OK)
+        return "program_create: ffi_prep_cif failed";
     if (o->split) { /* tgk_fin(params..., part, nparts) */
-        for (uint32_t i = 0; i <= np; i++) p->types_fin[i] = &ffi_type_pointer;
-        p->types_fin[np + 1] = &ffi_type_sint64;
-        if (ffi_prep_cif(&p->cif_fin, FFI_DEFAULT_ABI, np + 2, &ffi_type_void, p->types_fin) != FFI_OK)
-            return dev_fail(d, TG_ERR_INTERNAL, "program_create: ffi_prep_cif failed");
+        for (uint32_t i = 0; i <= np; i++) c->types_fin[i] = &ffi_type_pointer;
+        c->types_fin[np + 1] = &ffi_type_sint64;
+        if (ffi_prep_cif(&c->cif_fin, FFI_DEFAULT_ABI, np + 2, &ffi_type_void, c->types_fin) != FFI_OK)
+            return "program_create: ffi_prep_cif failed";
     }
+    return NULL;
+}
+
+static uint32_t program_nparams(const tg_program *p) { return p->nparams + (p->nargs ? 1 : 0); }
+
+tg_status cpu_program_upgrade(tg_program *p, cpu_jit_job *job) {
+    p->code[1].dl = job->handle;
+    if (code_finish(&p->code[1], program_nparams(p), job->key)) {
+        p->code[1].dl = NULL;
+        return TG_ERR_COMPILE;
+    }
+    __atomic_store_n(&p->cur, 1, __ATOMIC_RELEASE);
     return TG_OK;
 }
 
@@ -297,12 +337,12 @@ static tg_status program_build(tg_device *d, const tg_kernel *k, const tgl_plan 
     tg_program *p = NULL;
     tg_status st = program_prepare(d, k, plan, &p);
     if (st != TG_OK) return st;
-    cpu_jit_job job = {.src = p->source, .small = p->work < CPU_SMALL_OPT};
+    cpu_jit_job job = {.src = p->code[0].source, .small = p->code[0].work < CPU_SMALL_OPT};
     st = cpu_jit_build(d->jit, &job, 1);
-    p->dl = job.handle;
-    if (st != TG_OK) dev_fail(d, st, "%s", job.err);
-    else st = program_finish(d, p, job.key);
-    if (st != TG_OK) {
+    p->code[0].dl = job.handle;
+    const char *why = st == TG_OK ? code_finish(&p->code[0], program_nparams(p), job.key) : job.err;
+    if (why) {
+        st = dev_fail(d, st == TG_OK ? TG_ERR_COMPILE : st, "%s", why);
         cpu_program_destroy(d, p);
         return st;
     }
@@ -331,8 +371,56 @@ static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program
     return st != TG_OK ? st : program_build(d, k, &plan, out);
 }
 
-/* Every kernel is planned and rendered, then the ones not cached compile in
- * one compiler invocation (jit.c). */
+/* The fast tier: programs[i] whose full build is not cached get code[0]
+ * from the fast compiler in a layout it compiles (the register-tiled
+ * matrix layout needs vector types: it becomes OUTER); their full code
+ * moves to code[1] and its job goes to the upgrade thread. A program whose
+ * fast build fails keeps only its full job (compiled at once by the caller). */
+static void batch_fast(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **progs) {
+    cpu_jit_job *fast = calloc(n, sizeof *fast), *full = calloc(n, sizeof *full);
+    tg_program **up = calloc(n, sizeof *up);
+    uint32_t nup = 0;
+    for (uint32_t i = 0; fast && full && up && i < n; i++) {
+        tg_program *p = progs[i];
+        if (!p || d->jobs[i].handle) continue;
+        tgl_plan plan = p->code[0].plan;
+        if (plan.mode == TGL_MATMUL) {
+            plan.mode = TGL_OUTER;
+            plan.block = 256;
+        }
+        p->code[1] = p->code[0];
+        memset(&p->code[0], 0, sizeof p->code[0]);
+        if (code_render(d, ks[i], &plan, &p->code[0]) == TG_OK) {
+            fast[i].src = p->code[0].source;
+            fast[i].fast = 1;
+        }
+    }
+    if (fast && full && up) cpu_jit_build(d->jit, fast, n);
+    for (uint32_t i = 0; fast && full && up && i < n; i++) {
+        tg_program *p = progs[i];
+        if (!p || !p->code[1].source) continue;
+        p->code[0].dl = fast[i].handle;
+        if (!fast[i].src || fast[i].st != TG_OK || code_finish(&p->code[0], program_nparams(p), fast[i].key)) {
+            code_free(&p->code[0]); /* back to the full code alone */
+            p->code[0] = p->code[1];
+            memset(&p->code[1], 0, sizeof p->code[1]);
+            continue;
+        }
+        d->jobs[i].src = NULL; /* not built now */
+        full[nup].src = p->code[1].source;
+        full[nup].small = p->code[1].work < CPU_SMALL_OPT;
+        up[nup++] = p;
+    }
+    if (nup && d->upgrader && cpu_upgrader_add(d->upgrader, up, full, nup) != TG_OK)
+        fprintf(stderr, "tg cpu: out of memory queueing %u full builds; those kernels stay on the fast tier\n", nup);
+    free(fast);
+    free(full);
+    free(up);
+}
+
+/* Every kernel is planned and rendered; those not cached start on the fast
+ * tier where there is one, and the rest compile in one compiler invocation
+ * per optimisation level (jit.c). */
 static tg_status cpu_program_create_batch(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_program **out,
                                           tg_status *out_st, const char **out_msg) {
     if (n && (!ks || !out || !out_st || !out_msg))
@@ -346,21 +434,26 @@ static tg_status cpu_program_create_batch(tg_device *d, uint32_t n, const tg_ker
         out_st[i] = program_plan(d, ks[i], &plan);
         if (out_st[i] == TG_OK) out_st[i] = program_prepare(d, ks[i], &plan, &out[i]);
         if (out_st[i] == TG_OK) {
-            d->jobs[i].src = out[i]->source;
-            d->jobs[i].small = out[i]->work < CPU_SMALL_OPT;
+            d->jobs[i].src = out[i]->code[0].source;
+            d->jobs[i].small = out[i]->code[0].work < CPU_SMALL_OPT;
         } else {
             snprintf(d->jobs[i].err, sizeof d->jobs[i].err, "%.1000s", d->error);
         }
     }
+    cpu_jit_probe(d->jit, d->jobs, n);
+    if (d->fast) batch_fast(d, n, ks, out);
     cpu_jit_build(d->jit, d->jobs, n);
     tg_status first = TG_OK;
     for (uint32_t i = 0; i < n; i++) {
         cpu_jit_job *b = &d->jobs[i];
-        if (out[i]) {
-            out[i]->dl = b->handle;
+        if (out[i] && !out[i]->code[1].source) { /* built now (or cached) */
+            out[i]->code[0].dl = b->handle;
             out_st[i] = b->st;
-            if (out_st[i] == TG_OK && (out_st[i] = program_finish(d, out[i], b->key)) != TG_OK)
-                snprintf(b->err, sizeof b->err, "%.1000s", d->error);
+            const char *why = b->st == TG_OK ? code_finish(&out[i]->code[0], program_nparams(out[i]), b->key) : NULL;
+            if (why) {
+                snprintf(b->err, sizeof b->err, "%s", why);
+                out_st[i] = TG_ERR_COMPILE;
+            }
             if (out_st[i] != TG_OK) {
                 cpu_program_destroy(d, out[i]);
                 out[i] = NULL;
@@ -373,15 +466,16 @@ static tg_status cpu_program_create_batch(tg_device *d, uint32_t n, const tg_ker
 }
 
 typedef struct launch_ctx {
-    tg_program *p;
+    const cpu_code *c;
     void *ptrs[CPU_MAX_PARAMS + 1]; /* the buffers, then the argument words */
+    uint32_t np;                    /* pointers passed                      */
     char *part;        /* split: partial accumulators, [nparts][out_count] */
 } launch_ctx;
 
 static void run_part(void *vctx, int i, int n) {
-    launch_ctx *c = vctx;
-    tg_program *p = c->p;
-    int64_t size = p->par_size, a = p->par_align;
+    launch_ctx *ctx = vctx;
+    const cpu_code *c = ctx->c;
+    int64_t size = c->par_size, a = c->par_align;
     int64_t lo = size * i / n, hi = size * (i + 1) / n;
     if (a > 1) {
         lo = lo / a * a;
@@ -389,15 +483,15 @@ static void run_part(void *vctx, int i, int n) {
     }
     void *av[CPU_MAX_PARAMS + 4];
     void *part = NULL;
-    uint32_t np = p->nparams + (p->nargs ? 1 : 0);
-    for (uint32_t j = 0; j < np; j++) av[j] = &c->ptrs[j];
+    uint32_t np = ctx->np;
+    for (uint32_t j = 0; j < np; j++) av[j] = &ctx->ptrs[j];
     av[np] = &lo;
     av[np + 1] = &hi;
-    if (c->part) {
-        part = c->part + (size_t)i * (size_t)p->out_count * (size_t)p->acc_size;
+    if (ctx->part) {
+        part = ctx->part + (size_t)i * (size_t)c->out_count * (size_t)c->acc_size;
         av[np + 2] = &part;
     }
-    ffi_call(&p->cif_main, p->fn_main, NULL, av);
+    ffi_call((ffi_cif *)&c->cif_main, c->fn_main, NULL, av);
 }
 
 /* A launch; words: the arguments' words (tgl_args_pack), NULL for zeros. */
@@ -406,40 +500,42 @@ static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uin
     if (nbufs != p->nparams)
         return dev_fail(d, TG_ERR_INVALID, "program_launch: %u buffers given, kernel has %u", nbufs, p->nparams);
     static const uint64_t zeros[CPU_MAX_ARGS];
-    launch_ctx c;
-    c.p = p;
-    c.part = NULL;
-    c.ptrs[nbufs] = (void *)(words ? words : zeros);
+    const cpu_code *c = &p->code[__atomic_load_n(&p->cur, __ATOMIC_ACQUIRE)];
+    launch_ctx ctx;
+    ctx.c = c;
+    ctx.np = program_nparams(p);
+    ctx.part = NULL;
+    ctx.ptrs[nbufs] = (void *)(words ? words : zeros);
     for (uint32_t i = 0; i < nbufs; i++) {
         if (!bufs[i]) return dev_fail(d, TG_ERR_INVALID, "program_launch: buffer %u is NULL", i);
-        c.ptrs[i] = bufs[i]->data;
+        ctx.ptrs[i] = bufs[i]->data;
     }
-    if (p->out_count == 0) return TG_OK;
+    if (c->out_count == 0) return TG_OK;
     int n = cpu_pool_size(d->pool);
-    if (p->work < CPU_SMALL_WORK) n = 1;
-    if (n > p->par_size) n = (int)p->par_size;
+    if (c->work < CPU_SMALL_WORK) n = 1;
+    if (n > c->par_size) n = (int)c->par_size;
     if (n < 1) n = 1;
-    if (p->plan.split) {
-        c.part = malloc((size_t)n * (size_t)p->out_count * (size_t)p->acc_size);
-        if (!c.part) return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: out of memory for partial sums");
+    if (c->plan.split) {
+        ctx.part = malloc((size_t)n * (size_t)c->out_count * (size_t)c->acc_size);
+        if (!ctx.part) return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: out of memory for partial sums");
     }
-    if (p->oom) *p->oom = 0;
-    if (n == 1) run_part(&c, 0, 1);
-    else cpu_pool_run(d->pool, run_part, &c, n);
-    if (p->oom && *p->oom) {
-        free(c.part);
+    if (c->oom) *c->oom = 0;
+    if (n == 1) run_part(&ctx, 0, 1);
+    else cpu_pool_run(d->pool, run_part, &ctx, n);
+    if (c->oom && *c->oom) {
+        free(ctx.part);
         return dev_fail(d, TG_ERR_NO_MEMORY, "program_launch: the kernel could not allocate its scratch memory");
     }
-    if (p->plan.split) {
+    if (c->plan.split) {
         void *av[CPU_MAX_PARAMS + 3];
         int64_t nparts = n;
-        void *part = c.part;
-        uint32_t np = p->nparams + (p->nargs ? 1 : 0);
-        for (uint32_t j = 0; j < np; j++) av[j] = &c.ptrs[j];
+        void *part = ctx.part;
+        uint32_t np = ctx.np;
+        for (uint32_t j = 0; j < np; j++) av[j] = &ctx.ptrs[j];
         av[np] = &part;
         av[np + 1] = &nparts;
-        ffi_call(&p->cif_fin, p->fn_fin, NULL, av);
-        free(c.part);
+        ffi_call((ffi_cif *)&c->cif_fin, c->fn_fin, NULL, av);
+        free(ctx.part);
     }
     return TG_OK;
 }
@@ -459,9 +555,10 @@ static tg_status cpu_program_run_args(tg_device *d, tg_program *p, const tg_laun
     return launch(d, p, l->buffers, l->nbuffers, words);
 }
 
+/* The full build's source (what runs once the upgrade is in). */
 static const char *cpu_program_source(tg_device *d, tg_program *p) {
     (void)d;
-    return p ? p->source : NULL;
+    return !p ? NULL : p->code[1].source ? p->code[1].source : p->code[0].source;
 }
 
 /* Rebuild a program with other options (tuning); exported to tune.c. */
@@ -483,6 +580,14 @@ TG_PLUGIN_EXPORT void tg_cpu_cache_stats(tg_device *d, uint64_t *compiles, uint6
 TG_PLUGIN_EXPORT void tg_cpu_cache_stats(tg_device *d, uint64_t *compiles, uint64_t *hits, const char **dir) {
     cpu_jit_stats(d->jit, compiles, hits);
     *dir = cpu_jit_cache_dir(d->jit);
+}
+/* Test hook: wait for the queued full builds; how many programs switched to
+ * theirs, how many failed; -1 if this device has no upgrade thread. */
+TG_PLUGIN_EXPORT int tg_cpu_tier_wait(tg_device *d, uint64_t *upgraded, uint64_t *failed);
+TG_PLUGIN_EXPORT int tg_cpu_tier_wait(tg_device *d, uint64_t *upgraded, uint64_t *failed) {
+    if (!d->upgrader) return -1;
+    cpu_upgrader_wait(d->upgrader, upgraded, failed);
+    return 0;
 }
 
 static const tg_plugin_api cpu_api = {

@@ -10,7 +10,11 @@ const tgl_dialect tgl_dialect_c = {
         "static inline uint32_t tg_fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }\n"
         "static inline float tg_bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }\n"
         "static inline double tg_bitsd(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }\n"
-        "static inline int tg_clz64(uint64_t x) { return __builtin_clzll(x); }\n",
+        "#ifdef __TINYC__\n" /* tcc (the cpu plugin's fast tier) has no __builtin_clzll */
+        "static inline int tg_clz64(uint64_t x) { int n = 0; while (!(x >> 63)) { x <<= 1; n++; } return n; }\n"
+        "#else\n"
+        "static inline int tg_clz64(uint64_t x) { return __builtin_clzll(x); }\n"
+        "#endif\n",
     .fn = "static inline",
     .kernel = "",
     .global = "",

@@ -36,7 +36,7 @@ for dir in "$root"/plugins/*/; do
     name=$(basename "$dir")
     case $name in
     ref) budget=$REF_BUDGET ;;
-    cpu) budget=1300 ;;   # was 2021 lines before it rendered through sdk/lower
+    cpu) budget=1550 ;;   # was 2021 lines before it rendered through sdk/lower; 1300 before the fast tier (upgrade.c)
     opencl) budget=640 ;; # a runtime only (the SDK renders its kernels); was 500 before ABI 1.1's arguments, batch builds, map/unmap
     cuda) budget=600 ;;  # issue 12: the lowering library does the planning
     vulkan) budget=2600 ;; # ABI 1.1: arguments through push constants, map/unmap, async writes, batch

@@ -3,6 +3,10 @@
  * level and give what each gives compiled alone; a second batch of the same
  * kernels compiles nothing; a kernel the compiler rejects fails alone (with
  * its message) while the others compile; a NULL kernel is refused alone.
+ * Then the two tiers: kernels not cached start on the fast compiler's code
+ * and give the same bits before and after their full builds take over; a
+ * program destroyed before its full build lands leaves a whole cache entry;
+ * a kernel the fast compiler rejects is built in full at once.
  * usage: test_cpu_batch CPU_PLUGIN.so */
 #include <dirent.h>
 #include <sys/stat.h>
@@ -12,6 +16,7 @@
 #include "kit.h"
 
 typedef void (*stats_fn)(tg_device *, uint64_t *, uint64_t *, const char **);
+typedef int (*tier_wait_fn)(tg_device *, uint64_t *, uint64_t *);
 static const char *plugin_path;
 static char base[256];
 
@@ -122,6 +127,96 @@ static void use_cache(const char *name) {
     setenv("XDG_CACHE_HOME", dir, 1);
 }
 
+/* Wait for a device's full builds; -1 if it has no upgrade thread. */
+static int tier_wait(kit_plugin *p, uint64_t *upgraded, uint64_t *failed) {
+    tier_wait_fn w = (tier_wait_fn)dlsym(p->dl, "tg_cpu_tier_wait");
+    return w ? w(p->dev, upgraded, failed) : -1;
+}
+
+/* Run every program of the batch into outs (or alone when again): right results? */
+static int run_all(kit_plugin *p, tg_program **progs, float (*into)[ROWS * COLS]) {
+    char err[2048] = "";
+    int ok = 1;
+    for (int i = 0; i < N && ok; i++) {
+        memset(into[i], 0, sizeof into[i]);
+        ok = run_kernel(p, progs[i], i, into[i], err, sizeof err) == 0 && check(i, into[i]);
+        if (!ok) tap_diag("kernel %d: wrong result %s", i, err);
+    }
+    return ok;
+}
+
+static void test_tiers(void) {
+    tg_program *progs[N];
+    tg_status sts[N];
+    const char *msgs[N];
+    uint64_t up = 0, failed = 0, comp = 0, hits = 0;
+    kit_plugin p;
+    unsetenv("TG_CPU_TIER");
+    use_cache("t");
+    if (kit_open(&p, plugin_path) != 0 || tier_wait(&p, &up, &failed) != 0) {
+        tap_skip("the fast tier (no tcc in PATH: install it, or set TG_CC_FAST)");
+        return;
+    }
+    int ok = p.api->program_create_batch(p.dev, N, ks, progs, sts, msgs) == TG_OK && run_all(&p, progs, outs);
+    tap_ok(ok, "a cold batch gives the right results at once (on the fast tier until the full builds are in)");
+    ok = ok && tier_wait(&p, &up, &failed) == 0 && up == N && failed == 0;
+    tap_ok(ok, "then every program switches to its full build (%llu switched, %llu failed)", (unsigned long long)up,
+           (unsigned long long)failed);
+    tap_ok(ok && run_all(&p, progs, outs), "the full builds give the right results");
+    tap_ok(count_files("t", "tmp-") == 0, "no temporary file left in the cache (%d)", count_files("t", "tmp-"));
+    for (int i = 0; i < N; i++) p.api->program_destroy(p.dev, progs[i]);
+
+    /* programs destroyed before their full builds land: the builds still
+     * land whole in the cache; a full-tier device then compiles nothing */
+    use_cache("u");
+    kit_close(&p);
+    ok = kit_open(&p, plugin_path) == 0 && p.api->program_create_batch(p.dev, N, ks, progs, sts, msgs) == TG_OK;
+    for (int i = 0; i < N; i++) p.api->program_destroy(p.dev, ok ? progs[i] : NULL);
+    ok = ok && tier_wait(&p, &up, &failed) == 0 && up == 0 && failed == 0;
+    kit_close(&p);
+    setenv("TG_CPU_TIER", "full", 1);
+    ok = ok && kit_open(&p, plugin_path) == 0 && p.api->program_create_batch(p.dev, N, ks, progs, sts, msgs) == TG_OK &&
+         run_all(&p, progs, outs);
+    stats(&p, &comp, &hits);
+    tap_ok(ok && comp == 0 && hits == N && count_files("u", "tmp-") == 0,
+           "programs destroyed first: their full builds still land whole in the cache (%llu compiles, %llu hits)",
+           (unsigned long long)comp, (unsigned long long)hits);
+    for (int i = 0; i < N; i++) p.api->program_destroy(p.dev, progs[i]);
+    kit_close(&p);
+
+    /* the fast compiler rejects one kernel: it is built in full at once */
+    char cc[400];
+    snprintf(cc, sizeof cc, "%s/fastcc.sh", base);
+    FILE *f = fopen(cc, "w");
+    if (f) {
+        fputs("#!/bin/sh\nfor a in \"$@\"; do case $a in *.c) if grep -q batch_axpb3 \"$a\"; then exit 1; fi;; esac; done\n"
+              "exec tcc \"$@\"\n", f);
+        fclose(f);
+        chmod(cc, 0755);
+    }
+    setenv("TG_CC_FAST", cc, 1);
+    unsetenv("TG_CPU_TIER");
+    use_cache("v");
+    ok = kit_open(&p, plugin_path) == 0 && p.api->program_create_batch(p.dev, N, ks, progs, sts, msgs) == TG_OK &&
+         run_all(&p, progs, outs) && tier_wait(&p, &up, &failed) == 0;
+    tap_ok(ok && up == N - 1 && failed == 0, "a kernel the fast compiler rejects is built in full at once, the others "
+           "upgrade later (%llu switched)", (unsigned long long)up);
+    for (int i = 0; i < N; i++) p.api->program_destroy(p.dev, progs[i]);
+    kit_close(&p);
+    unsetenv("TG_CC_FAST");
+
+    /* TG_CPU_TIER=fast: no upgrade thread, right results */
+    setenv("TG_CPU_TIER", "fast", 1);
+    use_cache("w");
+    ok = kit_open(&p, plugin_path) == 0 && tier_wait(&p, &up, &failed) == -1 &&
+         p.api->program_create_batch(p.dev, N, ks, progs, sts, msgs) == TG_OK && run_all(&p, progs, alone);
+    for (int i = 0; ok && i < N; i++) ok = !memcmp(alone[i], outs[i], sizeof alone[i]);
+    tap_ok(ok, "TG_CPU_TIER=fast: the fast tier only, the same bits as the full builds");
+    for (int i = 0; i < N; i++) p.api->program_destroy(p.dev, progs[i]);
+    kit_close(&p);
+    unsetenv("TG_CPU_TIER");
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s CPU_PLUGIN\n", argv[0]); return 2; }
     plugin_path = argv[1];
@@ -130,6 +225,8 @@ int main(int argc, char **argv) {
     unsetenv("TG_CC");
     unsetenv("TG_CFLAGS");
     unsetenv("TG_BEAM");
+    unsetenv("TG_CC_FAST");
+    setenv("TG_CPU_TIER", "full", 1); /* the full tier alone first: compile counts are exact */
     build_all();
     char err[2048] = "";
     tg_program *progs[N];
@@ -253,6 +350,7 @@ int main(int argc, char **argv) {
     kit_close(&p);
     unsetenv("TG_CC");
 
+    test_tiers();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     if (system(cmd) != 0) tap_diag("could not remove %s", base);
