@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kit.h"
+#include "peak.h"
 
 static double now(void) {
     struct timespec ts;
@@ -211,9 +212,16 @@ static void bench_c(int triad) {
     free(c);
 }
 
+/* The FMA peak of this host on every core (bench/peak.c, compiled in by peers.py). */
+static void bench_peak(void) {
+    bench_peaks pk;
+    bench_measure_peaks(0.6, &pk);
+    printf("fma_peak %.6f %.2f GFLOP/s\n", 1.0 / pk.gflops, pk.gflops);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s PLUGIN.so [matmul1024|matmul2048|relu|sum|conv|tiny|triad|read]...\n", argv[0]);
+        fprintf(stderr, "usage: %s PLUGIN.so [matmul1024|matmul2048|relu|sum|conv|tiny|triad|read|peak]...\n", argv[0]);
         return 2;
     }
     if (kit_open(&P, argv[1]) != 0) return 1;
@@ -229,6 +237,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(w, "tiny")) bench_tiny();
         else if (!strcmp(w, "triad")) bench_c(1);
         else if (!strcmp(w, "read")) bench_c(0);
+        else if (!strcmp(w, "peak")) bench_peak();
         else { fprintf(stderr, "unknown workload %s\n", w); return 2; }
         fflush(stdout);
     }
