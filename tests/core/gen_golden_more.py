@@ -14,7 +14,7 @@ import numpy as np
 rng = np.random.default_rng(1717)
 cases = []
 SHORT = {"bool": "b", "int8": "i8", "uint8": "u8", "int16": "i16", "uint16": "u16", "int32": "i32",
-         "uint32": "u32", "int64": "i64", "uint64": "u64", "float32": "f32", "float64": "f64"}
+         "uint32": "u32", "int64": "i64", "uint64": "u64", "float16": "f16", "float32": "f32", "float64": "f64"}
 
 
 def add(name, op, ins, out, args=(), tol=(1e-6, 1e-5)):
@@ -123,6 +123,14 @@ add("and_bool", "bitwise_and", [ba, bb], ba & bb, tol=(0, 0))
 add("xor_bool", "bitwise_xor", [ba, bb], ba ^ bb, tol=(0, 0))
 add("not_bool", "bitwise_not", [ba], ~ba, tol=(0, 0))
 
+# float16: the same ops in half precision (trig computed in float32, rounded once)
+h = np.concatenate([arr(10, lo=-3, hi=3), np.array([0.5, 1.5, 2.5, -0.5, 1000.5, nan, -inf], np.float32)]).astype(np.float16)
+with np.errstate(all="ignore"):
+    for k, f in {"floor": np.floor, "round": np.round, "atan": np.arctan, "sinh": np.sinh, "asinh": np.arcsinh}.items():
+        add(k + "_f16", k, [h], f(h.astype(np.float64)).astype(np.float16), tol=(0, 1e-3))
+hs = arr(2, 9).astype(np.float16)
+add("cumsum_f16", "cumsum", [hs], np.cumsum(hs.astype(np.float64), axis=1).astype(np.float16), [1], tol=(2e-3, 2e-3))
+
 # ---------------------------------------------------------------- scans
 s1 = arr(3, 37)
 add("cumsum_1", "cumsum", [s1], np.cumsum(f64(s1), axis=1), [1], tol=(1e-5, 1e-5))
@@ -165,7 +173,7 @@ def stable_sort(v, axis, desc):
 so = np.array([[3, 1, 2, 1, nan, -0.0, 0, 2, -inf, nan, 5, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]], np.float32)
 so2 = arr(4, 6, 5)
 soi = rng.integers(-3, 4, (3, 13), dtype=np.int32)
-for nm, v, ax in (("f32", so, 1), ("rand", so2, 1), ("rand_last", so2, -1), ("int", soi, 0), ("int_row", soi, 1)):
+for nm, v, ax in (("f32", so, 1), ("f16", so.astype(np.float16), 1), ("rand", so2, 1), ("rand_last", so2, -1), ("int", soi, 0), ("int_row", soi, 1)):
     for desc in (0, 1):
         vals, idx = stable_sort(v, ax, desc)
         tag = f"{nm}_{'desc' if desc else 'asc'}"
