@@ -166,6 +166,9 @@ tg_tensor *tg_atan2(tg_tensor *y, tg_tensor *x) {
 /* torch's form: a + w (b - a) below w = 0.5, b - (b - a)(1 - w) above. */
 tg_tensor *tg_lerp(tg_tensor *a, tg_tensor *b, tg_tensor *w) {
     if (!need_float("lerp", a) || !need_float("lerp", b) || !need_float("lerp", w)) return NULL;
+    if (a->dtype != b->dtype || a->dtype != w->dtype)
+        return tg__fail(TG_ERR_DTYPE, "lerp: operands are %s, %s and %s (they must match)", tg_dtype_name(a->dtype),
+                        tg_dtype_name(b->dtype), tg_dtype_name(w->dtype));
     OP_BEGIN;
     tg_tensor *d = tg_sub(b, a);
     OP_END(tg_where(tg_lt(w, cst(w, 0.5)), tg_add(a, tg_mul(w, d)), tg_sub(b, tg_mul(d, tg_rsubs(w, 1)))));

@@ -233,6 +233,7 @@ static void check_errors(void) {
     expect_error(tg_elu(i32, 1), TG_ERR_DTYPE, "elu", "int32");
     expect_error(tg_frac(i32), TG_ERR_DTYPE, "frac", "int32");
     expect_error(tg_atan2(f32, tg_cast(f32, TG_FLOAT16)), TG_ERR_DTYPE, "atan2", "mixed dtypes");
+    expect_error(tg_lerp(f32, f32, tg_cast(f32, TG_FLOAT64)), TG_ERR_DTYPE, "lerp", "mixed dtypes");
     expect_error(tg_bitwise_and(f32, f32), TG_ERR_DTYPE, "bitwise_and", "float32");
     expect_error(tg_bitwise_xor(i32, tg_cast(i32, TG_INT64)), TG_ERR_DTYPE, "bitwise_xor", "mixed dtypes");
     expect_error(tg_lshift(i32, 32), TG_ERR_INVALID, "lshift", "count 32 on int32");
