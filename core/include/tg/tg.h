@@ -277,6 +277,102 @@ tg_tensor *tg_logical_xor(tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dtype);
 
+/* ---- more math, bitwise, scans, sorting (issue 17) */
+
+/* Rounding to an integral value in x's dtype (integer dtypes: x itself).
+ * NaN, infs and -0 stay, and a zero result keeps x's sign (ceil(-0.5) is
+ * -0). round: halves to even, as torch and numpy. No gradient (torch's
+ * is 0). frac (floats) = x - trunc(x), gradient 1. */
+tg_tensor *tg_floor(tg_tensor *x);
+tg_tensor *tg_ceil(tg_tensor *x);
+tg_tensor *tg_round(tg_tensor *x);
+tg_tensor *tg_trunc(tg_tensor *x);
+tg_tensor *tg_frac(tg_tensor *x);
+/* Floats; computed in the wider dtype (float64 for float32 where the
+ * device has it) and rounded once. NaN outside the domain (asin, acos:
+ * |x| > 1; acosh: x < 1; atanh: |x| > 1), +-inf at its edge (atanh(+-1)). */
+tg_tensor *tg_asin(tg_tensor *x);
+tg_tensor *tg_acos(tg_tensor *x);
+tg_tensor *tg_atan(tg_tensor *x);
+/* The angle of the point (x, y) in [-pi, pi], with C's atan2 signed zeros
+ * and infinities; y and x broadcast and share one float dtype. */
+tg_tensor *tg_atan2(tg_tensor *y, tg_tensor *x);
+tg_tensor *tg_sinh(tg_tensor *x);
+tg_tensor *tg_cosh(tg_tensor *x);
+tg_tensor *tg_asinh(tg_tensor *x);
+tg_tensor *tg_acosh(tg_tensor *x);
+tg_tensor *tg_atanh(tg_tensor *x);
+/* TG_BOOL; for a non-float x: false (isnan, isinf), true (isfinite). */
+tg_tensor *tg_isnan(tg_tensor *x);
+tg_tensor *tg_isinf(tg_tensor *x);
+tg_tensor *tg_isfinite(tg_tensor *x);
+/* a + w (b - a) as torch.lerp (b - (b - a)(1 - w) from w = 0.5, so w = 1
+ * gives b); all three broadcast, floats. */
+tg_tensor *tg_lerp(tg_tensor *a, tg_tensor *b, tg_tensor *w);
+/* Activations as torch defines them; floats. elu: x > 0 ? x : alpha
+ * (exp(x) - 1); celu: the same with exp(x/alpha), alpha != 0; selu: elu
+ * with torch's alpha and scale; hardtanh: clamp to [lo, hi] (lo <= hi);
+ * relu6 = hardtanh(x, 0, 6); hardsigmoid = relu6(x + 3)/6; hardswish = x
+ * hardsigmoid(x); mish = x tanh(softplus(x)); softsign = x/(1 + |x|);
+ * logsigmoid = -softplus(-x); quick_gelu = x sigmoid(1.702 x). */
+tg_tensor *tg_elu(tg_tensor *x, double alpha);
+tg_tensor *tg_celu(tg_tensor *x, double alpha);
+tg_tensor *tg_selu(tg_tensor *x);
+tg_tensor *tg_hardtanh(tg_tensor *x, double lo, double hi);
+tg_tensor *tg_relu6(tg_tensor *x);
+tg_tensor *tg_hardsigmoid(tg_tensor *x);
+tg_tensor *tg_hardswish(tg_tensor *x);
+tg_tensor *tg_mish(tg_tensor *x);
+tg_tensor *tg_softsign(tg_tensor *x);
+tg_tensor *tg_logsigmoid(tg_tensor *x);
+tg_tensor *tg_quick_gelu(tg_tensor *x);
+
+/* Bitwise ops on integer dtypes (two's complement, exact for every value)
+ * and bool (logical); both operands one dtype, broadcast. and/or/xor cost
+ * one small reduction over the dtype's bits. */
+tg_tensor *tg_bitwise_and(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_bitwise_or(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_bitwise_xor(tg_tensor *a, tg_tensor *b);
+tg_tensor *tg_bitwise_not(tg_tensor *x);
+/* Integer dtypes, by a constant 0 <= n < bits: x << n wraps; x >> n is
+ * arithmetic for signed dtypes (floor(x / 2^n), as torch), logical for
+ * unsigned. */
+tg_tensor *tg_lshift(tg_tensor *x, int n);
+tg_tensor *tg_rshift(tg_tensor *x, int n);
+/* The same bytes read as another dtype of the same size (float32 <->
+ * int32/uint32, float16 <-> int16/bfloat16, ...; not bool): realizes x and
+ * copies its memory through the host (not lazy, no gradient), so NaN
+ * payloads, -0 and infs are kept exactly. */
+tg_tensor *tg_bitcast(tg_tensor *x, tg_dtype dtype);
+
+/* Inclusive scans along one axis (same shape): log2(size) steps of a
+ * shifted op, O(size log size) work, memory of a few copies of x. cumsum of
+ * bool counts (int32), as tg_sum; integer sums and products wrap; cumprod
+ * is a chain of products (zeros and signs exact, as torch); cummax and
+ * cummin propagate NaN; logcumsumexp (floats) = log(cumsum(exp(x)))
+ * without overflow. Gradients through the ops. */
+tg_tensor *tg_cumsum(tg_tensor *x, int axis);
+tg_tensor *tg_cumprod(tg_tensor *x, int axis);
+tg_tensor *tg_cummax(tg_tensor *x, int axis);
+tg_tensor *tg_cummin(tg_tensor *x, int axis);
+tg_tensor *tg_logcumsumexp(tg_tensor *x, int axis);
+/* Sorted values along axis, and the TG_INT32 indices they came from
+ * (either out may be NULL). Stable (equal values keep their index order,
+ * torch's stable=True, also when descending); a NaN counts as the largest
+ * (last ascending, first descending, as tg_topk). Any dtype; gradient to
+ * the values. Ranks by comparing every pair: O(size^2) work along the
+ * axis, meant for short axes. */
+tg_status tg_sort(tg_tensor *x, int axis, bool descending, tg_tensor **out_values, tg_tensor **out_indices);
+tg_tensor *tg_argsort(tg_tensor *x, int axis, bool descending);
+/* A random permutation of 0..n-1 (TG_INT32, n < 2^31), made on the host:
+ * the same seed gives the same permutation on every device. */
+tg_tensor *tg_randperm(tg_dev *dev, int64_t n, uint64_t seed);
+/* tg_pad's pads with the border filled from x: reflect (mirror without
+ * the edge, pad < size), replicate (the edge repeated, size > 0),
+ * circular (wrap around, pad <= size); constant is tg_pad with 0. */
+typedef enum tg_pad_kind { TG_PAD_CONSTANT, TG_PAD_REFLECT, TG_PAD_REPLICATE, TG_PAD_CIRCULAR } tg_pad_kind;
+tg_tensor *tg_pad_mode(tg_tensor *x, const int64_t *pads, tg_pad_kind mode);
+
 /* ---------------------------------------------------------- reductions */
 
 /* Over the listed axes (naxes == 0: all); keepdim keeps them as size 1.
