@@ -119,7 +119,8 @@ static tg_status ref_buffer_create(tg_device *dev, uint64_t bytes, tg_buffer **o
 static tg_status ref_buffer_wrap(tg_device *dev, void *host, uint64_t bytes, tg_buffer **out_buffer) {
     dev->error[0] = '\0';
     if (!out_buffer || !host || !bytes)
-        return device_fail(dev, TG_ERR_INVALID, "buffer_wrap: %s", !out_buffer ? "out_buffer is NULL" : !host ? "host_ptr is NULL" : "0 bytes");
+        return device_fail(dev, TG_ERR_INVALID, "buffer_wrap: %s",
+                           !out_buffer ? "out_buffer is NULL" : !host ? "host_ptr is NULL" : "0 bytes");
     *out_buffer = calloc(1, sizeof **out_buffer);
     if (!*out_buffer) return device_fail(dev, TG_ERR_NO_MEMORY, "buffer_wrap: out of host memory");
     **out_buffer = (tg_buffer){.bytes = bytes, .data = host, .wrapped = true};

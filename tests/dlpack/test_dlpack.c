@@ -113,6 +113,34 @@ static void test_import_wrap(tg_dev *dev, bool wraps, const char *what) {
     mem[0][0] = 1;
 }
 
+/* Another framework's tensor over tg's own export (torch.from_dlpack of a
+ * tg tensor, handed back): its deleter releases tg's buffer from inside the
+ * release of the buffer that wraps it. */
+static DLManagedTensor *inner; /* tg's export that chained_delete lets go */
+static void chained_delete(DLManagedTensor *m) {
+    deleted++, (void)m;
+    inner->deleter(inner);
+}
+
+static void test_import_chain(tg_dev *dev, bool wraps) {
+    float v[4] = {1, 2, 3, 4}, got[4] = {0};
+    int64_t before = live_buffers();
+    tg_tensor *t = tg_from_data(dev, TG_FLOAT32, TG_SHAPE(4), v);
+    tg_status st = tg_tensor_to_dlpack(t, &inner);
+    tg_release(t);
+    if (st != TG_OK) {
+        tap_ok(false, "chain: export: %s", tg_last_error());
+        return;
+    }
+    DLManagedTensor m = {.dl_tensor = inner->dl_tensor, .deleter = chained_delete};
+    deleted = 0;
+    tg_tensor *u = tg_tensor_from_dlpack(dev, &m);
+    tap_ok(u && tg_to_host(u, got, sizeof got) == TG_OK && !memcmp(got, v, sizeof v) && deleted == !wraps,
+           "chain: a foreign tensor over tg's export imports (%s)", u ? "" : tg_last_error());
+    tg_release(u);
+    tap_ok(deleted == 1 && live_buffers() == before, "chain: releasing it releases tg's buffer too");
+}
+
 static void test_errors(tg_dev *dev) {
     int64_t shape[1] = {2};
     float mem[2] = {1, 2};
@@ -184,6 +212,7 @@ int main(int argc, char **argv) {
     tg_plugin_open(argv[1], &plugin);
     tg_dev *plain = NULL;
     test_import_wrap(dev, plugin && tg_plugin_get_api(plugin)->buffer_wrap, argv[1]);
+    test_import_chain(dev, plugin && tg_plugin_get_api(plugin)->buffer_wrap);
     tg_plugin_close(plugin);
     if (argc > 2 && tg_device_open(argv[2], &plain) == TG_OK) /* a 1.1 plugin: no buffer_wrap */
         test_import_wrap(plain, false, "a 1.1 plugin");

@@ -136,6 +136,23 @@ def test_torch_round_trip_is_zero_copy(dev, torch):
     assert t.tolist() == [[50, 1, 2], [3, 4, 5]]  # tg keeps torch's storage alive
 
 
+def test_tg_torch_tg(dev, torch):
+    """tg -> torch -> tg: the second import wraps the memory of tg's own
+    export; both buffers go once the last reference does, in any order."""
+    gc.collect()
+    live = tg.stats()["live_buffers"]
+    t = (tg.arange(6, dtype="float32", device=dev) + 1).realize()
+    x = torch.from_dlpack(t)
+    u = tg.from_dlpack(x, device=dev)
+    assert addr(u.numpy()) == x.data_ptr() == addr(t.numpy())
+    del t, x
+    gc.collect()
+    assert u.tolist() == [1, 2, 3, 4, 5, 6] and tg.stats()["live_buffers"] == live + 2
+    del u
+    gc.collect()
+    assert tg.stats()["live_buffers"] == live
+
+
 def test_torch_round_trip(dev, torch):
     t = tg.arange(6, dtype="float32", device=dev).reshape(2, 3) + 1
     x = torch.from_dlpack(t)
