@@ -1,18 +1,22 @@
-/* Memory cases (ABI 1.1): buffer_map_range/buffer_unmap and
- * buffer_write_async, called through the plugin's table around one kernel
- * (out = in + 1 on float32). A map READ shows what buffer_write and a launch
- * wrote, a launch reads what a map WRITE wrote, a range at an offset shows
- * and changes its bytes and no other, and an asynchronous write's data
- * reaches a launch. Judged exactly against the host; a plugin without the
- * slots reports UNSUPPORTED. In no certification level: the slots are
- * optional. */
+/* Memory cases (ABI 1.1, 1.2): buffer_map_range/buffer_unmap,
+ * buffer_write_async and buffer_wrap, called through the plugin's table
+ * around one kernel (out = in + 1 on float32). A map READ shows what
+ * buffer_write and a launch wrote, a launch reads what a map WRITE wrote, a
+ * range at an offset shows and changes its bytes and no other, an
+ * asynchronous write's data reaches a launch, and a buffer wrapping host
+ * memory reads back that memory, is what a launch reads (also after the
+ * host changes it) and takes buffer_write into that memory. Judged exactly
+ * against the host; a plugin without the slots (or refusing to wrap)
+ * reports UNSUPPORTED. In no certification level: the slots are optional. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tg/conform.h>
 
-enum { MEM_READ = 1, MEM_WRITE, MEM_RANGE, MEM_ASYNC, MEM_COUNT };
-static const char *const mem_names[MEM_COUNT] = {NULL, "map.read", "map.write", "map.range", "write_async"};
+enum { MEM_READ = 1, MEM_WRITE, MEM_RANGE, MEM_ASYNC, MEM_WRAP, MEM_COUNT };
+static const char *const mem_names[MEM_COUNT] = {NULL, "map.read", "map.write", "map.range", "write_async", "wrap"};
+static const char *const mem_slots[MEM_COUNT] = {NULL, "buffer_map_range/buffer_unmap", "buffer_map_range/buffer_unmap",
+                                                 "buffer_map_range/buffer_unmap", "buffer_write_async", "buffer_wrap"};
 
 #define MEM_N 1000 /* elements of each buffer */
 
@@ -44,6 +48,7 @@ typedef struct mem_run {
     tg_buffer *buf[2]; /* in, out */
     tg_program *prog;
     const char *step;  /* the call that failed */
+    float *host;       /* MEM_WRAP: the memory buf[0] wraps */
 } mem_run;
 
 /* Map [first, first + count) elements of buffer b, copy them out (to) and
@@ -129,6 +134,26 @@ static tgc_result scenario(const tgc_case *c, mem_run *r, float *a, float *b, tg
         for (int i = 0; i < MEM_N; i++) want[i] += 1;
         CHECK("the launch's output", got, want, MEM_N);
         return TGC_PASS;
+    case MEM_WRAP: /* buf[0] wraps r->host, which holds a */
+        if ((*st = read_out(r, 0, got))) return TGC_FAIL;
+        CHECK("buffer_read of a wrapped buffer", got, a, MEM_N);
+        for (int i = 0; i < MEM_N; i++) want[i] = a[i] + 1;
+        if ((*st = launch(r)) || (*st = read_out(r, 1, got))) return TGC_FAIL;
+        CHECK("the launch's output from a wrapped input", got, want, MEM_N);
+        r->step = "synchronize"; /* the host writes the memory itself: no work in flight */
+        if (api->synchronize && (*st = api->synchronize(r->dev))) return TGC_FAIL;
+        memcpy(r->host, b, sizeof got);
+        for (int i = 0; i < MEM_N; i++) want[i] = b[i] + 1;
+        if ((*st = launch(r)) || (*st = read_out(r, 1, got))) return TGC_FAIL;
+        CHECK("the launch's output after the host rewrote the wrapped memory", got, want, MEM_N);
+        r->step = "buffer_write";
+        if ((*st = api->buffer_write(r->dev, r->buf[0], 40 * sizeof(float), a, 10 * sizeof(float))) ||
+            (*st = read_out(r, 1, got)))
+            return TGC_FAIL;
+        memcpy(want, b, sizeof want);
+        memcpy(want + 40, a, 10 * sizeof(float));
+        CHECK("the wrapped memory after buffer_write of elements [40, 50)", r->host, want, MEM_N);
+        return TGC_PASS;
     default: { /* MEM_ASYNC: the source lives until the read that waits */
         float *src = malloc(sizeof got);
         if (!src) {
@@ -152,9 +177,10 @@ tgc_result tgc_memory_run(const tgc_case *c, tgc_device *plug, char *detail, siz
     mem_run r = {.api = plug->api, .dev = plug->dev};
     const tg_plugin_api *api = plug->api;
     detail[0] = '\0';
-    if (c->memory == MEM_ASYNC ? !api->buffer_write_async : !api->buffer_map_range || !api->buffer_unmap) {
-        snprintf(detail, cap, "the plugin has no %s", c->memory == MEM_ASYNC ? "buffer_write_async"
-                                                                             : "buffer_map_range/buffer_unmap");
+    if (c->memory == MEM_ASYNC   ? !api->buffer_write_async
+        : c->memory == MEM_WRAP ? !api->buffer_wrap
+                                : !api->buffer_map_range || !api->buffer_unmap) {
+        snprintf(detail, cap, "the plugin has no %s", mem_slots[c->memory]);
         return TGC_UNSUPPORTED;
     }
     if (!(plug->caps.dtypes >> TG_FLOAT32 & 1)) {
@@ -168,8 +194,19 @@ tgc_result tgc_memory_run(const tgc_case *c, tgc_device *plug, char *detail, siz
     tgc_case_kernel(c, &k);
     tg_status st = TG_OK;
     tgc_result res = TGC_FAIL;
-    r.step = "buffer_create";
-    for (int i = 0; i < 2 && st == TG_OK; i++) st = api->buffer_create(r.dev, MEM_N * sizeof(float), &r.buf[i]);
+    if (c->memory == MEM_WRAP) {
+        if (!(r.host = malloc(sizeof a))) {
+            snprintf(detail, cap, "harness: out of host memory");
+            return TGC_FAIL;
+        }
+        memcpy(r.host, a, sizeof a);
+        r.step = "buffer_wrap";
+        st = api->buffer_wrap(r.dev, r.host, sizeof a, &r.buf[0]);
+    }
+    for (int i = r.buf[0] ? 1 : 0; i < 2 && st == TG_OK; i++) {
+        r.step = "buffer_create";
+        st = api->buffer_create(r.dev, MEM_N * sizeof(float), &r.buf[i]);
+    }
     if (st == TG_OK) {
         r.step = "program_create";
         st = api->program_create(r.dev, &k, &r.prog);
@@ -177,9 +214,11 @@ tgc_result tgc_memory_run(const tgc_case *c, tgc_device *plug, char *detail, siz
     if (st == TG_OK) res = scenario(c, &r, a, b, &st, detail, cap);
     if (st != TG_OK) {
         snprintf(detail, cap, "%s: %s: %s\n", r.step, tg_status_name(st), tg_plugin_message(api->device_error(r.dev)));
-        res = st == TG_ERR_UNSUPPORTED && !strcmp(r.step, "program_create") ? TGC_UNSUPPORTED : TGC_FAIL;
+        bool refused = !strcmp(r.step, "program_create") || !strcmp(r.step, "buffer_wrap");
+        res = st == TG_ERR_UNSUPPORTED && refused ? TGC_UNSUPPORTED : TGC_FAIL;
     }
     api->program_destroy(r.dev, r.prog);
     for (int i = 0; i < 2; i++) api->buffer_destroy(r.dev, r.buf[i]);
+    free(r.host); /* the plugin is done with it once buffer_destroy returns */
     return res;
 }

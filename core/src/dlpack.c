@@ -1,4 +1,5 @@
 /* DLPack export and import (tg/dlpack.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tg/dlpack.h>
@@ -57,6 +58,11 @@ tg_status tg_tensor_to_dlpack(tg_tensor *t, DLManagedTensor **out_managed) {
     return TG_OK;
 }
 
+static void dl_free_managed(void *managed) {
+    DLManagedTensor *m = managed;
+    if (m->deleter) m->deleter(m);
+}
+
 /* Copy a strided host tensor into packed C order. */
 static void dl_pack(char *dst, const char *src, int ndim, const int64_t *shape, const int64_t *strides,
                     int64_t n, size_t es) {
@@ -99,6 +105,16 @@ tg_tensor *tg_tensor_from_dlpack(tg_dev *dev, DLManagedTensor *managed) {
         packed &= strides[d] == step || x->shape[d] == 1;
     }
     const char *src = (const char *)x->data + x->byte_offset;
+    tg_buf *b = NULL;
+    tg_status st = packed && n > 0 && (uintptr_t)src % es == 0
+                       ? tg__buf_wrap(dev, (void *)src, (uint64_t)n * es, &b) : TG_ERR_UNSUPPORTED;
+    if (st == TG_OK) { /* zero-copy: the buffer holds managed until its last release */
+        tg_tensor *t = tg__node(dev, TG_N_BUFFER, (tg_dtype)dt, x->ndim, x->shape, 0, NULL);
+        if (t) t->buf = b, b->on_free = dl_free_managed, b->ctx = managed;
+        else tg__buf_release(b);
+        return t;
+    }
+    if (st != TG_ERR_UNSUPPORTED) return NULL;
     char *tmp = NULL;
     if (!packed && n > 0) {
         if (!(tmp = malloc((size_t)n * es))) return tg__fail(TG_ERR_NO_MEMORY, "out of host memory");

@@ -28,12 +28,13 @@ struct tg_plugin {
 };
 
 /* Smallest struct_size a table of each known minor may have: its required
- * slots end at program_launch (1.0; 1.1 added only optional slots).
+ * slots end at program_launch (1.0; 1.1 and 1.2 added only optional slots).
  * Optional slots past it may be cut off. */
 #define TG_API_END(slot) (offsetof(tg_plugin_api, slot) + sizeof(((tg_plugin_api *)0)->slot))
 static const uint32_t min_size_per_minor[TG_ABI_MINOR + 1] = {
     TG_API_END(program_launch), /* 1.0 */
     TG_API_END(program_launch), /* 1.1 */
+    TG_API_END(program_launch), /* 1.2 */
 };
 
 /* ------------------------------------------------------------ directories */
@@ -264,9 +265,11 @@ static tg_status load_here(const char *path, tg_plugin *p, uint32_t version[2], 
     size_t n = api->struct_size < sizeof p->api ? api->struct_size : sizeof p->api;
     memset(&p->api, 0, sizeof p->api);
     memcpy(&p->api, api, n);
-    if (api->abi_minor < 1) /* a 1.0 table's bytes past its slots mean nothing */
-        memset((char *)&p->api + offsetof(tg_plugin_api, program_run), 0,
-               sizeof p->api - offsetof(tg_plugin_api, program_run));
+    /* an older minor's bytes past its slots mean nothing */
+    size_t end = api->abi_minor < 1   ? offsetof(tg_plugin_api, program_run)
+                 : api->abi_minor < 2 ? offsetof(tg_plugin_api, buffer_wrap)
+                                      : sizeof p->api;
+    memset((char *)&p->api + end, 0, sizeof p->api - end);
     return TG_OK;
 }
 

@@ -161,6 +161,15 @@ tg_tensor *tg_retain(tg_tensor *t) {
 
 /* ---------------------------------------------------------------- buffers */
 
+static tg_status buf_count(tg_dev *dev, tg_buf *b, uint64_t bytes, tg_buf **out) {
+    b->refs = 1, b->dev = dev, b->bytes = bytes;
+    dev->refs++;
+    live_buffers++;
+    live_bytes += (int64_t)bytes;
+    *out = b;
+    return TG_OK;
+}
+
 tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out) {
     tg_buf *b = NULL;
     for (int i = dev->nspare; i-- > 0 && !b;) {
@@ -179,12 +188,20 @@ tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out) {
         return tg_error(s, "%s: buffer_create(%llu bytes): %s", dev->name, (unsigned long long)bytes,
                           dev->api->device_error(dev->device));
     }
-    b->refs = 1, b->dev = dev, b->bytes = bytes;
-    dev->refs++;
-    live_buffers++;
-    live_bytes += (int64_t)bytes;
-    *out = b;
-    return TG_OK;
+    return buf_count(dev, b, bytes, out);
+}
+
+tg_status tg__buf_wrap(tg_dev *dev, void *host, uint64_t bytes, tg_buf **out) {
+    tg_buf *b = dev->api->buffer_wrap && host && bytes ? calloc(1, sizeof *b) : NULL;
+    if (!b) return TG_ERR_UNSUPPORTED;
+    tg_status s = dev->api->buffer_wrap(dev->device, host, bytes, &b->handle);
+    if (s != TG_OK) {
+        free(b);
+        return s == TG_ERR_UNSUPPORTED ? s : tg_error(s, "%s: buffer_wrap(%llu bytes): %s", dev->name,
+                                                      (unsigned long long)bytes, dev->api->device_error(dev->device));
+    }
+    b->wrapped = true;
+    return buf_count(dev, b, bytes, out);
 }
 
 tg_buf *tg__buf_retain(tg_buf *b) {
@@ -199,10 +216,11 @@ void tg__buf_release(tg_buf *b) {
     tg_dev *dev = b->dev;
     live_buffers--;
     live_bytes -= (int64_t)b->bytes;
-    if (dev->nspare < 8 && b->bytes <= TG_SPARE_MAX_BYTES) {
+    if (dev->nspare < 8 && b->bytes <= TG_SPARE_MAX_BYTES && !b->wrapped) {
         dev->spare[dev->nspare++] = b;
     } else {
         dev->api->buffer_destroy(dev->device, b->handle);
+        if (b->on_free) b->on_free(b->ctx);
         free(b);
     }
     tg_device_unref(dev);

@@ -50,6 +50,9 @@ typedef struct tg_buf {
     tg_dev *dev;
     tg_buffer *handle;
     uint64_t bytes;
+    bool wrapped;            /* aliases memory tg does not own (buffer_wrap): never spare */
+    void (*on_free)(void *); /* a wrapped buffer's: on_free(ctx) after buffer_destroy */
+    void *ctx;
 } tg_buf;
 
 #define TG_MAX_NUMEL ((int64_t)1 << 60) /* elements, size-0 dims counted as 1 */
@@ -133,6 +136,10 @@ tg_tensor *tg__ref(tg_tensor *t);
 void tg__buf_release(tg_buf *b);
 tg_buf *tg__buf_retain(tg_buf *b);
 tg_status tg__buf_create(tg_dev *dev, uint64_t bytes, tg_buf **out);
+/* A buffer aliasing caller-owned host memory (buffer_wrap, ABI 1.2), or
+ * TG_ERR_UNSUPPORTED with no error set where the plugin has no slot or
+ * refuses: the caller copies instead. */
+tg_status tg__buf_wrap(tg_dev *dev, void *host, uint64_t bytes, tg_buf **out);
 /* Copy between host memory and b's first `bytes`: buffer_map_range and
  * buffer_unmap where the plugin has them, else buffer_map when
  * TG_CAP_HOST_VISIBLE, else buffer_write/buffer_read. An upload of `owned`

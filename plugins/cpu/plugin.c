@@ -34,6 +34,7 @@ struct tg_device {
 struct tg_buffer {
     void *data;
     uint64_t bytes;
+    bool wrapped; /* data is the caller's (buffer_wrap): never freed here */
 };
 
 /* One compiled form of a program: a layout and its entry points. */
@@ -166,10 +167,19 @@ static tg_status cpu_buffer_create(tg_device *d, uint64_t bytes, tg_buffer **out
     return TG_OK;
 }
 
+/* Kernels need only element alignment (the core's promise); launches are
+ * synchronous, so destroy never waits. */
+static tg_status cpu_buffer_wrap(tg_device *d, void *host, uint64_t bytes, tg_buffer **out) {
+    if (!out || !host || !bytes) return dev_fail(d, TG_ERR_INVALID, "buffer_wrap: NULL argument or 0 bytes");
+    if (!(*out = calloc(1, sizeof **out))) return dev_fail(d, TG_ERR_NO_MEMORY, "buffer_wrap: out of host memory");
+    **out = (tg_buffer){.data = host, .bytes = bytes, .wrapped = true};
+    return TG_OK;
+}
+
 static void cpu_buffer_destroy(tg_device *d, tg_buffer *b) {
     (void)d;
     if (!b) return;
-    free(b->data);
+    if (!b->wrapped) free(b->data);
     free(b);
 }
 
@@ -618,6 +628,7 @@ static const tg_plugin_api cpu_api = {
     .program_create_batch = cpu_program_create_batch,
     .buffer_map_range = cpu_buffer_map_range,
     .buffer_unmap = cpu_buffer_unmap,
+    .buffer_wrap = cpu_buffer_wrap,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

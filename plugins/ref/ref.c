@@ -21,6 +21,7 @@ struct tg_buffer {
     uint64_t bytes;
     unsigned char *data;
     void *mapped; /* buffer_map_range's pointer until buffer_unmap, or NULL */
+    bool wrapped; /* data is the caller's (buffer_wrap): never freed here */
 };
 
 struct tg_program {
@@ -114,9 +115,21 @@ static tg_status ref_buffer_create(tg_device *dev, uint64_t bytes, tg_buffer **o
     return TG_OK;
 }
 
+/* Any host pointer will do: the interpreter reads elements with memcpy. */
+static tg_status ref_buffer_wrap(tg_device *dev, void *host, uint64_t bytes, tg_buffer **out_buffer) {
+    dev->error[0] = '\0';
+    if (!out_buffer || !host || !bytes)
+        return device_fail(dev, TG_ERR_INVALID, "buffer_wrap: %s",
+                           !out_buffer ? "out_buffer is NULL" : !host ? "host_ptr is NULL" : "0 bytes");
+    *out_buffer = calloc(1, sizeof **out_buffer);
+    if (!*out_buffer) return device_fail(dev, TG_ERR_NO_MEMORY, "buffer_wrap: out of host memory");
+    **out_buffer = (tg_buffer){.bytes = bytes, .data = host, .wrapped = true};
+    return TG_OK;
+}
+
 static void ref_buffer_destroy(tg_device *dev, tg_buffer *b) {
     if (!b) return;
-    free(b->data);
+    if (!b->wrapped) free(b->data);
     free(b);
 }
 
@@ -291,6 +304,7 @@ static const tg_plugin_api ref_api = {
     .program_create_batch = ref_program_create_batch,
     .buffer_map_range = ref_buffer_map_range,
     .buffer_unmap = ref_buffer_unmap,
+    .buffer_wrap = ref_buffer_wrap,
 };
 
 TG_PLUGIN_EXPORT const tg_plugin_api *tg_plugin_entry(uint32_t core_major, uint32_t core_minor,

@@ -1,7 +1,9 @@
 /* DLPack export and import (tg/dlpack.h) on one device: values, dtypes,
- * strides, zero-copy where the device's memory is host memory, the deleter
- * called exactly once, and buffers that outlive their tensor and device.
- * argv[1]: the device ("ref", "cpu", "opencl", ...). */
+ * strides, zero-copy where the device's memory is host memory (export) or
+ * its plugin wraps host memory (import, buffer_wrap of ABI 1.2), the
+ * deleter called exactly once, and buffers that outlive their tensor and
+ * device. argv[1]: the device ("ref", "cpu", "opencl", ...); argv[2]: a
+ * plugin built against ABI 1.1 (no buffer_wrap: the import copies). */
 #include <stdlib.h>
 #include <string.h>
 #include <tg/dlpack.h>
@@ -68,6 +70,75 @@ static void test_import_strided(tg_dev *dev) {
            "import: strides and byte_offset (a transposed view): %s", t ? "" : tg_last_error());
     tap_ok(deleted == 1, "import: the producer's deleter ran once (%d)", deleted);
     tg_release(t);
+}
+
+/* A foreign compact host tensor: wrapped without a copy where the plugin
+ * has buffer_wrap (ABI 1.2), else copied at once. */
+static void test_import_wrap(tg_dev *dev, bool wraps, const char *what) {
+    static float mem[2][3] = {{1, 2, 3}, {4, 5, 6}};
+    int64_t shape[2] = {2, 3}, before = live_buffers();
+    DLManagedTensor m = {.dl_tensor = {.data = mem, .device = {kDLCPU, 0}, .ndim = 2, .dtype = {kDLFloat, 32, 1},
+                                       .shape = shape},
+                         .deleter = foreign_delete};
+    deleted = 0;
+    tg_tensor *t = tg_tensor_from_dlpack(dev, &m);
+    tap_ok(t && live_buffers() == before + 1 && deleted == !wraps, "%s: import %s (deleter calls %d)", what,
+           wraps ? "keeps the producer's tensor" : "copies and lets go at once", deleted);
+    /* the rule: tg reads the memory when a kernel that uses it runs, so a
+       write made before the realize is seen (after the import, if wrapped) */
+    mem[0][0] = 100;
+    double v = 0;
+    tg_scope_begin();
+    tg_status st = tg_item(tg_sum(t, TG_ALL_AXES, false), &v);
+    tap_ok(st == TG_OK && v == (wraps ? 120 : 21),
+           "%s: a write to the producer's memory after the import is %s (sum %g)", what, wraps ? "seen" : "not seen", v);
+    tg_scope_end();
+    DLManagedTensor *e = NULL;
+    tap_ok(tg_tensor_to_dlpack(t, &e) == TG_OK && (e->dl_tensor.data == (void *)mem) == wraps,
+           "%s: the export %s the producer's memory", what, wraps ? "is" : "is not");
+    tg_release(t);
+    tap_ok(deleted == !wraps, "%s: the export still holds the buffer: deleter not run again (%d)", what, deleted);
+    if (e) e->deleter(e);
+    tap_ok(deleted == 1 && live_buffers() == before, "%s: the deleter ran exactly once, after the last release (%d)",
+           what, deleted);
+    /* not wrapped: strides, an unaligned address, no elements */
+    int64_t strides[2] = {1, 2};
+    m.dl_tensor.strides = strides, deleted = 0;
+    t = tg_tensor_from_dlpack(dev, &m);
+    tap_ok(t && deleted == 1, "%s: a strided tensor is copied", what);
+    tg_release(t);
+    m.dl_tensor.strides = NULL, m.dl_tensor.byte_offset = 2, shape[0] = 1, deleted = 0;
+    tg_release(t = tg_tensor_from_dlpack(dev, &m));
+    tap_ok(t && deleted == 1, "%s: an address not aligned to the element size is copied", what);
+    mem[0][0] = 1;
+}
+
+/* Another framework's tensor over tg's own export (torch.from_dlpack of a
+ * tg tensor, handed back): its deleter releases tg's buffer from inside the
+ * release of the buffer that wraps it. */
+static DLManagedTensor *inner; /* tg's export that chained_delete lets go */
+static void chained_delete(DLManagedTensor *m) {
+    deleted++, (void)m;
+    inner->deleter(inner);
+}
+
+static void test_import_chain(tg_dev *dev, bool wraps) {
+    float v[4] = {1, 2, 3, 4}, got[4] = {0};
+    int64_t before = live_buffers();
+    tg_tensor *t = tg_from_data(dev, TG_FLOAT32, TG_SHAPE(4), v);
+    tg_status st = tg_tensor_to_dlpack(t, &inner);
+    tg_release(t);
+    if (st != TG_OK) {
+        tap_ok(false, "chain: export: %s", tg_last_error());
+        return;
+    }
+    DLManagedTensor m = {.dl_tensor = inner->dl_tensor, .deleter = chained_delete};
+    deleted = 0;
+    tg_tensor *u = tg_tensor_from_dlpack(dev, &m);
+    tap_ok(u && tg_to_host(u, got, sizeof got) == TG_OK && !memcmp(got, v, sizeof v) && deleted == !wraps,
+           "chain: a foreign tensor over tg's export imports (%s)", u ? "" : tg_last_error());
+    tg_release(u);
+    tap_ok(deleted == 1 && live_buffers() == before, "chain: releasing it releases tg's buffer too");
 }
 
 static void test_errors(tg_dev *dev) {
@@ -137,6 +208,17 @@ int main(int argc, char **argv) {
     bool host = tg_device_caps(dev)->flags & TG_CAP_HOST_VISIBLE;
     test_export(dev, host);
     test_import_strided(dev);
+    tg_plugin *plugin = NULL;
+    tg_plugin_open(argv[1], &plugin);
+    tg_dev *plain = NULL;
+    test_import_wrap(dev, plugin && tg_plugin_get_api(plugin)->buffer_wrap, argv[1]);
+    test_import_chain(dev, plugin && tg_plugin_get_api(plugin)->buffer_wrap);
+    tg_plugin_close(plugin);
+    if (argc > 2 && tg_device_open(argv[2], &plain) == TG_OK) /* a 1.1 plugin: no buffer_wrap */
+        test_import_wrap(plain, false, "a 1.1 plugin");
+    else
+        tap_skip("no 1.1 plugin given");
+    tg_device_close(plain);
     test_errors(dev);
     test_dtypes(dev);
     /* an export outlives its device's close; import onto another device copies */
@@ -149,7 +231,7 @@ int main(int argc, char **argv) {
         tg_device_close(dev);
         tg_tensor *r = st == TG_OK ? tg_tensor_from_dlpack(ref, m) : NULL;
         tap_ok(r && tg_to_host(r, got, sizeof got) == TG_OK && !memcmp(got, v, sizeof v),
-               "export outlives tg_device_close; import on ref copies: %s", r ? "" : tg_last_error());
+               "export outlives tg_device_close; import on ref (wrapped or copied) works: %s", r ? "" : tg_last_error());
         tg_release(r);
         tg_device_close(ref);
     } else {

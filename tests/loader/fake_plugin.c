@@ -164,6 +164,8 @@ static tg_status fake_program_launch(tg_device *d, tg_program *p, tg_buffer *con
 
 /* Set in optional slots that a cut-off table must not expose. */
 UNUSED static tg_status fake_bogus_sync(tg_device *d) { return TG_ERR_INTERNAL; }
+/* Set past the slots of the minor a table declares (FAKE_STALE_WRAP). */
+UNUSED static tg_status fake_bogus_wrap(tg_device *d, void *p, uint64_t n, tg_buffer **out) { return TG_ERR_INTERNAL; }
 
 #ifndef FAKE_MAJOR
 #define FAKE_MAJOR TG_ABI_MAJOR
@@ -214,6 +216,9 @@ UNUSED static const fake_api_1_7 table = {
         .program_launch = fake_program_launch,
 #ifdef FAKE_CUT
         .synchronize = fake_bogus_sync,
+#endif
+#ifdef FAKE_STALE_WRAP /* declares 1.1 with the current (1.2) table size */
+        .buffer_wrap = fake_bogus_wrap,
 #endif
     },
     .future_slot = NULL,

@@ -36,7 +36,7 @@ for p in "nosym.*TG_ERR_NOT_FOUND" "refuse.*TG_ERR_VERSION" "major.*TG_ERR_VERSI
 done
 has "$out" "no entry symbol 'tg_plugin_entry'" "nosym's reason"
 has "$out" "needs a frobnicator" "refuse's reason"
-has "$out" "plugin speaks 2.1, core speaks 1.1" "major's reason"
+has "$out" "plugin speaks 2.1, core speaks 1.2" "major's reason"
 has "$out" "struct_size 40" "small's reason"
 has "$out" "required slot buffer_read is NULL" "nullslot's reason"
 has "$out" "invalid ELF header\|not a dynamic\|file too short" "garbage's reason"

@@ -211,7 +211,7 @@ int main(void) {
     check_many_non_plugins();
     check_broken("nosym", TG_ERR_NOT_FOUND, "no entry symbol 'tg_plugin_entry'");
     check_broken("refuse", TG_ERR_VERSION, "needs a frobnicator");
-    check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.1");
+    check_broken("major", TG_ERR_VERSION, "plugin speaks 2.1, core speaks 1.2");
     check_broken("small", TG_ERR_VERSION, "struct_size 40");
     check_broken("nullslot", TG_ERR_INVALID, "required slot buffer_read is NULL");
     check_broken("noname", TG_ERR_INVALID, "no name");
@@ -239,12 +239,19 @@ int main(void) {
     check_works("new");
     check_works("abi10"); /* built against sdk/abi/v1.0 */
     check_works("abi11"); /* built against sdk/abi/v1.1 */
+    check_works("abi12"); /* built against sdk/abi/v1.2 */
+    check_works("stale");
     {
         tg_plugin *p = NULL;
         tg_plugin_open("old", &p);
         const tg_plugin_api *api = tg_plugin_get_api(p);
         tap_ok(api && api->synchronize == NULL && api->buffer_copy == NULL && api->program_source == NULL,
                "old: optional slots past its struct_size read as NULL");
+        tg_plugin_close(p);
+        tg_plugin_open("stale", &p);
+        api = tg_plugin_get_api(p);
+        tap_ok(api && api->abi_minor == 1 && api->buffer_wrap == NULL,
+               "stale: a 1.1 table's bytes where 1.2's buffer_wrap lies read as NULL");
         tg_plugin_close(p);
         tg_plugin_open("new", &p);
         api = tg_plugin_get_api(p);
@@ -280,6 +287,7 @@ int main(void) {
         {"new", TG_OK, ""},
         {"abi10", TG_OK, ""},
         {"abi11", TG_OK, ""},
+        {"abi12", TG_OK, ""},
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         const tg_plugin_info *info = find_info(list, n, expect[i].name);

@@ -1,6 +1,7 @@
 /*
- * tg/plugin.h -- the tg plugin ABI, version 1.1 (what 1.1 added is marked
- * "1.1:"; sdk/docs/ABI.md section 11 lists it and what a 1.0 plugin gets).
+ * tg/plugin.h -- the tg plugin ABI, version 1.2 (what 1.1 and 1.2 added is
+ * marked "1.1:" and "1.2:"; sdk/docs/ABI.md section 11 lists each and what
+ * an older plugin gets instead).
  *
  * This is the only header a plugin includes. It needs nothing but C11's
  * <stdint.h>, <stddef.h> and <stdbool.h>, and works from C++.
@@ -42,7 +43,7 @@ extern "C" {
 /* The ABI version this header describes. A major bump breaks compatibility;
  * a minor bump only appends (new slots, new struct fields, new enum values). */
 #define TG_ABI_MAJOR 1
-#define TG_ABI_MINOR 1
+#define TG_ABI_MINOR 2
 
 /* Maximum rank of a view or a kernel's iteration space in ABI 1. Arrays in
  * tg_view and tg_kernel have exactly this many entries; entries at and past
@@ -576,6 +577,43 @@ typedef struct tg_plugin_api {
     tg_status (*buffer_write_async)(tg_device *device, tg_buffer *buffer,
                                     uint64_t offset, const void *src,
                                     uint64_t bytes);
+
+    /* ---- 1.2: read only when abi_minor >= 2 and struct_size covers it.
+     * Optional. */
+
+    /* Make a buffer of `bytes` (> 0) bytes that aliases caller-owned host
+     * memory [host_ptr, host_ptr + bytes) instead of allocating: the core
+     * uses it to import another framework's host tensor without a copy
+     * (tg/dlpack.h).
+     *  - Ownership: the memory stays the caller's. The plugin never frees,
+     *    reallocates or keeps a pointer to it past buffer_destroy; the
+     *    handle is the plugin's and is destroyed with buffer_destroy like
+     *    any other (once).
+     *  - Lifetime: the caller keeps the memory alive and its size unchanged
+     *    until buffer_destroy has returned. So buffer_destroy of a wrapped
+     *    buffer waits for launched work that uses it (unlike other buffers,
+     *    whose memory the plugin may keep alive past the call instead).
+     *  - Alignment: the core passes host_ptr aligned to the element size of
+     *    the data it holds (at least), never NULL, never 0 bytes. A plugin
+     *    that needs more (a vector alignment, a page) refuses.
+     *  - Meaning: every call treats the buffer as one whose memory *is*
+     *    host_ptr. buffer_read/buffer_write/buffer_copy copy from/into
+     *    host_ptr + offset; a launch reads and writes that memory while the
+     *    work runs; buffer_map (with TG_CAP_HOST_VISIBLE) returns host_ptr
+     *    itself, and buffer_map_range host_ptr + offset (with TG_MAP_WRITE
+     *    the host's writes land in the caller's memory at unmap at the
+     *    latest). The host may write the memory directly (the caller's own
+     *    writes) only while no work on the buffer is in flight: the core
+     *    synchronises first, as for buffer_map.
+     *  - Refusal: a plugin that cannot alias this memory (alignment, a
+     *    device that cannot reach host memory, a size past its limits)
+     *    returns TG_ERR_UNSUPPORTED with a message and sets *out_buffer to
+     *    NULL; the core then allocates with buffer_create and copies, as
+     *    without the slot. Other failures return their status as usual.
+     * Optional: NULL (every 1.0 and 1.1 plugin) means the core always
+     * allocates and copies.                                                 */
+    tg_status (*buffer_wrap)(tg_device *device, void *host_ptr,
+                             uint64_t bytes, tg_buffer **out_buffer);
 } tg_plugin_api;
 
 /* ---------------------------------------------------------- entry point */
