@@ -200,8 +200,11 @@ static tg_tensor *pool(const char *op, tg_tensor *x, const tg_pool_opts *po, boo
         int64_t extra = (out - 1) * s[i] + span - (L + 2 * p);
         lo[i] = p, hi[i] = p + (room >= 0 && extra > 0 ? extra : 0), axes[i] = 2 + n + i;
     }
+    bool full = true; /* every window's taps all count: a plain mean */
+    for (int i = 0; i < n; i++) full &= hi[i] == lo[i] && (lo[i] == 0 || !po->exclude_pad);
     OP_BEGIN;
     if (is_max) OP_END(tg_max(windows(op, x, n, k, s, d, lo, hi, -INFINITY, o), n, axes, false));
+    if (full) OP_END(tg_mean(windows(op, x, n, k, s, d, lo, hi, 0, o), n, axes, false));
     tg_tensor *sum = tg_sum(windows(op, x, n, k, s, d, lo, hi, 0, o), n, axes, false);
     /* the divisor: taps of each window inside the input, or inside the padded input */
     int64_t one[TG_MAX_DIMS] = {1, 1}, pads[2 * TG_MAX_DIMS] = {0}, ext[NSP];

@@ -323,6 +323,11 @@ static void test_grad_call(void) {
     tap_ok(tg_grad(2, (tg_tensor *[]){tg_slice(h, 1, 0, 1, 1), tg_sum(a, TG_ALL_AXES, false)},
                    (tg_tensor *[]){tg_full(gdev, TG_FLOAT64, TG_SHAPE(2, 1), 3), NULL}, 1, &a, g) == TG_OK &&
                close_to(g[0], g2, 6), "grad: two outputs add up");
+    tg_tensor *c3 = tg_sum(tg_mul(a, tg_mul(a, a)), TG_ALL_AXES, false), *d1, *d2;
+    double d2want[6];
+    for (int i = 0; i < 6; i++) d2want[i] = 6 * av[i];
+    tap_ok(tg_grad(1, &c3, NULL, 1, &a, &d1) == TG_OK && tg_grad(1, (tg_tensor *[]){tg_sum(d1, TG_ALL_AXES, false)}, NULL, 1, &a, &d2) == TG_OK &&
+               close_to(d2, d2want, 6), "grad: of a gradient (d/da sum(3a^2) = 6a)");
     tg_tensor *unused = tg_ones(gdev, TG_FLOAT64, TG_SHAPE(2));
     g[0] = g[1] = a;
     tap_ok(tg_grad(1, &y, NULL, 2, (tg_tensor *[]){a, unused}, g) == TG_ERR_INVALID && !g[0] && !g[1] &&

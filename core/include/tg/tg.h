@@ -360,7 +360,8 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_conv_
 tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias,
                                const tg_conv_opts *opts);
 /* Pools over (N,C,H,W); stride 0 means the kernel size; padding counts as
- * -inf (max) / 0 included in the average (avg). */
+ * -inf (max) / 0 included in the average (avg). Float dtypes, padding at
+ * most half the window (tg_max_pool/tg_avg_pool below). */
 tg_tensor *tg_max_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
 tg_tensor *tg_avg_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
 
@@ -523,7 +524,8 @@ tg_tensor *tg_detach(tg_tensor *x);
  * not; .grad of no tensor changes. Gradients flow through every recorded op
  * (also those made in no-grad mode), never through tg_detach; a tensor
  * realized without requires_grad upstream forgets its graph. The results
- * are lazy new tensors owned as op results are; an input no output reaches
+ * are lazy new tensors owned as op results are, and may be differentiated
+ * again (second derivatives by a second tg_grad); an input no output reaches
  * fails the call (TG_ERR_INVALID, naming it) and out_grads are all NULL. */
 tg_status tg_grad(int nout, tg_tensor *const *outputs, tg_tensor *const *seeds, int nin, tg_tensor *const *inputs,
                   tg_tensor **out_grads);
