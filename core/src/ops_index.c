@@ -57,19 +57,28 @@ static tg_tensor *scatter(tg_tensor *x, int a, tg_tensor *index, tg_tensor *src,
         tg_tensor *top = tg_max(tg_where(hit, pos, tg__const_dt(hit, TG_INT32, -1)), 1, &a, true);
         hit = tg_logical_and(hit, tg_eq(pos, top));
     }
+    /* each target's hits reduced over a, the others holding the identity
+     * (for an integer amax/amin: src's own extreme) */
     bool fl = tg_dtype_is_float(x->dtype);
-    tg_tensor *fill = op == TG_SCATTER_PROD ? tg__const_like(s, 1) : op == TG_SCATTER_AMAX ? (fl ? tg__const_like(s, -INFINITY) : tg_detach(tg_min(s, TG_ALL_AXES, false)))
-                    : op == TG_SCATTER_AMIN ? (fl ? tg__const_like(s, INFINITY) : tg_detach(tg_max(s, TG_ALL_AXES, false)))
-                    : tg__const_like(s, 0);
+    tg_tensor *fill, *r, *v;
+    switch (op) {
+    case TG_SCATTER_PROD: fill = tg__const_like(s, 1); break;
+    case TG_SCATTER_AMAX: fill = fl ? tg__const_like(s, -INFINITY) : tg_detach(tg_min(s, TG_ALL_AXES, false)); break;
+    case TG_SCATTER_AMIN: fill = fl ? tg__const_like(s, INFINITY) : tg_detach(tg_max(s, TG_ALL_AXES, false)); break;
+    default: fill = tg__const_like(s, 0); break;
+    }
     tg_tensor *c = tg_where(hit, s, fill); /* I + (n) */
-    tg_tensor *r = op == TG_SCATTER_PROD ? tg_prod(c, 1, &a, true) : op == TG_SCATTER_AMAX ? tg_max(c, 1, &a, true)
-                 : op == TG_SCATTER_AMIN ? tg_min(c, 1, &a, true) : tg_sum(c, 1, &a, true);
-    tg_tensor *cnt = place(tg_sum(tg_cast(hit, x->dtype), 1, &a, true), a, x); /* writes per place */
-    r = place(r, a, x);
-    tg_tensor *v = op == TG_SCATTER_PROD && self ? tg_mul(x, r)
-                 : op == TG_SCATTER_MEAN ? tg_div(self ? tg_add(x, r) : r, self ? tg_adds(cnt, 1) : tg_maximums(cnt, 1))
-                 : op == TG_SCATTER_AMAX && self ? tg_maximum(x, r) : op == TG_SCATTER_AMIN && self ? tg_minimum(x, r)
-                 : op == TG_SCATTER_SUM && self ? tg_add(x, r) : r;
+    tg_tensor *cnt = place(tg_sum(tg_cast(hit, x->dtype), 1, &a, true), a, x); /* writes per target */
+    switch (op) {
+    case TG_SCATTER_PROD: r = place(tg_prod(c, 1, &a, true), a, x), v = self ? tg_mul(x, r) : r; break;
+    case TG_SCATTER_AMAX: r = place(tg_max(c, 1, &a, true), a, x), v = self ? tg_maximum(x, r) : r; break;
+    case TG_SCATTER_AMIN: r = place(tg_min(c, 1, &a, true), a, x), v = self ? tg_minimum(x, r) : r; break;
+    case TG_SCATTER_MEAN: /* no target divides by 0: the gradient of the unused branch stays finite */
+        r = place(tg_sum(c, 1, &a, true), a, x);
+        v = self ? tg_div(tg_add(x, r), tg_adds(cnt, 1)) : tg_div(r, tg_maximums(cnt, 1));
+        break;
+    default: r = place(tg_sum(c, 1, &a, true), a, x), v = self ? tg_add(x, r) : r; break;
+    }
     return cnt ? tg_where(tg_eq(cnt, tg__const_like(cnt, 0)), x, v) : NULL;
 }
 
