@@ -182,35 +182,41 @@ static bool push(tlist *l, tg_tensor *t) {
     return true;
 }
 
-/* Topological order of the nodes that need gradients (iterative DFS). */
-static tg_status topo(tg_tensor *root, tlist *order) {
-    static _Thread_local uint64_t mark = (uint64_t)1 << 62;
+static _Thread_local uint64_t grad_mark = (uint64_t)1 << 62; /* apart from the scheduler's marks */
+
+/* Topological order (sources first) of the nodes the roots depend on
+ * through nodes that need gradients, or through every node with `all`
+ * (iterative DFS). */
+static tg_status topo(tg_tensor *const *roots, int nroots, bool all, tlist *order) {
     tlist stack = {0};
     int *next = NULL;
     size_t cap_next = 0;
     tg_status st = TG_OK;
-    mark++;
-    root->mark = mark;
-    if (!push(&stack, root)) st = TG_ERR_NO_MEMORY;
-    while (stack.n && !st) {
-        if (stack.n > cap_next) {
-            int *nx = realloc(next, stack.cap * sizeof *nx);
-            if (!nx) { st = TG_ERR_NO_MEMORY; break; }
-            for (size_t j = cap_next; j < stack.cap; j++) nx[j] = 0;
-            next = nx, cap_next = stack.cap;
+    grad_mark++;
+    for (int r = 0; r < nroots && !st; r++) {
+        if (roots[r]->mark == grad_mark) continue;
+        roots[r]->mark = grad_mark;
+        if (!push(&stack, roots[r])) st = TG_ERR_NO_MEMORY;
+        while (stack.n && !st) {
+            if (stack.n > cap_next) {
+                int *nx = realloc(next, stack.cap * sizeof *nx);
+                if (!nx) { st = TG_ERR_NO_MEMORY; break; }
+                for (size_t j = cap_next; j < stack.cap; j++) nx[j] = 0;
+                next = nx, cap_next = stack.cap;
+            }
+            tg_tensor *t = stack.v[stack.n - 1];
+            int *k = &next[stack.n - 1];
+            if (*k >= t->nsrc) {
+                *k = 0;
+                stack.n--;
+                if (!push(order, t)) st = TG_ERR_NO_MEMORY;
+                continue;
+            }
+            tg_tensor *c = t->src[(*k)++];
+            if ((!all && !c->requires_grad) || c->mark == grad_mark) continue;
+            c->mark = grad_mark;
+            if (!push(&stack, c)) st = TG_ERR_NO_MEMORY;
         }
-        tg_tensor *t = stack.v[stack.n - 1];
-        int *k = &next[stack.n - 1];
-        if (*k >= t->nsrc) {
-            *k = 0;
-            stack.n--;
-            if (!push(order, t)) st = TG_ERR_NO_MEMORY;
-            continue;
-        }
-        tg_tensor *c = t->src[(*k)++];
-        if (!c->requires_grad || c->mark == mark) continue;
-        c->mark = mark;
-        if (!push(&stack, c)) st = TG_ERR_NO_MEMORY;
     }
     free(stack.v);
     free(next);
@@ -226,7 +232,7 @@ tg_status tg_backward(tg_tensor *loss) {
     /* failures are detected by the status: an earlier op's failure must not
      * count, and is restored when this pass fails in nothing */
     tg_status before = tg__swap_status(TG_OK);
-    tg_status st = topo(loss, &order);
+    tg_status st = topo(&loss, 1, false, &order);
     tg_scope_begin();
     tg_no_grad_begin();
     if (!st) loss->bgrad = tg_full(loss->dev, loss->dtype, loss->ndim, loss->shape, 1);
@@ -268,6 +274,69 @@ tg_status tg_backward(tg_tensor *loss) {
     }
     free(order.v);
     free(params.v);
+    if (!st) tg__swap_status(before);
+    return st;
+}
+
+tg_status tg_grad(int nout, tg_tensor *const *outs, tg_tensor *const *seeds, int nin, tg_tensor *const *ins,
+                  tg_tensor **out_grads) {
+    char sa[128], sb[128];
+    if (nout < 1 || nin < 1 || !outs || !ins || !out_grads)
+        return tg_error(TG_ERR_INVALID, "grad: needs outputs, inputs and out_grads (nout %d, nin %d)", nout, nin);
+    for (int i = 0; i < nin; i++) out_grads[i] = NULL;
+    for (int i = 0; i < nout + nin; i++) {
+        tg_tensor *t = i < nout ? outs[i] : ins[i - nout], *s = i < nout && seeds ? seeds[i] : NULL;
+        if (!t) return tg_realize(NULL);
+        if (!tg_dtype_is_float(t->dtype))
+            return tg_error(TG_ERR_DTYPE, "grad: %s %d is %s, not a float dtype", i < nout ? "output" : "input",
+                            i < nout ? i : i - nout, tg_dtype_name(t->dtype));
+        if (s && (s->dtype != t->dtype || s->ndim != t->ndim || memcmp(s->shape, t->shape, (size_t)t->ndim * 8)))
+            return tg_error(TG_ERR_SHAPE, "grad: seed %d (%s %s) differs from output %d (%s %s)", i, tg_dtype_name(s->dtype),
+                            tg__shape_str(s, sa, sizeof sa), i, tg_dtype_name(t->dtype), tg__shape_str(t, sb, sizeof sb));
+    }
+    tlist order = {0};
+    tg_status before = tg__swap_status(TG_OK);
+    tg_status st = topo(outs, nout, true, &order);
+    /* the nodes that depend on an input (sources come first in order) */
+    uint64_t dep = ++grad_mark;
+    for (size_t i = 0; i < order.n; i++) {
+        tg_tensor *n = order.v[i];
+        bool d = false;
+        for (int k = 0; k < nin && !d; k++) d = ins[k] == n;
+        for (int s = 0; s < n->nsrc && !d; s++) d = n->src[s]->mark == dep;
+        if (d) n->mark = dep;
+    }
+    tg_scope_begin();
+    tg_no_grad_begin();
+    for (int o = 0; o < nout && !st; o++) {
+        tg_tensor *t = outs[o], *g = seeds && seeds[o] ? seeds[o] : tg_full(t->dev, t->dtype, t->ndim, t->shape, 1);
+        if (t->mark == dep) t->bgrad = t->bgrad ? tg__binary(TG_OP_ADD, t->bgrad, g) : g;
+        if (!g || (t->mark == dep && !t->bgrad)) st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL;
+    }
+    for (size_t i = order.n; i-- > 0 && !st;) {
+        tg_tensor *n = order.v[i], *g = n->bgrad, *gs[3];
+        n->bgrad = NULL;
+        if (!g || n->mark != dep) continue;
+        for (int k = 0; k < nin; k++)
+            if (ins[k] == n) out_grads[k] = g;
+        if (n->nsrc == 0) continue;
+        st = tg__backward_node(n, g, gs);
+        for (int s = 0; s < n->nsrc && !st; s++) {
+            tg_tensor *c = n->src[s];
+            if (!gs[s] || c->mark != dep) continue;
+            c->bgrad = c->bgrad ? tg__binary(TG_OP_ADD, c->bgrad, gs[s]) : gs[s];
+            if (!c->bgrad) st = tg_last_status() ? tg_last_status() : TG_ERR_INTERNAL;
+        }
+    }
+    for (size_t i = 0; i < order.n; i++) order.v[i]->bgrad = NULL;
+    for (int k = 0; k < nin && !st; k++)
+        if (!out_grads[k])
+            st = tg_error(TG_ERR_INVALID, "grad: input %d is not reached from the outputs (unused, behind tg_detach, or "
+                          "realized before the call with nothing upstream requiring grad)", k);
+    for (int k = 0; k < nin; k++) out_grads[k] = st ? NULL : tg_keep(out_grads[k]);
+    tg_no_grad_end();
+    tg_scope_end();
+    free(order.v);
     if (!st) tg__swap_status(before);
     return st;
 }

@@ -193,6 +193,9 @@ tg_dtype tg__wider(const tg_tensor *x);       /* bool; false for non-float dtype
 tg_tensor *tg__flip_order(tg_tensor *x);  /* exact order-reversing involution */
 /* tg_max without the empty-axis check (an empty slice gives the identity). */
 tg_tensor *tg__max(tg_tensor *x, int naxes, const int *axes, bool keepdim);
+/* sum(a * b) over axes, float16/bfloat16 products formed and summed in
+ * float32 (matmul, convolution, einsum). */
+tg_tensor *tg__sum_products(tg_tensor *a, tg_tensor *b, int naxes, const int *axes);
 
 /* ------------------------------------------------- schedule / realize */
 

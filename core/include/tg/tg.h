@@ -456,7 +456,8 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_conv_
 tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias,
                                const tg_conv_opts *opts);
 /* Pools over (N,C,H,W); stride 0 means the kernel size; padding counts as
- * -inf (max) / 0 included in the average (avg). */
+ * -inf (max) / 0 included in the average (avg). Float dtypes, padding at
+ * most half the window (tg_max_pool/tg_avg_pool below). */
 tg_tensor *tg_max_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
 tg_tensor *tg_avg_pool2d(tg_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
 
@@ -503,6 +504,95 @@ tg_tensor *tg_multinomial(tg_tensor *probs, int64_t num_samples, uint64_t seed);
  * broadcast to (..., Lq, Lk)) or NULL; causal masks j > i. */
 tg_tensor *tg_sdpa(tg_tensor *q, tg_tensor *k, tg_tensor *v, tg_tensor *mask, bool causal);
 
+/* ---- indexing writes, einsum, interpolation, N-d convolution and pooling (issue 17) */
+
+/* Indexing writes return a new tensor (x is not changed). scatter,
+ * scatter_reduce and index_add check their index as gather does (INDEX
+ * CHECKS above: realized and read back at the call). */
+typedef enum tg_scatter_op {
+    TG_SCATTER_SUM, TG_SCATTER_PROD, TG_SCATTER_MEAN, TG_SCATTER_AMAX, TG_SCATTER_AMIN
+} tg_scatter_op;
+/* out = x, then out[.. index[p] ..] = src[p] along axis (torch.scatter):
+ * index integer, same ndim as x and src, no larger than src in any dim nor
+ * than x off the axis. Of duplicate indices the last along axis writes. */
+tg_tensor *tg_scatter(tg_tensor *x, int axis, tg_tensor *index, tg_tensor *src);
+/* torch.scatter_reduce: every src[p] with the same target is reduced
+ * (duplicates all count), with x's value when include_self; targets no
+ * index hits keep x. PROD and MEAN need a float dtype; ties of AMAX/AMIN
+ * share the gradient evenly. */
+tg_tensor *tg_scatter_reduce(tg_tensor *x, int axis, tg_tensor *index, tg_tensor *src, tg_scatter_op reduce,
+                             bool include_self);
+/* x[.., index[i], ..] += alpha * src[.., i, ..] along axis: index 1-d
+ * integer, src shaped as x with index's length on the axis; duplicates add. */
+tg_tensor *tg_index_add(tg_tensor *x, int axis, tg_tensor *index, tg_tensor *src, double alpha);
+/* x with x[starts[0]:stops[0]:steps[0], ..] replaced by value (same dtype,
+ * broadcast to the region): Python slicing of the first naxes axes (clipped
+ * as tg_slice; INT64_MAX / INT64_MIN stand for an open end), later axes
+ * whole. steps NULL means 1 on every axis. */
+tg_tensor *tg_setitem(tg_tensor *x, int naxes, const int64_t *starts, const int64_t *stops, const int64_t *steps,
+                      tg_tensor *value);
+/* where(mask, value, x); mask (bool) broadcasts to x's shape. */
+tg_tensor *tg_masked_fill(tg_tensor *x, tg_tensor *mask, double value);
+
+/* Einstein summation over n operands of one dtype: "ij,jk->ik", "bij,bjk",
+ * "ii->i" (a label repeated in a term takes the diagonal), "ii" (trace).
+ * Labels are letters; without "->" the output is the labels used once, in
+ * alphabetical order. A label's dims must agree or be 1 (broadcast). No
+ * "..."; at most 8 distinct labels (the product is formed in one view). */
+tg_tensor *tg_einsum(const char *spec, int n, tg_tensor *const *operands);
+
+/* x (N, C, d1..dk), k = 1..3 spatial dims. size (k entries) gives the
+ * output's spatial size; else (size NULL) scale does, floor(d * scale),
+ * and maps coordinates by 1/scale as torch. NEAREST is torch's "nearest";
+ * LINEAR is "linear", "bilinear" or "trilinear" by k. Float dtypes. */
+typedef enum tg_interp_mode { TG_INTERP_NEAREST, TG_INTERP_LINEAR } tg_interp_mode;
+tg_tensor *tg_interpolate(tg_tensor *x, const int64_t *size, const double *scale, tg_interp_mode mode,
+                          bool align_corners);
+
+/* Convolution over k = 1 or 3 spatial dims (conv2d above is the same code):
+ * x (N, Cin, d1..dk), w (Cout, Cin/groups, k1..kk), bias (Cout) or NULL;
+ * entry i of each array is spatial dim i; opts NULL as for conv2d. */
+typedef struct tg_convnd_opts {
+    int stride[3];         /* 0 means 1 */
+    int padding[3];
+    int dilation[3];       /* 0 means 1 */
+    int groups;            /* 0 means 1 */
+    int output_padding[3]; /* conv_transpose only */
+} tg_convnd_opts;
+tg_tensor *tg_conv1d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_convnd_opts *opts);
+tg_tensor *tg_conv3d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_convnd_opts *opts);
+/* w (Cin, Cout/groups, k1..kk), as torch. */
+tg_tensor *tg_conv_transpose1d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_convnd_opts *opts);
+tg_tensor *tg_conv_transpose3d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, const tg_convnd_opts *opts);
+
+/* Pooling over x (N, C, d1..dk), k = 1..3 (x's ndim - 2); float dtypes.
+ * Output size floor((d + 2p - dilation*(kernel-1) - 1) / stride) + 1, or
+ * rounded up with ceil_mode (a last window must start in the input or the
+ * left padding). Max pools pad with -inf. Average pools divide by the taps
+ * inside the padded input (torch's count_include_pad), or only by those
+ * inside the input with exclude_pad. max_pool2d/avg_pool2d above are these. */
+typedef struct tg_pool_opts {
+    int kernel[3];   /* window per spatial dim, >= 1 */
+    int stride[3];   /* 0 means the kernel size */
+    int padding[3];  /* at most half the dilated window */
+    int dilation[3]; /* 0 means 1 */
+    bool ceil_mode;
+    bool exclude_pad; /* avg only: torch's count_include_pad=False */
+} tg_pool_opts;
+tg_tensor *tg_max_pool(tg_tensor *x, const tg_pool_opts *opts);
+tg_tensor *tg_avg_pool(tg_tensor *x, const tg_pool_opts *opts);
+/* torch's adaptive pools: out_size has k entries (>= 1); window i of a dim
+ * of size d is [floor(i*d/out), ceil((i+1)*d/out)). Float dtypes. */
+tg_tensor *tg_adaptive_avg_pool(tg_tensor *x, const int64_t *out_size);
+tg_tensor *tg_adaptive_max_pool(tg_tensor *x, const int64_t *out_size);
+/* torch.Tensor.unfold: windows of `size` every `step` along axis, which
+ * becomes their count; the window is a new last axis. */
+tg_tensor *tg_unfold(tg_tensor *x, int axis, int64_t size, int64_t step);
+/* torch.nn.functional.unfold for x (N, C, H, W): (N, C*kh*kw, L), L the
+ * windows in row order; stride, padding, dilation from opts (NULL: 1, 0, 1;
+ * groups and output_padding unused). */
+tg_tensor *tg_im2col(tg_tensor *x, int kh, int kw, const tg_conv_opts *opts);
+
 /* ------------------------------------------------------------ autograd */
 
 /* Mark a (float) tensor as a leaf whose gradient tg_backward computes. */
@@ -523,6 +613,18 @@ void tg_no_grad_end(void);
 bool tg_grad_enabled(void);
 /* The same data with no gradient link. */
 tg_tensor *tg_detach(tg_tensor *x);
+/* Gradients of outputs[0..nout) with respect to inputs[0..nin) (as
+ * torch.autograd.grad): out_grads[i] = sum over o of d(outputs[o])/d(inputs[i])
+ * applied to seeds[o] (shaped as outputs[o]; seeds NULL or seeds[o] NULL:
+ * ones). Inputs may be any float tensors, leaves or not, requires_grad or
+ * not; .grad of no tensor changes. Gradients flow through every recorded op
+ * (also those made in no-grad mode), never through tg_detach; a tensor
+ * realized without requires_grad upstream forgets its graph. The results
+ * are lazy new tensors owned as op results are, and may be differentiated
+ * again (second derivatives by a second tg_grad); an input no output reaches
+ * fails the call (TG_ERR_INVALID, naming it) and out_grads are all NULL. */
+tg_status tg_grad(int nout, tg_tensor *const *outputs, tg_tensor *const *seeds, int nin, tg_tensor *const *inputs,
+                  tg_tensor **out_grads);
 
 /* ------------------------------------------------------- statistics */
 
