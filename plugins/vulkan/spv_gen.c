@@ -164,10 +164,23 @@ static bool vec_ok(const kgen *kg, uint32_t i, int a) {
     return c[TG_MAX_DIMS] % 4 == 0;
 }
 
-/* The vec4 holding node n's point idx. */
+/* The vec4 holding node n's point idx: its address / 4, or for the
+ * neighbours of a work-item c0 / 4 + i_oin / 4 + sum (c[d] / 4) i_d. */
 static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
-    int valid, a = OP("OpShiftRightLogical", g->it, 2, node_addr(kg, n, idx, &valid), cidx(g, 2)), p = gen_id(g);
+    const tg_kernel *k = g->k;
+    uint32_t i = (uint32_t)(n - k->nodes);
+    int valid, a, p = gen_id(g);
+    if (kg->vo[i]) {
+        int64_t c[TG_MAX_DIMS + 1] = {0};
+        affine(kg->lp, kg->lp->access[i].addr, 1, c);
+        a = OP("OpIAdd", g->it, 2, kg->q4, cidx(g, c[TG_MAX_DIMS] / 4 + kg->u / 4));
+        for (int d = 0; d < (int)k->ndim; d++)
+            if (d != kg->lp->oin && k->shape[d] > 1 && c[d])
+                a = OP("OpIAdd", g->it, 2, a, OP("OpIMul", g->it, 2, idx[d], cidx(g, c[d] / 4)));
+    } else {
+        a = OP("OpShiftRightLogical", g->it, 2, node_addr(kg, n, idx, &valid), cidx(g, 2));
+    }
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe4_%s %%bufv%u %%v%d %%v%d\n", p, ct_name[st_of(n->dtype)],
               n->buffer, gen_const_bits(g, CT_U32, 0), a);
     return p;
@@ -339,6 +352,7 @@ static void unravel(kgen *kg, int lin, bool reduced, int B, int *idx) {
         stride *= size;
         idx[d] = stride == total ? q : OP("OpUMod", g->it, 2, q, cidx(g, size)); /* outermost: no mod */
     }
+    if (B % 4 == 0) kg->q4 = B == 4 ? idx[kg->lp->oin] : OP("OpIMul", g->it, 2, idx[kg->lp->oin], cidx(g, B / 4));
     if (B > 1) idx[kg->lp->oin] = OP("OpIMul", g->it, 2, idx[kg->lp->oin], cidx(g, B));
 }
 
@@ -704,7 +718,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
      * lowering library's; shared memory holds a tree's wg_size accumulators
      * (so no TILE, whose staging needs more: this emitter does not print it) */
     tgl_target lt = {.kind = TGL_GPU, .index_bits = 32, .max_group = t->wg_size, .local_bytes = t->wg_size * 8,
-                     .group_outputs = t->tree_outputs, .item_outputs = 8};
+                     .group_outputs = t->tree_outputs, .item_outputs = 8, .part_points = 256};
     if ((s = tgl_lower(k, &lt, NULL, &kg->lp, err, errcap)) != TG_OK) goto done;
     if (kg->lp->plan.split && k->nparams >= t->max_bindings) { /* no binding left for the partials */
         tgl_plan o = kg->lp->plan;

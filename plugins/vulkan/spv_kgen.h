@@ -22,6 +22,7 @@ typedef struct kgen {
     int *vpart;                 /* their vec4 loads or stored values (8 per node) */
     bool pvec[64];              /* params reached as vec4 arrays too (aliased binding) */
     int u;                      /* the neighbour being emitted             */
+    int q4;                     /* i_oin / 4 of the first neighbour (vo)   */
     int rq, q;                  /* reduced points per loop step (1 or 4); the one being emitted */
     int base[64];               /* device addresses of params (u64 ids)    */
     char *err;

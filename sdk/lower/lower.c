@@ -214,7 +214,7 @@ static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p,
         }
         /* few outputs over long reductions: split each into parts, so that
          * enough work-groups fill the device, then combine */
-        int64_t parts = p->red_count / ((int64_t)g * 64);
+        int64_t parts = p->red_count / ((int64_t)g * (t->part_points ? t->part_points : 64));
         if (o->mode == TGL_GROUP && p->out_count <= 64 && parts >= 2)
             o->split = (int32_t)(parts > 1024 ? 1024 : parts);
     }

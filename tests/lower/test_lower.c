@@ -120,7 +120,7 @@ static void test_plans(void) {
     kit_kernel kk;
     tgl_prog *p;
     tgl_plan plans[64], o;
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0};
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0};
     matmul_kernel(&kk, 64, 64, 64, TG_FLOAT32);
     tgl_plan_default(&kk.k, &cpu, &o);
     tap_ok(o.mode == TGL_MATMUL, "a float32 product takes the MATMUL layout on a CPU");
@@ -197,6 +197,12 @@ static void test_plans(void) {
     tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_THREAD,
        "group_outputs 2: 4 outputs take no GROUP layout");
     tgl_prog_free(p);
+    t = gpu(32);
+    t.part_points = 256;
+    matmul_kernel(&kk, 1, 1, 1 << 20, TG_FLOAT32);
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.split == 16,
+       "part_points 256: 2^20 points split in 16 parts of 256 per work-item (%d)", p ? p->plan.split : 0);
+    tgl_prog_free(p);
 }
 
 static void test_render(void) {
@@ -218,7 +224,7 @@ static void test_render(void) {
         tgl_prog_free(p);
     }
     /* the C dialect on a CPU target: the entry points the header promises */
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0};
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0};
     matmul_kernel(&kk, 1, 1, 1 << 16, TG_FLOAT32);
     tgl_sb sb = {0};
     tap_ok(tgl_lower(&kk.k, &cpu, NULL, &p, err, sizeof err) == TG_OK && p->plan.split && p->npasses == 2 &&
@@ -242,7 +248,7 @@ static void test_args(void) {
     int32_t x = kit_load(&kk, 0, v, 1);
     int32_t a = kit_arg(&kk, TG_FLOAT32);
     kit_store(&kk, 1, v, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, x, a, -1));
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0}, g = gpu(32);
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0}, g = gpu(32);
     const tgl_target *ts[] = {&cpu, &g, &g};
     const tgl_dialect *ds[] = {&tgl_dialect_c, &tgl_dialect_opencl, &tgl_dialect_cuda};
     const char *param[] = {"const uint64_t *R a_, int64_t lo", "uint64_t a0_)", "uint64_t a0_)"};

@@ -89,6 +89,9 @@ typedef struct tgl_target {
     uint32_t item_outputs; /* GPU: most outputs one THREAD work-item computes
                               by default (plan.block; a reduction takes half);
                               0 = 1                                           */
+    uint32_t part_points;  /* GPU: reduced points per work-item that make a
+                              part of a split GROUP reduction worth its tree;
+                              0 = 64                                          */
 } tgl_target;
 
 /* ----------------------------------------------------------------- plan */
