@@ -1,16 +1,18 @@
-/* plugins/vulkan/spv_gen.c -- renders a kernel IR (plugin.h) as SPIR-V
- * assembly for a GLCompute shader.
+/* plugins/vulkan/spv_gen.c -- prints a kernel lowered by the SDK's lowering
+ * library (tgl_lower: a plan, a launch geometry, one index expression and
+ * one mask per LOAD/STORE) as SPIR-V assembly for a GLCompute shader.
  *
  * Layout: one storage buffer per kernel param (set 0, binding i), push
- * constants vk_push. Two shapes of kernel:
- *  - one invocation per point of out_shape: elementwise kernels, and
- *    reductions with many outputs (each invocation loops over its reduced
- *    points, for 4 neighbouring points where it can);
- *  - "tree": one work group per output point, each lane strides over the
+ * constants vk_push. The plan's layouts:
+ *  - TGL_THREAD: an invocation per `block` neighbouring outputs; a
+ *    reduction loops over its reduced points, one accumulator each;
+ *  - TGL_GROUP: a work group per output; each lane strides over the
  *    reduced points, then a tree in shared memory; lane 0 runs the nodes
- *    after the reduction and the stores; with few outputs and long sums,
- *    split over several groups per output and finished by a second pass.
- * Movement is in the views: every LOAD and STORE walks its view stack. */
+ *    after the reduction and the stores; a split reduction is two passes
+ *    (tgk_part, tgk_fin) of one shader, push constant 3 saying which.
+ * TGL_TILE is not printed (the library is told too little shared memory).
+ * Where a lowered index expression is affine with stride 1 along the
+ * neighbours, 4 points move as one vec4. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,17 +135,52 @@ static int to_storage(gen *g, uint32_t dt, int x) {
     }
 }
 
-/* Vector mode: a pointer to the vec4 of node n's first point (idx): at
- * the vector index in elementwise kernels, else at the address / 4. */
+/* Vector access: a load or store through a view with stride 1 along axis a
+ * (every other term a multiple of 4, no mask) moves the 4 neighbours along
+ * a that share a vec4 as one (lavapipe runs every access as a loop over its
+ * SIMD lanes; a vec4 moves 4 points per lane). Read off the lowered index
+ * expression: c0 + sum c[d] i_d. */
+static bool affine(const tgl_prog *lp, int32_t e, int64_t mul, int64_t *c) {
+    const tgl_expr *x = &lp->expr[e];
+    switch (x->kind) {
+    case TGL_E_CONST: c[TG_MAX_DIMS] += mul * x->v; return true;
+    case TGL_E_VAR: c[x->v] += mul; return true;
+    case TGL_E_ADD: return affine(lp, x->a, mul, c) && affine(lp, x->b, mul, c);
+    case TGL_E_MUL: return affine(lp, x->a, mul * x->v, c);
+    default: return false;
+    }
+}
+
+static bool vec_ok(const kgen *kg, uint32_t i, int a) {
+    const tg_kernel *k = kg->g.k;
+    const tg_node *n = &k->nodes[i];
+    const tgl_access *ac = &kg->lp->access[i];
+    int64_t c[TG_MAX_DIMS + 1] = {0};
+    if (a < 0 || k->shape[a] % 4 || n->buffer >= 64 || (kg->bda >> n->buffer & 1) || ac->valid >= 0 ||
+        st_of(n->dtype) != st_of(k->params[n->buffer].dtype) || !affine(kg->lp, ac->addr, 1, c))
+        return false;
+    for (int d = 0; d < (int)k->ndim; d++)
+        if (d == a ? c[d] != 1 : k->shape[d] > 1 && c[d] % 4) return false;
+    return c[TG_MAX_DIMS] % 4 == 0;
+}
+
+/* The vec4 holding node n's point idx: its address / 4, or for the
+ * neighbours of a work-item c0 / 4 + i_oin / 4 + sum (c[d] / 4) i_d. */
 static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
-    int64_t off = g->k->views[n->view].offset / 4;
-    int a = kg->vlin, p, valid;
-    if (kg->red >= 0)
+    const tg_kernel *k = g->k;
+    uint32_t i = (uint32_t)(n - k->nodes);
+    int valid, a, p = gen_id(g);
+    if (kg->vo[i]) {
+        int64_t c[TG_MAX_DIMS + 1] = {0};
+        affine(kg->lp, kg->lp->access[i].addr, 1, c);
+        a = OP("OpIAdd", g->it, 2, kg->q4, cidx(g, c[TG_MAX_DIMS] / 4 + kg->u / 4));
+        for (int d = 0; d < (int)k->ndim; d++)
+            if (d != kg->lp->oin && k->shape[d] > 1 && c[d])
+                a = OP("OpIAdd", g->it, 2, a, OP("OpIMul", g->it, 2, idx[d], cidx(g, c[d] / 4)));
+    } else {
         a = OP("OpShiftRightLogical", g->it, 2, node_addr(kg, n, idx, &valid), cidx(g, 2));
-    else if (off)
-        a = OP("OpIAdd", g->it, 2, kg->vlin, cidx(g, off));
-    p = gen_id(g);
+    }
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe4_%s %%bufv%u %%v%d %%v%d\n", p, ct_name[st_of(n->dtype)],
               n->buffer, gen_const_bits(g, CT_U32, 0), a);
     return p;
@@ -152,28 +189,17 @@ static int vec_ptr(kgen *kg, const tg_node *n, const int *idx) {
 static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
-    int *vp = kg->vnode && kg->vnode[n - k->nodes] ? &kg->vpart[4 * (n - k->nodes)] : NULL;
-    if (kg->rnode && kg->rnode[n - k->nodes]) { /* 4 reduced points as one vec4, per neighbour */
-        int *rp = &kg->rpart[4 * (n - k->nodes) + kg->u], x;
+    uint32_t i = (uint32_t)(n - k->nodes);
+    bool vr = kg->rq > 1 && kg->vr[i], vo = !vr && kg->vo[i];
+    if (vr || vo) { /* one vec4 load: per neighbour for 4 reduced points, or for 4 neighbours */
+        int *slot = &kg->vpart[8 * i + (vr ? kg->u : kg->u / 4)], x = gen_id(g);
         ct st = st_of(n->dtype);
-        if (kg->q == 0) {
+        if (vr ? kg->q == 0 : kg->u % 4 == 0) {
             int p = vec_ptr(kg, n, idx);
-            *rp = gen_id(g);
-            sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", *rp, ct_name[st], p);
+            *slot = gen_id(g);
+            sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", *slot, ct_name[st], p);
         }
-        x = gen_id(g);
-        sb_printf(&g->body, "%%v%d = OpCompositeExtract %%%s %%v%d %d\n", x, ct_name[st], *rp, kg->q);
-        return from_storage(g, n->dtype, x);
-    }
-    if (vp) { /* one vec4 load for the 4 points */
-        ct st = st_of(n->dtype);
-        if (kg->u == 0) {
-            int p = vec_ptr(kg, n, idx);
-            vp[0] = gen_id(g);
-            sb_printf(&g->body, "%%v%d = OpLoad %%vec4_%s %%v%d\n", vp[0], ct_name[st], p);
-        }
-        int x = gen_id(g);
-        sb_printf(&g->body, "%%v%d = OpCompositeExtract %%%s %%v%d %d\n", x, ct_name[st], vp[0], kg->u);
+        sb_printf(&g->body, "%%v%d = OpCompositeExtract %%%s %%v%d %d\n", x, ct_name[st], *slot, vr ? kg->q : kg->u % 4);
         return from_storage(g, n->dtype, x);
     }
     uint32_t dt = k->params[n->buffer].dtype;
@@ -204,14 +230,14 @@ static int emit_load(kgen *kg, const tg_node *n, const int *idx) {
     return v;
 }
 
+
 static void emit_store(kgen *kg, const tg_node *n, const int *idx) {
     gen *g = &kg->g;
-    const tg_kernel *k = g->k;
-    if (kg->vnode && kg->vnode[n - k->nodes]) { /* the 4 values as one vec4, after the last */
-        int *vp = &kg->vpart[4 * (n - k->nodes)], c;
-        vp[kg->u] = to_storage(g, n->dtype, kg->val[n->src[0]]);
-        if (kg->u < 3) return;
-        c = gen_id(g);
+    uint32_t i = (uint32_t)(n - g->k->nodes);
+    if (kg->vo[i]) { /* the 4 neighbours' values as one vec4, after the last */
+        int *vp = &kg->vpart[8 * i], c = gen_id(g);
+        vp[kg->u % 4] = to_storage(g, n->dtype, kg->val[n->src[0]]);
+        if (kg->u % 4 < 3) return;
         ct st = st_of(n->dtype);
         sb_printf(&g->body, "%%v%d = OpCompositeConstruct %%vec4_%s %%v%d %%v%d %%v%d %%v%d\n", c, ct_name[st], vp[0], vp[1],
                   vp[2], vp[3]);
@@ -299,6 +325,7 @@ static void branch_end(gen *g, int l_merge) {
     gen_label_at(g, l_merge);
 }
 
+
 static int scratch_ptr(gen *g, ct sht, int idx) {
     int p = gen_id(g);
     sb_printf(&g->body, "%%v%d = OpAccessChain %%pe_%s %%scratch %%v%d %%v%d\n", p, ct_name[sht],
@@ -306,175 +333,182 @@ static int scratch_ptr(gen *g, ct sht, int idx) {
     return p;
 }
 
-/* out index: unravel lin over out_shape (reduced axes are 0); with U > 1
- * lin counts groups of U neighbours along axis ua. */
-static void unravel(gen *g, int lin, int U, int ua, uint64_t n_pts, int *oidx) {
-    const tg_kernel *k = g->k;
-    int64_t stride = 1;
-    for (int d = (int)k->ndim - 1; d >= 0; d--) {
-        int64_t size = k->reduce_axes >> d & 1 ? 1 : k->shape[d] / (U > 1 && d == ua ? U : 1);
-        if (size == 1) { oidx[d] = cidx(g, 0); continue; }
-        int q = stride == 1 ? lin : OP("OpUDiv", g->it, 2, lin, cidx(g, stride));
-        stride *= size;
-        oidx[d] = (uint64_t)stride == n_pts ? q : OP("OpUMod", g->it, 2, q, cidx(g, size)); /* outermost: no mod */
-    }
-    if (U > 1) oidx[ua] = OP("OpIMul", g->it, 2, oidx[ua], cidx(g, U));
-}
-
-/* The work of one dispatch at linear work group grp and lane (ids of it;
- * lx: the lane as u32). */
-static tg_status emit_work(kgen *kg, const vk_spv_plan *plan, int mode, int grp, int lane, int lx, uint64_t n_out,
-                           uint64_t n_red) {
+/* Bind the output axes (reduced = false; the reduced ones are 0) or the
+ * reduced axes from lin, numbering their points row-major; with B > 1, lin
+ * counts runs of B neighbours along the output axis oin. */
+static void unravel(kgen *kg, int lin, bool reduced, int B, int *idx) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
-    ct it = g->it;
-    uint32_t wg = plan->wg_size, S = plan->split;
-    bool tree = plan->tree;
-    tg_status s;
-    /* with plan->unroll U > 1 an invocation computes U neighbours along
-     * axis plan->unroll_axis (they share the pages and lines they read) */
-    int U = mode == WORK && plan->unroll > 1 ? (int)plan->unroll : 1, ua = plan->unroll_axis;
-    uint64_t n_pts = n_out / (uint64_t)U;
-    int lin = mode == PART ? OP("OpUDiv", it, 2, grp, cidx(g, S))
-              : tree       ? grp : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, grp, cidx(g, wg)), lane);
-    int l_end;
-    branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, (int64_t)n_pts)), &l_end);
-
-    int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS] = {0};
-    int64_t stride = 1;
-    for (int j = 0; kg->red < 0 && U > 1 && j < U / 4; j++) { /* vector mode: points U lin .. U lin + U - 1 */
-        kg->vlin = OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, U / 4)), cidx(g, j));
-        for (kg->u = 0; kg->u < 4; kg->u++) {
-            unravel(g, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, kg->vlin, cidx(g, 4)), cidx(g, kg->u)), 1, 0, n_out, oidx);
-            s = emit_stage(kg, false, oidx);
-            if (s) return s;
+    int64_t stride = 1, total = reduced ? kg->lp->red_count : kg->lp->out_count / B;
+    for (int d = (int)k->ndim - 1; d >= 0; d--) {
+        bool r = kg->red >= 0 && (k->reduce_axes >> d & 1);
+        if (r != reduced) {
+            if (!reduced) idx[d] = cidx(g, 0);
+            continue;
         }
-        if (j + 1 < U / 4) continue;
-        branch_end(g, l_end);
-        return TG_OK;
+        int64_t size = k->shape[d] / (d == kg->lp->oin ? B : 1);
+        if (size == 1) { idx[d] = cidx(g, 0); continue; }
+        int q = stride == 1 ? lin : OP("OpUDiv", g->it, 2, lin, cidx(g, stride));
+        stride *= size;
+        idx[d] = stride == total ? q : OP("OpUMod", g->it, 2, q, cidx(g, size)); /* outermost: no mod */
     }
-    unravel(g, lin, U, ua, n_pts, oidx);
-    if (kg->red < 0) {
-        s = emit_stage(kg, false, oidx);
-        if (s) return s;
-        branch_end(g, l_end);
-        return TG_OK;
-    }
+    if (B % 4 == 0) kg->q4 = B == 4 ? idx[kg->lp->oin] : OP("OpIMul", g->it, 2, idx[kg->lp->oin], cidx(g, B / 4));
+    if (B > 1) idx[kg->lp->oin] = OP("OpIMul", g->it, 2, idx[kg->lp->oin], cidx(g, B));
+}
 
-    const tg_node *rn = &k->nodes[kg->red];
-    ct act = kg->act, sht = act == CT_BOOL ? CT_U32 : act;
-    int accs[8], rv = gen_fvar(g, it), acc;
-    int start = !tree ? cidx(g, 0) : mode != PART ? lane
-              : OP("OpIAdd", it, 2, OP("OpIMul", it, 2, OP("OpUMod", it, 2, grp, cidx(g, S)), cidx(g, wg)), lane);
-    int Q = tree ? 1 : kg->rq, step = cidx(g, !tree ? Q : mode == PART ? (int64_t)S * wg : wg);
-    for (int u = 0; u < U; u++) {
-        accs[u] = gen_fvar(g, act);
-        /* opaque too: after an empty loop, identity * NaN must not fold to 0 */
-        int id = identity(g, rn->op, rn->dtype, act);
-        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u], ct_is_float(act) ? opaque_f(g, act, id, kg->zero32) : id);
-    }
-    acc = accs[0];
-    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", rv, start);
-    int lh = gen_id(g), lb = gen_id(g), lc = gen_id(g), lm = gen_id(g);
-    sb_printf(&g->body, "OpBranch %%v%d\n", lh);
-    gen_label_at(g, lh);
-    int r = OP("OpLoad", it, 1, rv);
-    int more = OP("OpULessThan", CT_BOOL, 2, r, cidx(g, mode == FINAL ? (int64_t)S : (int64_t)n_red));
-    sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", lm, lc, more, lb, lm);
+/* A structured loop over r from start by step while a condition holds:
+ * loop_head (returns r), the condition, loop_body, the body, loop_end. */
+typedef struct loop { int rv, lh, lc, lm, r; } loop;
+static int loop_head(gen *g, loop *L, int start) {
+    L->rv = gen_fvar(g, g->it);
+    L->lh = gen_id(g);
+    L->lc = gen_id(g);
+    L->lm = gen_id(g);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", L->rv, start, L->lh);
+    gen_label_at(g, L->lh);
+    return L->r = OP("OpLoad", g->it, 1, L->rv);
+}
+static void loop_body(gen *g, const loop *L, int cond) {
+    int lb = gen_id(g);
+    sb_printf(&g->body, "OpLoopMerge %%v%d %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", L->lm, L->lc, cond, lb, L->lm);
     gen_label_at(g, lb);
-    int x = -1;
-    if (mode == FINAL) { /* a partial result */
-        x = OP("OpLoad", sht, 1, scratch_ptr(g, sht, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, S)), r)));
-        if (act == CT_BOOL) x = OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U32, 0));
-    } else for (kg->q = 0; kg->q < Q; kg->q++) { /* full index: out index with the reduced axes from r (+ q) */
-        if (kg->q) { /* the previous term of the last neighbour */
-            int cur = OP("OpLoad", act, 1, acc);
-            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, x));
-            acc = accs[0];
-        }
-        int rq = kg->q ? OP("OpIAdd", it, 2, r, cidx(g, kg->q)) : r;
-        memcpy(fidx, oidx, sizeof fidx);
-        stride = 1;
-        for (int d = (int)k->ndim - 1; d >= 0; d--) {
-            if (!(k->reduce_axes >> d & 1) || k->shape[d] == 1) continue;
-            int q = stride == 1 ? rq : OP("OpUDiv", it, 2, rq, cidx(g, stride));
-            stride *= k->shape[d];
-            fidx[d] = (uint64_t)stride == n_red ? q : OP("OpUMod", it, 2, q, cidx(g, k->shape[d]));
-        }
-        int base = fidx[ua];
-        for (int u = 1; u < U; u++) { /* the neighbours: their own copy of the input cone */
-            kg->u = u - 1;
-            s = emit_stage(kg, true, fidx);
-            if (s) return s;
-            int cur = OP("OpLoad", act, 1, accs[u - 1]);
-            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", accs[u - 1], combine(g, rn->op, rn->dtype, act, cur, kg->val[rn->src[0]]));
-            fidx[ua] = OP("OpIAdd", it, 2, base, cidx(g, u));
-            acc = accs[u];
-        }
-        kg->u = U - 1;
-        s = emit_stage(kg, true, fidx);
-        if (s) return s;
-        x = kg->val[rn->src[0]];
-    }
-    int cur = OP("OpLoad", act, 1, acc);
-    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", acc, combine(g, rn->op, rn->dtype, act, cur, x), lc);
-    gen_label_at(g, lc);
-    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", rv, OP("OpIAdd", it, 2, r, step), lh);
-    gen_label_at(g, lm);
+}
+static void loop_end(gen *g, const loop *L, int step) {
+    sb_printf(&g->body, "OpBranch %%v%d\n", L->lc);
+    gen_label_at(g, L->lc);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\nOpBranch %%v%d\n", L->rv, OP("OpIAdd", g->it, 2, L->r, cidx(g, step)), L->lh);
+    gen_label_at(g, L->lm);
+}
 
-    int l_skip = -1;
-    if (tree) {
-        /* shared-memory tree: sh[lane] = acc; halve until sh[0] holds it */
-        int v = OP("OpLoad", act, 1, acc);
-        if (act == CT_BOOL) v = gen_select(g, CT_U32, v, gen_const_bits(g, CT_U32, 1), gen_const_bits(g, CT_U32, 0));
-        int p = gen_id(g);
-        sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\nOpStore %%v%d %%v%d\n", p, ct_name[sht], lx, p, v);
-        int sc = gen_const_bits(g, CT_U32, 2), sem = gen_const_bits(g, CT_U32, 0x108);
-        sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
-        for (uint32_t h = wg / 2; h > 0; h /= 2) {
-            int lmg;
-            branch_if(g, OP("OpULessThan", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, h)), &lmg);
-            int p2 = gen_id(g);
-            int other = OP("OpIAdd", CT_U32, 2, lx, gen_const_bits(g, CT_U32, h));
-            sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\n", p2, ct_name[sht], other);
-            int a = OP("OpLoad", sht, 1, p), b = OP("OpLoad", sht, 1, p2);
-            int z = act == CT_BOOL ? OP("OpBitwiseOr", CT_U32, 2, a, b) : combine(g, rn->op, rn->dtype, act, a, b);
-            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", p, z);
-            branch_end(g, lmg);
-            sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+/* An accumulator (a Function variable) holding the reduction's identity,
+ * opaque: after an empty loop, identity * NaN must not fold to 0. */
+static int acc_new(kgen *kg) {
+    gen *g = &kg->g;
+    const tg_node *rn = &g->k->nodes[kg->red];
+    int acc = gen_fvar(g, kg->act), id = identity(g, rn->op, rn->dtype, kg->act);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, ct_is_float(kg->act) ? opaque_f(g, kg->act, id, kg->zero32) : id);
+    return acc;
+}
+static void acc_add(kgen *kg, int acc, int x) {
+    gen *g = &kg->g;
+    const tg_node *rn = &g->k->nodes[kg->red];
+    int cur = OP("OpLoad", kg->act, 1, acc);
+    sb_printf(&g->body, "OpStore %%v%d %%v%d\n", acc, combine(g, rn->op, rn->dtype, kg->act, cur, x));
+}
+/* The reduction's value (rounded to its dtype) for the nodes after it. */
+static void reduced_value(kgen *kg, int v) {
+    const tg_node *rn = &kg->g.k->nodes[kg->red];
+    kg->val[kg->red] = rn->op == TG_OP_REDUCE_SUM ? round_to(&kg->g, rn->dtype, v) : v;
+}
+
+/* TGL_THREAD: a work-item per `block` neighbouring outputs; a reduction is
+ * a serial loop over the reduced points (rq of them per step, read as vec4
+ * where the views allow), one accumulator per neighbour. */
+static tg_status emit_thread(kgen *kg, int grp, int lane) {
+    gen *g = &kg->g;
+    const tgl_prog *lp = kg->lp;
+    int B = lp->plan.block > 1 ? lp->plan.block : 1, oin = lp->oin, l_end, accs[8];
+    int oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS];
+    int lin = OP("OpIAdd", g->it, 2, OP("OpIMul", g->it, 2, grp, cidx(g, lp->plan.group)), lane);
+    branch_if(g, OP("OpULessThan", CT_BOOL, 2, lin, cidx(g, lp->out_count / B)), &l_end);
+    unravel(kg, lin, false, B, oidx);
+    int base = B > 1 ? oidx[oin] : -1;
+    if (kg->red >= 0) {
+        const tg_node *rn = &g->k->nodes[kg->red];
+        for (int u = 0; u < B; u++) accs[u] = acc_new(kg);
+        loop L;
+        int r = loop_head(g, &L, cidx(g, 0));
+        loop_body(g, &L, OP("OpULessThan", CT_BOOL, 2, r, cidx(g, lp->red_count)));
+        for (kg->q = 0; kg->q < kg->rq; kg->q++) {
+            memcpy(fidx, oidx, sizeof fidx);
+            unravel(kg, kg->q ? OP("OpIAdd", g->it, 2, r, cidx(g, kg->q)) : r, true, 1, fidx);
+            for (kg->u = 0; kg->u < B; kg->u++) {
+                if (B > 1) fidx[oin] = kg->u ? OP("OpIAdd", g->it, 2, base, cidx(g, kg->u)) : base;
+                tg_status s = emit_stage(kg, true, fidx);
+                if (s) return s;
+                acc_add(kg, accs[kg->u], kg->val[rn->src[0]]);
+            }
         }
-        branch_if(g, OP("OpIEqual", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, 0)), &l_skip);
-        int v0 = OP("OpLoad", sht, 1, p);
-        if (mode == PART) {
-            int part = OP("OpIAdd", it, 2, OP("OpIMul", it, 2, lin, cidx(g, S)), OP("OpUMod", it, 2, grp, cidx(g, S)));
-            sb_printf(&g->body, "OpStore %%v%d %%v%d\n", scratch_ptr(g, sht, part), v0);
-            branch_end(g, l_skip);
-            branch_end(g, l_end);
-            return TG_OK;
-        }
-        if (act == CT_BOOL) v0 = OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0));
-        kg->val[kg->red] = v0;
-    } else {
-        int base = oidx[ua];
-        for (int u = 0; u + 1 < U; u++) { /* the neighbours' nodes after the reduction */
-            kg->val[kg->red] = OP("OpLoad", act, 1, accs[u]);
-            if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
-            oidx[ua] = u ? OP("OpIAdd", it, 2, base, cidx(g, u)) : base;
-            s = emit_stage(kg, false, oidx);
-            if (s) return s;
-        }
-        if (U > 1) oidx[ua] = OP("OpIAdd", it, 2, base, cidx(g, U - 1));
-        kg->val[kg->red] = OP("OpLoad", act, 1, accs[U - 1]);
+        loop_end(g, &L, kg->rq);
     }
-    if (rn->op == TG_OP_REDUCE_SUM) kg->val[kg->red] = round_to(g, rn->dtype, kg->val[kg->red]);
-    s = emit_stage(kg, false, oidx);
-    if (s) return s;
-    if (tree) branch_end(g, l_skip);
+    for (kg->u = 0; kg->u < B; kg->u++) {
+        if (B > 1) oidx[oin] = kg->u ? OP("OpIAdd", g->it, 2, base, cidx(g, kg->u)) : base;
+        if (kg->red >= 0) reduced_value(kg, OP("OpLoad", kg->act, 1, accs[kg->u]));
+        tg_status s = emit_stage(kg, false, oidx);
+        if (s) return s;
+    }
     branch_end(g, l_end);
     return TG_OK;
 }
 
-static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, uint64_t n_red) {
+/* TGL_GROUP: a work-group per output (grp); its items reduce strided shares
+ * of the reduced points, then a tree in shared memory; item 0 runs the nodes
+ * after the reduction. Split (plan.split = P parts): PART, a group per part
+ * of each output writing its partial to scratch[grp], then FINAL, a group
+ * per output combining its P partials. */
+static tg_status emit_group(kgen *kg, int mode, int grp, int lane, int lx) {
+    gen *g = &kg->g;
+    const tgl_prog *lp = kg->lp;
+    const tg_node *rn = &g->k->nodes[kg->red];
+    ct act = kg->act, sht = act == CT_BOOL ? CT_U32 : act, it = g->it;
+    int64_t G = lp->plan.group, P = lp->plan.split, chunk = P ? (lp->red_count + P - 1) / P : lp->red_count;
+    int o = mode == PART ? OP("OpUDiv", it, 2, grp, cidx(g, P)) : grp, oidx[TG_MAX_DIMS] = {0}, fidx[TG_MAX_DIMS];
+    unravel(kg, o, false, 1, oidx);
+    int acc = acc_new(kg), start = lane, end = cidx(g, mode == FINAL ? P : lp->red_count), x;
+    if (mode == PART) { /* this part's points: [s0, min(s0 + chunk, red_count)) */
+        int s0 = OP("OpIMul", it, 2, OP("OpUMod", it, 2, grp, cidx(g, P)), cidx(g, chunk));
+        int e = OP("OpIAdd", it, 2, s0, cidx(g, chunk));
+        end = gen_select(g, it, OP("OpULessThan", CT_BOOL, 2, e, end), e, end);
+        start = OP("OpIAdd", it, 2, s0, lane);
+    }
+    loop L;
+    int r = loop_head(g, &L, start);
+    loop_body(g, &L, OP("OpULessThan", CT_BOOL, 2, r, end));
+    if (mode == FINAL) { /* a partial result */
+        x = OP("OpLoad", sht, 1, scratch_ptr(g, sht, OP("OpIAdd", it, 2, OP("OpIMul", it, 2, o, cidx(g, P)), r)));
+        if (act == CT_BOOL) x = OP("OpINotEqual", CT_BOOL, 2, x, gen_const_bits(g, CT_U32, 0));
+    } else {
+        memcpy(fidx, oidx, sizeof fidx);
+        unravel(kg, r, true, 1, fidx);
+        tg_status s = emit_stage(kg, true, fidx);
+        if (s) return s;
+        x = kg->val[rn->src[0]];
+    }
+    acc_add(kg, acc, x);
+    loop_end(g, &L, G);
+
+    /* the tree: sh[lane] = acc; halve until sh[0] holds it */
+    int v = OP("OpLoad", act, 1, acc), l_skip;
+    if (act == CT_BOOL) v = gen_select(g, CT_U32, v, gen_const_bits(g, CT_U32, 1), gen_const_bits(g, CT_U32, 0));
+    int p = gen_id(g);
+    sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\nOpStore %%v%d %%v%d\n", p, ct_name[sht], lx, p, v);
+    int sc = gen_const_bits(g, CT_U32, 2), sem = gen_const_bits(g, CT_U32, 0x108);
+    sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+    for (uint32_t h = (uint32_t)G / 2; h > 0; h /= 2) {
+        int lmg, p2 = gen_id(g);
+        branch_if(g, OP("OpULessThan", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, h)), &lmg);
+        int other = OP("OpIAdd", CT_U32, 2, lx, gen_const_bits(g, CT_U32, h));
+        sb_printf(&g->body, "%%v%d = OpAccessChain %%pw_%s %%shared %%v%d\n", p2, ct_name[sht], other);
+        int a = OP("OpLoad", sht, 1, p), b = OP("OpLoad", sht, 1, p2);
+        int z = act == CT_BOOL ? OP("OpBitwiseOr", CT_U32, 2, a, b) : combine(g, rn->op, rn->dtype, act, a, b);
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", p, z);
+        branch_end(g, lmg);
+        sb_printf(&g->body, "OpControlBarrier %%v%d %%v%d %%v%d\n", sc, sc, sem);
+    }
+    branch_if(g, OP("OpIEqual", CT_BOOL, 2, lx, gen_const_bits(g, CT_U32, 0)), &l_skip);
+    int v0 = OP("OpLoad", sht, 1, p);
+    if (mode == PART) {
+        sb_printf(&g->body, "OpStore %%v%d %%v%d\n", scratch_ptr(g, sht, grp), v0);
+    } else {
+        reduced_value(kg, act == CT_BOOL ? OP("OpINotEqual", CT_BOOL, 2, v0, gen_const_bits(g, CT_U32, 0)) : v0);
+        tg_status s = emit_stage(kg, false, oidx);
+        if (s) return s;
+    }
+    branch_end(g, l_skip);
+    return TG_OK;
+}
+
+static tg_status emit_body(kgen *kg, const vk_spv_plan *plan) {
     gen *g = &kg->g;
     const tg_kernel *k = g->k;
     ct it = g->it;
@@ -512,19 +546,21 @@ static tg_status emit_body(kgen *kg, const vk_spv_plan *plan, uint64_t n_out, ui
         lane = OP("OpUConvert", CT_U64, 1, lx);
     }
     grp = OP("OpIAdd", it, 2, grp, base);
-    if (!plan->split) {
-        s = emit_work(kg, plan, WORK, grp, lane, lx, n_out, n_red);
+    if (kg->lp->plan.mode == TGL_THREAD) {
+        s = emit_thread(kg, grp, lane);
+    } else if (plan->npasses == 1) {
+        s = emit_group(kg, WORK, grp, lane, lx);
     } else { /* push constant 3 says which pass (the same in the whole dispatch) */
         int l_merge = gen_id(g), l_part = gen_id(g), l_final = gen_id(g);
         int first = OP("OpIEqual", CT_BOOL, 2, pcv[3], gen_const_bits(g, CT_U32, 0));
         sb_printf(&g->body, "OpSelectionMerge %%v%d None\nOpBranchConditional %%v%d %%v%d %%v%d\n", l_merge, first,
                   l_part, l_final);
         gen_label_at(g, l_part);
-        s = emit_work(kg, plan, PART, grp, lane, lx, n_out, n_red);
+        s = emit_group(kg, PART, grp, lane, lx);
         if (s) return s;
         sb_printf(&g->body, "OpBranch %%v%d\n", l_merge);
         gen_label_at(g, l_final);
-        s = emit_work(kg, plan, FINAL, grp, lane, lx, n_out, n_red);
+        s = emit_group(kg, FINAL, grp, lane, lx);
         sb_printf(&g->body, "OpBranch %%v%d\n", l_merge);
         gen_label_at(g, l_merge);
     }
@@ -608,7 +644,7 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
         if (v4[i])
             sb_printf(out, "OpDecorate %%rt4_%s ArrayStride %d\nOpDecorate %%sb4_%s Block\nOpMemberDecorate %%sb4_%s 0 Offset 0\n",
                       ct_name[i], ct_bits((ct)i) / 2, ct_name[i], ct_name[i]);
-    if (plan->split) sb_printf(out, "OpDecorate %%scratch DescriptorSet 0\nOpDecorate %%scratch Binding %u\n", k->nparams);
+    if (plan->npasses == 2) sb_printf(out, "OpDecorate %%scratch DescriptorSet 0\nOpDecorate %%scratch Binding %u\n", k->nparams);
 
     /* types */
     sb_printf(out, "%%void = OpTypeVoid\n%%fn = OpTypeFunction %%void\n%%bool = OpTypeBool\n");
@@ -638,7 +674,7 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
                       ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i], ct_name[i],
                       ct_name[i]);
     if (g->consts.s) sb_printf(out, "%s", g->consts.s);
-    if (plan->tree) {
+    if (plan->layout.mode == TGL_GROUP) {
         const char *sht = ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act];
         sb_printf(out, "%%wg_len = OpConstant %%u32 %u\n%%wa = OpTypeArray %%%s %%wg_len\n"
                        "%%pwa = OpTypePointer Workgroup %%wa\n%%pw_%s = OpTypePointer Workgroup %%%s\n"
@@ -650,7 +686,7 @@ static void emit_module(kgen *kg, const vk_spv_plan *plan, sbuf *out) {
             sb_printf(out, "%%buf%u = OpVariable %%psb_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
     for (uint32_t i = 0; i < k->nparams; i++)
         if (kg->pvec[i]) sb_printf(out, "%%bufv%u = OpVariable %%psb4_%s StorageBuffer\n", i, ct_name[st_of(k->params[i].dtype)]);
-    if (plan->split)
+    if (plan->npasses == 2)
         sb_printf(out, "%%scratch = OpVariable %%psb_%s StorageBuffer\n", ct_name[kg->act == CT_BOOL ? CT_U32 : kg->act]);
 
     sb_printf(out, "%%main = OpFunction %%void None %%fn\n%%entry = OpLabel\n");
@@ -670,25 +706,35 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     kg->g.k = k;
     kg->g.t = t;
     kg->g.next = 1;
-    kg->red = -1;
-    kg->val = calloc(k->nnodes + 1, sizeof *kg->val);
-    if (!kg->val) { s = TG_ERR_NO_MEMORY; goto done; }
-    /* index expressions and the input cone come from the SDK's lowering library */
-    tgl_target lt = {.kind = TGL_GPU, .index_bits = 32};
-    if ((s = tgl_lower(k, &lt, NULL, &kg->lp, err, errcap)) != TG_OK) goto done;
-    kg->cone = kg->lp->cone;
-
     uint32_t have = vk_spv_dtypes(t);
     for (uint32_t i = 0; i < k->nnodes; i++) {
-        const tg_node *n = &k->nodes[i];
-        if (!(have >> n->dtype & 1)) {
-            snprintf(err, errcap, "vulkan: this device has no %s support (node %u)",
-                     n->dtype == TG_FLOAT64 ? "float64" : "storage/arithmetic for the dtype", i);
-            s = TG_ERR_UNSUPPORTED;
-            goto done;
-        }
-        if (n->op == TG_OP_REDUCE_SUM || n->op == TG_OP_REDUCE_MAX) kg->red = (int)i;
+        if (have >> k->nodes[i].dtype & 1) continue;
+        snprintf(err, errcap, "vulkan: this device has no %s support (node %u)",
+                 k->nodes[i].dtype == TG_FLOAT64 ? "float64" : "storage/arithmetic for the dtype", i);
+        s = TG_ERR_UNSUPPORTED;
+        goto done;
     }
+    /* the plan, the launch geometry and every index expression are the SDK's
+     * lowering library's; shared memory holds a tree's wg_size accumulators
+     * (so no TILE, whose staging needs more: this emitter does not print it) */
+    tgl_target lt = {.kind = TGL_GPU, .index_bits = 32, .max_group = t->wg_size, .local_bytes = t->wg_size * 8,
+                     .group_outputs = t->tree_outputs, .item_outputs = 8, .part_points = 256};
+    if ((s = tgl_lower(k, &lt, NULL, &kg->lp, err, errcap)) != TG_OK) goto done;
+    if (kg->lp->plan.split && k->nparams >= t->max_bindings) { /* no binding left for the partials */
+        tgl_plan o = kg->lp->plan;
+        o.split = 0;
+        tgl_prog_free(kg->lp);
+        kg->lp = NULL;
+        if ((s = tgl_lower(k, &lt, &o, &kg->lp, err, errcap)) != TG_OK) goto done;
+    }
+    const tgl_prog *lp = kg->lp;
+    kg->cone = lp->cone;
+    kg->red = lp->reduce_node;
+    kg->val = calloc(k->nnodes + 1, sizeof *kg->val);
+    kg->vo = calloc(k->nnodes + 1, sizeof *kg->vo);
+    kg->vr = calloc(k->nnodes + 1, sizeof *kg->vr);
+    kg->vpart = calloc(8 * (size_t)k->nnodes + 8, sizeof *kg->vpart);
+    if (!kg->val || !kg->vo || !kg->vr || !kg->vpart) { s = TG_ERR_NO_MEMORY; goto done; }
     for (uint32_t i = 0; i < k->nparams; i++) {
         ct st = st_of(k->params[i].dtype);
         gen_use(&kg->g, st);
@@ -708,61 +754,31 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
             kg->st_used[st] = true;
         }
     }
+    vk_spv_plan plan = {.wg_size = lp->pass[0].local, .npasses = lp->npasses, .layout = lp->plan};
+    for (uint32_t i = 0; i < lp->npasses; i++) plan.groups[i] = lp->pass[i].global / lp->pass[i].local;
     if (kg->red >= 0) kg->act = ct_of(k->nodes[kg->red].dtype);
-
-    int64_t out_shape[TG_MAX_DIMS], red_shape[TG_MAX_DIMS];
-    uint32_t nred = 0;
-    for (uint32_t d = 0; d < k->ndim; d++) {
-        bool r = k->reduce_axes >> d & 1;
-        out_shape[d] = r ? 1 : k->shape[d];
-        if (r) red_shape[nred++] = k->shape[d];
-    }
-    uint64_t n_out = (uint64_t)spv_prod(out_shape, k->ndim), n_red = (uint64_t)spv_prod(red_shape, nred);
-    vk_spv_plan plan = {.wg_size = t->wg_size};
-    plan.tree = kg->red >= 0 && n_red >= 64 && n_out <= (t->tree_outputs ? t->tree_outputs : 16384);
-    plan.groups = plan.tree ? n_out : (n_out + plan.wg_size - 1) / plan.wg_size;
-    if (kg->red >= 0 && !plan.tree && n_red >= 16) { /* unroll along the innermost output axis */
-        for (int d = (int)k->ndim - 1; d >= 0; d--) {
-            if (k->reduce_axes >> d & 1 || k->shape[d] == 1) continue;
-            if (k->shape[d] % 4 == 0) {
-                plan.unroll = 4;
-                plan.unroll_axis = (uint32_t)d;
-                plan.groups = (n_out / 4 + plan.wg_size - 1) / plan.wg_size;
-            }
-            break;
-        }
-    }
-    if (plan.tree && n_red >= 65536 && n_out <= 64 && k->nparams < t->max_bindings) { /* few outputs, long sums: more groups each */
-        uint64_t split = n_red / ((uint64_t)plan.wg_size * 256);
-        plan.split = split < 2 ? 2 : split > 256 ? 256 : (uint32_t)split;
+    if (lp->npasses == 2) {
         ct sht = kg->act == CT_BOOL ? CT_U32 : kg->act;
-        plan.scratch_elem = (uint32_t)ct_bits(sht) / 8;
+        plan.scratch_bytes = (uint64_t)lp->out_count * (uint64_t)lp->plan.split * (uint64_t)(ct_bits(sht) / 8);
         kg->st_used[sht] = true;
     }
-    kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
-    kg->vpart = calloc(4 * (size_t)k->nnodes + 4, sizeof *kg->vpart);
-    if (!kg->vnode || !kg->vpart) { s = TG_ERR_NO_MEMORY; goto done; }
-    if (kg->red < 0 && n_out >= 4 && n_out % 4 == 0 && spv_vec_plan(kg)) {
-        plan.unroll = n_out % 8 ? 4 : 8; /* 8: a little less work per point on lavapipe */
-        plan.groups = (n_out / plan.unroll + plan.wg_size - 1) / plan.wg_size;
-    } else if (kg->red >= 0 && plan.unroll == 4) {
-        spv_vec_plan_reduce(kg, (int)plan.unroll_axis, kg->vnode);
-    } else {
-        free(kg->vnode);
-        kg->vnode = NULL;
+    /* vec4 accesses: along the neighbours of a THREAD work-item, and along
+     * the innermost reduced axis, 4 points a step of its serial loop */
+    int B = lp->plan.mode == TGL_THREAD ? lp->plan.block : 0;
+    kg->rq = lp->plan.mode == TGL_THREAD && kg->red >= 0 ? 4 : 1;
+    bool any_vr = false;
+    for (uint32_t i = 0; i < k->nnodes; i++) {
+        const tg_node *n = &k->nodes[i];
+        if (n->op != TG_OP_LOAD && n->op != TG_OP_STORE) continue;
+        kg->vr[i] = kg->rq > 1 && n->op == TG_OP_LOAD && kg->cone[i] && vec_ok(kg, i, lp->rin);
+        kg->vo[i] = B >= 4 && B % 4 == 0 && !kg->vr[i] && vec_ok(kg, i, lp->oin);
+        kg->pvec[n->buffer] |= kg->vr[i] || kg->vo[i];
+        any_vr |= kg->vr[i];
     }
-    kg->rq = 1;
-    kg->rnode = calloc(k->nnodes + 1, sizeof *kg->rnode);
-    kg->rpart = calloc(4 * (size_t)k->nnodes + 4, sizeof *kg->rpart);
-    if (!kg->rnode || !kg->rpart) { s = TG_ERR_NO_MEMORY; goto done; }
-    int dr = (int)k->ndim - 1;
-    while (dr >= 0 && !(k->reduce_axes >> dr & 1 && k->shape[dr] > 1)) dr--;
-    if (kg->red >= 0 && !plan.tree && dr >= 0 && k->shape[dr] % 4 == 0) {
-        if (!kg->vnode) kg->vnode = calloc(k->nnodes + 1, sizeof *kg->vnode);
-        if (!kg->vnode) { s = TG_ERR_NO_MEMORY; goto done; }
-        spv_vec_plan_reduce(kg, dr, kg->rnode);
-    }
-    plan.idx64 = !kg->lp->index32 || spv_needs_idx64(k, n_out, n_red, plan.groups * (plan.split ? plan.split : 1) * plan.wg_size);
+    if (!any_vr) kg->rq = 1;
+    const uint64_t lim = UINT64_C(1) << 30; /* linear work indices within 31 bits, with headroom */
+    plan.idx64 = !lp->index32 || (uint64_t)lp->out_count >= lim || (uint64_t)lp->red_count >= lim ||
+                 lp->pass[0].global >= lim;
     if (plan.idx64 && !t->int64) {
         snprintf(err, errcap, "vulkan: kernel needs 64-bit indices and the device has no shaderInt64");
         s = TG_ERR_UNSUPPORTED;
@@ -771,7 +787,7 @@ tg_status vk_spv_generate(const tg_kernel *k, const vk_spv_target *t, char **out
     kg->g.it = plan.idx64 ? CT_U64 : CT_U32;
     gen_use(&kg->g, kg->g.it);
 
-    s = emit_body(kg, &plan, n_out, n_red);
+    s = emit_body(kg, &plan);
     if (s) goto done;
     sbuf out = {0};
     emit_module(kg, &plan, &out);
@@ -789,10 +805,9 @@ done:
     free(kg->g.fvars.s);
     tgl_prog_free(kg->lp);
     free(kg->val);
-    free(kg->vnode);
+    free(kg->vo);
+    free(kg->vr);
     free(kg->vpart);
-    free(kg->rnode);
-    free(kg->rpart);
     free(kg);
     return s;
 }

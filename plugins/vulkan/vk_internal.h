@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tg/plugin.h>
+#include <tg/lower.h>
 
 /* What the target device supports; decides capabilities, execution modes
  * and how some ops are computed. */
@@ -26,19 +27,16 @@ typedef struct vk_spv_target {
                                                   reduction (0: 16384)       */
 } vk_spv_target;
 
-/* How a program is dispatched (decided by the generator). */
+/* How a program is dispatched: the lowered program's geometry. */
 typedef struct vk_spv_plan {
-    uint32_t wg_size;    /* local size x                                     */
-    uint64_t groups;     /* work groups in all (0: nothing to run)          */
-    bool tree;           /* one work group per output point, shared-memory tree */
-    uint32_t split;      /* > 0: the tree reduction is split over `split` work
-                            groups per output point: pass 0 (groups * split
-                            groups) writes partial results to a scratch
-                            buffer bound after the params, pass 1 (groups)
-                            reduces them; push constant 3 is the pass     */
-    uint32_t scratch_elem; /* bytes per partial result                    */
-    uint32_t unroll;     /* > 1: an invocation computes this many points    */
-    uint32_t unroll_axis;/* neighbours along this axis of out_shape         */
+    tgl_plan layout;     /* the lowering library's plan                     */
+    uint32_t wg_size;    /* local size x (tgl_pass.local)                   */
+    uint32_t npasses;    /* 1, or 2 for a split reduction: pass 0 writes the
+                            partials to a scratch buffer bound after the
+                            params, pass 1 combines them; push constant 3
+                            is the pass                                     */
+    uint64_t groups[2];  /* work groups of each pass (0: nothing to run)    */
+    uint64_t scratch_bytes; /* of the partials                              */
     bool idx64;          /* 64-bit index arithmetic                          */
     uint64_t bda;        /* bit i: param i is larger than a storage-buffer
                             binding reaches and is addressed through its

@@ -112,10 +112,10 @@ tg_status vk_program_create(tg_device *d, const tg_kernel *k, tg_program **out) 
         free(words);
         return vk_fail(d, TG_ERR_NO_MEMORY, "vulkan: out of host memory");
     }
-    uint32_t nbind = k->nparams + (plan.split ? 1 : 0);
+    uint32_t nbind = k->nparams + (plan.npasses == 2 ? 1 : 0);
     st = pipeline(d, nbind, words, nwords, &p->pipe);
     free(words);
-    if (!st && plan.split) st = vk_buffer_create(d, plan.groups * plan.split * plan.scratch_elem, &p->scratch);
+    if (!st && plan.npasses == 2) st = vk_buffer_create(d, plan.scratch_bytes, &p->scratch);
     if (st) {
         free(text);
         free(p);
@@ -167,7 +167,7 @@ static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uin
         return vk_fail(d, TG_ERR_INVALID, "vulkan: program_launch: %u buffers for %u params", n, p ? p->nparams : 0);
     for (uint32_t i = 0; i < n; i++)
         if (!bufs[i]) return vk_fail(d, TG_ERR_INVALID, "vulkan: program_launch: buffer %u is NULL", i);
-    if (p->plan.groups == 0) return TG_OK;
+    if (p->plan.groups[0] == 0) return TG_OK;
     vk_sub *s = NULL;
     tg_status st = vk_sub_begin(d, &s);
     if (st) return vk_sub_abort(d, s, st);
@@ -219,14 +219,14 @@ static tg_status launch(tg_device *d, tg_program *p, tg_buffer *const *bufs, uin
         uint64_t w = words ? words[a] : 0;
         memcpy(push + npush, &w, 8); /* little-endian: the low half first */
     }
-    for (uint32_t pass = p->plan.split ? 0 : 1; pass < 2; pass++) {
-        if (pass == 1 && p->plan.split) { /* the partial results, written, are read */
+    for (uint32_t pass = 0; pass < p->plan.npasses; pass++) {
+        if (pass == 1) { /* the partial results, written, are read */
             VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
                                   .dstAccessMask = VK_ACCESS_SHADER_READ_BIT};
             vkCmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0,
                                  1, &mb, 0, NULL, 0, NULL);
         }
-        uint64_t groups = p->plan.groups * (pass == 0 ? p->plan.split : 1);
+        uint64_t groups = p->plan.groups[pass];
         for (uint64_t base = 0, left = groups; left;) {
             uint64_t cx = left < maxx ? left : maxx;
             uint64_t cy = left <= maxx ? 1 : (left / maxx < maxy ? left / maxx : maxy);

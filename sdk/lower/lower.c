@@ -204,7 +204,8 @@ static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p,
         if (tile_fits(t, p, 32, 4, 16)) { plan_tile(o, 32, 4, 16); return; }
     }
     /* few outputs, long reductions: a work-group per output */
-    if (p->reduce_node >= 0 && p->red_count >= 256 && p->out_count < 16384 && t->local_bytes) {
+    int64_t most = t->group_outputs ? t->group_outputs : 16383;
+    if (p->reduce_node >= 0 && p->red_count >= 256 && p->out_count <= most && t->local_bytes) {
         uint32_t g = gmax < 256 ? gmax : 256;
         while (g > 1 && (uint64_t)g * p->acc_size > t->local_bytes) g /= 2;
         if (g >= 16) {
@@ -213,10 +214,14 @@ static void plan_gpu(const tg_kernel *k, const tgl_target *t, const tgl_prog *p,
         }
         /* few outputs over long reductions: split each into parts, so that
          * enough work-groups fill the device, then combine */
-        int64_t parts = p->red_count / ((int64_t)g * 64);
+        int64_t parts = p->red_count / ((int64_t)g * (t->part_points ? t->part_points : 64));
         if (o->mode == TGL_GROUP && p->out_count <= 64 && parts >= 2)
             o->split = (int32_t)(parts > 1024 ? 1024 : parts);
     }
+    /* neighbouring outputs per work-item (they share the reduction's loop) */
+    int32_t b = p->reduce_node < 0 ? (int32_t)t->item_outputs : p->red_count >= 16 ? (int32_t)t->item_outputs / 2 : 1;
+    while (b > 1 && (p->oin < 0 || k->shape[p->oin] % b || tgl_arg_bounds(k))) b /= 2;
+    if (o->mode == TGL_THREAD && b > 1) o->block = b;
 }
 
 /* Scratch for analysis: a tgl_prog with a cone array. */
@@ -356,6 +361,9 @@ static const char *plan_problem(const tgl_prog *p, const tgl_plan *o) {
             return "work-group size is not a power of two within the device's limit";
         if (o->mode == TGL_GROUP && (p->reduce_node < 0 || (uint64_t)o->group * p->acc_size > p->target.local_bytes))
             return "group reduction without a reduction or local memory for it";
+        if (o->mode == TGL_THREAD && o->block > 1 &&
+            (p->oin < 0 || k->shape[p->oin] % o->block || tgl_arg_bounds(k)))
+            return "THREAD block does not divide the innermost output axis";
         if (o->split && (o->mode != TGL_GROUP || o->split < 2 || o->split > 65536))
             return "a split reduction is a GROUP layout of 2 to 65536 parts";
         if (o->mode == TGL_TILE && (o->mr < 1 || o->nc < 1 || o->block % o->mr || o->group != (o->block / o->mr) * (o->block / o->mr) ||
@@ -397,6 +405,7 @@ static void geometry(tgl_prog *p) {
         return;
     }
     uint64_t items = o->mode == TGL_GROUP ? (uint64_t)p->out_count * (uint64_t)o->group : (uint64_t)p->out_count;
+    if (o->mode == TGL_THREAD && o->block > 1) items /= (uint64_t)o->block;
     if (o->mode == TGL_TILE) { /* a group per tile of every batch point */
         const tg_kernel *k = p->kernel;
         int64_t M = k->shape[p->mm_m], N = k->shape[p->mm_n];

@@ -68,8 +68,11 @@ static void emit_thread(const tgl_rctx *c) {
     const tg_kernel *k = c->k;
     open_head(c);
     tgl_emit_consts(c);
-    tgl_sb_printf(c->sb, "const %s gid_ = (%s)%s * %d + (%s)%s;\nif (gid_ >= %" PRId64 ") return;\n", c->idx, c->idx,
-                  c->d->group_id, c->p->plan.group, c->idx, c->d->local_id, c->p->out_count);
+    int B = c->p->plan.block; /* > 1: this many neighbouring outputs per work-item */
+    tgl_sb_printf(c->sb, "const %s %s = (%s)%s * %d + (%s)%s;\nif (%s >= %" PRId64 ") return;\n", c->idx, B > 1 ? "w_" : "gid_",
+                  c->idx, c->d->group_id, c->p->plan.group, c->idx, c->d->local_id, B > 1 ? "w_" : "gid_",
+                  c->p->out_count / (B > 1 ? B : 1));
+    if (B > 1) tgl_sb_printf(c->sb, "for (int u_ = 0; u_ < %d; u_++) {\nconst %s gid_ = w_ * %d + u_;\n", B, c->idx, B);
     bind_axes(c, "gid_", 0);
     char ok[512];
     if (in_bounds(c, 0, ok, sizeof ok)) tgl_sb_printf(c->sb, "if (!(%s)) return;\n", ok);
@@ -91,7 +94,7 @@ static void emit_thread(const tgl_rctx *c) {
         tgl_emit_reduce_value(c, "acc");
     }
     tgl_emit_stage(c, 1);
-    tgl_sb_printf(c->sb, "}\n");
+    tgl_sb_printf(c->sb, B > 1 ? "}\n}\n" : "}\n");
 }
 
 /* A work-group per output: strided shares, then a tree in local memory. */

@@ -120,7 +120,7 @@ static void test_plans(void) {
     kit_kernel kk;
     tgl_prog *p;
     tgl_plan plans[64], o;
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0};
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0};
     matmul_kernel(&kk, 64, 64, 64, TG_FLOAT32);
     tgl_plan_default(&kk.k, &cpu, &o);
     tap_ok(o.mode == TGL_MATMUL, "a float32 product takes the MATMUL layout on a CPU");
@@ -175,6 +175,34 @@ static void test_plans(void) {
        p->pass[0].global == p->pass[1].global * (uint64_t)p->plan.split, "one output over 2^20 points: split in %d parts, "
        "two passes, a scratch of partials", st == TG_OK ? p->plan.split : 0);
     tgl_prog_free(p);
+    /* the target's knobs: outputs per work-item, most outputs of a GROUP */
+    t.item_outputs = 8;
+    int64_t shape[2] = {6, 16};
+    kit_init(&kk, 2, shape, 0, "copy");
+    copy_kernel(&kk, 2, shape, kit_view(&kk, 2, shape, NULL, 0), 1, 96);
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_THREAD && p->plan.block == 8 &&
+       p->pass[0].global == 256, "item_outputs 8: an elementwise work-item computes 8 neighbours (block %d)", p ? p->plan.block : 0);
+    tgl_prog_free(p);
+    matmul_kernel(&kk, 8, 12, 32, TG_FLOAT32);
+    t.local_bytes = 0;
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_THREAD && p->plan.block == 4,
+       "a reduction's work-item computes half as many, dividing its axis (block %d)", p ? p->plan.block : 0);
+    tgl_prog_free(p);
+    o = (tgl_plan){.mode = TGL_THREAD, .group = 64, .block = 8, .par_axis = -1};
+    tap_ok(tgl_lower(&kk.k, &t, &o, &p, err, sizeof err) == TG_ERR_INVALID && strstr(err, "block"),
+       "a THREAD block that does not divide the axis is refused: %s", err);
+    t = gpu(32);
+    t.group_outputs = 2;
+    matmul_kernel(&kk, 2, 2, 4096, TG_FLOAT32);
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.mode == TGL_THREAD,
+       "group_outputs 2: 4 outputs take no GROUP layout");
+    tgl_prog_free(p);
+    t = gpu(32);
+    t.part_points = 256;
+    matmul_kernel(&kk, 1, 1, 1 << 20, TG_FLOAT32);
+    tap_ok(tgl_lower(&kk.k, &t, NULL, &p, err, sizeof err) == TG_OK && p->plan.split == 16,
+       "part_points 256: 2^20 points split in 16 parts of 256 per work-item (%d)", p ? p->plan.split : 0);
+    tgl_prog_free(p);
 }
 
 static void test_render(void) {
@@ -196,7 +224,7 @@ static void test_render(void) {
         tgl_prog_free(p);
     }
     /* the C dialect on a CPU target: the entry points the header promises */
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0};
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0};
     matmul_kernel(&kk, 1, 1, 1 << 16, TG_FLOAT32);
     tgl_sb sb = {0};
     tap_ok(tgl_lower(&kk.k, &cpu, NULL, &p, err, sizeof err) == TG_OK && p->plan.split && p->npasses == 2 &&
@@ -220,7 +248,7 @@ static void test_args(void) {
     int32_t x = kit_load(&kk, 0, v, 1);
     int32_t a = kit_arg(&kk, TG_FLOAT32);
     kit_store(&kk, 1, v, kit_node(&kk, TG_OP_MUL, TG_FLOAT32, x, a, -1));
-    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0}, g = gpu(32);
+    tgl_target cpu = {TGL_CPU, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0}, g = gpu(32);
     const tgl_target *ts[] = {&cpu, &g, &g};
     const tgl_dialect *ds[] = {&tgl_dialect_c, &tgl_dialect_opencl, &tgl_dialect_cuda};
     const char *param[] = {"const uint64_t *R a_, int64_t lo", "uint64_t a0_)", "uint64_t a0_)"};

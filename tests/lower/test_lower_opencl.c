@@ -147,7 +147,8 @@ static void check_all_plans_args(kit_plugin *ref, kit_kernel *kk, const char *wh
     if (vals) tgl_args_pack(k->nargs, k->args, vals, words);
     tap_ok(kit_run(ref, &bound->k, want, 1, err, sizeof err) == 0, "%s: ref runs it", what);
     free(bound);
-    tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32};
+    tgl_target t = {.kind = TGL_GPU, .max_group = 256, .local_bytes = 16384, .native = native, .index_bits = 32,
+                    .item_outputs = 8};
     tgl_plan plans[32];
     int n = tgl_plan_variants(k, &t, plans, 32);
     for (int v = 0; v < n; v++) {

@@ -224,8 +224,10 @@ static void test_vec_mixed(void) {
     char err[256] = "", *text = NULL;
     vk_spv_plan plan;
     tg_status st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
-    tap_ok(st == TG_OK && plan.unroll == 8 && text && strstr(text, "%bufv0 = ") && !strstr(text, "%bufv1 = ") &&
-           !strstr(text, "%bufv2 = "), "vector mode: vec4 moves only through plain row-major views %s", err);
+    tap_ok(st == TG_OK && plan.layout.mode == TGL_THREAD && plan.layout.block == 8 && text && strstr(text, "%bufv0 = ") && strstr(text, "%bufv1 = ") &&
+           !strstr(text, "%bufv2 = ") && strstr(text, "%bufv3 = "),
+           "vector mode: vec4 moves through views with stride 1 along the neighbours (rows broadcast too), "
+           "not an offset of 2 or a permutation %s", err);
     free(text);
     compare(&kk, "vec_mixed", 0, 0);
 }
@@ -409,7 +411,8 @@ static void test_spirv(void) {
     uint32_t *words = NULL;
     size_t nwords = 0;
     tg_status st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
-    tap_ok(st == TG_OK && plan.idx64 && plan.tree && strstr(text, "OpTypeInt 64"), "2^31-element reduction uses 64-bit indices");
+    tap_ok(st == TG_OK && plan.idx64 && plan.layout.mode == TGL_GROUP && plan.npasses == 1 && strstr(text, "OpTypeInt 64"),
+           "2^31-element reduction uses 64-bit indices (a work-group tree, unsplit: no binding left for partials)");
     st = st ? st : vk_spv_assemble(text, &words, &nwords, &msg);
     tap_ok(st == TG_OK && nwords > 5, "it assembles and validates");
     if (msg) tap_diag("%s", msg);
@@ -425,8 +428,8 @@ static void test_spirv(void) {
     kit_store(&kk, kit_param(&kk, TG_FLOAT32, TG_ACCESS_WRITE, 3), vo, kit_node(&kk, TG_OP_REDUCE_SUM, TG_FLOAT32, la, -1, -1));
     t.max_bindings = 8;
     st = vk_spv_generate(&kk.k, &t, &text, &plan, err, sizeof err);
-    tap_ok(st == TG_OK && plan.split >= 2 && plan.groups == 3 && strstr(text, "%scratch"),
-           "a 100000-term sum into 3 outputs is split (%u groups each)", plan.split);
+    tap_ok(st == TG_OK && plan.npasses == 2 && plan.layout.split >= 2 && plan.groups[1] == 3 &&
+           strstr(text, "%scratch"), "a 100000-term sum into 3 outputs is split (%d groups each)", plan.layout.split);
     st = st ? st : vk_spv_assemble(text, &words, &nwords, &msg);
     tap_ok(st == TG_OK, "the split reduction validates");
     free(text);

@@ -84,6 +84,14 @@ typedef struct tgl_target {
     uint32_t index_bits;   /* 32: index arithmetic in 32 bits wherever range
                               analysis proves it cannot overflow; 0 or 64:
                               always 64 bits                                  */
+    uint32_t group_outputs; /* GPU: most outputs a GROUP (work-group per output)
+                              layout takes by default; 0 = 16383             */
+    uint32_t item_outputs; /* GPU: most outputs one THREAD work-item computes
+                              by default (plan.block; a reduction takes half);
+                              0 = 1                                           */
+    uint32_t part_points;  /* GPU: reduced points per work-item that make a
+                              part of a split GROUP reduction worth its tree;
+                              0 = 64                                          */
 } tgl_target;
 
 /* ----------------------------------------------------------------- plan */
@@ -111,7 +119,10 @@ typedef struct tgl_plan {
     int32_t mode;     /* TGL_FLAT .. TGL_TILE                                */
     int32_t lanes;    /* FLAT: accumulators on the innermost reduce axis     */
     int32_t block;    /* OUTER: outputs per block; MATMUL: vectors per row;
-                         TILE: outputs per side of a work-group's tile       */
+                         TILE: outputs per side of a work-group's tile;
+                         THREAD: outputs per work-item (0 or 1: one),
+                         neighbours along the innermost output axis (oin),
+                         whose length it divides                             */
     int32_t mr;       /* MATMUL: rows per register tile; TILE: its side      */
     int32_t nc;       /* MATMUL: columns of B packed per panel block; TILE:
                          reduced points staged per step                      */
