@@ -731,14 +731,19 @@ static PyObject *py_pool2d(PyObject *self, PyObject *args) {
     return wrap((avg ? tg_avg_pool2d : tg_max_pool2d)(x, kh, kw, sh, sw, ph, pw));
 }
 
-/* cross_entropy(logits, target, label_smoothing, ignore_index): (N, C)
- * logits without an ignored class go to tg_cross_entropy, the rest to _ex. */
 static PyObject *py_cross_entropy(PyObject *self, PyObject *args) {
     tg_tensor *x, *y;
     double ls;
-    long long ignore = -1;
-    if (!PyArg_ParseTuple(args, "O&O&d|L", conv_t, &x, conv_t, &y, &ls, &ignore)) return NULL;
-    if (ignore == -1 && tg_tensor_ndim(x) == 2) return wrap(tg_cross_entropy(x, y, ls));
+    if (!PyArg_ParseTuple(args, "O&O&d", conv_t, &x, conv_t, &y, &ls)) return NULL;
+    return wrap(tg_cross_entropy(x, y, ls));
+}
+
+/* cross_entropy_ex(logits (..., C), target (...), label_smoothing, ignore_index) */
+static PyObject *py_cross_entropy_ex(PyObject *self, PyObject *args) {
+    tg_tensor *x, *y;
+    double ls;
+    long long ignore;
+    if (!PyArg_ParseTuple(args, "O&O&dL", conv_t, &x, conv_t, &y, &ls, &ignore)) return NULL;
     return wrap(tg_cross_entropy_ex(x, y, ls, ignore));
 }
 
@@ -1037,7 +1042,7 @@ static PyMethodDef methods[] = {
     F(optim_zero_grad, METH_O), F(optim_set_lr, METH_VARARGS), F(optim_steps, METH_O),
     F(set_tensor_class, METH_O), F(adopt, METH_VARARGS), F(full_scalar, METH_VARARGS), F(variable, METH_VARARGS),
     F(variable_set, METH_VARARGS), F(numel, METH_O), F(shrink, METH_VARARGS), F(repeat, METH_VARARGS),
-    F(split, METH_VARARGS), F(topk, METH_VARARGS), F(multinomial, METH_VARARGS), {NULL, NULL, 0, NULL}};
+    F(split, METH_VARARGS), F(cross_entropy_ex, METH_VARARGS), F(topk, METH_VARARGS), F(multinomial, METH_VARARGS), {NULL, NULL, 0, NULL}};
 #undef F
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tg._C", "tg's C API (see tg/__init__.py)", -1, methods};

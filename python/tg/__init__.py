@@ -1058,6 +1058,8 @@ class Tensor(_C.T):
             if label_smoothing:
                 Y = Y * (1 - label_smoothing) + label_smoothing / self.shape[-1]
             return _reduce_loss(-(self.log_softmax(-1) * Y).sum(-1), reduction)
+        if reduction == "mean" and self.ndim == 2:
+            return _C.cross_entropy(self, Y, float(label_smoothing))
         return self.sparse_categorical_crossentropy(Y, -1, label_smoothing, reduction)
 
     def sparse_categorical_crossentropy(self, Y, ignore_index=-1, label_smoothing=0.0, reduction="mean"):
@@ -1066,7 +1068,7 @@ class Tensor(_C.T):
             return self.unsqueeze(0).sparse_categorical_crossentropy(Y.reshape(1), ignore_index, label_smoothing,
                                                                      reduction).reshape(())
         if reduction == "mean":
-            return _C.cross_entropy(self, Y, float(label_smoothing), ignore_index)
+            return _C.cross_entropy_ex(self, Y, float(label_smoothing), ignore_index)
         keep = Y != ignore_index
         logp = self.log_softmax(-1)
         loss = -logp.gather(-1, where(keep, Y, 0).cast(Y.dtype).unsqueeze(-1)).squeeze(-1)
