@@ -7,9 +7,10 @@ warm-up), timed three ways:
   C       overhead_c.c (beside this file): tg_add, tg_realize, tg_release;
   Python  (a + b).realize() through the tg package;
   torch   a + b (eager; its per-call overhead on the same machine), when
-          torch is importable (e.g. python from /work/peers-venv); else skipped.
+          torch is importable here or by --torch-python (another
+          interpreter, e.g. a venv with torch); else skipped.
 
-    python bench/python/overhead.py [--device ref] [--iters 20000]
+    python bench/python/overhead.py [--device ref] [--iters 20000] [--torch-python PY]
     python bench/python/overhead.py --callgrind   # instructions per call instead
 
 Timing needs a quiet machine: the load average is printed before and after,
@@ -71,6 +72,21 @@ def torch_loop(n, iters):
     return (time.perf_counter() - t0) / iters
 
 
+def has_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def torch_sub(python, n, iters):
+    """Seconds per torch a + b, timed by `python` (one process per run)."""
+    out = subprocess.run([python, os.path.abspath(__file__), "--inner-torch", str(n), str(iters)], check=True,
+                         capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
 def c_loop(exe, device, n, iters):
     out = subprocess.run([exe, device, str(n), str(iters)], check=True, capture_output=True, text=True).stdout
     return float(out.split()[1]) * 1e-9
@@ -104,11 +120,17 @@ def main():
     ap.add_argument("--iters", type=int, default=20000)
     ap.add_argument("--sizes", default="1,16")
     ap.add_argument("--callgrind", action="store_true", help="count instructions per call (valgrind) instead")
+    ap.add_argument("--torch-python", metavar="PY", help="an interpreter with torch (default: this one)")
     ap.add_argument("--inner", nargs=2, type=int, metavar=("N", "ITERS"), help=argparse.SUPPRESS)
+    ap.add_argument("--inner-torch", nargs=2, type=int, metavar=("N", "ITERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.inner:  # one Python loop, for callgrind
         py_loop(args.device, *args.inner)
         return
+    if args.inner_torch:  # one torch loop, for callgrind or another interpreter: prints seconds per call
+        print(torch_loop(*args.inner_torch))
+        return
+    torch_py = args.torch_python or (sys.executable if has_torch() else None)
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_c(tmp)
@@ -116,25 +138,23 @@ def main():
             iters = min(args.iters, 2000)
             print("instructions per call (callgrind, %d and %d calls differenced), device %s" %
                   (iters, 2 * iters, args.device))
-            print("%6s %12s %12s %12s" % ("n", "C", "Python", "Py - C"))
+            print("%6s %12s %12s %12s %12s" % ("n", "C", "Python", "Py - C", "torch a+b"))
             for n in sizes:
                 c = per_call(lambda k: [exe, args.device, str(n), str(k)], iters, tmp)
                 py = per_call(lambda k: [sys.executable, os.path.abspath(__file__), "--device", args.device,
                                          "--inner", str(n), str(k)], iters, tmp)
-                print("%6d %12.0f %12.0f %12.0f" % (n, c, py, py - c))
+                th = per_call(lambda k: [torch_py, os.path.abspath(__file__), "--inner-torch", str(n), str(k)],
+                              iters, tmp) if torch_py else None
+                print("%6d %12.0f %12.0f %12.0f %12s" % (n, c, py, py - c, "%.0f" % th if th else "skipped"))
             return
         load0 = os.getloadavg()[0]
-        try:
-            import torch  # noqa: F401
-            have_torch = True
-        except ImportError:
-            have_torch = False
         print("microseconds per call, median of 5 runs of %d calls, device %s" % (args.iters, args.device))
         print("%6s %10s %10s %10s %10s" % ("n", "C", "Python", "Py - C", "torch"))
         for n in sizes:
             c = best(lambda: c_loop(exe, args.device, n, args.iters))
             py = best(lambda: py_loop(args.device, n, args.iters))
-            th = "%10.2f" % (best(lambda: torch_loop(n, args.iters)) * 1e6) if have_torch else "%10s" % "skipped"
+            th = "%10.2f" % (best(lambda: torch_sub(torch_py, n, args.iters)) * 1e6) if torch_py else \
+                "%10s" % "skipped"
             print("%6d %10.2f %10.2f %10.2f %s" % (n, c * 1e6, py * 1e6, (py - c) * 1e6, th))
         load1 = os.getloadavg()[0]
         note = "" if max(load0, load1) < 1.5 else "  (NOT a quiet machine: figures unreliable; use --callgrind)"
