@@ -218,17 +218,28 @@ static PyObject *unary_call(PyObject *self, PyObject *arg) {
     return wrap(unary_ops[PyLong_AsLong(self)].fn(x));
 }
 
-static PyObject *binary_call(PyObject *self, PyObject *args) {
-    tg_tensor *a, *b;
-    if (!PyArg_ParseTuple(args, "O&O&", conv_t, &a, conv_t, &b)) return NULL;
-    return wrap(binary_ops[PyLong_AsLong(self)].fn(a, b));
+/* Binary and scalar ops take their two arguments without a tuple or a
+ * format string (METH_FASTCALL): they are the hot path of Python code. */
+static int two_args(const char *name, Py_ssize_t nargs) {
+    if (nargs == 2) return 1;
+    PyErr_Format(PyExc_TypeError, "%s takes 2 arguments (%zd given)", name, nargs);
+    return 0;
 }
 
-static PyObject *scalar_call(PyObject *self, PyObject *args) {
+static PyObject *binary_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    tg_tensor *a, *b;
+    size_t i = PyLong_AsSize_t(self);
+    if (!two_args(binary_ops[i].name, nargs) || !conv_t(args[0], &a) || !conv_t(args[1], &b)) return NULL;
+    return wrap(binary_ops[i].fn(a, b));
+}
+
+static PyObject *scalar_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     tg_tensor *x;
-    double v;
-    if (!PyArg_ParseTuple(args, "O&d", conv_t, &x, &v)) return NULL;
-    return wrap(scalar_ops[PyLong_AsLong(self)].fn(x, v));
+    size_t i = PyLong_AsSize_t(self);
+    if (!two_args(scalar_ops[i].name, nargs) || !conv_t(args[0], &x)) return NULL;
+    double v = PyFloat_AsDouble(args[1]);
+    if (v == -1.0 && PyErr_Occurred()) return NULL;
+    return wrap(scalar_ops[i].fn(x, v));
 }
 
 /* (x, axes or None, keepdim) */
@@ -241,8 +252,8 @@ static PyObject *reduce_call(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef unary_def = {"unary", unary_call, METH_O, NULL};
-static PyMethodDef binary_def = {"binary", binary_call, METH_VARARGS, NULL};
-static PyMethodDef scalar_def = {"scalar", scalar_call, METH_VARARGS, NULL};
+static PyMethodDef binary_def = {"binary", (PyCFunction)(void (*)(void))binary_call, METH_FASTCALL, NULL};
+static PyMethodDef scalar_def = {"scalar", (PyCFunction)(void (*)(void))scalar_call, METH_FASTCALL, NULL};
 static PyMethodDef reduce_def = {"reduce", reduce_call, METH_VARARGS, NULL};
 
 /* Add one module function per table entry, bound to its index. */
@@ -495,16 +506,21 @@ static PyObject *py_item(PyObject *self, PyObject *arg) {
     return st ? tgpy_fail(st) : PyFloat_FromDouble(v);
 }
 
-static PyObject *py_realize(PyObject *self, PyObject *args) {
-    if (PyTuple_GET_SIZE(args) == 1) { /* the common case: no list to build */
+/* realize(t, ...): the tensors in one schedule (METH_FASTCALL: no tuple) */
+static PyObject *py_realize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs == 1) { /* the common case: no list to build */
         tg_tensor *t;
-        if (!conv_t(PyTuple_GET_ITEM(args, 0), &t)) return NULL;
+        if (!conv_t(args[0], &t)) return NULL;
         return status(tg_realize(t));
     }
-    size_t n;
-    tg_tensor **ts = tensor_list(args, &n);
-    if (!ts) return NULL;
-    tg_status st = tg_realize_many(n, ts);
+    tg_tensor **ts = PyMem_Malloc(((size_t)nargs + 1) * sizeof *ts);
+    if (!ts) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        if (!conv_t(args[i], &ts[i])) {
+            PyMem_Free(ts);
+            return NULL;
+        }
+    tg_status st = tg_realize_many((size_t)nargs, ts);
     PyMem_Free(ts);
     return status(st);
 }
@@ -1021,12 +1037,12 @@ static PyObject *py_optim_set_lr(PyObject *self, PyObject *args) {
 
 /* -------------------------------------------------------------- module */
 
-#define F(name, flags) {#name, (PyCFunction)py_##name, flags, NULL}
+#define F(name, flags) {#name, (PyCFunction)(void (*)(void))py_##name, flags, NULL}
 static PyMethodDef methods[] = {
     F(device_open, METH_VARARGS), F(device_info, METH_VARARGS), F(plugins, METH_NOARGS),
     F(plugin_search_path, METH_NOARGS), F(from_buffer, METH_VARARGS), F(to_bytes, METH_VARARGS),
     F(full, METH_VARARGS), F(arange, METH_VARARGS), F(eye, METH_VARARGS), F(random, METH_VARARGS),
-    F(shape, METH_O), F(dtype, METH_O), F(device_name, METH_O), F(item, METH_O), F(realize, METH_VARARGS),
+    F(shape, METH_O), F(dtype, METH_O), F(device_name, METH_O), F(item, METH_O), F(realize, METH_FASTCALL),
     F(stats, METH_NOARGS), F(reshape, METH_VARARGS), F(expand, METH_VARARGS), F(permute, METH_VARARGS),
     F(pad, METH_VARARGS), F(slice, METH_VARARGS), F(flip, METH_VARARGS), F(squeeze, METH_VARARGS),
     F(unsqueeze, METH_VARARGS), F(softmax, METH_VARARGS), F(log_softmax, METH_VARARGS),

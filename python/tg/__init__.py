@@ -1052,6 +1052,21 @@ class Tensor(_C.T):
         ones_ = full(self.shape[-2:], 1.0, self.dtype, self.device).reshape(1, 1, *self.shape[-2:])
         return out / ones_._pool(True, kernel_size, stride, padding, dilation, ceil_mode)  # / the real count
 
+    def max_unpool2d(self, indices, kernel_size=2, stride=None, dilation=1, padding=0, output_size=None):
+        """Each value put back at its index (flat over the output's last two dims) in
+        zeros of the pooled-from size (or output_size). A composition: memory is
+        (input size) x (output plane size)."""
+        k, d, p = _pair(kernel_size), _pair(dilation), _pair(padding)
+        s = _pair(stride or k)
+        *lead, h, w = self.shape
+        if output_size is None:
+            oh, ow = [(n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1 for i, n in enumerate((h, w))]
+        else:
+            oh, ow = output_size[-2:]
+        hot = indices.reshape(*lead, h * w, 1) == arange(oh * ow, dtype=indices.dtype, device=self.device)
+        x = self.reshape(*lead, h * w, 1)
+        return where(hot, x, x.zeros_like()).sum(-2).reshape(*lead, oh, ow)
+
     def cross_entropy(self, Y, reduction="mean", label_smoothing=0.0):
         """self: logits (..., C); Y: class ids (...) or probabilities (..., C)."""
         if Y.dtype.is_float and Y.shape == self.shape:  # probabilities

@@ -8,8 +8,8 @@ Both need the tg package importable (pip install ./python, or build/pyenv's
 python). Writing reads the list of names from tinygrad when tinygrad is
 importable, else from the API.md already there, so the table can be rewritten
 without tinygrad after tg gains a method: rerun it and commit API.md. A name
-that is now present needs its C functions in C_FUNCS below (the script says
-which); one whose C op was in progress leaves IN_PROGRESS.
+that is now present maps to tg_<name> when tgmodule.c calls a C function of
+that name, else needs its C functions in C_FUNCS below (the script says so).
 
 "Model-relevant" names: the public methods and properties of tinygrad's
 Tensor (dir(Tensor) without a leading underscore) minus EXCLUDED: its UOp
@@ -78,7 +78,7 @@ C_FUNCS = {
     "logical_not": "tg_logical_not", "logsigmoid": "composition: tg_softplus, tg_neg", "logsumexp": "tg_logsumexp",
     "long": "tg_cast", "manual_seed": "(seeds passed to tg_uniform, tg_randn, tg_dropout, tg_multinomial)",
     "masked_select": "composition: tg_to_host, tg_embedding", "matmul": "tg_matmul", "max": "tg_max",
-    "max_pool2d": "tg_max_pool2d", "maximum": "tg_maximum, tg_maximums", "mean": "tg_mean",
+    "max_pool2d": "tg_max_pool2d", "max_unpool2d": "composition: tg_arange, tg_eq, tg_where, tg_sum", "maximum": "tg_maximum, tg_maximums", "mean": "tg_mean",
     "meshgrid": "composition: tg_reshape, tg_expand", "min": "tg_min", "minimum": "tg_minimum, tg_minimums",
     "mod": "composition: tg_mod, tg_where", "mul": "tg_mul, tg_muls", "multinomial": "tg_multinomial",
     "ndim": "tg_tensor_ndim", "ne": "tg_ne", "neg": "tg_neg", "newton_schulz": "composition: tg_matmul, tg_add",
@@ -122,7 +122,7 @@ NOTES = {
     "conv2d": "positional order torch's (stride, padding, dilation, groups); keywords as tinygrad",
     "transpose": "default dims (-2, -1), as torch (tinygrad: 1, 0)",
     "allclose": "returns a Python bool",
-    "max_unpool2d": "needs scatter (issue 17)",
+    "max_unpool2d": "a composition of size input x output plane",
 }
 
 # C functions of tg.h / nn.h that tg._C does not call, and why.
@@ -210,21 +210,23 @@ def c_names(cell):
 def write(tinygrad_python):
     import tg  # noqa: F401 -- fail early when tg is not importable
     names, source = tinygrad_names(tinygrad_python)
+    declared, called = declared_functions(), called_in_module()
     rows, problems = [], []
     for n in names:
-        py = "tg.Tensor." + n
+        py, cfun = "tg.Tensor." + n, C_FUNCS.get(n, "")
         if resolve(py) is not None:
             status = STATUS_PRESENT
-            if n not in C_FUNCS:
+            if not cfun and "tg_" + n in declared and "tg_" + n in called:
+                cfun = "tg_" + n  # a C op of the same name, wrapped
+            if not cfun:
                 problems.append("%s is present: add its C functions to C_FUNCS" % n)
         else:
             status = STATUS_IN_PROGRESS if n in IN_PROGRESS else STATUS_MISSING
-            py = ""
-        rows.append((n, status, py, C_FUNCS.get(n, "") if status == STATUS_PRESENT else "", NOTES.get(n, "")))
+            py, cfun = "", ""
+        rows.append((n, status, py, cfun, NOTES.get(n, "")))
     if problems:
         sys.exit("api_table: " + "\n  ".join(problems))
     count = {s: sum(1 for r in rows if r[1] == s) for s in (STATUS_PRESENT, STATUS_IN_PROGRESS, STATUS_MISSING)}
-    declared, called = declared_functions(), called_in_module()
     lines = [
         "# tg's Python API against tinygrad's Tensor",
         "",

@@ -225,6 +225,13 @@ def test_nn_compositions(dev):
     close(out, ref, 1e-5)
     with pytest.raises(NotImplementedError, match="issue 17"):
         tx.max_pool2d(2, dilation=2)
+    # max_unpool2d: values back at their flat indices in a 4x4 plane
+    vals = tg.Tensor([[[[1.0, 2.0], [3.0, 4.0]]]], device=dev)
+    idx = tg.Tensor([[[[0, 3], [9, 15]]]], device=dev)
+    ref = np.zeros(16, np.float32)
+    ref[[0, 3, 9, 15]] = [1, 2, 3, 4]
+    close(vals.max_unpool2d(idx, 2), ref.reshape(1, 1, 4, 4))
+    assert vals.max_unpool2d(idx, 2, output_size=(5, 5)).shape == (1, 1, 5, 5)
     # uneven padding (left, right, top, bottom) and conv2d
     k = rnd(4, 3, 3, 3, seed=5)
     a = tx.conv2d(T(k), padding=(1, 0, 2, 1))
