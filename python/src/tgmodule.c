@@ -38,8 +38,14 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    tg_tensor *t;
+    tg_tensor *t;       /* NULL until set (tg.Tensor.__init__ adopts one) */
+    PyObject *weakrefs; /* tg.Tensor may be weakly referenced */
 } tgpy_tensor;
+
+/* The class new handles are made as: tg.Tensor once tg/__init__.py has
+ * called set_tensor_class (a subclass of T, so every op returns a
+ * tg.Tensor with no Python wrapper around it), else T. */
+static PyTypeObject *tensor_cls;
 
 static void dev_dealloc(tgpy_dev *self) {
     tg_device_close(self->dev); /* tensors on it keep it open until they go */
@@ -47,9 +53,20 @@ static void dev_dealloc(tgpy_dev *self) {
 }
 
 static void tensor_dealloc(tgpy_tensor *self) {
+    if (self->weakrefs) PyObject_ClearWeakRefs((PyObject *)self);
     tg_release(self->t);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
+
+/* T() and tg.Tensor(...) start empty (whatever the arguments: the
+ * subclass's __init__ reads them). */
+static PyObject *tensor_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    return type->tp_alloc(type, 0);
+}
+
+/* x._t is x itself: the handle (for code written when tg.Tensor wrapped one). */
+static PyObject *tensor_self(PyObject *self, void *closure) { return Py_NewRef(self); }
+static PyGetSetDef tensor_getset[] = {{"_t", tensor_self, NULL, "the tensor itself", NULL}, {NULL}};
 
 static PyTypeObject tgpy_dev_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tg._C.Dev",
@@ -63,14 +80,17 @@ static PyTypeObject tgpy_tensor_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tg._C.T",
     .tp_basicsize = sizeof(tgpy_tensor),
     .tp_dealloc = (destructor)tensor_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "a tg tensor handle (one caller-owned reference)",
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "a tg tensor handle (one caller-owned reference); tg.Tensor's base",
+    .tp_new = tensor_new,
+    .tp_weaklistoffset = offsetof(tgpy_tensor, weakrefs),
+    .tp_getset = tensor_getset,
 };
 
-/* A new handle owning t, or tg.Error when t is NULL (the op failed). */
+/* A new tensor object owning t, or tg.Error when t is NULL (the op failed). */
 static PyObject *wrap(tg_tensor *t) {
     if (!t) return tgpy_fail(tg_last_status());
-    tgpy_tensor *o = PyObject_New(tgpy_tensor, &tgpy_tensor_type);
+    tgpy_tensor *o = (tgpy_tensor *)tensor_cls->tp_alloc(tensor_cls, 0);
     if (!o) {
         tg_release(t);
         return NULL;
@@ -87,7 +107,11 @@ static PyObject *status(tg_status st) {
 /* Converters for PyArg_ParseTuple's O&. */
 static int conv_t(PyObject *o, void *out) {
     if (!PyObject_TypeCheck(o, &tgpy_tensor_type)) {
-        PyErr_Format(PyExc_TypeError, "expected a tg tensor handle, got %s", Py_TYPE(o)->tp_name);
+        PyErr_Format(PyExc_TypeError, "expected a tg tensor, got %s", Py_TYPE(o)->tp_name);
+        return 0;
+    }
+    if (!((tgpy_tensor *)o)->t) {
+        PyErr_SetString(PyExc_ValueError, "a tg tensor that was never initialised (Tensor.__init__ not run)");
         return 0;
     }
     *(tg_tensor **)out = ((tgpy_tensor *)o)->t;
@@ -167,7 +191,8 @@ static const struct { const char *name; unary_fn fn; } unary_ops[] = {
     {"square", tg_square}, {"sin", tg_sin}, {"cos", tg_cos}, {"tan", tg_tan}, {"tanh", tg_tanh},
     {"sigmoid", tg_sigmoid}, {"relu", tg_relu}, {"gelu", tg_gelu}, {"silu", tg_silu},
     {"softplus", tg_softplus}, {"logical_not", tg_logical_not}, {"contiguous", tg_contiguous},
-    {"detach", tg_detach}, {"zeros_like", tg_zeros_like}, {"ones_like", tg_ones_like},
+    {"detach", tg_detach}, {"zeros_like", tg_zeros_like}, {"ones_like", tg_ones_like}, {"erf", tg_erf},
+    {"gelu_erf", tg_gelu_erf},
 };
 static const struct { const char *name; binary_fn fn; } binary_ops[] = {
     {"add", tg_add}, {"sub", tg_sub}, {"mul", tg_mul}, {"div", tg_div}, {"mod", tg_mod}, {"pow", tg_pow},
@@ -193,17 +218,28 @@ static PyObject *unary_call(PyObject *self, PyObject *arg) {
     return wrap(unary_ops[PyLong_AsLong(self)].fn(x));
 }
 
-static PyObject *binary_call(PyObject *self, PyObject *args) {
-    tg_tensor *a, *b;
-    if (!PyArg_ParseTuple(args, "O&O&", conv_t, &a, conv_t, &b)) return NULL;
-    return wrap(binary_ops[PyLong_AsLong(self)].fn(a, b));
+/* Binary and scalar ops take their two arguments without a tuple or a
+ * format string (METH_FASTCALL): they are the hot path of Python code. */
+static int two_args(const char *name, Py_ssize_t nargs) {
+    if (nargs == 2) return 1;
+    PyErr_Format(PyExc_TypeError, "%s takes 2 arguments (%zd given)", name, nargs);
+    return 0;
 }
 
-static PyObject *scalar_call(PyObject *self, PyObject *args) {
+static PyObject *binary_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    tg_tensor *a, *b;
+    size_t i = PyLong_AsSize_t(self);
+    if (!two_args(binary_ops[i].name, nargs) || !conv_t(args[0], &a) || !conv_t(args[1], &b)) return NULL;
+    return wrap(binary_ops[i].fn(a, b));
+}
+
+static PyObject *scalar_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     tg_tensor *x;
-    double v;
-    if (!PyArg_ParseTuple(args, "O&d", conv_t, &x, &v)) return NULL;
-    return wrap(scalar_ops[PyLong_AsLong(self)].fn(x, v));
+    size_t i = PyLong_AsSize_t(self);
+    if (!two_args(scalar_ops[i].name, nargs) || !conv_t(args[0], &x)) return NULL;
+    double v = PyFloat_AsDouble(args[1]);
+    if (v == -1.0 && PyErr_Occurred()) return NULL;
+    return wrap(scalar_ops[i].fn(x, v));
 }
 
 /* (x, axes or None, keepdim) */
@@ -216,8 +252,8 @@ static PyObject *reduce_call(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef unary_def = {"unary", unary_call, METH_O, NULL};
-static PyMethodDef binary_def = {"binary", binary_call, METH_VARARGS, NULL};
-static PyMethodDef scalar_def = {"scalar", scalar_call, METH_VARARGS, NULL};
+static PyMethodDef binary_def = {"binary", (PyCFunction)(void (*)(void))binary_call, METH_FASTCALL, NULL};
+static PyMethodDef scalar_def = {"scalar", (PyCFunction)(void (*)(void))scalar_call, METH_FASTCALL, NULL};
 static PyMethodDef reduce_def = {"reduce", reduce_call, METH_VARARGS, NULL};
 
 /* Add one module function per table entry, bound to its index. */
@@ -238,6 +274,26 @@ static const char *binary_name(size_t i) { return binary_ops[i].name; }
 static const char *scalar_name(size_t i) { return scalar_ops[i].name; }
 static const char *reduce_name(size_t i) { return reduce_ops[i].name; }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* set_tensor_class(cls): new tensors are made as cls (a subclass of T). */
+static PyObject *py_set_tensor_class(PyObject *self, PyObject *cls) {
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &tgpy_tensor_type))
+        return PyErr_Format(PyExc_TypeError, "set_tensor_class: %R is not a subclass of tg._C.T", cls);
+    Py_INCREF(cls);
+    Py_SETREF(tensor_cls, (PyTypeObject *)cls);
+    Py_RETURN_NONE;
+}
+
+/* adopt(x, y): x (a new, empty tensor object) takes a reference to y's tensor. */
+static PyObject *py_adopt(PyObject *self, PyObject *args) {
+    PyObject *x;
+    tg_tensor *y;
+    if (!PyArg_ParseTuple(args, "O!O&", &tgpy_tensor_type, &x, conv_t, &y)) return NULL;
+    tg_tensor *old = ((tgpy_tensor *)x)->t;
+    ((tgpy_tensor *)x)->t = tg_retain(y);
+    tg_release(old);
+    Py_RETURN_NONE;
+}
 
 /* ------------------------------------------------------------ devices */
 
@@ -341,6 +397,41 @@ static PyObject *py_full(PyObject *self, PyObject *args) {
     return wrap(tg_full(dev, (tg_dtype)dtype, shape.n, shape.v, v));
 }
 
+/* full_scalar(dev, dtype, shape, value): exact for every dtype (an int
+ * value is read as an integer, not through a double). */
+static PyObject *py_full_scalar(PyObject *self, PyObject *args) {
+    tg_dev *dev;
+    int dtype;
+    ilist shape;
+    PyObject *v;
+    if (!PyArg_ParseTuple(args, "O&iO&O", conv_dev, &dev, &dtype, conv_ilist, &shape, &v)) return NULL;
+    tg_scalar s = {0};
+    if (dtype >= 0 && dtype < TG_DTYPE_COUNT && tg_dtype_is_float((tg_dtype)dtype))
+        s.f = PyFloat_AsDouble(v);
+    else if (dtype >= 0 && dtype < TG_DTYPE_COUNT && !tg_dtype_is_signed((tg_dtype)dtype) && dtype != TG_BOOL)
+        s.u = PyLong_AsUnsignedLongLong(v);
+    else
+        s.i = PyLong_AsLongLong(v);
+    if (PyErr_Occurred()) return NULL;
+    return wrap(tg_full_scalar(dev, (tg_dtype)dtype, shape.n, shape.v, s));
+}
+
+/* variable(dev, dtype, value): a 0-d value kernels read at launch. */
+static PyObject *py_variable(PyObject *self, PyObject *args) {
+    tg_dev *dev;
+    int dtype;
+    double v;
+    if (!PyArg_ParseTuple(args, "O&id", conv_dev, &dev, &dtype, &v)) return NULL;
+    return wrap(tg_variable(dev, (tg_dtype)dtype, v));
+}
+
+static PyObject *py_variable_set(PyObject *self, PyObject *args) {
+    tg_tensor *t;
+    double v;
+    if (!PyArg_ParseTuple(args, "O&d", conv_t, &t, &v)) return NULL;
+    return status(tg_variable_set(t, v));
+}
+
 static PyObject *py_arange(PyObject *self, PyObject *args) {
     tg_dev *dev;
     int dtype;
@@ -389,6 +480,12 @@ static PyObject *py_shape(PyObject *self, PyObject *arg) {
     return out;
 }
 
+static PyObject *py_numel(PyObject *self, PyObject *arg) {
+    tg_tensor *t;
+    if (!conv_t(arg, &t)) return NULL;
+    return PyLong_FromLongLong(tg_tensor_numel(t));
+}
+
 static PyObject *py_dtype(PyObject *self, PyObject *arg) {
     tg_tensor *t;
     if (!conv_t(arg, &t)) return NULL;
@@ -409,11 +506,21 @@ static PyObject *py_item(PyObject *self, PyObject *arg) {
     return st ? tgpy_fail(st) : PyFloat_FromDouble(v);
 }
 
-static PyObject *py_realize(PyObject *self, PyObject *args) {
-    size_t n;
-    tg_tensor **ts = tensor_list(args, &n);
-    if (!ts) return NULL;
-    tg_status st = tg_realize_many(n, ts);
+/* realize(t, ...): the tensors in one schedule (METH_FASTCALL: no tuple) */
+static PyObject *py_realize(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs == 1) { /* the common case: no list to build */
+        tg_tensor *t;
+        if (!conv_t(args[0], &t)) return NULL;
+        return status(tg_realize(t));
+    }
+    tg_tensor **ts = PyMem_Malloc(((size_t)nargs + 1) * sizeof *ts);
+    if (!ts) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        if (!conv_t(args[i], &ts[i])) {
+            PyMem_Free(ts);
+            return NULL;
+        }
+    tg_status st = tg_realize_many((size_t)nargs, ts);
     PyMem_Free(ts);
     return status(st);
 }
@@ -461,6 +568,54 @@ static PyObject *py_pad(PyObject *self, PyObject *args) {
     if (p.n != 2 * tg_tensor_ndim(x))
         return PyErr_Format(PyExc_ValueError, "pad: %d numbers given for a %d-d tensor", p.n, tg_tensor_ndim(x));
     return wrap(tg_pad(x, p.v, v));
+}
+
+/* shrink(x, lo, hi): keep [lo[d], hi[d]) of each dim */
+static PyObject *py_shrink(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist lo, hi;
+    if (!PyArg_ParseTuple(args, "O&O&O&", conv_t, &x, conv_ilist, &lo, conv_ilist, &hi)) return NULL;
+    if (lo.n != tg_tensor_ndim(x) || hi.n != tg_tensor_ndim(x))
+        return PyErr_Format(PyExc_ValueError, "shrink: %d and %d bounds given for a %d-d tensor", lo.n, hi.n,
+                            tg_tensor_ndim(x));
+    return wrap(tg_shrink(x, lo.v, hi.v));
+}
+
+/* repeat(x, reps): tile, reps has ndim(x) entries */
+static PyObject *py_repeat(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist r;
+    if (!PyArg_ParseTuple(args, "O&O&", conv_t, &x, conv_ilist, &r)) return NULL;
+    if (r.n != tg_tensor_ndim(x))
+        return PyErr_Format(PyExc_ValueError, "repeat: %d repeats given for a %d-d tensor", r.n, tg_tensor_ndim(x));
+    return wrap(tg_repeat(x, r.v));
+}
+
+/* split(x, axis, size) -> [pieces of `size` along axis] */
+static PyObject *py_split(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int axis;
+    long long size;
+    if (!PyArg_ParseTuple(args, "O&iL", conv_t, &x, &axis, &size)) return NULL;
+    int n = tg_split(x, axis, size, NULL, 0);
+    if (n < 0) return tgpy_fail(tg_last_status());
+    tg_tensor **ts = PyMem_Calloc((size_t)n + 1, sizeof *ts);
+    if (!ts) return PyErr_NoMemory();
+    PyObject *out = NULL;
+    if (tg_split(x, axis, size, ts, n) < 0) {
+        tgpy_fail(tg_last_status());
+    } else {
+        out = PyList_New(n);
+        for (int i = 0; out && i < n; i++) {
+            PyObject *t = wrap(ts[i]);
+            ts[i] = NULL;
+            if (!t) Py_CLEAR(out);
+            else PyList_SET_ITEM(out, i, t);
+        }
+    }
+    for (int i = 0; i < n; i++) tg_release(ts[i]); /* those not handed over */
+    PyMem_Free(ts);
+    return out;
 }
 
 static PyObject *py_slice(PyObject *self, PyObject *args) {
@@ -597,6 +752,34 @@ static PyObject *py_cross_entropy(PyObject *self, PyObject *args) {
     double ls;
     if (!PyArg_ParseTuple(args, "O&O&d", conv_t, &x, conv_t, &y, &ls)) return NULL;
     return wrap(tg_cross_entropy(x, y, ls));
+}
+
+/* cross_entropy_ex(logits (..., C), target (...), label_smoothing, ignore_index) */
+static PyObject *py_cross_entropy_ex(PyObject *self, PyObject *args) {
+    tg_tensor *x, *y;
+    double ls;
+    long long ignore;
+    if (!PyArg_ParseTuple(args, "O&O&dL", conv_t, &x, conv_t, &y, &ls, &ignore)) return NULL;
+    return wrap(tg_cross_entropy_ex(x, y, ls, ignore));
+}
+
+/* topk(x, k) -> (values, indices) along the last axis, largest first */
+static PyObject *py_topk(PyObject *self, PyObject *args) {
+    tg_tensor *x, *v, *i;
+    long long k;
+    if (!PyArg_ParseTuple(args, "O&L", conv_t, &x, &k)) return NULL;
+    tg_status st = tg_topk(x, k, &v, &i);
+    if (st) return tgpy_fail(st);
+    PyObject *pv = wrap(v), *pi = pv ? wrap(i) : (tg_release(i), NULL);
+    return pi ? Py_BuildValue("(NN)", pv, pi) : (Py_XDECREF(pv), NULL);
+}
+
+static PyObject *py_multinomial(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    long long n;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "O&LK", conv_t, &x, &n, &seed)) return NULL;
+    return wrap(tg_multinomial(x, n, seed));
 }
 
 static PyObject *py_layernorm(PyObject *self, PyObject *args) {
@@ -839,6 +1022,12 @@ static PyObject *py_optim_zero_grad(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_optim_steps(PyObject *self, PyObject *arg) {
+    tg_optim *o;
+    if (!conv_optim(arg, &o)) return NULL;
+    return PyLong_FromLongLong(tg_optim_steps(o));
+}
+
 static PyObject *py_optim_set_lr(PyObject *self, PyObject *args) {
     tg_optim *o;
     double lr;
@@ -848,12 +1037,12 @@ static PyObject *py_optim_set_lr(PyObject *self, PyObject *args) {
 
 /* -------------------------------------------------------------- module */
 
-#define F(name, flags) {#name, (PyCFunction)py_##name, flags, NULL}
+#define F(name, flags) {#name, (PyCFunction)(void (*)(void))py_##name, flags, NULL}
 static PyMethodDef methods[] = {
     F(device_open, METH_VARARGS), F(device_info, METH_VARARGS), F(plugins, METH_NOARGS),
     F(plugin_search_path, METH_NOARGS), F(from_buffer, METH_VARARGS), F(to_bytes, METH_VARARGS),
     F(full, METH_VARARGS), F(arange, METH_VARARGS), F(eye, METH_VARARGS), F(random, METH_VARARGS),
-    F(shape, METH_O), F(dtype, METH_O), F(device_name, METH_O), F(item, METH_O), F(realize, METH_VARARGS),
+    F(shape, METH_O), F(dtype, METH_O), F(device_name, METH_O), F(item, METH_O), F(realize, METH_FASTCALL),
     F(stats, METH_NOARGS), F(reshape, METH_VARARGS), F(expand, METH_VARARGS), F(permute, METH_VARARGS),
     F(pad, METH_VARARGS), F(slice, METH_VARARGS), F(flip, METH_VARARGS), F(squeeze, METH_VARARGS),
     F(unsqueeze, METH_VARARGS), F(softmax, METH_VARARGS), F(log_softmax, METH_VARARGS),
@@ -866,7 +1055,10 @@ static PyMethodDef methods[] = {
     F(grad, METH_O), F(zero_grad, METH_O), F(no_grad, METH_O), F(grad_enabled, METH_NOARGS),
     F(to_dlpack, METH_O), F(from_dlpack, METH_VARARGS), F(save_safetensors, METH_VARARGS),
     F(load_safetensors, METH_VARARGS), F(optim_create, METH_VARARGS), F(optim_step, METH_O),
-    F(optim_zero_grad, METH_O), F(optim_set_lr, METH_VARARGS), {NULL, NULL, 0, NULL}};
+    F(optim_zero_grad, METH_O), F(optim_set_lr, METH_VARARGS), F(optim_steps, METH_O),
+    F(set_tensor_class, METH_O), F(adopt, METH_VARARGS), F(full_scalar, METH_VARARGS), F(variable, METH_VARARGS),
+    F(variable_set, METH_VARARGS), F(numel, METH_O), F(shrink, METH_VARARGS), F(repeat, METH_VARARGS),
+    F(split, METH_VARARGS), F(cross_entropy_ex, METH_VARARGS), F(topk, METH_VARARGS), F(multinomial, METH_VARARGS), {NULL, NULL, 0, NULL}};
 #undef F
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tg._C", "tg's C API (see tg/__init__.py)", -1, methods};
@@ -875,6 +1067,8 @@ PyMODINIT_FUNC PyInit__C(void) {
     if (PyType_Ready(&tgpy_dev_type) < 0 || PyType_Ready(&tgpy_tensor_type) < 0 ||
         PyType_Ready(&tgpy_optim_type) < 0)
         return NULL;
+    Py_INCREF(&tgpy_tensor_type);
+    Py_XSETREF(tensor_cls, &tgpy_tensor_type);
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     tgpy_error = PyErr_NewExceptionWithDoc("tg.Error", "a failure reported by tg (.status: its tg_status name)",

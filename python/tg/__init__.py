@@ -13,7 +13,9 @@ own message. The default device is $TG_DEVICE, else "auto" (the fastest
 certified plugin); tg.Device(name) opens another.
 """
 import builtins
+import functools
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -25,7 +27,8 @@ from ._C import Error
 
 __all__ = ["Tensor", "Device", "DType", "Error", "devices", "from_dlpack", "no_grad", "manual_seed",
            "zeros", "ones", "full", "arange", "eye", "rand", "randn", "uniform", "cat", "stack", "where",
-           "conform", "bench", "stats"]
+           "conform", "bench", "stats", "empty", "linspace", "normal", "randint", "glorot_uniform",
+           "kaiming_uniform", "kaiming_normal", "scaled_uniform", "meshgrid", "variable", "realize"]
 
 
 # ------------------------------------------------------------------ dtypes
@@ -211,18 +214,32 @@ def _axes(axis, ndim):
     return tuple(axis)
 
 
-class Tensor:
+def _binop(op, scalar=None, reverse=False):
+    """Tensor's operator `op`: two tensors of one dtype go straight to tg._C
+    (the hot path); anything else through Tensor._binary (promotion, Python
+    numbers, lists, arrays)."""
+    fn, dtype = getattr(_C, op), _C.dtype
+
+    def method(self, o):
+        if type(o) is Tensor and dtype(self) == dtype(o):
+            return fn(o, self) if reverse else fn(self, o)
+        return self._binary(op, o, reverse, scalar)
+    method.__name__ = "__%s%s__" % ("r" if reverse else "", op)
+    return method
+
+
+class Tensor(_C.T):
     """A lazy tg tensor. Tensor(data, dtype=None, device=None, requires_grad=False):
     data is a nested list, a number, a numpy array, a buffer, or anything with
     __dlpack__; Python floats give float32, ints int32 (as tinygrad)."""
-    __slots__ = ("_t", "__weakref__")
+    __slots__ = ()  # a tg.Tensor is the C handle itself (tg._C.T): ops return tg.Tensors
     __array_ufunc__ = None  # numpy defers to Tensor's operators: ndarray + Tensor is a Tensor
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         dev = Device(device) if device is not None else default_device()
         dtype = _dtype(dtype)
         if isinstance(data, Tensor):
-            t = data.to(dev)._t
+            t = data.to(dev)
             if dtype is not None and dtype is not data.dtype:
                 t = _C.cast(t, dtype.id)
         elif isinstance(data, _C.T):
@@ -233,38 +250,42 @@ class Tensor:
                 t = _C.cast(t, dtype.id)
         else:
             t = _from_host(data, dtype, dev)
-        self._t = t
+        _C.adopt(self, t)
         if requires_grad:
             self.requires_grad = True
 
     @staticmethod
-    def _wrap(t):
-        out = Tensor.__new__(Tensor)
-        out._t = t
-        return out
+    def _wrap(t):  # ops return tg.Tensors already; kept for code that wrapped handles
+        return t
 
     # --- inspection
     @property
     def shape(self):
-        return _C.shape(self._t)
+        return _C.shape(self)
 
     @property
     def dtype(self):
-        return DTYPES[_C.dtype(self._t)]
+        return DTYPES[_C.dtype(self)]
 
     @property
     def device(self):
-        return Device(_C.device_name(self._t))
+        return Device(_C.device_name(self))
 
     @property
     def ndim(self):
         return len(self.shape)
 
     def numel(self):
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
+        return _C.numel(self)
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    def is_floating_point(self):
+        return self.dtype.is_float
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -280,26 +301,33 @@ class Tensor:
         except Exception:  # noqa: BLE001 -- repr must not raise
             body = "?"
         return "tg.Tensor(%s, shape=%s, dtype=%s, device=%s)" % (body, self.shape, self.dtype.name,
-                                                                 _C.device_name(self._t))
+                                                                 _C.device_name(self))
 
     __hash__ = object.__hash__
 
     # --- realize, host
-    def realize(self):
-        """Compute now (and return self)."""
-        _C.realize(self._t)
+    def realize(self, *others):
+        """Compute now (and return self); others are realized in the same schedule."""
+        _C.realize(self, *others)
         return self
 
     def item(self):
         """The one element as a Python number (integers exactly, not through a double)."""
         if self.dtype.is_float:
-            return _C.item(self._t)
+            return _C.item(self)
         if self.numel() != 1:
-            _C.item(self._t)  # raises tg's error naming the element count
+            _C.item(self)  # raises tg's error naming the element count
         return memoryview(self.tobytes()).cast(_FORMATS[self.dtype.name])[0]
 
     def tobytes(self):
-        return _C.to_bytes(self._t)
+        return _C.to_bytes(self)
+
+    def data(self):
+        """The values as a memoryview of a host copy, shaped like the tensor
+        (bfloat16 as float32, which memoryview lacks)."""
+        t = self.cast("float32") if self.dtype.name == "bfloat16" else self
+        view = memoryview(t.tobytes()).cast("B").cast(_FORMATS[t.dtype.name])
+        return view.cast("B").cast(_FORMATS[t.dtype.name], t.shape) if t.ndim > 1 else view
 
     def numpy(self):
         """A numpy array of the values. Zero-copy (read-only, sharing tg's
@@ -376,20 +404,29 @@ class Tensor:
     def to(self, device=None, dtype=None):
         t = self
         if device is not None and Device(device) != t.device:
-            t = Tensor._wrap(_C.to_device(t._t, Device(device)._h))
+            t = _C.to_device(t, Device(device)._h)
         if dtype is not None:
             t = t.cast(dtype)
         return t
 
     def cast(self, dtype):
         dtype = _dtype(dtype)
-        return self if dtype is self.dtype else Tensor._wrap(_C.cast(self._t, dtype.id))
+        return self if dtype is self.dtype else _C.cast(self, dtype.id)
 
     def float(self):
         return self.cast("float32")
 
     def half(self):
         return self.cast("float16")
+
+    def double(self):
+        return self.cast("float64")
+
+    def bfloat16(self):
+        return self.cast("bfloat16")
+
+    def short(self):
+        return self.cast("int16")
 
     def int(self):
         return self.cast("int32")
@@ -401,10 +438,10 @@ class Tensor:
         return self.cast("bool")
 
     def contiguous(self):
-        return Tensor._wrap(_C.contiguous(self._t))
+        return _C.contiguous(self)
 
     def detach(self):
-        return Tensor._wrap(_C.detach(self._t))
+        return _C.detach(self)
 
     def clone(self):
         return self.contiguous()
@@ -412,11 +449,11 @@ class Tensor:
     # --- autograd
     @property
     def requires_grad(self):
-        return _C.requires_grad(self._t)
+        return _C.requires_grad(self)
 
     @requires_grad.setter
     def requires_grad(self, on):
-        _C.set_requires_grad(self._t, builtins.bool(on))
+        _C.set_requires_grad(self, builtins.bool(on))
 
     def requires_grad_(self, on=True):
         self.requires_grad = on
@@ -424,24 +461,28 @@ class Tensor:
 
     @property
     def grad(self):
-        g = _C.grad(self._t)
-        return None if g is None else Tensor._wrap(g)
+        return _C.grad(self)
 
     @grad.setter
     def grad(self, value):
         if value is not None:
             raise ValueError("tg: a gradient can only be cleared (set to None)")
-        _C.zero_grad(self._t)
+        _C.zero_grad(self)
 
-    def backward(self):
+    def backward(self, gradient=None):
         """Accumulate d(self)/dx into x.grad for every x that requires grad
-        (the seed gradient is ones, for any shape)."""
-        _C.backward(self._t)
+        (the seed gradient is ones, for any shape, or `gradient`)."""
+        _C.backward(self if gradient is None else (self * gradient).sum())
+        return self
+
+    def variable_set(self, value):
+        """Give a tg.variable a new value (nothing is compiled anew)."""
+        _C.variable_set(self, float(value))
 
     def assign(self, other):
         """Make self hold other's values (same shape, dtype and device); self
         keeps its identity and requires_grad."""
-        _C.assign(self._t, self._operand(other)._t)
+        _C.assign(self, self._operand(other))
         return self
 
     # --- operands
@@ -458,7 +499,7 @@ class Tensor:
             if isinstance(other, float) and not x.dtype.is_float:
                 x = x.cast(default_float)
             if scalar is not None and not reverse:
-                return Tensor._wrap(getattr(_C, scalar)(x._t, float(other)))
+                return getattr(_C, scalar)(x, float(other))
             other = full((), other, x.dtype, x.device)
         elif not isinstance(other, (Tensor, list, tuple)) and not _is_numpy(other) and \
                 not hasattr(other, "__dlpack__"):
@@ -467,7 +508,7 @@ class Tensor:
             other = Tensor(other, device=x.device)
         a, b = (other, x) if reverse else (x, other)
         dt = _promote(a.dtype, b.dtype)
-        return Tensor._wrap(getattr(_C, op)(a.cast(dt)._t, b.cast(dt)._t))
+        return getattr(_C, op)(a.cast(dt), b.cast(dt))
 
     def _float_operands(self, other, reverse):
         """true division: integer operands go to float32 first."""
@@ -476,27 +517,27 @@ class Tensor:
             other = other.cast(default_float)
         return x, other
 
-    def __add__(self, o): return self._binary("add", o, scalar="adds")
-    def __radd__(self, o): return self._binary("add", o, True)
-    def __sub__(self, o): return self._binary("sub", o, scalar="subs")
-    def __rsub__(self, o): return self._binary("sub", o, True)
-    def __mul__(self, o): return self._binary("mul", o, scalar="muls")
-    def __rmul__(self, o): return self._binary("mul", o, True)
-    def __pow__(self, o): return self._binary("pow", o, scalar="pows")
-    def __rpow__(self, o): return self._binary("pow", o, True)
-    def __matmul__(self, o): return self._binary("matmul", o)
-    def __rmatmul__(self, o): return self._binary("matmul", o, True)
-    def __lt__(self, o): return self._binary("lt", o)
-    def __gt__(self, o): return self._binary("gt", o)
-    def __le__(self, o): return self._binary("le", o)
-    def __ge__(self, o): return self._binary("ge", o)
-    def __eq__(self, o): return self._binary("eq", o)  # noqa: elementwise, as torch
-    def __ne__(self, o): return self._binary("ne", o)
-    def __and__(self, o): return self._binary("logical_and", o)
-    def __or__(self, o): return self._binary("logical_or", o)
-    def __xor__(self, o): return self._binary("logical_xor", o)
-    def __invert__(self): return Tensor._wrap(_C.logical_not(self._t))
-    def __neg__(self): return Tensor._wrap(_C.neg(self._t))
+    __add__ = _binop("add", "adds")
+    __radd__ = _binop("add", reverse=True)
+    __sub__ = _binop("sub", "subs")
+    __rsub__ = _binop("sub", reverse=True)
+    __mul__ = _binop("mul", "muls")
+    __rmul__ = _binop("mul", reverse=True)
+    __pow__ = _binop("pow", "pows")
+    __rpow__ = _binop("pow", reverse=True)
+    __matmul__ = _binop("matmul")
+    __rmatmul__ = _binop("matmul", reverse=True)
+    __lt__ = _binop("lt")
+    __gt__ = _binop("gt")
+    __le__ = _binop("le")
+    __ge__ = _binop("ge")
+    __eq__ = _binop("eq")  # elementwise, as torch
+    __ne__ = _binop("ne")
+    __and__ = _binop("logical_and")
+    __or__ = _binop("logical_or")
+    __xor__ = _binop("logical_xor")
+    def __invert__(self): return _C.logical_not(self)
+    def __neg__(self): return _C.neg(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()
 
@@ -533,12 +574,17 @@ class Tensor:
     def maximum(self, o): return self._binary("maximum", o, scalar="maximums")
     def minimum(self, o): return self._binary("minimum", o, scalar="minimums")
 
-    def clamp(self, min=None, max=None):
+    def clamp(self, min_=None, max_=None, min=None, max=None):
+        """Bounds may be numbers or tensors (tinygrad's min_/max_ or torch's min/max)."""
+        lo, hi = (min_ if min is None else min), (max_ if max is None else max)
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+            return _C.clamp(self if self.dtype.is_float or (lo == int(lo) and hi == int(hi)) else
+                            self.cast(default_float), float(lo), float(hi))
         x = self
-        if min is not None:
-            x = x.maximum(min)
-        if max is not None:
-            x = x.minimum(max)
+        if lo is not None:
+            x = x.maximum(lo)
+        if hi is not None:
+            x = x.minimum(hi)
         return x
 
     clip = clamp
@@ -547,17 +593,133 @@ class Tensor:
         return where(self, a, b)
 
     def leaky_relu(self, slope=0.01):
-        return Tensor._wrap(_C.leaky_relu(self._t, float(slope)))
+        return _C.leaky_relu(self, float(slope))
 
     def logical_not(self):
         return ~self
 
+    # --- arithmetic by name (tinygrad's)
+    def _as_tensor(self, x):
+        """x as a tensor on self's device, its dtype its own (Python floats float32, ints int32)."""
+        return x if isinstance(x, Tensor) else Tensor(x, device=self.device)
+
+    def add(self, x, reverse=False):
+        return self._binary("add", x, reverse, "adds")
+
+    def sub(self, x, reverse=False):
+        return self._binary("sub", x, reverse, "subs")
+
+    def mul(self, x, reverse=False):
+        return self._binary("mul", x, reverse, "muls")
+
+    def pow(self, x, reverse=False):
+        return self._binary("pow", x, reverse, "pows")
+
+    def div(self, x, reverse=False, rounding_mode=None):
+        """True division; rounding_mode "floor" (Python's //) or "trunc" (toward 0)."""
+        a, b = (self._as_tensor(x), self) if reverse else (self, x)
+        if rounding_mode is None:
+            return a / b
+        if rounding_mode == "floor":
+            return a // b
+        if rounding_mode == "trunc":
+            q = a._binary("div", b)  # integers: C division truncates
+            return q.cast("int64").cast(q.dtype) if q.dtype.is_float else q
+        raise ValueError("div: rounding_mode must be None, 'floor' or 'trunc', not %r" % (rounding_mode,))
+
+    def mod(self, x, reverse=False):
+        """Python's %: the result takes the divisor's sign."""
+        return self._as_tensor(x) % self if reverse else self % x
+
+    def fmod(self, x):
+        """C's fmod: the result takes the dividend's sign (tg_mod)."""
+        return self._binary("mod", x)
+
+    def eq(self, x):
+        return self == x
+
+    def ne(self, x):
+        return self != x
+
+    def neg(self):
+        return -self
+
+    def lerp(self, end, weight):
+        return self + (end - self) * weight
+
+    def copysign(self, other):
+        """|self| with other's sign (-0.0 counts as negative)."""
+        o = self._operand(other)
+        negative = (o < 0) | ((o == 0) & (o.reciprocal() < 0))
+        return where(negative, -self.abs(), self.abs())
+
+    def logaddexp(self, other):
+        o = self._operand(other)
+        shape = _broadcast_shape(self.shape, o.shape)
+        return stack([self.expand(shape), o.expand(shape)]).logsumexp(0)
+
+    def log10(self):
+        return self.log2() * (1.0 / math.log2(10.0))
+
+    # --- activations composed of tg ops
+    def gelu(self, approximate="tanh"):
+        """tinygrad's default (tanh, tg_gelu); approximate="none": the exact erf form (tg_gelu_erf)."""
+        if approximate == "tanh":
+            return _C.gelu(self)
+        if approximate == "none":
+            return _C.gelu_erf(self)
+        raise ValueError("gelu: approximate must be 'tanh' or 'none', not %r" % (approximate,))
+
+    def softplus(self, beta=1.0):
+        return _C.softplus(self) if beta == 1 else (self * beta).softplus() * (1.0 / beta)
+
+    def swish(self):
+        return self.silu()
+
+    def quick_gelu(self):
+        return self * (self * 1.702).sigmoid()
+
+    def logsigmoid(self):
+        return -(-self).softplus()
+
+    def softsign(self):
+        return self / (1 + self.abs())
+
+    def relu6(self):
+        return self.clamp(0, 6)
+
+    def hardtanh(self, min_val=-1, max_val=1):
+        return self.clamp(min_val, max_val)
+
+    def hardsigmoid(self, alpha=1 / 6, beta=0.5):
+        return (self * alpha + beta).clamp(0, 1)
+
+    # --- logic, comparison
+    def any(self, axis=None, keepdim=False):
+        return self.bool().sum(axis, keepdim) > 0
+
+    def all(self, axis=None, keepdim=False):
+        return (~self.bool()).sum(axis, keepdim) == 0
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """|self - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
+        o = self._operand(other)
+        close = ((self - o).abs() <= (o.abs() * rtol + atol)) | (self == o)
+        if equal_nan:
+            close = close | ((self != self) & (o != o))
+        return close
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Whether every element is close (a Python bool: realizes)."""
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all().item())
+
     # --- reductions
     def _reduce(self, op, axis, keepdim):
-        return Tensor._wrap(getattr(_C, op)(self._t, _axes(axis, self.ndim), keepdim))
+        return getattr(_C, op)(self, _axes(axis, self.ndim), keepdim)
 
-    def sum(self, axis=None, keepdim=False, dim=None):
-        return self._reduce("sum", dim if axis is None else axis, keepdim)
+    def sum(self, axis=None, keepdim=False, dtype=None, dim=None):
+        x = self if dtype is None else self.cast(dtype)
+        return x._reduce("sum", dim if axis is None else axis, keepdim)
 
     def mean(self, axis=None, keepdim=False, dim=None):
         x = self if self.dtype.is_float else self.cast(default_float)
@@ -576,46 +738,99 @@ class Tensor:
         return self._reduce("logsumexp", dim if axis is None else axis, keepdim)
 
     def var(self, axis=None, keepdim=False, correction=1, dim=None):
-        return Tensor._wrap(_C.var(self._t, _axes(dim if axis is None else axis, self.ndim), keepdim, correction, False))
+        return _C.var(self, _axes(dim if axis is None else axis, self.ndim), keepdim, correction, False)
 
     def std(self, axis=None, keepdim=False, correction=1, dim=None):
-        return Tensor._wrap(_C.var(self._t, _axes(dim if axis is None else axis, self.ndim), keepdim, correction, True))
+        return _C.var(self, _axes(dim if axis is None else axis, self.ndim), keepdim, correction, True)
+
+    def var_mean(self, axis=None, keepdim=False, correction=1):
+        return self.var(axis, keepdim, correction), self.mean(axis, keepdim)
+
+    def std_mean(self, axis=None, keepdim=False, correction=1):
+        return self.std(axis, keepdim, correction), self.mean(axis, keepdim)
+
+    def topk(self, k, dim=-1, largest=True, sorted_=True):
+        """(values, int32 indices) of the k largest (smallest) entries along dim, in order (tg_topk)."""
+        last = self.ndim - 1
+        x = self if dim in (-1, last) else self.transpose(dim, -1)
+        v, i = _C.topk(x if largest else -x, k)
+        if not largest:
+            v = -v
+        return (v, i) if dim in (-1, last) else (v.transpose(dim, -1), i.transpose(dim, -1))
+
+    def multinomial(self, num_samples=1, replacement=False):
+        """num_samples class draws per row of weights (tg_multinomial; seeded by tg.manual_seed)."""
+        if not replacement and num_samples > 1:
+            raise ValueError("multinomial: without replacement only num_samples=1 is supported")
+        return _C.multinomial(self, num_samples, _next_seed())
+
+    def nonzero(self, size=None, fill_value=0):
+        """int32 (n, ndim) indices of the non-zero elements. The count decides
+        the shape, so this reads the values back (realizes self)."""
+        flat = self.bool().reshape(-1).tolist()
+        strides = [1] * self.ndim
+        for d in range(self.ndim - 2, -1, -1):
+            strides[d] = strides[d + 1] * self.shape[d + 1]
+        rows = [[i // st % n for st, n in zip(strides, self.shape)] for i, v in enumerate(flat) if v]
+        if size is not None:
+            rows = (rows + [[fill_value] * self.ndim] * size)[:size]
+        return Tensor(rows, dtype="int32", device=self.device).reshape(len(rows), self.ndim)
+
+    def masked_select(self, mask, size=None, fill_value=0):
+        """The elements where mask (broadcast) is true, 1-d; realizes mask."""
+        shape = _broadcast_shape(self.shape, mask.shape)
+        idx = [i for i, v in enumerate(mask.bool().expand(shape).reshape(-1).tolist()) if v]
+        out = self.expand(shape).reshape(-1)[Tensor(idx, dtype="int32", device=self.device)] if idx else \
+            self.reshape(-1)[:0]
+        if size is not None:
+            out = out[:size].pad(((0, max(0, size - len(idx))),), value=fill_value)
+        return out
 
     def argmax(self, axis=None, keepdim=False, dim=None):
         axis = dim if axis is None else axis
         if axis is None:
-            return Tensor._wrap(_C.argmax(self.reshape(-1)._t, 0, False, False))
-        return Tensor._wrap(_C.argmax(self._t, axis, keepdim, False))
+            return _C.argmax(self.reshape(-1), 0, False, False)
+        return _C.argmax(self, axis, keepdim, False)
 
     def argmin(self, axis=None, keepdim=False, dim=None):
         axis = dim if axis is None else axis
         if axis is None:
-            return Tensor._wrap(_C.argmax(self.reshape(-1)._t, 0, False, True))
-        return Tensor._wrap(_C.argmax(self._t, axis, keepdim, True))
+            return _C.argmax(self.reshape(-1), 0, False, True)
+        return _C.argmax(self, axis, keepdim, True)
 
-    def softmax(self, axis=-1, dim=None):
-        return Tensor._wrap(_C.softmax(self._t, axis if dim is None else dim))
+    def softmax(self, axis=-1, dtype=None, dim=None):
+        x = self if dtype is None else self.cast(dtype)
+        return _C.softmax(x, axis if dim is None else dim)
 
-    def log_softmax(self, axis=-1, dim=None):
-        return Tensor._wrap(_C.log_softmax(self._t, axis if dim is None else dim))
+    def log_softmax(self, axis=-1, dtype=None, dim=None):
+        x = self if dtype is None else self.cast(dtype)
+        return _C.log_softmax(x, axis if dim is None else dim)
+
+    def softmin(self, axis=-1, dtype=None):
+        return (-self).softmax(axis, dtype)
+
+    def normalize(self, p=2.0, dim=1, eps=1e-12):
+        """self divided by its p-norm along dim (at least eps)."""
+        norm = self.abs().pow(p).sum(dim, keepdim=True).pow(1.0 / p)
+        return self / norm.maximum(eps)
 
     # --- movement
     def reshape(self, *shape):
-        return Tensor._wrap(_C.reshape(self._t, _shape_args(shape)))
+        return _C.reshape(self, _shape_args(shape))
 
     view = reshape
 
     def permute(self, *dims):
-        return Tensor._wrap(_C.permute(self._t, _shape_args(dims)))
+        return _C.permute(self, _shape_args(dims))
 
     def expand(self, *shape):
         shape = _shape_args(shape)
         lead = len(shape) - self.ndim  # torch: -1 keeps the size
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
-        return Tensor._wrap(_C.expand(self._t, shape))
+        return _C.expand(self, shape)
 
     def transpose(self, dim0=-2, dim1=-1):
-        return Tensor._wrap(_C.transpose(self._t, dim0, dim1))
+        return _C.transpose(self, dim0, dim1)
 
     @property
     def T(self):
@@ -624,22 +839,128 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        return Tensor._wrap(_C.flatten(self._t, start_dim, end_dim))
+        return _C.flatten(self, start_dim, end_dim)
 
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
-        return Tensor._wrap(_C.squeeze(self._t, dim))
+        return _C.squeeze(self, dim)
 
     def unsqueeze(self, dim):
-        return Tensor._wrap(_C.unsqueeze(self._t, dim))
+        return _C.unsqueeze(self, dim)
 
-    def flip(self, axis):
-        return Tensor._wrap(_C.flip(self._t, _axes(axis, self.ndim)))
+    def flip(self, axis, *args):
+        return _C.flip(self, (axis, *args) if args else _axes(axis, self.ndim))
 
-    def pad(self, padding, value=0.0):
+    def shrink(self, arg):
+        """Keep [lo, hi) of each dim: arg has a (lo, hi) pair or None (all) per dim."""
+        bounds = [(0, s) if a is None else a for a, s in zip(arg, self.shape)]
+        return _C.shrink(self, [lo for lo, _ in bounds], [hi for _, hi in bounds])
+
+    def shrink_to(self, shape, *args):
+        """The leading corner of the given shape (None keeps a dim)."""
+        shape = _shape_args((shape, *args) if args else (shape,))
+        return self.shrink(tuple(None if s is None else (0, s) for s in shape))
+
+    def pad_to(self, shape, *args, value=0):
+        """Padded at the end of each dim to the given shape (None keeps a dim)."""
+        shape = _shape_args((shape, *args) if args else (shape,))
+        return self.pad(tuple(None if s is None else (0, s - n) for s, n in zip(shape, self.shape)), value=value)
+
+    def unflatten(self, dim, sizes):
+        dim %= self.ndim
+        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1:])
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted along dims (all of them flattened when None), wrapping round."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts, dims = (shifts,) if isinstance(shifts, int) else shifts, (dims,) if isinstance(dims, int) else dims
+        x = self
+        for s, d in zip(shifts, dims):
+            n = x.shape[d]
+            s = s % n if n else 0
+            if s:
+                x = cat([_C.slice(x, d, n - s, n, 1), _C.slice(x, d, 0, n - s, 1)], d)
+        return x
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each element repeated `repeats` times along dim (the flattened tensor when None)."""
+        x, dim = (self.reshape(-1), 0) if dim is None else (self, dim % self.ndim)
+        shape = x.shape[:dim + 1] + (repeats,) + x.shape[dim + 1:]
+        return x.unsqueeze(dim + 1).expand(shape).flatten(dim, dim + 1)
+
+    def meshgrid(self, *args, indexing="ij"):
+        return meshgrid(self, *args, indexing=indexing)
+
+    def diag(self):
+        """A 1-d tensor as the diagonal of a square matrix (a 2-d one: its diagonal)."""
+        if self.ndim == 2:
+            return self.diagonal()
+        n = self.shape[0]
+        return where(eye(n, dtype="bool", device=self.device), self.unsqueeze(0).expand(n, n), self.zeros_like()[None])
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the (dim1, dim2) planes, as a last dim."""
+        d1, d2 = dim1 % self.ndim, dim2 % self.ndim
+        x = self.permute(*[d for d in range(self.ndim) if d not in (d1, d2)], d1, d2)
+        x = _C.slice(x, -1, offset, x.shape[-1], 1) if offset >= 0 else _C.slice(x, -2, -offset, x.shape[-2], 1)
+        rows, cols = x.shape[-2:]
+        k = max(0, min(rows, cols))
+        flat = x.flatten(-2, -1) if x.ndim > 1 else x
+        return _C.slice(flat, -1, 0, (k - 1) * (cols + 1) + 1 if k else 0, cols + 1)
+
+    def _tri(self, diagonal, upper):
+        n, m = self.shape[-2:]
+        r = arange(n, device=self.device).unsqueeze(1)
+        c = arange(m, device=self.device)
+        keep = (c - r >= diagonal) if upper else (c - r <= diagonal)
+        return where(keep, self, self.zeros_like())
+
+    def tril(self, diagonal=0):
+        return self._tri(diagonal, False)
+
+    def triu(self, diagonal=0):
+        return self._tri(diagonal, True)
+
+    def one_hot(self, num_classes=-1):
+        """(..., num_classes) int32, 1 at each value; num_classes -1: max + 1 (realizes)."""
+        if num_classes == -1:
+            num_classes = int(self.max().item()) + 1
+        return (self.unsqueeze(-1) == arange(num_classes, dtype=self.dtype, device=self.device)).cast(default_int)
+
+    def sequential(self, ll):
+        """self passed through each callable of ll in turn."""
+        return functools.reduce(lambda x, f: f(x), ll, self)
+
+    def rearrange(self, formula, **sizes):
+        """einops' rearrange: "b c h w -> b (h w) c"; the sizes of split dims
+        ("(h w) -> h w") come from **sizes (one per group may be inferred)."""
+        lhs, rhs = (_rearrange_groups(side) for side in formula.split("->"))
+        if len(lhs) != self.ndim:
+            raise ValueError("rearrange: %r has %d dims on the left, the tensor %d" % (formula, len(lhs), self.ndim))
+        known = dict(sizes)
+        for group, n in zip(lhs, self.shape):
+            unknown = [a for a in group if a not in known]
+            if len(unknown) > 1:
+                raise ValueError("rearrange: give the sizes of %s" % unknown[1:])
+            rest = math.prod(known[a] for a in group if a in known)
+            if unknown:
+                known[unknown[0]] = n // rest if rest else 0
+        names = [a for g in lhs for a in g]
+        if sorted(names) != sorted(a for g in rhs for a in g):
+            raise ValueError("rearrange: %r names different dims on its two sides" % formula)
+        x = self.reshape(tuple(known[a] for a in names))
+        x = x.permute(*[names.index(a) for g in rhs for a in g])
+        return x.reshape(tuple(math.prod(known[a] for a in g) for g in rhs))
+
+    def pad(self, padding, mode="constant", value=0.0):
         """padding: ((before, after), ...) per dim from the first (tinygrad),
         or flat (left, right, top, bottom, ...) from the last dim (torch's F.pad)."""
+        if not isinstance(mode, str):  # pad(padding, value), as before modes
+            mode, value = "constant", mode
+        if mode != "constant":
+            raise NotImplementedError("pad mode %r: its C op is in progress (issue 17)" % (mode,))
         padding = list(padding)
         pads = [0] * (2 * self.ndim)
         if padding and isinstance(padding[0], (tuple, list, type(None))):
@@ -649,7 +970,7 @@ class Tensor:
             for i in range(len(padding) // 2):
                 d = self.ndim - 1 - i
                 pads[2 * d], pads[2 * d + 1] = padding[2 * i], padding[2 * i + 1]
-        return Tensor._wrap(_C.pad(self._t, pads, float(value)))
+        return _C.pad(self, pads, float(value))
 
     def cat(self, *others, dim=0):
         return cat([self, *others], dim=dim)
@@ -658,13 +979,9 @@ class Tensor:
         return stack([self, *others], dim=dim)
 
     def repeat(self, *reps):
-        """Tile: reps per dim (more reps than dims add leading dims), as torch."""
+        """Tile: reps per dim (more reps than dims add leading dims), as torch (tg_repeat)."""
         reps = _shape_args(reps)
-        x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
-        for d, r in enumerate(reps):
-            if r != 1:
-                x = cat([x] * r, d)
-        return x
+        return _C.repeat(self.reshape((1,) * (len(reps) - self.ndim) + self.shape), reps)
 
     def chunk(self, n, dim=0):
         size = -(-self.shape[dim] // n)
@@ -673,96 +990,261 @@ class Tensor:
     def split(self, size, dim=0):
         dim = dim % self.ndim
         if isinstance(size, int):
-            bounds = list(range(0, self.shape[dim], size)) + [self.shape[dim]]
+            return _C.split(self, dim, size)
         else:
             bounds = [0]
             for s in size:
                 bounds.append(bounds[-1] + s)
-        return [Tensor._wrap(_C.slice(self._t, dim, a, b, 1)) for a, b in zip(bounds, bounds[1:])]
+        return [_C.slice(self, dim, a, b, 1) for a, b in zip(bounds, bounds[1:])]
 
     def gather(self, dim, index):
-        return Tensor._wrap(_C.gather(self._t, dim, index._t))
+        return _C.gather(self, dim, index)
 
     def __getitem__(self, idx):
         return _getitem(self, idx)
 
     # --- compositions
-    def matmul(self, o):
-        return self @ o
+    def matmul(self, x, reverse=False, dtype=None):
+        a, b = (x, self) if reverse else (self, x)
+        out = a @ b if isinstance(a, Tensor) else b.__rmatmul__(a)
+        return out if dtype is None else out.cast(dtype)
 
-    dot = matmul
+    def dot(self, w, dtype=None):
+        return self.matmul(w, dtype=dtype)
 
     def linear(self, weight, bias=None):
-        return Tensor._wrap(_C.linear(self._t, weight._t, bias._t if bias is not None else None))
+        return _C.linear(self, weight, bias)
 
     def conv2d(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        return Tensor._wrap(_C.conv2d(self._t, weight._t, None if bias is None else bias._t, _pair(stride),
-                                      _pair(padding), _pair(dilation), groups, (0, 0), False))
+        """torch.nn.functional.conv2d (keywords as tinygrad's); padding an int,
+        (ph, pw), or tinygrad's (left, right, top, bottom)."""
+        x, padding = self._conv_padding(padding)
+        return _C.conv2d(x, weight, bias, _pair(stride), padding, _pair(dilation), groups, (0, 0), False)
+
+    def _conv_padding(self, padding):
+        """(input, (ph, pw)): an uneven 4-number padding is applied to the input."""
+        if isinstance(padding, int) or len(padding) == 2:
+            return self, _pair(padding)
+        left, right, top, bottom = padding
+        if left == right and top == bottom:
+            return self, (top, left)
+        return self.pad((left, right, top, bottom)), (0, 0)
 
     def conv_transpose2d(self, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-        return Tensor._wrap(_C.conv2d(self._t, weight._t, None if bias is None else bias._t, _pair(stride),
-                                      _pair(padding), _pair(dilation), groups, _pair(output_padding), True))
+        return _C.conv2d(self, weight, bias, _pair(stride), _pair(padding), _pair(dilation), groups,
+                         _pair(output_padding), True)
 
-    def max_pool2d(self, kernel_size=2, stride=None, padding=0):
+    def _pool(self, avg, kernel_size, stride, padding, dilation, ceil_mode):
+        if dilation != 1 or ceil_mode:
+            raise NotImplementedError("pooling with dilation or ceil_mode: its C op is in progress (issue 17)")
         k = _pair(kernel_size)
-        return Tensor._wrap(_C.pool2d(self._t, k, _pair(stride or k), _pair(padding), False))
+        return _C.pool2d(self, k, _pair(stride or k), _pair(padding), avg)
 
-    def avg_pool2d(self, kernel_size=2, stride=None, padding=0):
-        k = _pair(kernel_size)
-        return Tensor._wrap(_C.pool2d(self._t, k, _pair(stride or k), _pair(padding), True))
+    def max_pool2d(self, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        if return_indices:
+            raise NotImplementedError("max_pool2d: return_indices is not supported")
+        return self._pool(False, kernel_size, stride, padding, dilation, ceil_mode)
 
-    def cross_entropy(self, target, label_smoothing=0.0):
-        """self: logits (N, C); target: (N) class ids; mean over N."""
-        return Tensor._wrap(_C.cross_entropy(self._t, target._t, float(label_smoothing)))
+    def avg_pool2d(self, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True):
+        out = self._pool(True, kernel_size, stride, padding, dilation, ceil_mode)
+        if count_include_pad or _pair(padding) == (0, 0):
+            return out
+        ones_ = full(self.shape[-2:], 1.0, self.dtype, self.device).reshape(1, 1, *self.shape[-2:])
+        return out / ones_._pool(True, kernel_size, stride, padding, dilation, ceil_mode)  # / the real count
 
-    sparse_categorical_crossentropy = cross_entropy
+    def max_unpool2d(self, indices, kernel_size=2, stride=None, dilation=1, padding=0, output_size=None):
+        """Each value put back at its index (flat over the output's last two dims) in
+        zeros of the pooled-from size (or output_size). A composition: memory is
+        (input size) x (output plane size)."""
+        k, d, p = _pair(kernel_size), _pair(dilation), _pair(padding)
+        s = _pair(stride or k)
+        *lead, h, w = self.shape
+        if output_size is None:
+            oh, ow = [(n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1 for i, n in enumerate((h, w))]
+        else:
+            oh, ow = output_size[-2:]
+        hot = indices.reshape(*lead, h * w, 1) == arange(oh * ow, dtype=indices.dtype, device=self.device)
+        x = self.reshape(*lead, h * w, 1)
+        return where(hot, x, x.zeros_like()).sum(-2).reshape(*lead, oh, ow)
 
-    def nll_loss(self, target):
-        return Tensor._wrap(_C.nll(self._t, target._t))
+    def cross_entropy(self, Y, reduction="mean", label_smoothing=0.0):
+        """self: logits (..., C); Y: class ids (...) or probabilities (..., C)."""
+        if Y.dtype.is_float and Y.shape == self.shape:  # probabilities
+            if label_smoothing:
+                Y = Y * (1 - label_smoothing) + label_smoothing / self.shape[-1]
+            return _reduce_loss(-(self.log_softmax(-1) * Y).sum(-1), reduction)
+        if reduction == "mean" and self.ndim == 2:
+            return _C.cross_entropy(self, Y, float(label_smoothing))
+        return self.sparse_categorical_crossentropy(Y, -1, label_smoothing, reduction)
+
+    def sparse_categorical_crossentropy(self, Y, ignore_index=-1, label_smoothing=0.0, reduction="mean"):
+        """Mean (sum, none) over the targets that are not ignore_index (tg_cross_entropy[_ex])."""
+        if self.ndim == 1:
+            return self.unsqueeze(0).sparse_categorical_crossentropy(Y.reshape(1), ignore_index, label_smoothing,
+                                                                     reduction).reshape(())
+        if reduction == "mean":
+            return _C.cross_entropy_ex(self, Y, float(label_smoothing), ignore_index)
+        keep = Y != ignore_index
+        logp = self.log_softmax(-1)
+        loss = -logp.gather(-1, where(keep, Y, 0).cast(Y.dtype).unsqueeze(-1)).squeeze(-1)
+        if label_smoothing:
+            loss = loss * (1 - label_smoothing) - logp.mean(-1) * label_smoothing
+        return _reduce_loss(where(keep, loss, loss.zeros_like()), reduction)
+
+    def nll_loss(self, Y, weight=None, ignore_index=None, reduction="mean"):
+        """self: log-probabilities (N, C, ...); Y: class ids (N, ...)."""
+        if weight is None and ignore_index is None and reduction == "mean" and self.ndim == 2:
+            return _C.nll(self, Y)
+        keep = (Y != ignore_index) if ignore_index is not None else full(Y.shape, True, "bool", self.device)
+        safe = where(keep, Y, 0).cast(Y.dtype)
+        w = weight[safe] if weight is not None else full(Y.shape, 1.0, self.dtype, self.device)
+        w = where(keep, w, w.zeros_like())
+        loss = -self.gather(1, safe.unsqueeze(1)).squeeze(1) * w
+        return loss.sum() / w.sum() if reduction == "mean" else _reduce_loss(loss, reduction)
+
+    def binary_crossentropy(self, Y, reduction="mean"):
+        """self: probabilities; log clamped at -100 (as torch)."""
+        loss = -(Y * self.log().maximum(-100.0) + (1 - Y) * (1 - self).log().maximum(-100.0))
+        return _reduce_loss(loss, reduction)
+
+    def binary_crossentropy_logits(self, Y, reduction="mean", pos_weight=None):
+        pos = Y if pos_weight is None else Y * pos_weight
+        return _reduce_loss(-(pos * self.logsigmoid() + (1 - Y) * (-self).logsigmoid()), reduction)
 
     def mse(self, other):
-        return Tensor._wrap(_C.mse(self._t, self._operand(other)._t))
+        return _C.mse(self, self._operand(other))
 
     def layernorm(self, axis=-1, eps=1e-5, weight=None, bias=None):
         n = 1 if isinstance(axis, int) else len(axis)
-        return Tensor._wrap(_C.layernorm(self._t, n, weight._t if weight is not None else None,
-                                         bias._t if bias is not None else None, eps))
+        return _C.layernorm(self, n, weight, bias, eps)
+
+    def batchnorm(self, weight, bias, mean, invstd, axis=1):
+        """(self - mean) * weight * invstd + bias, the statistics given along axis (tinygrad's)."""
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        axes = tuple(a % self.ndim for a in axes)
+        shape = tuple(s if d in axes else 1 for d, s in enumerate(self.shape))
+        x = self - mean.reshape(shape)
+        if weight is not None:
+            x = x * weight.reshape(shape)
+        x = x * (invstd.reshape(shape) if invstd.ndim == len(axes) else invstd)
+        return x + bias.reshape(shape) if bias is not None else x
 
     def dropout(self, p=0.5):
-        return Tensor._wrap(_C.dropout(self._t, float(p), _next_seed()))
+        return _C.dropout(self, float(p), _next_seed())
 
-    def scaled_dot_product_attention(self, key, value, attn_mask=None, is_causal=False):
-        return Tensor._wrap(_C.sdpa(self._t, key._t, value._t, attn_mask._t if attn_mask is not None else None,
-                                    is_causal))
+    def scaled_dot_product_attention(self, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                     enable_gqa=False):
+        """softmax(q k^T / sqrt(d) + mask) v (tg_sdpa); attn_mask bool (true = keep) or added to the scores."""
+        if enable_gqa and key.shape[-3] != self.shape[-3]:
+            key = key.repeat_interleave(self.shape[-3] // key.shape[-3], -3)
+            value = value.repeat_interleave(self.shape[-3] // value.shape[-3], -3)
+        if (attn_mask is None or attn_mask.dtype.name == "bool") and not dropout_p:
+            return _C.sdpa(self, key, value, attn_mask, is_causal)
+        scores = (self @ key.transpose(-2, -1)) * (1.0 / math.sqrt(self.shape[-1]))
+        if is_causal:
+            n, m = scores.shape[-2:]
+            scores = where(full((n, m), True, "bool", self.device).tril(), scores, float("-inf"))
+        if attn_mask is not None:
+            scores = where(attn_mask, scores, float("-inf")) if attn_mask.dtype.name == "bool" else scores + attn_mask
+        return scores.softmax(-1).dropout(dropout_p) @ value
 
-    def zeros_like(self):
-        return Tensor._wrap(_C.zeros_like(self._t))
+    def newton_schulz(self, steps, params, eps=1e-7):
+        """steps of X <- p0 X + p1 (X X^T) X + p2 (X X^T)^2 X + ... on the last two
+        dims, X first scaled by its Frobenius norm (+ eps); tall inputs are
+        transposed and back."""
+        tall = self.shape[-2] > self.shape[-1]
+        x = self.transpose(-2, -1) if tall else self
+        x = x / (x.square().sum((-2, -1), keepdim=True).sqrt() + eps)
+        for _ in range(steps):
+            a, term = x @ x.transpose(-2, -1), x
+            out = x * params[0]
+            for p in params[1:]:
+                term = a @ term
+                out = out + term * p
+            x = out
+        return x.transpose(-2, -1) if tall else x
 
-    def ones_like(self):
-        return Tensor._wrap(_C.ones_like(self._t))
+    def zeros_like(self, dtype=None, device=None):
+        return _C.zeros_like(self) if dtype is None and device is None else \
+            zeros(self.shape, dtype=dtype or self.dtype, device=device or self.device)
 
-    def full_like(self, value):
-        return Tensor._wrap(_C.full_like(self._t, float(value)))
+    def ones_like(self, dtype=None, device=None):
+        return _C.ones_like(self) if dtype is None and device is None else \
+            ones(self.shape, dtype=dtype or self.dtype, device=device or self.device)
+
+    def full_like(self, fill_value, dtype=None, device=None):
+        if dtype is None and device is None and self.dtype.is_float:
+            return _C.full_like(self, float(fill_value))
+        return full(self.shape, fill_value, dtype or self.dtype, device or self.device)
+
+    def empty_like(self, dtype=None, device=None):
+        """tg has no uninitialised memory: zeros."""
+        return self.zeros_like(dtype, device)
+
+    def rand_like(self, dtype=None, device=None):
+        return rand(*self.shape, dtype=dtype or self.dtype, device=device or self.device)
+
+    def randn_like(self, dtype=None, device=None):
+        return randn(*self.shape, dtype=dtype or self.dtype, device=device or self.device)
+
+
+_C.set_tensor_class(Tensor)  # tg._C's ops make tg.Tensors from here on
 
 
 def _make_unary(name):
     fn = getattr(_C, name)
 
     def op(self):
-        return Tensor._wrap(fn(self._t))
+        return fn(self)
     op.__name__ = name
     op.__doc__ = "elementwise %s (tg_%s)" % (name, name)
     return op
 
 
 for _name in ("abs", "sign", "reciprocal", "exp", "log", "exp2", "log2", "sqrt", "rsqrt", "square", "sin",
-              "cos", "tan", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus"):
+              "cos", "tan", "tanh", "sigmoid", "relu", "silu", "erf"):
     setattr(Tensor, _name, _make_unary(_name))
 
 
 # memoryview/struct formats of the dtypes that have one
 _FORMATS = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H", "int32": "i", "uint32": "I",
             "int64": "q", "uint64": "Q", "float32": "f", "float64": "d"}
+
+
+def _broadcast_shape(a, b):
+    """numpy's broadcast of two shapes."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise ValueError("shapes %s and %s do not broadcast" % (a, b))
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _reduce_loss(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError("reduction must be 'mean', 'sum' or 'none', not %r" % (reduction,))
+
+
+def _rearrange_groups(side):
+    """"b (h w) c" -> [["b"], ["h", "w"], ["c"]]"""
+    groups, open_ = [], None
+    for tok in side.replace("(", " ( ").replace(")", " ) ").split():
+        if tok == "(":
+            open_ = []
+        elif tok == ")":
+            groups.append(open_)
+            open_ = None
+        elif open_ is not None:
+            open_.append(tok)
+        else:
+            groups.append([tok])
+    return groups
 
 
 def _is_numpy(x):
@@ -840,7 +1322,7 @@ def _getitem(x, idx):
                 start = 0 if step > 0 else n - 1
             if stop is None:
                 stop = n if step > 0 else -n - 1
-            out = Tensor._wrap(_C.slice(out._t, d, start, stop, step))
+            out = _C.slice(out, d, start, stop, step)
             d += 1
         elif isinstance(i, (Tensor, list)) or (_is_numpy(i) and i.ndim > 0):
             if tensor_idx is not None:
@@ -853,7 +1335,7 @@ def _getitem(x, idx):
             if not -n <= k < n:
                 raise IndexError("index %d is out of range for axis %d of size %d" % (k, d, n))
             k %= n
-            out = Tensor._wrap(_C.slice(out._t, d, k, k + 1, 1))
+            out = _C.slice(out, d, k, k + 1, 1)
             squeeze.append(d)
             d += 1
     if squeeze:
@@ -873,7 +1355,7 @@ def _take(x, axis, idx):
         idx = where(idx < 0, idx + n, idx)
     moved = x.permute(axis, *[d for d in range(x.ndim) if d != axis])
     rest = moved.shape[1:]
-    rows = Tensor._wrap(_C.embedding(moved.reshape(n, -1)._t, idx._t))  # idx.shape + (prod(rest),)
+    rows = _C.embedding(moved.reshape(n, -1), idx)  # idx.shape + (prod(rest),)
     out = rows.reshape(idx.shape + rest)
     k = idx.ndim  # move the index dims to where the axis was
     order = list(range(k, k + axis)) + list(range(k)) + list(range(k + axis, out.ndim))
@@ -890,7 +1372,9 @@ def full(shape, value, dtype=None, device=None):
     dtype = _dtype(dtype) or (default_float if isinstance(value, float) else
                               _BY_NAME["bool"] if isinstance(value, builtins.bool) else default_int)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return Tensor._wrap(_C.full(_dev(device)._h, dtype.id, shape, float(value)))
+    if isinstance(value, int) and not dtype.is_float:  # exact past 2^53
+        return _C.full_scalar(_dev(device)._h, dtype.id, shape, value)
+    return _C.full(_dev(device)._h, dtype.id, shape, float(value))
 
 
 def zeros(*shape, dtype=None, device=None):
@@ -906,16 +1390,37 @@ def arange(start, stop=None, step=1, dtype=None, device=None):
         start, stop = 0, start
     if dtype is None:
         dtype = default_float if any(isinstance(v, float) for v in (start, stop, step)) else default_int
-    return Tensor._wrap(_C.arange(_dev(device)._h, _dtype(dtype).id, start, stop, step))
+    return _C.arange(_dev(device)._h, _dtype(dtype).id, start, stop, step)
 
 
-def eye(n, dtype=None, device=None):
-    return Tensor._wrap(_C.eye(_dev(device)._h, (_dtype(dtype) or default_float).id, n))
+def eye(n, m=None, dtype=None, device=None):
+    out = _C.eye(_dev(device)._h, (_dtype(dtype) or default_float).id, n if m is None else max(n, m))
+    return out if m is None or m == n else out.shrink(((0, n), (0, m)))
+
+
+def empty(*shape, dtype=None, device=None):
+    """tg has no uninitialised memory: zeros."""
+    return zeros(*shape, dtype=dtype, device=device)
+
+
+def linspace(start, stop, steps, dtype=None, device=None):
+    dtype = _dtype(dtype) or default_float
+    if steps == 1:
+        return full((1,), start, dtype, device)
+    step = (stop - start) / (steps - 1)
+    return (arange(steps, dtype="float32", device=device) * step + start).cast(dtype)
+
+
+def variable(value, dtype=None, device=None):
+    """A 0-d tensor whose value can change (Tensor.variable_set) without
+    compiling anything new: kernels read it at launch (tg_variable)."""
+    dtype = _dtype(dtype) or (default_float if isinstance(value, float) else default_int)
+    return _C.variable(_dev(device)._h, dtype.id, float(value))
 
 
 def uniform(*shape, low=0.0, high=1.0, dtype=None, device=None, seed=None):
-    return Tensor._wrap(_C.random(_dev(device)._h, (_dtype(dtype) or default_float).id, _shape_args(shape),
-                                  _next_seed() if seed is None else seed, 0, low, high))
+    return _C.random(_dev(device)._h, (_dtype(dtype) or default_float).id, _shape_args(shape),
+                     _next_seed() if seed is None else seed, 0, low, high)
 
 
 def rand(*shape, dtype=None, device=None, seed=None):
@@ -923,16 +1428,68 @@ def rand(*shape, dtype=None, device=None, seed=None):
 
 
 def randn(*shape, dtype=None, device=None, seed=None):
-    return Tensor._wrap(_C.random(_dev(device)._h, (_dtype(dtype) or default_float).id, _shape_args(shape),
-                                  _next_seed() if seed is None else seed, 1, 0.0, 0.0))
+    return _C.random(_dev(device)._h, (_dtype(dtype) or default_float).id, _shape_args(shape),
+                     _next_seed() if seed is None else seed, 1, 0.0, 0.0)
+
+
+def normal(*shape, mean=0.0, std=1.0, dtype=None, device=None, seed=None):
+    return randn(*shape, dtype=dtype, device=device, seed=seed) * std + mean
+
+
+def randint(*shape, low=0, high=10, dtype=None, device=None, seed=None):
+    """Integers uniform in [low, high)."""
+    x = uniform(*shape, low=low, high=high, dtype="float32", device=device, seed=seed)
+    return x.floor().clamp(low, high - 1).cast(_dtype(dtype) or default_int)
+
+
+def _fan_in(shape):
+    return math.prod(shape[1:])
+
+
+def glorot_uniform(*shape, **kwargs):
+    shape = _shape_args(shape)
+    bound = math.sqrt(6 / (shape[0] + _fan_in(shape)))
+    return uniform(*shape, low=-bound, high=bound, **kwargs)
+
+
+def kaiming_uniform(*shape, a=0.01, **kwargs):
+    shape = _shape_args(shape)
+    bound = math.sqrt(3.0) * math.sqrt(2.0 / (1 + a ** 2)) / math.sqrt(_fan_in(shape))
+    return uniform(*shape, low=-bound, high=bound, **kwargs)
+
+
+def kaiming_normal(*shape, a=0.01, **kwargs):
+    shape = _shape_args(shape)
+    return normal(*shape, std=math.sqrt(2.0 / (1 + a ** 2)) / math.sqrt(_fan_in(shape)), **kwargs)
+
+
+def scaled_uniform(*shape, **kwargs):
+    shape = _shape_args(shape)
+    return uniform(*shape, low=-1.0, high=1.0, **kwargs) * (math.prod(shape) ** -0.5)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-d tensors ("ij": matrix indexing, "xy": the first two swapped)."""
+    if indexing not in ("ij", "xy"):
+        raise ValueError("meshgrid: indexing must be 'ij' or 'xy', not %r" % (indexing,))
+    sizes = [t.numel() for t in tensors]
+    if indexing == "xy" and len(sizes) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, t in enumerate(tensors):
+        at = (1 - i if i < 2 else i) if indexing == "xy" and len(sizes) > 1 else i
+        shape = [1] * len(sizes)
+        shape[at] = sizes[at]
+        out.append(t.reshape(shape).expand(sizes))
+    return tuple(out)
 
 
 def cat(tensors, dim=0):
-    return Tensor._wrap(_C.cat([t._t for t in tensors], dim))
+    return _C.cat(tensors, dim)
 
 
 def stack(tensors, dim=0):
-    return Tensor._wrap(_C.stack([t._t for t in tensors], dim))
+    return _C.stack(tensors, dim)
 
 
 def where(cond, a, b):
@@ -944,7 +1501,7 @@ def where(cond, a, b):
         ref = Tensor(a, device=cond.device)
     a, b = ref._operand(a), ref._operand(b)
     dt = _promote(a.dtype, b.dtype)
-    return Tensor._wrap(_C.where(cond.cast("bool")._t, a.cast(dt)._t, b.cast(dt)._t))
+    return _C.where(cond.cast("bool"), a.cast(dt), b.cast(dt))
 
 
 def from_dlpack(x, device=None):
@@ -958,9 +1515,15 @@ def from_dlpack(x, device=None):
     return Tensor._wrap(_C.from_dlpack(dev._h, cap))
 
 
+# tinygrad's creation functions are Tensor's static methods too (Tensor.zeros(2, 3), Tensor.arange(5), ...)
+for _f in (zeros, ones, full, arange, eye, empty, linspace, rand, randn, uniform, normal, randint, glorot_uniform,
+           kaiming_uniform, kaiming_normal, scaled_uniform, manual_seed):
+    setattr(Tensor, _f.__name__, staticmethod(_f))
+
+
 def realize(*tensors):
     """Realize several tensors in one schedule."""
-    _C.realize([t._t for t in tensors])
+    _C.realize(*tensors)
 
 
 def stats():

@@ -99,8 +99,7 @@ class LayerNorm(Module):
         self.bias = zeros(*shape, dtype=dtype, device=device).requires_grad_() if elementwise_affine else None
 
     def forward(self, x):
-        return Tensor._wrap(_C.layernorm(x._t, self.naxes, None if self.weight is None else self.weight._t,
-                                         None if self.bias is None else self.bias._t, self.eps))
+        return _C.layernorm(x, self.naxes, self.weight, self.bias, self.eps)
 
 
 class Embedding(Module):
@@ -110,7 +109,7 @@ class Embedding(Module):
     def forward(self, idx):
         if not isinstance(idx, Tensor):
             idx = Tensor(idx, dtype="int32", device=self.weight.device)
-        return Tensor._wrap(_C.embedding(self.weight._t, idx._t))
+        return _C.embedding(self.weight, idx)
 
 
 class BatchNorm2d(Module):
@@ -124,9 +123,8 @@ class BatchNorm2d(Module):
         self.running_var.realize()
 
     def forward(self, x):
-        opt = lambda t: None if t is None else t._t  # noqa: E731
-        return Tensor._wrap(_C.batchnorm(x._t, opt(self.weight), opt(self.bias), self.running_mean._t,
-                                         self.running_var._t, self.training, self.momentum, self.eps))
+        return _C.batchnorm(x, self.weight, self.bias, self.running_mean, self.running_var, self.training,
+                            self.momentum, self.eps)
 
 
 class ReLU(Module):
@@ -166,7 +164,7 @@ class _Optimizer:
                  weight_decay=0.0):
         self.params = list(params)
         self._lr = lr
-        self._h = _C.optim_create([p._t for p in self.params], self._KIND, lr, momentum, dampening, nesterov,
+        self._h = _C.optim_create(self.params, self._KIND, lr, momentum, dampening, nesterov,
                                   betas[0], betas[1], eps, weight_decay)
 
     def step(self):
@@ -237,10 +235,10 @@ def load_state_dict(model, sd, strict=True):
 def safe_save(sd, path):
     """Write a {name: Tensor} dict as a safetensors file (readable by
     safetensors.torch/numpy load_file)."""
-    _C.save_safetensors(str(path), [(name, t._t) for name, t in sd.items()])
+    _C.save_safetensors(str(path), list(sd.items()))
 
 
 def safe_load(path, device=None):
     """A safetensors file as {name: Tensor} on device (the default one)."""
     dev = Device(device) if device is not None else default_device()
-    return {name: Tensor._wrap(t) for name, t in _C.load_safetensors(str(path), dev._h)}
+    return dict(_C.load_safetensors(str(path), dev._h))
