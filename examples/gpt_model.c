@@ -105,10 +105,15 @@ static tg_tensor *heads(const gpt *m, tg_tensor *x) {
     return tg_transpose(tg_reshape(x, TG_SHAPE(B, T, H, D)), 1, 2);
 }
 
+/* Can the device move views by an argument (tg_slice_at, tg_assign_at)?
+ * Elsewhere the core would compile a program per position and token, so
+ * decoding picks rows by comparing with the variables instead. */
+static bool moves(const gpt *m) { return tg_device_caps(m->dev)->flags & TG_CAP_ARG_BOUNDS; }
+
 /* One block on x (B, T, C). Without a cache: causal attention over x. With
  * one (B = T = 1): the new key and value are stored into row pos of the
- * layer's cache (in place, one row each: this realizes x up to here), and
- * attention reads the cache up to pos. */
+ * layer's cache (this realizes x up to here), and attention reads the cache
+ * up to pos. */
 static tg_tensor *block(const gpt *m, int64_t l, tg_tensor *x, const gpt_cache *c, tg_status *st) {
     tg_tensor *const *p = m->h[l];
     int64_t B = tg_tensor_dim(x, 0), T = tg_tensor_dim(x, 1), C = m->cfg.n_embd;
@@ -119,8 +124,14 @@ static tg_tensor *block(const gpt *m, int64_t l, tg_tensor *x, const gpt_cache *
         y = tg_sdpa(q, k, v, NULL, true);
     } else {
         int64_t N = m->cfg.block;
-        if (!*st) *st = tg_assign_at(c->k[l], 2, c->pos, k);
-        if (!*st) *st = tg_assign_at(c->v[l], 2, c->pos, v);
+        if (moves(m)) { /* in place, one row each */
+            if (!*st) *st = tg_assign_at(c->k[l], 2, c->pos, k);
+            if (!*st) *st = tg_assign_at(c->v[l], 2, c->pos, v);
+        } else { /* the whole cache again, the new row where the column is pos */
+            tg_tensor *at = tg_eq(tg_reshape(c->col_t, TG_SHAPE(1, 1, N, 1)), c->pos);
+            if (!*st) *st = tg_assign(c->k[l], tg_where(at, k, c->k[l]));
+            if (!*st) *st = tg_assign(c->v[l], tg_where(at, v, c->v[l]));
+        }
         tg_tensor *seen = tg_le(tg_reshape(c->col_t, TG_SHAPE(1, 1, 1, N)), c->pos);
         y = tg_sdpa(q, c->k[l], c->v[l], seen, false);
     }
@@ -258,9 +269,13 @@ tg_status gpt_cache_create(const gpt *m, gpt_cache **out_cache) {
     c->token = tg_retain(tg_variable(m->dev, TG_INT32, 0));
     c->col_t = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.block, 1),
                                                 TG_SHAPE(m->cfg.block, 1))));
+    if (!moves(m))
+        c->col_v = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.vocab, 1),
+                                                    TG_SHAPE(m->cfg.vocab, 1))));
     tg_scope_end();
-    tg_status st = c->pos && c->token && c->col_t ? TG_OK : tg_last_status();
+    tg_status st = c->pos && c->token && c->col_t && (c->col_v || moves(m)) ? TG_OK : tg_last_status();
     if (!st) st = tg_realize(c->col_t);
+    if (!st && c->col_v) st = tg_realize(c->col_v);
     for (int64_t l = 0; !st && l < m->cfg.n_layer; l++) {
         c->k[l] = zeros_buffer(m->dev, 4, shape);
         c->v[l] = zeros_buffer(m->dev, 4, shape);
@@ -282,6 +297,7 @@ void gpt_cache_destroy(gpt_cache *c) {
     tg_release(c->pos);
     tg_release(c->token);
     tg_release(c->col_t);
+    tg_release(c->col_v);
     free(c->k);
     free(c->v);
     free(c);
@@ -303,9 +319,18 @@ tg_status gpt_decode_step(const gpt *m, gpt_cache *c, int32_t token, tg_tensor *
     if (!st) st = tg_variable_set(c->token, token);
     tg_scope_begin();
     tg_no_grad_begin();
-    /* the rows of wte and wpe at the variables: views moved at launch, one row read each */
-    tg_tensor *x = tg_reshape(tg_add(tg_slice_at(m->wte, 0, c->token, 1), tg_slice_at(m->wpe, 0, c->pos, 1)),
-                              TG_SHAPE(1, 1, C));
+    /* the rows of wte and wpe at the variables: views moved at launch, one row read each,
+     * or (see moves) picked by comparing every row with the variables */
+    tg_tensor *tok, *pos;
+    if (moves(m)) {
+        tok = tg_slice_at(m->wte, 0, c->token, 1), pos = tg_slice_at(m->wpe, 0, c->pos, 1);
+    } else {
+        int axis0 = 0;
+        tg_tensor *zero = tg_zeros(m->dev, TG_FLOAT32, TG_SHAPE(1));
+        tok = tg_sum(tg_where(tg_eq(c->col_v, c->token), m->wte, zero), 1, &axis0, true);
+        pos = tg_sum(tg_where(tg_eq(c->col_t, c->pos), m->wpe, zero), 1, &axis0, true);
+    }
+    tg_tensor *x = tg_reshape(tg_add(tok, pos), TG_SHAPE(1, 1, C));
     for (int64_t l = 0; l < L; l++) x = block(m, l, x, c, &st);
     tg_tensor *logits = tg_reshape(head(m, x), TG_SHAPE(m->cfg.vocab));
     if (!st) st = tg_realize(logits);

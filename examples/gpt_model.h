@@ -11,7 +11,9 @@
  * reads the position as a kernel argument, so no step after the first
  * compiles anything. The embedding rows are read through views the token
  * and position variables move (tg_slice_at), and each step writes one row
- * of each cache in place (tg_assign_at). */
+ * of each cache in place (tg_assign_at) on a device that moves views by
+ * arguments (TG_CAP_ARG_BOUNDS); elsewhere a step compares every row with
+ * the variables and rewrites the caches. */
 #ifndef TG_EXAMPLES_GPT_MODEL_H
 #define TG_EXAMPLES_GPT_MODEL_H
 
@@ -65,7 +67,8 @@ typedef struct gpt_cache {
     tg_tensor **k, **v;   /* per layer (1, n_head, block, head size) */
     tg_tensor *pos;       /* int32 variable: where the next token goes */
     tg_tensor *token;     /* int32 variable: the token fed next */
-    tg_tensor *col_t;     /* arange(block) as a column */
+    tg_tensor *col_t, *col_v; /* arange(block) and (on a device without moving
+                                 views, else NULL) arange(vocab) as columns */
     int64_t len;          /* tokens in the cache */
     int64_t n_layer;
 } gpt_cache;

@@ -207,20 +207,18 @@ tg_status tg_assign_at(tg_tensor *dst, int axis, tg_tensor *start, tg_tensor *sr
     if (v < 0 || v > dst->shape[a] - src->shape[a])
         return tg_error(TG_ERR_INVALID, "assign_at: start %lld is outside [0, %lld] (%lld of %lld on axis %d)", (long long)v,
                         (long long)(dst->shape[a] - src->shape[a]), (long long)src->shape[a], (long long)dst->shape[a], a);
+    tg_scope_begin(); /* owns the temporaries */
     tg_status st = tg_realize(dst);
     if (!st && dst->buf->refs > 1) { /* shared (tg_assign, detach): write a copy of its own */
         tg_tensor *c = tg_contiguous(dst);
         if (!(st = tg_realize(c))) tg__buf_release(dst->buf), dst->buf = tg__buf_retain(c->buf);
-        tg_release(c);
     }
-    if (st) return st;
-    tg__drop_sources(dst); /* its contents change: it forgets its graph, as with tg_assign */
-    tg_tensor *srcs[3] = {src, start, dst};
-    tg_tensor *n = tg__node(dst->dev, TG_N_STORE_AT, dst->dtype, dst->ndim, dst->shape, 3, srcs);
-    if (!n) return tg_last_status();
-    n->arg[0] = a;
-    st = tg_realize(n); /* stores into dst's own buffer (realize.c) */
-    tg_release(n);
+    tg_tensor *srcs[3] = {src, start, dst}, *n = NULL;
+    if (!st) tg__drop_sources(dst); /* its contents change: it forgets its graph, as with tg_assign */
+    if (!st && !(n = tg__node(dst->dev, TG_N_STORE_AT, dst->dtype, dst->ndim, dst->shape, 3, srcs))) st = tg_last_status();
+    if (n) n->arg[0] = a;
+    if (n) st = tg_realize(n); /* stores into dst's own buffer (realize.c) */
+    tg_scope_end();
     return st;
 }
 
