@@ -203,7 +203,8 @@ tg_status tg_assign_at(tg_tensor *dst, int axis, tg_tensor *start, tg_tensor *sr
                         "destination %s %s along axis %d", tg_dtype_name(src->dtype), tg__shape_str(src, sa, sizeof sa),
                         tg_dtype_name(dst->dtype), tg__shape_str(dst, sb, sizeof sb), axis);
     if (!moving_ok("assign_at", dst, a, start, src->shape[a], &a)) return tg_last_status();
-    int64_t v = tg_dtype_is_signed(start->dtype) ? start->value.i : start->value.u > INT64_MAX ? INT64_MAX : (int64_t)start->value.u;
+    tg_scalar sv = start->value;
+    int64_t v = tg_dtype_is_signed(start->dtype) ? sv.i : sv.u > INT64_MAX ? INT64_MAX : (int64_t)sv.u;
     if (v < 0 || v > dst->shape[a] - src->shape[a])
         return tg_error(TG_ERR_INVALID, "assign_at: start %lld is outside [0, %lld] (%lld of %lld on axis %d)", (long long)v,
                         (long long)(dst->shape[a] - src->shape[a]), (long long)src->shape[a], (long long)dst->shape[a], a);
@@ -215,7 +216,8 @@ tg_status tg_assign_at(tg_tensor *dst, int axis, tg_tensor *start, tg_tensor *sr
     }
     tg_tensor *srcs[3] = {src, start, dst}, *n = NULL;
     if (!st) tg__drop_sources(dst); /* its contents change: it forgets its graph, as with tg_assign */
-    if (!st && !(n = tg__node(dst->dev, TG_N_STORE_AT, dst->dtype, dst->ndim, dst->shape, 3, srcs))) st = tg_last_status();
+    if (!st) n = tg__node(dst->dev, TG_N_STORE_AT, dst->dtype, dst->ndim, dst->shape, 3, srcs);
+    if (!st && !n) st = tg_last_status();
     if (n) n->arg[0] = a;
     if (n) st = tg_realize(n); /* stores into dst's own buffer (realize.c) */
     tg_scope_end();

@@ -382,8 +382,8 @@ static int emit_load(kb *b, tg_tensor *t, const tnode *T) {
     if (p < 0) return -1;
     int v = add_views(b, &s);
     if (v < 0) return -1;
-    if (head && head->op == TG_N_SLICE_AT &&
-        move_view(b, v, head->var, head->arg[3] * contiguous_stride(t, (int)head->arg[0]), t->shape[head->arg[0]] - head->arg[1]) < 0)
+    int axis = head && head->op == TG_N_SLICE_AT ? (int)head->arg[0] : -1;
+    if (axis >= 0 && move_view(b, v, head->var, head->arg[3] * contiguous_stride(t, axis), t->shape[axis] - head->arg[1]) < 0)
         return -1;
     int i = add_node(b, TG_OP_LOAD, t->dtype, -1, -1, -1);
     if (i < 0) return -1;

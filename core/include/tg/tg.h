@@ -342,7 +342,9 @@ tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index);
  * offset moves; nothing is compiled per value, and only those elements are
  * read). x itself is read from a buffer (computed first if it is not one).
  * A launch with start outside [0, dim - length] fails with TG_ERR_INVALID
- * naming slice_at and the value. Its gradient pads g at the same start. */
+ * naming slice_at and the value. Its gradient pads g at the same start.
+ * A device without TG_CAP_ARG_BOUNDS gets the start bound into the kernel
+ * by the core: one program per start value. */
 tg_tensor *tg_slice_at(tg_tensor *x, int axis, tg_tensor *start, int64_t length);
 /* Store src into dst's own buffer at [start, start + src's size) of axis
  * (other dims equal), in one kernel; the rest of dst keeps its contents.
