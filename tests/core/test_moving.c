@@ -2,8 +2,9 @@
  * integer tg_variable becomes a kernel view offset the argument moves at
  * launch (ABI 1.1 tg_kernel.offsets). Checked on every plugin that opens,
  * and on ref made to look like a device without argument bounds (the core
- * binds the offset, as for vulkan) and like one without arguments at all
- * (the variable lives in a 0-d buffer): values against the host for every
+ * binds the offset, as for vulkan), like one without arguments at all
+ * (the variable lives in a 0-d buffer) and like one that moves views but
+ * takes no values (a 0-d buffer whose value moves the view): values against the host for every
  * start, nothing compiled per start where the device takes bounds, one
  * kernel when fused with elementwise work, a start out of range refused at
  * the launch with the op and the value, assign_at leaving the other rows as
@@ -218,13 +219,17 @@ int main(void) {
         }
         bounds = tg_device_caps(dev)->flags & TG_CAP_ARG_BOUNDS;
         run(names[p]);
-        if (p == 0) { /* ref as a device without bounds (the core binds them), then without arguments */
+        if (p == 0) { /* ref as a device without bounds (the core binds them), without arguments, and
+                       * with bounds but without values (variables in 0-d buffers, plans kept) */
             tg_caps *caps = (tg_caps *)tg_device_caps(dev), saved = *caps;
             caps->flags &= ~(uint32_t)TG_CAP_ARG_BOUNDS;
             bounds = false;
             run("ref without bounds");
             caps->flags &= ~(uint32_t)TG_CAP_ARG_VALUES;
             run("ref without arguments");
+            caps->flags |= TG_CAP_ARG_BOUNDS;
+            bounds = true;
+            run("ref with bounds, without values");
             *caps = saved;
         }
         tg_device_close(dev);
