@@ -105,12 +105,16 @@ static tg_tensor *heads(const gpt *m, tg_tensor *x) {
     return tg_transpose(tg_reshape(x, TG_SHAPE(B, T, H, D)), 1, 2);
 }
 
+/* Can the device move views by an argument (tg_slice_at, tg_assign_at)?
+ * Elsewhere the core would compile a program per position and token, so
+ * decoding picks rows by comparing with the variables instead. */
+static bool moves(const gpt *m) { return tg_device_caps(m->dev)->flags & TG_CAP_ARG_BOUNDS; }
+
 /* One block on x (B, T, C). Without a cache: causal attention over x. With
- * one (B = T = 1): the new key and value go into the layer's cache at pos
- * (written to *new_k / *new_v, which the caller assigns), and attention
- * reads the cache up to pos. */
-static tg_tensor *block(const gpt *m, int64_t l, tg_tensor *x, const gpt_cache *c, tg_tensor **new_k,
-                        tg_tensor **new_v) {
+ * one (B = T = 1): the new key and value are stored into row pos of the
+ * layer's cache (this realizes x up to here), and attention reads the cache
+ * up to pos. */
+static tg_tensor *block(const gpt *m, int64_t l, tg_tensor *x, const gpt_cache *c, tg_status *st) {
     tg_tensor *const *p = m->h[l];
     int64_t B = tg_tensor_dim(x, 0), T = tg_tensor_dim(x, 1), C = m->cfg.n_embd;
     tg_tensor *qkv = tg_linear(tg_layernorm(x, 1, p[GPT_LN1_W], p[GPT_LN1_B], GPT_LN_EPS), p[GPT_ATTN_W], p[GPT_ATTN_B]);
@@ -120,11 +124,16 @@ static tg_tensor *block(const gpt *m, int64_t l, tg_tensor *x, const gpt_cache *
         y = tg_sdpa(q, k, v, NULL, true);
     } else {
         int64_t N = m->cfg.block;
-        tg_tensor *at = tg_eq(tg_reshape(c->col_t, TG_SHAPE(1, 1, N, 1)), c->pos);
-        *new_k = tg_where(at, k, c->k[l]);
-        *new_v = tg_where(at, v, c->v[l]);
+        if (moves(m)) { /* in place, one row each */
+            if (!*st) *st = tg_assign_at(c->k[l], 2, c->pos, k);
+            if (!*st) *st = tg_assign_at(c->v[l], 2, c->pos, v);
+        } else { /* the whole cache again, the new row where the column is pos */
+            tg_tensor *at = tg_eq(tg_reshape(c->col_t, TG_SHAPE(1, 1, N, 1)), c->pos);
+            if (!*st) *st = tg_assign(c->k[l], tg_where(at, k, c->k[l]));
+            if (!*st) *st = tg_assign(c->v[l], tg_where(at, v, c->v[l]));
+        }
         tg_tensor *seen = tg_le(tg_reshape(c->col_t, TG_SHAPE(1, 1, 1, N)), c->pos);
-        y = tg_sdpa(q, *new_k, *new_v, seen, false);
+        y = tg_sdpa(q, c->k[l], c->v[l], seen, false);
     }
     y = tg_reshape(tg_transpose(y, 1, 2), TG_SHAPE(B, T, C));
     x = tg_add(x, tg_linear(y, p[GPT_APROJ_W], p[GPT_APROJ_B]));
@@ -148,7 +157,7 @@ tg_tensor *gpt_forward(const gpt *m, tg_tensor *idx) {
                         (long long)m->cfg.block), NULL;
     tg_scope_begin();
     tg_tensor *x = tg_add(tg_embedding(m->wte, idx), tg_slice(m->wpe, 0, 0, T, 1));
-    for (int64_t l = 0; l < m->cfg.n_layer; l++) x = block(m, l, x, NULL, NULL, NULL);
+    for (int64_t l = 0; l < m->cfg.n_layer; l++) x = block(m, l, x, NULL, NULL);
     tg_tensor *r = tg_keep(head(m, x));
     tg_scope_end();
     return r;
@@ -260,11 +269,13 @@ tg_status gpt_cache_create(const gpt *m, gpt_cache **out_cache) {
     c->token = tg_retain(tg_variable(m->dev, TG_INT32, 0));
     c->col_t = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.block, 1),
                                                 TG_SHAPE(m->cfg.block, 1))));
-    c->col_v = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.vocab, 1),
-                                                TG_SHAPE(m->cfg.vocab, 1))));
+    if (!moves(m))
+        c->col_v = tg_retain(tg_contiguous(tg_reshape(tg_arange(m->dev, TG_INT32, 0, (double)m->cfg.vocab, 1),
+                                                    TG_SHAPE(m->cfg.vocab, 1))));
     tg_scope_end();
-    tg_status st = c->pos && c->token && c->col_t && c->col_v ? TG_OK : tg_last_status();
-    if (!st) st = tg_realize_many(2, (tg_tensor *[]){c->col_t, c->col_v});
+    tg_status st = c->pos && c->token && c->col_t && (c->col_v || moves(m)) ? TG_OK : tg_last_status();
+    if (!st) st = tg_realize(c->col_t);
+    if (!st && c->col_v) st = tg_realize(c->col_v);
     for (int64_t l = 0; !st && l < m->cfg.n_layer; l++) {
         c->k[l] = zeros_buffer(m->dev, 4, shape);
         c->v[l] = zeros_buffer(m->dev, 4, shape);
@@ -304,30 +315,28 @@ tg_status gpt_decode_step(const gpt *m, gpt_cache *c, int32_t token, tg_tensor *
     if (token < 0 || token >= m->cfg.vocab)
         return tg_error(TG_ERR_INVALID, "gpt_decode_step: token %d outside [0, %lld)", token, (long long)m->cfg.vocab);
     int64_t L = m->cfg.n_layer, C = m->cfg.n_embd;
-    tg_tensor **outs = calloc((size_t)(2 * L + 1), sizeof *outs);
-    if (!outs) return tg_error(TG_ERR_NO_MEMORY, "gpt_decode_step: out of memory");
     tg_status st = tg_variable_set(c->pos, (double)c->len);
     if (!st) st = tg_variable_set(c->token, token);
     tg_scope_begin();
     tg_no_grad_begin();
-    /* the rows of wte and wpe picked by comparing with the variables */
-    int axis0 = 0;
-    tg_tensor *tok = tg_sum(tg_where(tg_eq(c->col_v, c->token), m->wte, tg_zeros(m->dev, TG_FLOAT32, TG_SHAPE(1))), 1,
-                            &axis0, false);
-    tg_tensor *pos = tg_sum(tg_where(tg_eq(c->col_t, c->pos), m->wpe, tg_zeros(m->dev, TG_FLOAT32, TG_SHAPE(1))), 1,
-                            &axis0, false);
-    tg_tensor *x = tg_reshape(tg_add(tok, pos), TG_SHAPE(1, 1, C));
-    for (int64_t l = 0; l < L; l++) x = block(m, l, x, c, &outs[1 + 2 * l], &outs[2 + 2 * l]);
-    outs[0] = tg_reshape(head(m, x), TG_SHAPE(m->cfg.vocab));
-    if (!st) st = tg_realize_many((size_t)(2 * L + 1), outs);
-    for (int64_t l = 0; !st && l < L; l++) {
-        st = tg_assign(c->k[l], outs[1 + 2 * l]);
-        if (!st) st = tg_assign(c->v[l], outs[2 + 2 * l]);
+    /* the rows of wte and wpe at the variables: views moved at launch, one row read each,
+     * or (see moves) picked by comparing every row with the variables */
+    tg_tensor *tok, *pos;
+    if (moves(m)) {
+        tok = tg_slice_at(m->wte, 0, c->token, 1), pos = tg_slice_at(m->wpe, 0, c->pos, 1);
+    } else {
+        int axis0 = 0;
+        tg_tensor *zero = tg_zeros(m->dev, TG_FLOAT32, TG_SHAPE(1));
+        tok = tg_sum(tg_where(tg_eq(c->col_v, c->token), m->wte, zero), 1, &axis0, true);
+        pos = tg_sum(tg_where(tg_eq(c->col_t, c->pos), m->wpe, zero), 1, &axis0, true);
     }
+    tg_tensor *x = tg_reshape(tg_add(tok, pos), TG_SHAPE(1, 1, C));
+    for (int64_t l = 0; l < L; l++) x = block(m, l, x, c, &st);
+    tg_tensor *logits = tg_reshape(head(m, x), TG_SHAPE(m->cfg.vocab));
+    if (!st) st = tg_realize(logits);
     tg_no_grad_end();
-    if (!st) *out_logits = tg_retain(outs[0]);
+    if (!st) *out_logits = tg_retain(logits);
     tg_scope_end();
-    free(outs);
     if (!st) c->len++;
     return st;
 }

@@ -9,7 +9,11 @@
  * Decoding keeps a key/value cache of the full context length per layer and
  * the current position in a tg_variable: every step has the same shapes and
  * reads the position as a kernel argument, so no step after the first
- * compiles anything. */
+ * compiles anything. The embedding rows are read through views the token
+ * and position variables move (tg_slice_at), and each step writes one row
+ * of each cache in place (tg_assign_at) on a device that moves views by
+ * arguments (TG_CAP_ARG_BOUNDS); elsewhere a step compares every row with
+ * the variables and rewrites the caches. */
 #ifndef TG_EXAMPLES_GPT_MODEL_H
 #define TG_EXAMPLES_GPT_MODEL_H
 
@@ -63,7 +67,8 @@ typedef struct gpt_cache {
     tg_tensor **k, **v;   /* per layer (1, n_head, block, head size) */
     tg_tensor *pos;       /* int32 variable: where the next token goes */
     tg_tensor *token;     /* int32 variable: the token fed next */
-    tg_tensor *col_t, *col_v; /* arange(block) and arange(vocab) as columns */
+    tg_tensor *col_t, *col_v; /* arange(block) and (on a device without moving
+                                 views, else NULL) arange(vocab) as columns */
     int64_t len;          /* tokens in the cache */
     int64_t n_layer;
 } gpt_cache;

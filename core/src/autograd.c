@@ -161,6 +161,15 @@ tg_status tg__backward_node(tg_tensor *n, tg_tensor *g, tg_tensor **out) {
         break;
     }
     case TG_N_CONTIG: out[0] = g; break;
+    case TG_N_SLICE_AT: { /* g where the slice started, zeros elsewhere: pad g by the room m on both
+                           * sides and slice x's length at m - start (a view moving the other way) */
+        int a = (int)n->arg[0];
+        int64_t m = x->shape[a] - n->arg[1], lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS] = {0};
+        lo[a] = hi[a] = m;
+        tg_tensor *p = tg__pad(g, lo, hi);
+        out[0] = p ? tg__slice_at(p, y, a, x->shape[a], m - n->arg[2], -n->arg[3]) : NULL;
+        break;
+    }
     default: break; /* CMPLT: no gradient */
     }
     return tg_last_status() == TG_OK ? TG_OK : tg_last_status();

@@ -193,6 +193,16 @@ tg_tensor *tg__stride(tg_tensor *x, const int64_t *step) {
     return movement(TG_OP_STRIDE, x, x->ndim, shape, step, x->ndim);
 }
 
+tg_tensor *tg__slice_at(tg_tensor *x, tg_tensor *start, int axis, int64_t length, int64_t base, int64_t sign) {
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[axis] = length;
+    tg_tensor *src[2] = {x, start};
+    tg_tensor *t = tg__node(x->dev, TG_N_SLICE_AT, x->dtype, x->ndim, shape, 2, src);
+    if (t) t->arg[0] = axis, t->arg[1] = length, t->arg[2] = base, t->arg[3] = sign;
+    return t;
+}
+
 tg_tensor *tg__const_dt(tg_tensor *x, tg_dtype dt, double v) {
     if (!x) return tg__null_arg("const");
     int64_t ones[TG_MAX_DIMS];

@@ -171,6 +171,59 @@ tg_tensor *tg_slice(tg_tensor *x, int axis, int64_t start, int64_t stop, int64_t
     OP_END(v);
 }
 
+/* Arguments of a moving slice: start is an integer variable of x's device,
+ * length fits axis (normalized into *a). */
+static bool moving_ok(const char *op, tg_tensor *x, int axis, tg_tensor *start, int64_t length, int *a) {
+    bool ok = true;
+    *a = tg__norm_axis(axis, x->ndim, op, &ok);
+    if (!ok) return false;
+    if (start->op != TG_N_ARG || tg_dtype_is_float(start->dtype) || start->dtype == TG_BOOL || start->dev != x->dev)
+        return tg__fail(TG_ERR_INVALID, "%s: start must be an integer tg_variable on the tensor's device", op) != NULL;
+    if (length < 0 || length > x->shape[*a])
+        return tg__fail(TG_ERR_SHAPE, "%s: length %lld does not fit axis %d of size %lld", op, (long long)length, *a,
+                        (long long)x->shape[*a]) != NULL;
+    return true;
+}
+
+tg_tensor *tg_slice_at(tg_tensor *x, int axis, tg_tensor *start, int64_t length) {
+    int a;
+    if (!x || !start) return tg__null_arg("slice_at");
+    if (!moving_ok("slice_at", x, axis, start, length, &a)) return NULL;
+    return tg__slice_at(x, start, a, length, 0, 1);
+}
+
+tg_status tg_assign_at(tg_tensor *dst, int axis, tg_tensor *start, tg_tensor *src) {
+    char sa[128], sb[128];
+    bool ok = true;
+    if (!dst || !start || !src) return tg_realize(NULL);
+    int a = tg__norm_axis(axis, dst->ndim, "assign_at", &ok);
+    for (int d = 0; ok && d < dst->ndim; d++) ok = src->ndim == dst->ndim && (d == a || src->shape[d] == dst->shape[d]);
+    if (!ok || src->dtype != dst->dtype || src->dev != dst->dev)
+        return tg_error(src->dtype != dst->dtype ? TG_ERR_DTYPE : TG_ERR_SHAPE, "assign_at: source %s %s is no slice of "
+                        "destination %s %s along axis %d", tg_dtype_name(src->dtype), tg__shape_str(src, sa, sizeof sa),
+                        tg_dtype_name(dst->dtype), tg__shape_str(dst, sb, sizeof sb), axis);
+    if (!moving_ok("assign_at", dst, a, start, src->shape[a], &a)) return tg_last_status();
+    tg_scalar sv = start->value;
+    int64_t v = tg_dtype_is_signed(start->dtype) ? sv.i : sv.u > INT64_MAX ? INT64_MAX : (int64_t)sv.u;
+    if (v < 0 || v > dst->shape[a] - src->shape[a])
+        return tg_error(TG_ERR_INVALID, "assign_at: start %lld is outside [0, %lld] (%lld of %lld on axis %d)", (long long)v,
+                        (long long)(dst->shape[a] - src->shape[a]), (long long)src->shape[a], (long long)dst->shape[a], a);
+    tg_scope_begin(); /* owns the temporaries */
+    tg_status st = tg_realize(dst);
+    if (!st && dst->buf->refs > 1) { /* shared (tg_assign, detach): write a copy of its own */
+        tg_tensor *c = tg_contiguous(dst);
+        if (!(st = tg_realize(c))) tg__buf_release(dst->buf), dst->buf = tg__buf_retain(c->buf);
+    }
+    tg_tensor *srcs[3] = {src, start, dst}, *n = NULL;
+    if (!st) tg__drop_sources(dst); /* its contents change: it forgets its graph, as with tg_assign */
+    if (!st) n = tg__node(dst->dev, TG_N_STORE_AT, dst->dtype, dst->ndim, dst->shape, 3, srcs);
+    if (!st && !n) st = tg_last_status();
+    if (n) n->arg[0] = a;
+    if (n) st = tg_realize(n); /* stores into dst's own buffer (realize.c) */
+    tg_scope_end();
+    return st;
+}
+
 tg_tensor *tg_pad(tg_tensor *x, const int64_t *pads, double value) {
     if (!x) return tg__null_arg("pad");
     if (!have("pad", pads, x->ndim > 0, "pads")) return NULL;

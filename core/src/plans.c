@@ -69,7 +69,8 @@ tg_status tg__sig_make(tg_tensor *const *order, size_t n, uint64_t mark, tg_grap
         ok &= sig_push(s, (uint64_t)(uint32_t)t->op << 32 | (uint64_t)t->dtype << 8 | (uint64_t)t->ndim);
         ok &= sig_push(s, (uint64_t)t->nsrc << 1 | t->mat);
         for (int d = 0; d < t->ndim && ok; d++) ok &= sig_push(s, (uint64_t)t->shape[d]);
-        for (int d = 0; d < 2 * TG_MAX_DIMS && ok && t->op < TG_OP_COUNT; d++) ok &= sig_push(s, (uint64_t)t->arg[d]);
+        bool args = t->op < TG_OP_COUNT || t->op == TG_N_SLICE_AT || t->op == TG_N_STORE_AT;
+        for (int d = 0; d < 2 * TG_MAX_DIMS && ok && args; d++) ok &= sig_push(s, (uint64_t)t->arg[d]);
         if (t->op == TG_N_CONST) {
             uint64_t bits;
             memcpy(&bits, &t->value, sizeof bits);
@@ -114,7 +115,8 @@ tg_planned **tg__plans_find(tg_dev *dev, const tg_graph_sig *s, tg_tensor *const
             tg_planned *p = e->ks[k];
             for (uint32_t j = 0; j < p->k.nparams; j++)
                 p->tensors[j] = p->where[j] < 0 ? s->leaves[-p->where[j] - 1] : order[p->where[j]];
-            for (uint32_t a = 0; a < p->k.nargs; a++) p->values[a] = order[p->argpos[a]]->value;
+            for (uint32_t a = 0; a < p->k.nargs; a++)
+                p->values[a] = (p->argpos[a] < 0 ? s->leaves[-p->argpos[a] - 1] : order[p->argpos[a]])->value;
         }
         *out_n = e->nk;
         return e->ks;

@@ -70,12 +70,27 @@ static tg_status cache_add(tg_dev *dev, uint64_t hash, tg_program *p) {
     return TG_OK;
 }
 
+/* Each moving view's start (tg_slice_at, tg_assign_at) in its range at this
+ * launch, checked before the device sees the values. */
+static tg_status check_moving(const tg_planned *k) {
+    for (uint32_t o = 0; o < k->k.noffsets; o++) {
+        uint32_t a = k->k.offsets[o].arg;
+        tg_scalar v = k->values[a];
+        bool is_signed = tg_dtype_is_signed((tg_dtype)k->args[a].dtype);
+        if (is_signed ? v.i < 0 || v.i > k->args[a].max : v.u > (uint64_t)k->args[a].max)
+            return tg_error(TG_ERR_INVALID, "slice_at: start %.0f is outside [0, %lld] (kernel %s)",
+                            is_signed ? (double)v.i : (double)v.u, (long long)k->args[a].max, k->name);
+    }
+    return TG_OK;
+}
+
 /* What k's device compiles: k itself, or k with the arguments the device
  * does not take bound to their values (then a program per value, as 1.0). */
 static tg_status plan_bind(tg_planned *k) {
     const tg_caps *caps = &k->dev->caps;
     uint32_t lacks = tg_kernel_arg_needs(&k->k) & ~caps->flags;
     k->run = &k->k;
+    if (check_moving(k)) return TG_ERR_INVALID;
     if (!lacks) return tg_kernel_check_args(&k->k, k->values); /* it set the error */
     tg_status st = tg_kernel_bind(&k->k, k->values, lacks, &k->bound);
     if (st) return tg_error(st, "kernel %s: %s", k->name, tg_last_error());
@@ -162,9 +177,11 @@ void tg__planned_free(tg_planned *k) {
 
 /* Work estimate for TG_DEBUG=2: ALU nodes times the points they run at
  * (nodes up to the reduction run at every point of shape, the rest at
- * every point of the output). */
-static double kernel_flops(const tg_kernel *k) {
-    double in_pts = 1, out_pts = 1, flops = 0;
+ * every point of the output); bytes: of each buffer the elements its
+ * loads and stores reach at most (no more than it holds: a moving slice
+ * reads one row of a table). */
+static double kernel_work(const tg_kernel *k, double *bytes) {
+    double in_pts = 1, out_pts = 1, flops = 0, pts[TG_KERNEL_MAX_PARAMS] = {0};
     for (uint32_t d = 0; d < k->ndim; d++) {
         in_pts *= (double)k->shape[d];
         out_pts *= (k->reduce_axes >> d & 1) ? 1 : (double)k->shape[d];
@@ -174,9 +191,16 @@ static double kernel_flops(const tg_kernel *k) {
         if (tg__is_reduce((int)k->nodes[i].op)) ridx = (int)i;
     for (uint32_t i = 0; i < k->nnodes; i++) {
         int op = (int)k->nodes[i].op;
+        double at = (int)i <= ridx ? in_pts : out_pts;
+        if ((op == TG_OP_LOAD || op == TG_OP_STORE) && k->nodes[i].buffer < TG_KERNEL_MAX_PARAMS)
+            pts[k->nodes[i].buffer] = at > pts[k->nodes[i].buffer] ? at : pts[k->nodes[i].buffer];
         if (op >= TG_OP_COUNT || op == TG_OP_CAST) continue;
-        flops += (int)i <= ridx ? in_pts : out_pts;
+        flops += at;
     }
+    *bytes = 0;
+    for (uint32_t p = 0; p < k->nparams && p < TG_KERNEL_MAX_PARAMS; p++)
+        *bytes += (pts[p] < (double)k->params[p].count ? pts[p] : (double)k->params[p].count) *
+                  (double)tg_dtype_size((tg_dtype)k->params[p].dtype);
     return flops;
 }
 
@@ -185,10 +209,15 @@ tg_status tg__plan_launch(tg_planned *pk) {
     const tg_kernel *k = pk->run;
     tg_buf *outs[TG_KERNEL_MAX_PARAMS] = {0};
     tg_buffer *bufs[TG_KERNEL_MAX_PARAMS];
-    tg_status st = TG_OK;
+    tg_status st = pk->run == &pk->k ? check_moving(pk) : TG_OK; /* a bound kernel was checked by plan_bind */
     for (uint32_t i = 0; i < k->nparams && !st; i++) {
         if (k->params[i].access != TG_ACCESS_WRITE) {
             bufs[i] = pk->tensors[i]->buf->handle;
+            continue;
+        }
+        if (pk->tensors[i]->op == TG_N_STORE_AT) { /* tg_assign_at: into its target's own buffer */
+            outs[i] = tg__buf_retain(pk->tensors[i]->src[2]->buf);
+            bufs[i] = outs[i]->handle;
             continue;
         }
         st = tg__buf_create(dev, (uint64_t)k->params[i].count * tg_dtype_size((tg_dtype)k->params[i].dtype), &outs[i]);
@@ -211,9 +240,7 @@ tg_status tg__plan_launch(tg_planned *pk) {
     if (st || empty) return st; /* a failed buffer_create said why */
     tg__stats_kernel();
     if (dbg) {
-        double dt = now_s() - t0, flops = kernel_flops(k), bytes = 0;
-        for (uint32_t i = 0; i < k->nparams; i++)
-            bytes += (double)k->params[i].count * (double)tg_dtype_size((tg_dtype)k->params[i].dtype);
+        double dt = now_s() - t0, bytes, flops = kernel_work(k, &bytes);
         sum_time += dt, sum_flops += flops, sum_bytes += bytes, sum_kernels++;
         char shape[160];
         tg_shape_format((int)k->ndim, k->shape, shape, sizeof shape);

@@ -137,6 +137,7 @@ static void decide(tg_tensor *n, uint32_t fusion) {
     if (is_scalar(n->op)) {
         r = NULL;
     } else if (tg__is_movement(n->op)) {
+        if (n->op == TG_N_SLICE_AT) materialize(n->src[0]); /* its argument moves a buffer's view */
         r = red_of(n->src[0]);
         /* a permuted reduction that is itself realized stores through the
          * permutation (build_and_run); anything else gets a buffer first */
@@ -148,6 +149,9 @@ static void decide(tg_tensor *n, uint32_t fusion) {
             tg_tensor *b = base_of(n->src[0]);
             if (!b->buf) materialize(b);
         }
+    } else if (n->op == TG_N_STORE_AT) { /* stores the value as it is, computed in a kernel of its own */
+        if (red_of(n->src[0])) materialize(base_of(n->src[0]));
+        n->mat = true;
     } else if (tg__is_reduce(n->op)) {
         tg_tensor *b = base_of(n->src[0]);
         if (red_of(n->src[0]) || (!(fusion & TG_FUSE_REDUCE_INPUT) && !b->buf && !is_scalar(b->op)))
@@ -179,6 +183,7 @@ typedef struct tnode {
     int op, ndim;
     const int64_t *shape, *arg;
     struct tnode *next;
+    tg_tensor *var; /* TG_N_SLICE_AT: the variable that moves it */
 } tnode;
 
 typedef struct memo {
@@ -207,8 +212,10 @@ typedef struct kb {
     tg_status err;
     uint64_t mark;
     bool retry; /* a node was given a buffer to keep view stacks shallow */
-    uint32_t nargs;
+    uint32_t nargs, noffsets;
     tg_tensor *argt[TG_KERNEL_MAX_ARGS];
+    int64_t argmax[TG_KERNEL_MAX_ARGS]; /* -1: moves no view */
+    tg_arg_offset offsets[TG_KERNEL_MAX_ARGS];
     tg_param params[TG_KERNEL_MAX_PARAMS]; /* kb_init zeroes what lies before */
     tg_tensor *ptensor[TG_KERNEL_MAX_PARAMS];
     tg_node small_nodes[32];
@@ -255,7 +262,7 @@ static int add_node(kb *b, int op, tg_dtype dt, int s0, int s1, int s2) {
 static bool same_T(const tnode *a, const tnode *c) {
     for (; a && c; a = a->next, c = c->next) {
         if (a == c) return true;
-        if (a->op != c->op || a->ndim != c->ndim || memcmp(a->shape, c->shape, (size_t)a->ndim * 8) ||
+        if (a->op != c->op || a->ndim != c->ndim || a->var != c->var || memcmp(a->shape, c->shape, (size_t)a->ndim * 8) ||
             (a->arg != c->arg && (!a->arg || !c->arg || memcmp(a->arg, c->arg, sizeof(int64_t) * 2 * TG_MAX_DIMS))))
             return false;
     }
@@ -279,7 +286,7 @@ static int memo_add(kb *b, tg_tensor *t, const tnode *T, int stage, int idx) {
 
 static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64_t *arg, tnode *next) {
     if (b->npool < sizeof b->pool / sizeof b->pool[0]) {
-        b->pool[b->npool] = (tnode){op, ndim, shape, arg, next};
+        b->pool[b->npool] = (tnode){op, ndim, shape, arg, next, NULL};
         return &b->pool[b->npool++];
     }
     tnode **a = grow(b->arena, NULL, &b->cap_arena, b->narena + 1, sizeof *a);
@@ -292,7 +299,7 @@ static tnode *prepend(kb *b, int op, int ndim, const int64_t *shape, const int64
     }
     b->arena = a;
     b->arena[b->narena++] = n;
-    *n = (tnode){op, ndim, shape, arg, next};
+    *n = (tnode){op, ndim, shape, arg, next, NULL};
     return n;
 }
 
@@ -316,7 +323,40 @@ static int arg_of(kb *b, tg_tensor *t) {
         return -1;
     }
     b->argt[b->nargs] = t;
+    b->argmax[b->nargs] = -1;
     return (int)b->nargs++;
+}
+
+/* View `view` (the bottom of a stack) moves by stride elements per unit of
+ * variable var, whose launches may pass 0..max. */
+static int move_view(kb *b, int view, tg_tensor *var, int64_t stride, int64_t max) {
+    int a = arg_of(b, var);
+    if (a < 0) return -1;
+    if (b->noffsets == TG_KERNEL_MAX_ARGS) { /* split below, as for buffers */
+        if (!b->err) b->err = TOO_BIG;
+        return -1;
+    }
+    if (b->argmax[a] < 0 || max < b->argmax[a]) b->argmax[a] = max;
+    b->offsets[b->noffsets++] = (tg_arg_offset){(uint32_t)view, (uint32_t)a, stride};
+    return 0;
+}
+
+/* Elements between consecutive indices of axis in a contiguous buffer of t. */
+static int64_t contiguous_stride(const tg_tensor *t, int axis) {
+    int64_t s = 1;
+    for (int d = axis + 1; d < t->ndim; d++) s *= t->shape[d];
+    return s;
+}
+
+/* Apply one movement to a stack; a moving slice applies its shrink at its
+ * base (the argument moves the bottom view's offset at launch). */
+static bool apply_T(tg_vstack *s, const tnode *T) {
+    if (T->op != TG_N_SLICE_AT) return tg_vstack_apply(s, T->op, T->arg, T->ndim, T->shape);
+    int64_t lo[TG_MAX_DIMS] = {0}, hi[TG_MAX_DIMS];
+    memcpy(hi, T->shape, sizeof hi);
+    lo[T->arg[0]] = T->arg[2], hi[T->arg[0]] = T->arg[2] + T->arg[1];
+    tg_vstack_shrink(s, lo, hi);
+    return true;
 }
 
 static int add_views(kb *b, const tg_vstack *s) {
@@ -329,12 +369,12 @@ static int add_views(kb *b, const tg_vstack *s) {
 }
 
 static int emit_load(kb *b, tg_tensor *t, const tnode *T) {
+    const tnode *head = T; /* a moving slice is always first: its source has a buffer (decide) */
     tg_vstack s;
     s.n = 1;
     tg_view_contiguous(&s.v[0], t->ndim, t->shape);
     for (; T; T = T->next)
-        if (!tg_vstack_apply(&s, T->op, T->arg, T->ndim, T->shape))
-            return fail(b, TG_ERR_UNSUPPORTED, "view stack too deep");
+        if (!apply_T(&s, T)) return fail(b, TG_ERR_UNSUPPORTED, "view stack too deep");
     tg_vstack_simplify(&s);
     uint32_t depth = b->dev->caps.max_view_depth ? b->dev->caps.max_view_depth : 1;
     if ((uint32_t)s.n > depth) return fail(b, TG_ERR_UNSUPPORTED, "view stack deeper than the device allows");
@@ -342,6 +382,9 @@ static int emit_load(kb *b, tg_tensor *t, const tnode *T) {
     if (p < 0) return -1;
     int v = add_views(b, &s);
     if (v < 0) return -1;
+    int axis = head && head->op == TG_N_SLICE_AT ? (int)head->arg[0] : -1;
+    if (axis >= 0 && move_view(b, v, head->var, head->arg[3] * contiguous_stride(t, axis), t->shape[axis] - head->arg[1]) < 0)
+        return -1;
     int i = add_node(b, TG_OP_LOAD, t->dtype, -1, -1, -1);
     if (i < 0) return -1;
     b->nodes[i].buffer = (uint32_t)p, b->nodes[i].view = (uint32_t)v, b->nodes[i].nviews = (uint32_t)s.n;
@@ -354,7 +397,7 @@ static bool too_deep(const kb *b, const tg_tensor *t, const tnode *T) {
     s.n = 1;
     tg_view_contiguous(&s.v[0], t->ndim, t->shape);
     for (; T; T = T->next)
-        if (!tg_vstack_apply(&s, T->op, T->arg, T->ndim, T->shape)) return true;
+        if (!apply_T(&s, T)) return true;
     tg_vstack_simplify(&s);
     uint32_t depth = b->dev->caps.max_view_depth ? b->dev->caps.max_view_depth : 1;
     return (uint32_t)s.n > depth;
@@ -375,6 +418,7 @@ static int emit(kb *b, tg_tensor *t, tnode *T, int stage) {
         if (idx >= 0) b->nodes[idx].buffer = (uint32_t)a;
     } else if (tg__is_movement(t->op)) {
         tnode *n = prepend(b, t->op, t->ndim, t->shape, t->arg, T);
+        if (n && t->op == TG_N_SLICE_AT) n->var = t->src[1];
         if (n && t != b->root && too_deep(b, t->src[0], n)) {
             t->mat = true; /* copy t into a buffer first, then load it */
             b->retry = true;
@@ -510,7 +554,7 @@ static bool sibling_fits(const kb *b, size_t n0, uint32_t p0) {
 static void fuse_siblings(kb *b, tg_tensor *const *cand, size_t n) {
     for (size_t j = 0; j < n && b->nparams + 1 < TG_KERNEL_MAX_PARAMS; j++) {
         tg_tensor *u = cand[j];
-        if (!u || !u->mat || u->buf || u->planned || u->dev != b->dev || u->ndim != b->ndim ||
+        if (!u || !u->mat || u->buf || u->planned || u->dev != b->dev || u->ndim != b->ndim || u->op == TG_N_STORE_AT ||
             memcmp(u->shape, b->out, (size_t)b->ndim * 8))
             continue;
         b->mark = ++epoch; /* b has no reduction: does u's cone? */
@@ -519,7 +563,7 @@ static void fuse_siblings(kb *b, tg_tensor *const *cand, size_t n) {
             continue;
         }
         size_t n0 = b->nnodes, v0 = b->nviews, m0 = b->nmemo, pool0 = b->npool;
-        uint32_t p0 = b->nparams, a0 = b->nargs;
+        uint32_t p0 = b->nparams, a0 = b->nargs, o0 = b->noffsets;
         tg_tensor *root = b->root;
         b->root = u;
         int v = emit(b, u, NULL, 1);
@@ -537,7 +581,7 @@ static void fuse_siblings(kb *b, tg_tensor *const *cand, size_t n) {
             b->nodes[si].buffer = (uint32_t)out, b->nodes[si].view = (uint32_t)vi, b->nodes[si].nviews = 1;
             continue;
         }
-        b->nnodes = n0, b->nviews = v0, b->nmemo = m0, b->npool = pool0, b->nparams = p0, b->nargs = a0;
+        b->nnodes = n0, b->nviews = v0, b->nmemo = m0, b->npool = pool0, b->nparams = p0, b->nargs = a0, b->noffsets = o0;
         b->err = TG_OK;
     }
 }
@@ -549,11 +593,12 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     kb_init(&b, root, mark);
     tg_status st = find_reduce(&b, root, true);
     if (st) return tg__set_status(st);
-    const tg_tensor *shape_src = b.red ? b.red->src[0] : root;
-    b.ndim = b.red ? b.red->ndim : root->ndim;
+    bool store_at = root->op == TG_N_STORE_AT; /* its value's shape, stored into its target's buffer */
+    const tg_tensor *shape_src = b.red ? b.red->src[0] : store_at ? root->src[0] : root;
+    b.ndim = shape_src->ndim;
     for (int d = 0; d < b.ndim; d++) {
         b.shape[d] = shape_src->shape[d];
-        b.out[d] = b.red ? b.red->shape[d] : root->shape[d];
+        b.out[d] = b.red ? b.red->shape[d] : shape_src->shape[d];
     }
     int out = param_of(&b, root, TG_ACCESS_WRITE);
     tnode *T = NULL;
@@ -561,7 +606,12 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     tg_vstack sv; /* not zeroed: 4 KB; views past n are never read */
     sv.n = 1;
     tg_view_contiguous(&sv.v[0], b.ndim, b.out);
-    if (b.red && tg__is_movement(root->op)) {
+    if (store_at) { /* the slice of root's (the target's) buffer at the variable's value */
+        int64_t lo[TG_MAX_DIMS] = {0};
+        tg_view_contiguous(&sv.v[0], root->ndim, root->shape);
+        tg_vstack_shrink(&sv, lo, b.out);
+        top = root->src[0];
+    } else if (b.red && tg__is_movement(root->op)) {
         /* root is reshapes/permutes of the reduction: store each reduced
          * value where root keeps it (the inverse chain on root's layout) */
         if (!store_view(root, b.red, &sv)) {
@@ -578,9 +628,17 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
         int vi = add_views(&b, &sv);
         int si = vi < 0 ? -1 : add_node(&b, TG_OP_STORE, root->dtype, v, -1, -1);
         if (si >= 0) b.nodes[si].buffer = (uint32_t)out, b.nodes[si].view = (uint32_t)vi, b.nodes[si].nviews = (uint32_t)sv.n;
+        if (si >= 0 && store_at) {
+            int a = (int)root->arg[0];
+            move_view(&b, vi, root->src[1], contiguous_stride(root, a), root->shape[a] - b.out[a]);
+        }
     }
+    for (uint32_t p = 1; store_at && !b.err && p < b.nparams; p++) /* a buffer is read or written, never both */
+        if (b.ptensor[p]->buf == root->src[2]->buf)
+            b.err = root->src[0]->buf ? tg_error(TG_ERR_INTERNAL, "assign_at: the source shares the target's buffer")
+                                       : (root->src[0]->mat = true, RETRY);
     const tg_caps *caps = &b.dev->caps;
-    if (!b.err && !b.red && (caps->fusion & TG_FUSE_MULTI_OUTPUT) && (caps->fusion & TG_FUSE_ELEMENTWISE))
+    if (!b.err && !b.red && !store_at && (caps->fusion & TG_FUSE_MULTI_OUTPUT) && (caps->fusion & TG_FUSE_ELEMENTWISE))
         fuse_siblings(&b, cand, ncand);
     if ((!b.err && ((caps->max_params && b.nparams > caps->max_params) ||
                     (caps->max_nodes && b.nnodes > caps->max_nodes))) || b.err == TOO_BIG) {
@@ -614,10 +672,11 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     for (uint32_t p = 0; p < b.nparams; p++) /* places in the graph's signature (tg__sig_make) */
         pk->where[p] = b.ptensor[p]->buf ? -1 - b.ptensor[p]->walk : b.ptensor[p]->walk;
     for (uint32_t a = 0; a < b.nargs; a++) {
-        pk->args[a] = (tg_arg){.dtype = (uint32_t)b.argt[a]->dtype};
+        pk->args[a] = (tg_arg){.dtype = (uint32_t)b.argt[a]->dtype, .max = b.argmax[a] < 0 ? 0 : b.argmax[a]};
         pk->values[a] = b.argt[a]->value;
-        pk->argpos[a] = b.argt[a]->walk;
+        pk->argpos[a] = b.argt[a]->buf ? -1 - b.argt[a]->walk : b.argt[a]->walk; /* as where */
     }
+    memcpy(pk->offsets, b.offsets, b.noffsets * sizeof *pk->offsets);
     kernel_name(&b, pk->name);
     tg_kernel *k = &pk->k;
     k->struct_size = sizeof *k;
@@ -628,6 +687,7 @@ static tg_status plan_kernel(tg_tensor *root, uint64_t mark, tg_tensor *const *c
     k->nviews = (uint32_t)b.nviews, k->views = pk->views;
     k->nparams = b.nparams, k->params = pk->params;
     k->nargs = b.nargs, k->args = b.nargs ? pk->args : NULL;
+    k->noffsets = b.noffsets, k->offsets = b.noffsets ? pk->offsets : NULL;
     k->name = pk->name;
     k->hash = tg_kernel_hash(k);
     kb_free(&b);

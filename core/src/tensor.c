@@ -286,7 +286,7 @@ static void tensor_free(tg_tensor *t) {
 #endif
 }
 
-bool tg__is_movement(int op) { return op >= TG_OP_RESHAPE && op <= TG_OP_STRIDE; }
+bool tg__is_movement(int op) { return (op >= TG_OP_RESHAPE && op <= TG_OP_STRIDE) || op == TG_N_SLICE_AT; }
 bool tg__is_reduce(int op) { return op == TG_OP_REDUCE_SUM || op == TG_OP_REDUCE_MAX; }
 
 tg_tensor *tg__node(tg_dev *dev, int op, tg_dtype dtype, int ndim, const int64_t *shape, int nsrc,

@@ -10,8 +10,13 @@
 
 /* Node kinds beyond tg_op: a realized leaf, a constant, an identity that
  * forces a contiguous buffer, an identity that stops gradients (fused like
- * any elementwise node). */
-enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102, TG_N_DETACH = 103, TG_N_ARG = 104 };
+ * any elementwise node), a variable; a moving slice (src: x, the variable;
+ * arg: axis, length, base, sign: it starts at base + sign * value, a view
+ * of x's buffer whose offset the variable moves) and a store into a moving
+ * slice of a realized tensor's own buffer (src: value, variable, target;
+ * arg[0]: axis; tg_assign_at). */
+enum { TG_N_BUFFER = 100, TG_N_CONST = 101, TG_N_CONTIG = 102, TG_N_DETACH = 103, TG_N_ARG = 104,
+       TG_N_SLICE_AT = 105, TG_N_STORE_AT = 106 };
 
 /* Limits of the kernels the scheduler builds (past them it splits). */
 #define TG_KERNEL_MAX_PARAMS 64
@@ -181,6 +186,8 @@ tg_tensor *tg__pad(tg_tensor *x, const int64_t *lo, const int64_t *hi); /* zeros
 tg_tensor *tg__flip(tg_tensor *x, const int64_t *flip);
 tg_tensor *tg__stride(tg_tensor *x, const int64_t *step); /* every step-th element */
 tg_tensor *tg__const_like(tg_tensor *x, double v); /* x's dtype, device, shape */
+/* x[base + sign * start : ... + length] on axis (a TG_N_SLICE_AT node). */
+tg_tensor *tg__slice_at(tg_tensor *x, tg_tensor *start, int axis, int64_t length, int64_t base, int64_t sign);
 tg_tensor *tg__const_dt(tg_tensor *x, tg_dtype dt, double v);
 /* Broadcast a and b to one shape (new references in *oa, *ob). */
 tg_status tg__broadcast(const char *op, tg_tensor *a, tg_tensor *b, tg_tensor **oa, tg_tensor **ob);
@@ -216,9 +223,10 @@ typedef struct tg_planned {
     tg_tensor *tensors[TG_KERNEL_MAX_PARAMS];
     int32_t where[TG_KERNEL_MAX_PARAMS];  /* each tensor's place in the graph's signature:
                                              a node's index, or -1 - a leaf's number */
-    int32_t argpos[TG_KERNEL_MAX_ARGS];   /* the variable of each arg: a node's index */
+    int32_t argpos[TG_KERNEL_MAX_ARGS];   /* the variable of each arg: as `where` */
     tg_arg args[TG_KERNEL_MAX_ARGS];
     tg_scalar values[TG_KERNEL_MAX_ARGS];
+    tg_arg_offset offsets[TG_KERNEL_MAX_ARGS];
     char name[1 + TG_MAX_DIMS * 21 + 5]; /* 8 dims of up to 20 digits */
 } tg_planned;
 /* Programs for every kernel of a plan, from the cache or compiled: the new

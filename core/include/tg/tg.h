@@ -433,6 +433,21 @@ tg_tensor *tg_repeat(tg_tensor *x, const int64_t *reps);
  * value lies in [0, size); one outside gives TG_ERR_INVALID naming it (so
  * these calls are not lazy in the index, and cost a device-to-host read). */
 tg_tensor *tg_gather(tg_tensor *x, int axis, tg_tensor *index);
+/* Moving views: `length` elements of axis from the value of `start`, an
+ * integer tg_variable of x's device, read at each launch (the kernel's view
+ * offset moves; nothing is compiled per value, and only those elements are
+ * read). x itself is read from a buffer (computed first if it is not one).
+ * A launch with start outside [0, dim - length] fails with TG_ERR_INVALID
+ * naming slice_at and the value. Its gradient pads g at the same start.
+ * A device without TG_CAP_ARG_BOUNDS gets the start bound into the kernel
+ * by the core: one program per start value. */
+tg_tensor *tg_slice_at(tg_tensor *x, int axis, tg_tensor *start, int64_t length);
+/* Store src into dst's own buffer at [start, start + src's size) of axis
+ * (other dims equal), in one kernel; the rest of dst keeps its contents.
+ * dst is realized first (a buffer shared with another tensor is copied
+ * first); like tg_assign, dst forgets its graph, and lazy tensors that read
+ * dst see the new contents. start is checked at the call. */
+tg_status tg_assign_at(tg_tensor *dst, int axis, tg_tensor *start, tg_tensor *src);
 
 /* -------------------------------------------------------- compositions */
 
