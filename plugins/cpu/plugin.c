@@ -374,12 +374,6 @@ static tg_status program_plan(tg_device *d, const tg_kernel *k, tgl_plan *plan) 
     return cpu_tune(d, k, plan, beam ? atoi(beam) : 0);
 }
 
-static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
-    if (!out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
-    tgl_plan plan;
-    tg_status st = program_plan(d, k, &plan);
-    return st != TG_OK ? st : program_build(d, k, &plan, out);
-}
 
 /* The fast tier: programs[i] whose full build is not cached get code[0]
  * from the fast compiler in a layout it compiles (the register-tiled
@@ -473,6 +467,17 @@ static tg_status cpu_program_create_batch(tg_device *d, uint32_t n, const tg_ker
         if (first == TG_OK) first = out_st[i];
     }
     return first;
+}
+
+/* One kernel: a batch of one (so it gets the fast tier too). */
+static tg_status cpu_program_create(tg_device *d, const tg_kernel *k, tg_program **out) {
+    if (!out) return dev_fail(d, TG_ERR_INVALID, "program_create: NULL argument");
+    tg_status st = TG_OK;
+    const char *msg = "";
+    tg_status bst = cpu_program_create_batch(d, 1, &k, out, &st, &msg);
+    if (bst != TG_OK && st == TG_OK) st = bst; /* the batch itself failed (out of memory) */
+    if (st != TG_OK && msg != d->error && msg[0]) dev_fail(d, st, "%s", msg);
+    return st;
 }
 
 typedef struct launch_ctx {
