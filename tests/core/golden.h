@@ -1,7 +1,8 @@
 /* tests/core/golden.h -- the golden-file reader and checker of the core's
  * forward tests (the format gen_golden.py and gen_golden_more.py write):
  * read_case() one case at a time, check_case() runs it through a mapping
- * from op names to tg calls and compares with numpy's values. */
+ * from op names to tg calls and compares with the generator's values;
+ * golden_file() does a whole file on one device. */
 #ifndef TG_TESTS_CORE_GOLDEN_H
 #define TG_TESTS_CORE_GOLDEN_H
 
@@ -24,7 +25,7 @@ typedef struct arrayv {
 
 typedef struct gcase {
     char name[64], op[64];
-    double args[16];
+    double args[24];
     int nargs, nin;
     arrayv in[MAXIN], out;
     double atol, rtol;
@@ -57,12 +58,12 @@ static int read_case(FILE *f, gcase *c) {
         if (strcmp(key, "args") == 0) {
             char line[512], *p = line, *end;
             if (!fgets(line, sizeof line, f)) return 0;
-            for (double v = strtod(p, &end); end != p && c->nargs < 16; v = strtod(p, &end)) {
+            for (double v = strtod(p, &end); end != p && c->nargs < 24; v = strtod(p, &end)) {
                 c->args[c->nargs++] = v;
                 p = end;
             }
         } else if (strcmp(key, "in") == 0) {
-            if (!read_array(f, &c->in[c->nin++])) return 0;
+            if (c->nin == MAXIN || !read_array(f, &c->in[c->nin++])) return 0;
         } else if (strcmp(key, "out") == 0) {
             if (!read_array(f, &c->out)) return 0;
         } else if (strcmp(key, "tol") == 0) {
@@ -105,11 +106,29 @@ static void check_case(tg_dev *dev, const gcase *c, golden_run_fn run) {
         }
         if (!shape_ok) tap_ok(0, "%s: %s: wrong shape or dtype (%s)", dn, c->name, tg_dtype_name(tg_tensor_dtype(y)));
         else if (bad >= 0)
-            tap_ok(0, "%s: %s: element %lld is %.9g, numpy says %.9g", dn, c->name, (long long)bad, got[bad], c->out.v[bad]);
+            tap_ok(0, "%s: %s: element %lld is %.9g, the golden value is %.9g", dn, c->name, (long long)bad, got[bad], c->out.v[bad]);
         else tap_ok(1, "%s: %s", dn, c->name);
     }
     free(got);
     tg_scope_end();
+}
+
+/* Every case of a golden file on dev; how many were read (-1: no file). */
+static int golden_file(tg_dev *dev, const char *path, golden_run_fn run) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[256];
+    gcase c;
+    int n = 0;
+    memset(&c, 0, sizeof c);
+    if (fgets(line, sizeof line, f)) /* header comment */
+        for (; read_case(f, &c); n++) {
+            check_case(dev, &c, run);
+            free_case(&c);
+        }
+    free_case(&c);
+    fclose(f);
+    return n;
 }
 
 #endif

@@ -91,23 +91,7 @@ int main(int argc, char **argv) {
             tg_clear_error();
             continue;
         }
-        FILE *f = fopen(argv[1], "r");
-        if (!f) {
-            tap_ok(0, "open %s", argv[1]);
-            tg_device_close(dev);
-            break;
-        }
-        char line[256];
-        if (!fgets(line, sizeof line, f)) line[0] = 0; /* header comment */
-        gcase c;
-        int n = 0;
-        while (read_case(f, &c)) {
-            check_case(dev, &c, run);
-            free_case(&c);
-            n++;
-        }
-        free_case(&c);
-        fclose(f);
+        int n = golden_file(dev, argv[1], run);
         tap_ok(n > 100, "%s: read %d golden cases", names[p], n);
         tg_device_close(dev);
     }

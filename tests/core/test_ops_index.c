@@ -7,72 +7,7 @@
  *  - tg_grad against tg_backward, on an intermediate, with a seed;
  *  - bad input refused with a message naming the call.
  * Usage: test_ops_index GOLDEN_FILE */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <tg/tg.h>
-#include "tap.h"
-
-#define MAXIN 4
-
-typedef struct arrayv {
-    tg_dtype dt;
-    int ndim;
-    int64_t shape[TG_MAX_DIMS];
-    int64_t n;
-    double *v;
-} arrayv;
-
-typedef struct gcase {
-    char name[64], op[64];
-    double args[24];
-    int nargs, nin;
-    arrayv in[MAXIN], out;
-    double atol, rtol;
-} gcase;
-
-static int read_array(FILE *f, arrayv *a) {
-    char dt[16];
-    if (fscanf(f, "%15s %d", dt, &a->ndim) != 2 || tg_dtype_parse(dt, &a->dt)) return 0;
-    a->n = 1;
-    for (int d = 0; d < a->ndim; d++) {
-        long long s;
-        if (fscanf(f, "%lld", &s) != 1) return 0;
-        a->shape[d] = s, a->n *= s;
-    }
-    a->v = malloc((size_t)(a->n + 1) * sizeof *a->v);
-    for (int64_t i = 0; i < a->n; i++)
-        if (fscanf(f, "%lf", &a->v[i]) != 1) return 0;
-    return 1;
-}
-
-static int read_case(FILE *f, gcase *c) {
-    char key[32];
-    memset(c, 0, sizeof *c);
-    if (fscanf(f, " case %63s %63s", c->name, c->op) != 2) return 0;
-    while (fscanf(f, "%31s", key) == 1) {
-        if (!strcmp(key, "args")) {
-            char line[512], *p = line, *end;
-            if (!fgets(line, sizeof line, f)) return 0;
-            for (double v = strtod(p, &end); end != p && c->nargs < 24; v = strtod(p, &end)) c->args[c->nargs++] = v, p = end;
-        } else if (!strcmp(key, "in")) {
-            if (c->nin == MAXIN || !read_array(f, &c->in[c->nin++])) return 0;
-        } else if (!strcmp(key, "out")) {
-            if (!read_array(f, &c->out)) return 0;
-        } else if (!strcmp(key, "tol")) {
-            if (fscanf(f, "%lf %lf", &c->atol, &c->rtol) != 2) return 0;
-        } else if (!strcmp(key, "end")) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void free_case(gcase *c) {
-    for (int i = 0; i < c->nin; i++) free(c->in[i].v);
-    free(c->out.v);
-}
+#include "golden.h"
 
 static int iarg(const gcase *c, int i) { return (int)c->args[i]; }
 
@@ -126,34 +61,6 @@ static tg_tensor *run(const gcase *c, tg_tensor **in) {
         return tg_im2col(x, iarg(c, 0), iarg(c, 1), &o);
     }
     return NULL;
-}
-
-static void check_case(tg_dev *dev, const gcase *c) {
-    const char *dn = tg_device_name(dev);
-    tg_tensor *in[MAXIN] = {0};
-    tg_scope_begin();
-    for (int i = 0; i < c->nin; i++) in[i] = tg_from_f64(dev, c->in[i].dt, c->in[i].ndim, c->in[i].shape, c->in[i].v);
-    tg_tensor *y = run(c, in);
-    double *got = malloc((size_t)(c->out.n + 1) * sizeof *got);
-    if (!y || tg_to_f64(y, got, (size_t)c->out.n) != TG_OK) {
-        tap_ok(0, "%s: %s: %s", dn, c->name, tg_last_error());
-        tg_clear_error();
-    } else {
-        bool shape_ok = tg_tensor_ndim(y) == c->out.ndim && tg_tensor_dtype(y) == c->out.dt;
-        for (int d = 0; shape_ok && d < c->out.ndim; d++) shape_ok = tg_tensor_shape(y)[d] == c->out.shape[d];
-        int64_t bad = -1;
-        for (int64_t i = 0; shape_ok && i < c->out.n && bad < 0; i++)
-            if (!(fabs(got[i] - c->out.v[i]) <= c->atol + c->rtol * fabs(c->out.v[i]))) bad = i;
-        char sh[128];
-        if (!shape_ok)
-            tap_ok(0, "%s: %s: wrong shape %s or dtype %s", dn, c->name, tg_shape_format(tg_tensor_ndim(y), tg_tensor_shape(y), sh, sizeof sh),
-                   tg_dtype_name(tg_tensor_dtype(y)));
-        else if (bad >= 0)
-            tap_ok(0, "%s: %s: element %lld is %.9g, torch says %.9g", dn, c->name, (long long)bad, got[bad], c->out.v[bad]);
-        else tap_ok(1, "%s: %s", dn, c->name);
-    }
-    free(got);
-    tg_scope_end();
 }
 
 /* ------------------------------------------------------------ gradients */
@@ -413,23 +320,7 @@ int main(int argc, char **argv) {
             tg_clear_error();
             continue;
         }
-        FILE *f = fopen(argv[1], "r");
-        if (!f) {
-            tap_ok(0, "open %s", argv[1]);
-            tg_device_close(dev);
-            break;
-        }
-        char line[256];
-        if (!fgets(line, sizeof line, f)) line[0] = 0; /* header comment */
-        gcase c;
-        int n = 0;
-        while (read_case(f, &c)) {
-            check_case(dev, &c);
-            free_case(&c);
-            n++;
-        }
-        free_case(&c);
-        fclose(f);
+        int n = golden_file(dev, argv[1], run);
         tap_ok(n >= 50, "%s: read %d golden cases", names[p], n);
         tg_device_close(dev);
     }

@@ -265,17 +265,7 @@ int main(int argc, char **argv) {
             tg_clear_error();
             continue;
         }
-        FILE *f = fopen(argv[1], "r");
-        char line[256];
-        gcase c;
-        int n = 0;
-        memset(&c, 0, sizeof c);
-        if (f && fgets(line, sizeof line, f)) /* header comment */
-            for (; read_case(f, &c); n++) {
-                check_case(gdev, &c, run);
-                free_case(&c);
-            }
-        if (f) free_case(&c), fclose(f);
+        int n = golden_file(gdev, argv[1], run);
         tap_ok(n > 100, "%s: read %d golden cases from %s", names[p], n, argv[1]);
         check_bits();
         if (p == 0) {
