@@ -241,23 +241,33 @@ static void emit_matmul(const tgl_rctx *c) {
         for (int i = 0; i < rr; i++) tgl_sb_printf(sb, "}\n");
         tgl_sb_printf(sb, "}}\n");
     }
-    /* pack B: [K][NR] per panel */
+    /* pack B: [K][NR] per panel. With one reduced axis, in blocks of 16 of
+     * it, so that a transposing pack (B read along k) writes within L1 */
     tgl_sb_printf(sb, "for (int64_t j0 = 0; j0 < NN; j0 += NC) {\n"
                       "const int64_t nc = NN - j0 < NC ? NN - j0 : NC;\n"
                       "for (int64_t jp = 0; jp < nc; jp += NR) {\n"
-                      "%s *R pp = bp + (jp / NR) * KK * NR;\n"
-                      "int64_t kf = 0;\n", T);
-    int rc = 0;
-    for (uint32_t d = 0; d < k->ndim; d++) {
-        if (!tgl_is_reduced(c, d)) continue;
-        open_loop(c, d, 0);
-        rc++;
+                      "%s *R pp = bp + (jp / NR) * KK * NR;\n", T);
+    int rc = 0, rd = -1;
+    for (uint32_t d = 0; d < k->ndim; d++) rc += tgl_is_reduced(c, d) ? (rd = (int)d, 1) : 0;
+    if (rc == 1) {
+        char x[32];
+        tgl_extent(c, (uint32_t)rd, x, sizeof x);
+        tgl_sb_printf(sb, "for (int64_t kb = 0; kb < %s; kb += 16) {\nconst int64_t ke = kb + 16 < %s ? kb + 16 : %s;\n"
+                          "for (int c_ = 0; c_ < NR; c_++) {\nconst int64_t i%d = j0 + jp + c_;\n"
+                          "for (int64_t i%d = kb; i%d < ke; i%d++) {\n%s bv = 0;\nif (i%d < NN) {\n",
+                      x, x, x, n, rd, rd, rd, T, n);
+        tgl_emit_cone_of(c, in->mm_b);
+        tgl_sb_printf(sb, "bv = v%d;\n}\npp[i%d * NR + c_] = bv;\n}}}\n}\n", in->mm_b, rd);
+    } else {
+        tgl_sb_printf(sb, "int64_t kf = 0;\n");
+        for (uint32_t d = 0; d < k->ndim; d++)
+            if (tgl_is_reduced(c, d)) open_loop(c, d, 0);
+        tgl_sb_printf(sb, "for (int c_ = 0; c_ < NR; c_++) {\nconst int64_t i%d = j0 + jp + c_;\n%s bv = 0;\nif (i%d < NN) {\n", n, T, n);
+        tgl_emit_cone_of(c, in->mm_b);
+        tgl_sb_printf(sb, "bv = v%d;\n}\npp[kf * NR + c_] = bv;\n}\nkf++;\n", in->mm_b);
+        for (int i = 0; i < rc; i++) tgl_sb_printf(sb, "}\n");
+        tgl_sb_printf(sb, "}\n");
     }
-    tgl_sb_printf(sb, "for (int c_ = 0; c_ < NR; c_++) {\nconst int64_t i%d = j0 + jp + c_;\n%s bv = 0;\nif (i%d < NN) {\n", n, T, n);
-    tgl_emit_cone_of(c, in->mm_b);
-    tgl_sb_printf(sb, "bv = v%d;\n}\npp[kf * NR + c_] = bv;\n}\nkf++;\n", in->mm_b);
-    for (int i = 0; i < rc; i++) tgl_sb_printf(sb, "}\n");
-    tgl_sb_printf(sb, "}\n");
     /* tiles: MR rows of A (pointers into A, or into its packed copy), then the micro-kernel */
     tgl_sb_printf(sb, "for (int64_t m0 = mlo; m0 < mhi; m0 += MR) {\nconst %s *a[MR];\n", T);
     if (direct) {
