@@ -1173,9 +1173,12 @@ static PyObject *py_interpolate(PyObject *self, PyObject *args) {
     int linear, align;
     double sc[3];
     if (!PyArg_ParseTuple(args, "O&O&Opp", conv_t, &x, conv_ilist, &size, &scale, &linear, &align)) return NULL;
+    int k = tg_tensor_ndim(x) - 2;
+    if (size.n >= 0 && size.n != k)
+        return PyErr_Format(PyExc_ValueError, "interpolate: %d sizes given for %d spatial dims", size.n, k);
     if (scale != Py_None) {
-        if (!PyTuple_Check(scale) || PyTuple_GET_SIZE(scale) > 3)
-            return PyErr_Format(PyExc_ValueError, "interpolate: scale must be a tuple of at most 3 floats");
+        if (!PyTuple_Check(scale) || PyTuple_GET_SIZE(scale) != k || k > 3)
+            return PyErr_Format(PyExc_ValueError, "interpolate: scale must be a tuple of %d floats", k);
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(scale); i++)
             if ((sc[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(scale, i))) == -1.0 && PyErr_Occurred()) return NULL;
     }
@@ -1183,10 +1186,10 @@ static PyObject *py_interpolate(PyObject *self, PyObject *args) {
                                linear ? TG_INTERP_LINEAR : TG_INTERP_NEAREST, align));
 }
 
-/* Copies up to 3 ints of l into out. */
-static int take3(const ilist *l, int *out, const char *what) {
-    if (l->n < 0 || l->n > 3) {
-        PyErr_Format(PyExc_ValueError, "%s: 1 to 3 numbers expected", what);
+/* Copies the k (1 to 3) ints of l into out. */
+static int take3(const ilist *l, int k, int *out, const char *what) {
+    if (l->n != k || k < 1 || k > 3) {
+        PyErr_Format(PyExc_ValueError, "%s: %d numbers given for %d spatial dims (1 to 3)", what, l->n, k);
         return 0;
     }
     for (int i = 0; i < l->n; i++) out[i] = (int)l->v[i];
@@ -1202,10 +1205,12 @@ static PyObject *py_convnd(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&O&O&O&O&O&iO&p", conv_t, &x, conv_t, &w, conv_t_opt, &b, conv_ilist, &s,
                           conv_ilist, &p, conv_ilist, &d, &o.groups, conv_ilist, &op, &tr))
         return NULL;
-    if (!take3(&s, o.stride, "stride") || !take3(&p, o.padding, "padding") || !take3(&d, o.dilation, "dilation") ||
-        !take3(&op, o.output_padding, "output_padding"))
+    int k = tg_tensor_ndim(w) - 2;
+    if (k != 1 && k != 3) return PyErr_Format(PyExc_ValueError, "convnd: weight is %d-d, not 3-d or 5-d", k + 2);
+    if (!take3(&s, k, o.stride, "stride") || !take3(&p, k, o.padding, "padding") ||
+        !take3(&d, k, o.dilation, "dilation") || !take3(&op, k, o.output_padding, "output_padding"))
         return NULL;
-    bool three = tg_tensor_ndim(w) == 5;
+    bool three = k == 3;
     if (tr) return wrap((three ? tg_conv_transpose3d : tg_conv_transpose1d)(x, w, b, &o));
     return wrap((three ? tg_conv3d : tg_conv1d)(x, w, b, &o));
 }
@@ -1219,8 +1224,9 @@ static PyObject *py_pool(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&O&O&O&O&ppp", conv_t, &x, conv_ilist, &k, conv_ilist, &s, conv_ilist, &p,
                           conv_ilist, &d, &ceil, &excl, &avg))
         return NULL;
-    if (!take3(&k, o.kernel, "kernel_size") || !take3(&s, o.stride, "stride") || !take3(&p, o.padding, "padding") ||
-        !take3(&d, o.dilation, "dilation"))
+    int n = tg_tensor_ndim(x) - 2;
+    if (!take3(&k, n, o.kernel, "kernel_size") || !take3(&s, n, o.stride, "stride") ||
+        !take3(&p, n, o.padding, "padding") || !take3(&d, n, o.dilation, "dilation"))
         return NULL;
     o.ceil_mode = ceil;
     o.exclude_pad = excl;

@@ -480,7 +480,7 @@ class Tensor(_C.T):
 
     def gradient(self, *targets, gradient=None):
         """tinygrad's: [d(self)/d(t) for t in targets] (tg_grad; no .grad changes)."""
-        return grad([self], list(targets), None if gradient is None else [gradient])
+        return list(grad([self], list(targets), None if gradient is None else [gradient]))
 
     def variable_set(self, value):
         """Give a tg.variable a new value (nothing is compiled anew)."""
@@ -551,11 +551,16 @@ class Tensor(_C.T):
     def __rshift__(self, n): return self.rshift(n)
 
     def _bitwise(self, logical, bitwise, o):
-        """bool operands: the logical op; integers: the bitwise one (tg_bitwise_*)."""
-        out = self._binary(logical if self.dtype.name == "bool" else bitwise, o)
-        if out is not NotImplemented and self.dtype.name == "bool" and out.dtype.name != "bool":
-            out = self.cast(out.dtype)._binary(bitwise, o)  # bool & int: bitwise in the int dtype
-        return out
+        """Two bool operands: the logical op; else the bitwise one (tg_bitwise_*)
+        in the operands' integer dtype (a bool tensor meets an int one there)."""
+        if self.dtype.name == "bool":
+            if isinstance(o, builtins.bool) or (isinstance(o, Tensor) and o.dtype.name == "bool"):
+                return self._binary(logical, o)
+            if isinstance(o, Tensor):
+                return self.cast(o.dtype)._binary(bitwise, o)
+            if isinstance(o, int):
+                return self.cast(default_int)._binary(bitwise, o)
+        return self._binary(bitwise, o)
 
     def bitwise_and(self, x): return self & x
     def bitwise_or(self, x): return self | x
@@ -1512,7 +1517,11 @@ _OPEN_LO, _OPEN_HI = -(1 << 63), (1 << 63) - 1  # tg_setitem's open ends
 
 
 def _setitem(x, idx, value):
-    """x with x[idx] replaced by value (tg_setitem): ints, slices (with steps), None and ..."""
+    """x with x[idx] replaced by value (tg_setitem): ints, slices (with steps), None
+    and ...; or a bool mask shaped as x (where)."""
+    if isinstance(idx, Tensor) and idx.dtype.name == "bool":
+        v = value.cast(x.dtype) if isinstance(value, Tensor) else full((), value, x.dtype, x.device)
+        return where(idx, v, x)
     if not isinstance(idx, tuple):
         idx = (idx,)
     idx = tuple(i for i in idx if i is not None)
@@ -1744,8 +1753,7 @@ def grad(outputs, inputs, grad_outputs=None):
         grad_outputs = [grad_outputs]
     seeds = [g if g is None or isinstance(g, Tensor) else Tensor(g, dtype=o.dtype, device=o.device)
              for o, g in zip(outputs, grad_outputs)]
-    out = _C.grad_of(outputs, seeds, inputs)
-    return out
+    return tuple(_C.grad_of(outputs, seeds, inputs))
 
 
 def im2col(x, kernel_size, dilation=1, padding=0, stride=1):

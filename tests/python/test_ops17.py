@@ -355,3 +355,29 @@ def test_gradients_torch(dev, torch):
     out.backward(torch.tensor(g))
     (d,) = tg.grad(t.interpolate(size=(7, 3), mode="bilinear"), [t], [tg.Tensor(g, device=dev)])
     close(d, tt.grad, 1e-4)
+
+
+def test_mixed_bitwise_and_mask_setitem(dev):
+    b, i = tg.Tensor([True, False], device=dev), tg.Tensor([3, 5], device=dev)
+    assert (b & i).tolist() == [1, 0]  # a bool tensor meets an int one in its dtype, as torch
+    assert (b | 4).tolist() == [5, 4]
+    assert (5 ^ i).tolist() == [6, 0]
+    y = tg.Tensor(np.arange(6, dtype=np.float32), device=dev).realize()
+    y[y > 2] = -1.0
+    assert y.tolist() == [0.0, 1.0, 2.0, -1.0, -1.0, -1.0]
+
+
+def test_bad_input_names_what_was_wrong(dev):
+    x = tg.Tensor(np.zeros((1, 1, 4, 4), np.float32), device=dev)
+    with pytest.raises(ValueError, match="1 sizes given for 2 spatial dims"):
+        x.interpolate(size=(2,))
+    with pytest.raises(ValueError, match="stride: 2 numbers given for 3 spatial dims"):
+        x.reshape(1, 1, 4, 4, 1).conv3d(tg.Tensor(np.zeros((1, 1, 2, 2, 1), np.float32), device=dev), stride=(1, 2))
+    with pytest.raises(ValueError, match="kernel_size: 3 numbers given for 2 spatial dims"):
+        x.max_pool2d((2, 2, 2))
+    with pytest.raises(tg.Error, match="lshift: needs an integer dtype"):
+        tg.Tensor([1.5], device=dev).lshift(1)
+    with pytest.raises(tg.Error, match="bitcast: cannot reinterpret float32 as int64"):
+        tg.Tensor([1.0], device=dev).bitcast("int64")
+    with pytest.raises(tg.Error, match="einsum"):
+        tg.einsum("ij,jk", x, x)
