@@ -43,7 +43,7 @@ EXCLUDED = {
 }
 EXCLUDED_NAMES = {n for names in EXCLUDED.values() for n in names.split()}
 
-# Being added to tg.h as C ops by issue 17's other branches; the lead wraps them.
+# Names waiting on a C op in tg.h (issue 17); none now: its ops landed and are wrapped.
 IN_PROGRESS = set()
 
 # The C functions (tg.h, nn.h) each present name reaches; "composition:" when

@@ -381,3 +381,16 @@ def test_bad_input_names_what_was_wrong(dev):
         tg.Tensor([1.0], device=dev).bitcast("int64")
     with pytest.raises(tg.Error, match="einsum"):
         tg.einsum("ij,jk", x, x)
+
+
+def test_grad_second_order_and_seed(dev):
+    a = rnd(4)
+    x = tg.Tensor(a, device=dev)
+    (g,) = tg.grad((x * x * x).sum(), x)
+    (g2,) = tg.grad(g.sum(), [x])  # differentiated again (before g is realized: that forgets its graph)
+    close(g, 3 * a * a, 1e-5)
+    close(g2, 6 * a, 1e-5)
+    seed = tg.Tensor(rnd(4, seed=1), device=dev)
+    (gs,) = (x * 2.0).gradient(x, gradient=seed)
+    close(gs, 2 * seed.numpy())
+    assert x.grad is None  # tg.grad leaves .grad alone
