@@ -576,6 +576,7 @@ class Tensor(_C.T):
     def bitcast(self, dtype):
         """The same bytes read as another dtype of the same size (tg_bitcast: realizes self)."""
         return _C.bitcast(self, _dtype(dtype).id)
+
     def __neg__(self): return _C.neg(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()
