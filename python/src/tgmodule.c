@@ -183,6 +183,7 @@ static tg_tensor **tensor_list(PyObject *o, size_t *n) {
 typedef tg_tensor *(*unary_fn)(tg_tensor *);
 typedef tg_tensor *(*binary_fn)(tg_tensor *, tg_tensor *);
 typedef tg_tensor *(*scalar_fn)(tg_tensor *, double);
+typedef tg_tensor *(*unary_fn_i)(tg_tensor *, int);
 typedef tg_tensor *(*reduce_fn)(tg_tensor *, int, const int *, bool);
 
 static const struct { const char *name; unary_fn fn; } unary_ops[] = {
@@ -192,23 +193,35 @@ static const struct { const char *name; unary_fn fn; } unary_ops[] = {
     {"sigmoid", tg_sigmoid}, {"relu", tg_relu}, {"gelu", tg_gelu}, {"silu", tg_silu},
     {"softplus", tg_softplus}, {"logical_not", tg_logical_not}, {"contiguous", tg_contiguous},
     {"detach", tg_detach}, {"zeros_like", tg_zeros_like}, {"ones_like", tg_ones_like}, {"erf", tg_erf},
-    {"gelu_erf", tg_gelu_erf},
+    {"gelu_erf", tg_gelu_erf}, {"floor", tg_floor}, {"ceil", tg_ceil}, {"round", tg_round},
+    {"trunc", tg_trunc}, {"frac", tg_frac}, {"asin", tg_asin}, {"acos", tg_acos}, {"atan", tg_atan},
+    {"sinh", tg_sinh}, {"cosh", tg_cosh}, {"asinh", tg_asinh}, {"acosh", tg_acosh}, {"atanh", tg_atanh},
+    {"isnan", tg_isnan}, {"isinf", tg_isinf}, {"isfinite", tg_isfinite}, {"selu", tg_selu},
+    {"relu6", tg_relu6}, {"hardsigmoid", tg_hardsigmoid}, {"hardswish", tg_hardswish}, {"mish", tg_mish},
+    {"softsign", tg_softsign}, {"logsigmoid", tg_logsigmoid}, {"quick_gelu", tg_quick_gelu},
+    {"bitwise_not", tg_bitwise_not},
 };
 static const struct { const char *name; binary_fn fn; } binary_ops[] = {
     {"add", tg_add}, {"sub", tg_sub}, {"mul", tg_mul}, {"div", tg_div}, {"mod", tg_mod}, {"pow", tg_pow},
     {"maximum", tg_maximum}, {"minimum", tg_minimum}, {"lt", tg_lt}, {"gt", tg_gt}, {"le", tg_le},
     {"ge", tg_ge}, {"eq", tg_eq}, {"ne", tg_ne}, {"logical_and", tg_logical_and},
     {"logical_or", tg_logical_or}, {"logical_xor", tg_logical_xor}, {"matmul", tg_matmul},
-    {"mse", tg_mse}, {"nll", tg_nll}, {"embedding", tg_embedding},
+    {"mse", tg_mse}, {"nll", tg_nll}, {"embedding", tg_embedding}, {"atan2", tg_atan2},
+    {"bitwise_and", tg_bitwise_and}, {"bitwise_or", tg_bitwise_or}, {"bitwise_xor", tg_bitwise_xor},
 };
 static const struct { const char *name; scalar_fn fn; } scalar_ops[] = {
     {"adds", tg_adds}, {"subs", tg_subs}, {"rsubs", tg_rsubs}, {"muls", tg_muls}, {"divs", tg_divs},
     {"pows", tg_pows}, {"maximums", tg_maximums}, {"minimums", tg_minimums},
-    {"leaky_relu", tg_leaky_relu}, {"full_like", tg_full_like},
+    {"leaky_relu", tg_leaky_relu}, {"full_like", tg_full_like}, {"elu", tg_elu}, {"celu", tg_celu},
 };
 static const struct { const char *name; reduce_fn fn; } reduce_ops[] = {
     {"sum", tg_sum}, {"mean", tg_mean}, {"max", tg_max}, {"min", tg_min}, {"prod", tg_prod},
     {"logsumexp", tg_logsumexp},
+};
+/* (x, int): shifts by a constant, scans along an axis */
+static const struct { const char *name; unary_fn_i fn; } int_ops[] = {
+    {"lshift", tg_lshift}, {"rshift", tg_rshift}, {"cumsum", tg_cumsum}, {"cumprod", tg_cumprod},
+    {"cummax", tg_cummax}, {"cummin", tg_cummin}, {"logcumsumexp", tg_logcumsumexp},
 };
 
 /* `self` of each table function is its index (a Python int). */
@@ -251,10 +264,18 @@ static PyObject *reduce_call(PyObject *self, PyObject *args) {
     return wrap(reduce_ops[PyLong_AsLong(self)].fn(x, ax.n < 0 ? 0 : ax.n, ax.n < 0 ? NULL : ax.axes, keep));
 }
 
+static PyObject *int_call(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int n;
+    if (!PyArg_ParseTuple(args, "O&i", conv_t, &x, &n)) return NULL;
+    return wrap(int_ops[PyLong_AsLong(self)].fn(x, n));
+}
+
 static PyMethodDef unary_def = {"unary", unary_call, METH_O, NULL};
 static PyMethodDef binary_def = {"binary", (PyCFunction)(void (*)(void))binary_call, METH_FASTCALL, NULL};
 static PyMethodDef scalar_def = {"scalar", (PyCFunction)(void (*)(void))scalar_call, METH_FASTCALL, NULL};
 static PyMethodDef reduce_def = {"reduce", reduce_call, METH_VARARGS, NULL};
+static PyMethodDef int_def = {"int_op", int_call, METH_VARARGS, NULL};
 
 /* Add one module function per table entry, bound to its index. */
 static int add_table(PyObject *m, PyMethodDef *def, size_t n, const char *(*name)(size_t)) {
@@ -273,6 +294,7 @@ static const char *unary_name(size_t i) { return unary_ops[i].name; }
 static const char *binary_name(size_t i) { return binary_ops[i].name; }
 static const char *scalar_name(size_t i) { return scalar_ops[i].name; }
 static const char *reduce_name(size_t i) { return reduce_ops[i].name; }
+static const char *int_name(size_t i) { return int_ops[i].name; }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* set_tensor_class(cls): new tensors are made as cls (a subclass of T). */
@@ -1035,6 +1057,249 @@ static PyObject *py_optim_set_lr(PyObject *self, PyObject *args) {
     return status(tg_optim_set_lr(o, lr));
 }
 
+/* ------------------------------------------------- issue 17 ops */
+
+static PyObject *py_hardtanh(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    double lo, hi;
+    if (!PyArg_ParseTuple(args, "O&dd", conv_t, &x, &lo, &hi)) return NULL;
+    return wrap(tg_hardtanh(x, lo, hi));
+}
+
+static PyObject *py_lerp(PyObject *self, PyObject *args) {
+    tg_tensor *a, *b, *w;
+    if (!PyArg_ParseTuple(args, "O&O&O&", conv_t, &a, conv_t, &b, conv_t, &w)) return NULL;
+    return wrap(tg_lerp(a, b, w));
+}
+
+static PyObject *py_bitcast(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int dtype;
+    if (!PyArg_ParseTuple(args, "O&i", conv_t, &x, &dtype)) return NULL;
+    return wrap(tg_bitcast(x, (tg_dtype)dtype));
+}
+
+/* sort(x, axis, descending) -> (values, indices) */
+static PyObject *py_sort(PyObject *self, PyObject *args) {
+    tg_tensor *x, *v, *i;
+    int axis, desc;
+    if (!PyArg_ParseTuple(args, "O&ip", conv_t, &x, &axis, &desc)) return NULL;
+    tg_status st = tg_sort(x, axis, desc, &v, &i);
+    if (st) return tgpy_fail(st);
+    PyObject *pv = wrap(v), *pi = pv ? wrap(i) : (tg_release(i), NULL);
+    return pi ? Py_BuildValue("(NN)", pv, pi) : (Py_XDECREF(pv), NULL);
+}
+
+static PyObject *py_argsort(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int axis, desc;
+    if (!PyArg_ParseTuple(args, "O&ip", conv_t, &x, &axis, &desc)) return NULL;
+    return wrap(tg_argsort(x, axis, desc));
+}
+
+static PyObject *py_randperm(PyObject *self, PyObject *args) {
+    tg_dev *dev;
+    long long n;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "O&LK", conv_dev, &dev, &n, &seed)) return NULL;
+    return wrap(tg_randperm(dev, n, seed));
+}
+
+/* pad_mode(x, pads, mode): mode a tg_pad_kind */
+static PyObject *py_pad_mode(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist p;
+    int mode;
+    if (!PyArg_ParseTuple(args, "O&O&i", conv_t, &x, conv_ilist, &p, &mode)) return NULL;
+    if (p.n != 2 * tg_tensor_ndim(x))
+        return PyErr_Format(PyExc_ValueError, "pad: %d numbers given for a %d-d tensor", p.n, tg_tensor_ndim(x));
+    return wrap(tg_pad_mode(x, p.v, (tg_pad_kind)mode));
+}
+
+/* scatter(x, axis, index, src, reduce (-1: plain scatter, else a tg_scatter_op), include_self) */
+static PyObject *py_scatter(PyObject *self, PyObject *args) {
+    tg_tensor *x, *idx, *src;
+    int axis, op, incl;
+    if (!PyArg_ParseTuple(args, "O&iO&O&ip", conv_t, &x, &axis, conv_t, &idx, conv_t, &src, &op, &incl))
+        return NULL;
+    if (op < 0) return wrap(tg_scatter(x, axis, idx, src));
+    return wrap(tg_scatter_reduce(x, axis, idx, src, (tg_scatter_op)op, incl));
+}
+
+static PyObject *py_index_add(PyObject *self, PyObject *args) {
+    tg_tensor *x, *idx, *src;
+    int axis;
+    double alpha;
+    if (!PyArg_ParseTuple(args, "O&iO&O&d", conv_t, &x, &axis, conv_t, &idx, conv_t, &src, &alpha)) return NULL;
+    return wrap(tg_index_add(x, axis, idx, src, alpha));
+}
+
+/* setitem(x, starts, stops, steps, value) */
+static PyObject *py_setitem(PyObject *self, PyObject *args) {
+    tg_tensor *x, *v;
+    ilist a, b, c;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&O&", conv_t, &x, conv_ilist, &a, conv_ilist, &b, conv_ilist, &c, conv_t,
+                          &v))
+        return NULL;
+    if (a.n < 0 || a.n != b.n || a.n != c.n)
+        return PyErr_Format(PyExc_ValueError, "setitem: starts, stops and steps differ in length");
+    return wrap(tg_setitem(x, a.n, a.v, b.v, c.v, v));
+}
+
+static PyObject *py_masked_fill(PyObject *self, PyObject *args) {
+    tg_tensor *x, *mask;
+    double v;
+    if (!PyArg_ParseTuple(args, "O&O&d", conv_t, &x, conv_t, &mask, &v)) return NULL;
+    return wrap(tg_masked_fill(x, mask, v));
+}
+
+static PyObject *py_einsum(PyObject *self, PyObject *args) {
+    const char *spec;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "sO", &spec, &list)) return NULL;
+    size_t n;
+    tg_tensor **ts = tensor_list(list, &n);
+    if (!ts) return NULL;
+    tg_tensor *r = tg_einsum(spec, (int)n, ts);
+    PyMem_Free(ts);
+    return wrap(r);
+}
+
+/* interpolate(x, size or None, scale (floats) or None, linear, align_corners) */
+static PyObject *py_interpolate(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist size;
+    PyObject *scale;
+    int linear, align;
+    double sc[3];
+    if (!PyArg_ParseTuple(args, "O&O&Opp", conv_t, &x, conv_ilist, &size, &scale, &linear, &align)) return NULL;
+    int k = tg_tensor_ndim(x) - 2;
+    if (size.n >= 0 && size.n != k)
+        return PyErr_Format(PyExc_ValueError, "interpolate: %d sizes given for %d spatial dims", size.n, k);
+    if (scale != Py_None) {
+        if (!PyTuple_Check(scale) || PyTuple_GET_SIZE(scale) != k || k > 3)
+            return PyErr_Format(PyExc_ValueError, "interpolate: scale must be a tuple of %d floats", k);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(scale); i++)
+            if ((sc[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(scale, i))) == -1.0 && PyErr_Occurred()) return NULL;
+    }
+    return wrap(tg_interpolate(x, size.n < 0 ? NULL : size.v, scale == Py_None ? NULL : sc,
+                               linear ? TG_INTERP_LINEAR : TG_INTERP_NEAREST, align));
+}
+
+/* Copies the k (1 to 3) ints of l into out. */
+static int take3(const ilist *l, int k, int *out, const char *what) {
+    if (l->n != k || k < 1 || k > 3) {
+        PyErr_Format(PyExc_ValueError, "%s: %d numbers given for %d spatial dims (1 to 3)", what, l->n, k);
+        return 0;
+    }
+    for (int i = 0; i < l->n; i++) out[i] = (int)l->v[i];
+    return 1;
+}
+
+/* convnd(x, w, b, stride, padding, dilation, groups, output_padding, transposed): 1-d or 3-d by w's ndim */
+static PyObject *py_convnd(PyObject *self, PyObject *args) {
+    tg_tensor *x, *w, *b;
+    ilist s, p, d, op;
+    tg_convnd_opts o = {0};
+    int tr;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&O&O&iO&p", conv_t, &x, conv_t, &w, conv_t_opt, &b, conv_ilist, &s,
+                          conv_ilist, &p, conv_ilist, &d, &o.groups, conv_ilist, &op, &tr))
+        return NULL;
+    int k = tg_tensor_ndim(w) - 2;
+    if (k != 1 && k != 3) return PyErr_Format(PyExc_ValueError, "convnd: weight is %d-d, not 3-d or 5-d", k + 2);
+    if (!take3(&s, k, o.stride, "stride") || !take3(&p, k, o.padding, "padding") ||
+        !take3(&d, k, o.dilation, "dilation") || !take3(&op, k, o.output_padding, "output_padding"))
+        return NULL;
+    bool three = k == 3;
+    if (tr) return wrap((three ? tg_conv_transpose3d : tg_conv_transpose1d)(x, w, b, &o));
+    return wrap((three ? tg_conv3d : tg_conv1d)(x, w, b, &o));
+}
+
+/* pool(x, kernel, stride, padding, dilation, ceil_mode, exclude_pad, is_avg) */
+static PyObject *py_pool(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist k, s, p, d;
+    tg_pool_opts o = {0};
+    int ceil, excl, avg;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&O&ppp", conv_t, &x, conv_ilist, &k, conv_ilist, &s, conv_ilist, &p,
+                          conv_ilist, &d, &ceil, &excl, &avg))
+        return NULL;
+    int n = tg_tensor_ndim(x) - 2;
+    if (!take3(&k, n, o.kernel, "kernel_size") || !take3(&s, n, o.stride, "stride") ||
+        !take3(&p, n, o.padding, "padding") || !take3(&d, n, o.dilation, "dilation"))
+        return NULL;
+    o.ceil_mode = ceil;
+    o.exclude_pad = excl;
+    return wrap((avg ? tg_avg_pool : tg_max_pool)(x, &o));
+}
+
+static PyObject *py_adaptive_pool(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    ilist size;
+    int is_max;
+    if (!PyArg_ParseTuple(args, "O&O&p", conv_t, &x, conv_ilist, &size, &is_max)) return NULL;
+    if (size.n != tg_tensor_ndim(x) - 2)
+        return PyErr_Format(PyExc_ValueError, "adaptive pool: %d sizes given for %d spatial dims", size.n,
+                            tg_tensor_ndim(x) - 2);
+    return wrap((is_max ? tg_adaptive_max_pool : tg_adaptive_avg_pool)(x, size.v));
+}
+
+static PyObject *py_unfold(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int axis;
+    long long size, step;
+    if (!PyArg_ParseTuple(args, "O&iLL", conv_t, &x, &axis, &size, &step)) return NULL;
+    return wrap(tg_unfold(x, axis, size, step));
+}
+
+/* im2col(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw)) */
+static PyObject *py_im2col(PyObject *self, PyObject *args) {
+    tg_tensor *x;
+    int kh, kw;
+    tg_conv_opts o = {0};
+    if (!PyArg_ParseTuple(args, "O&(ii)(ii)(ii)(ii)", conv_t, &x, &kh, &kw, &o.stride[0], &o.stride[1],
+                          &o.padding[0], &o.padding[1], &o.dilation[0], &o.dilation[1]))
+        return NULL;
+    return wrap(tg_im2col(x, kh, kw, &o));
+}
+
+/* grad_of(outputs, seeds (entries may be None), inputs) -> [gradients] */
+static PyObject *py_grad_of(PyObject *self, PyObject *args) {
+    PyObject *outs_o, *seeds_o, *ins_o, *res = NULL;
+    if (!PyArg_ParseTuple(args, "OOO", &outs_o, &seeds_o, &ins_o)) return NULL;
+    size_t nout, nin;
+    tg_tensor **outs = tensor_list(outs_o, &nout), **ins = outs ? tensor_list(ins_o, &nin) : NULL;
+    tg_tensor **seeds = ins ? PyMem_Calloc(nout + 1, sizeof *seeds) : NULL;
+    tg_tensor **grads = seeds ? PyMem_Calloc(nin + 1, sizeof *grads) : NULL;
+    PyObject *seq = grads ? PySequence_Fast(seeds_o, "grad: seeds must be a sequence") : NULL;
+    if (seq && (size_t)PySequence_Fast_GET_SIZE(seq) != nout)
+        PyErr_Format(PyExc_ValueError, "grad: %zd seeds for %zu outputs", PySequence_Fast_GET_SIZE(seq), nout);
+    else if (seq) {
+        int ok = 1;
+        for (size_t i = 0; ok && i < nout; i++) ok = conv_t_opt(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i), &seeds[i]);
+        tg_status st = ok ? tg_grad((int)nout, outs, seeds, (int)nin, ins, grads) : TG_OK;
+        if (ok && st) tgpy_fail(st);
+        else if (ok) {
+            res = PyList_New((Py_ssize_t)nin);
+            for (size_t i = 0; res && i < nin; i++) {
+                PyObject *t = wrap(grads[i]);
+                grads[i] = NULL;
+                if (!t) Py_CLEAR(res);
+                else PyList_SET_ITEM(res, (Py_ssize_t)i, t);
+            }
+        }
+    }
+    if (grads)
+        for (size_t i = 0; i < nin; i++) tg_release(grads[i]);
+    if (!PyErr_Occurred() && !res) PyErr_NoMemory();
+    Py_XDECREF(seq);
+    PyMem_Free(grads);
+    PyMem_Free(seeds);
+    PyMem_Free(ins);
+    PyMem_Free(outs);
+    return res;
+}
+
 /* -------------------------------------------------------------- module */
 
 #define F(name, flags) {#name, (PyCFunction)(void (*)(void))py_##name, flags, NULL}
@@ -1058,7 +1323,12 @@ static PyMethodDef methods[] = {
     F(optim_zero_grad, METH_O), F(optim_set_lr, METH_VARARGS), F(optim_steps, METH_O),
     F(set_tensor_class, METH_O), F(adopt, METH_VARARGS), F(full_scalar, METH_VARARGS), F(variable, METH_VARARGS),
     F(variable_set, METH_VARARGS), F(numel, METH_O), F(shrink, METH_VARARGS), F(repeat, METH_VARARGS),
-    F(split, METH_VARARGS), F(cross_entropy_ex, METH_VARARGS), F(topk, METH_VARARGS), F(multinomial, METH_VARARGS), {NULL, NULL, 0, NULL}};
+    F(split, METH_VARARGS), F(cross_entropy_ex, METH_VARARGS), F(topk, METH_VARARGS), F(multinomial, METH_VARARGS),
+    F(hardtanh, METH_VARARGS), F(lerp, METH_VARARGS), F(bitcast, METH_VARARGS), F(sort, METH_VARARGS),
+    F(argsort, METH_VARARGS), F(randperm, METH_VARARGS), F(pad_mode, METH_VARARGS), F(scatter, METH_VARARGS),
+    F(index_add, METH_VARARGS), F(setitem, METH_VARARGS), F(masked_fill, METH_VARARGS), F(einsum, METH_VARARGS),
+    F(interpolate, METH_VARARGS), F(convnd, METH_VARARGS), F(pool, METH_VARARGS), F(adaptive_pool, METH_VARARGS),
+    F(unfold, METH_VARARGS), F(im2col, METH_VARARGS), F(grad_of, METH_VARARGS), {NULL, NULL, 0, NULL}};
 #undef F
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tg._C", "tg's C API (see tg/__init__.py)", -1, methods};
@@ -1081,7 +1351,8 @@ PyMODINIT_FUNC PyInit__C(void) {
         add_table(m, &unary_def, COUNT(unary_ops), unary_name) < 0 ||
         add_table(m, &binary_def, COUNT(binary_ops), binary_name) < 0 ||
         add_table(m, &scalar_def, COUNT(scalar_ops), scalar_name) < 0 ||
-        add_table(m, &reduce_def, COUNT(reduce_ops), reduce_name) < 0) {
+        add_table(m, &reduce_def, COUNT(reduce_ops), reduce_name) < 0 ||
+        add_table(m, &int_def, COUNT(int_ops), int_name) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -28,7 +28,8 @@ from ._C import Error
 __all__ = ["Tensor", "Device", "DType", "Error", "devices", "from_dlpack", "no_grad", "manual_seed",
            "zeros", "ones", "full", "arange", "eye", "rand", "randn", "uniform", "cat", "stack", "where",
            "conform", "bench", "stats", "empty", "linspace", "normal", "randint", "glorot_uniform",
-           "kaiming_uniform", "kaiming_normal", "scaled_uniform", "meshgrid", "variable", "realize"]
+           "kaiming_uniform", "kaiming_normal", "scaled_uniform", "meshgrid", "variable", "realize",
+           "randperm", "einsum", "grad", "im2col"]
 
 
 # ------------------------------------------------------------------ dtypes
@@ -369,7 +370,9 @@ class Tensor(_C.T):
         return (self[i] for i in range(self.shape[0]))
 
     def __setitem__(self, idx, value):
-        raise TypeError("tg tensors are immutable: build the new value (tg.where, .pad, tg.cat) and .assign it")
+        """self[idx] = value for basic indices (ints, slices with steps, ...):
+        tg_setitem builds the new value, which is then assigned into self."""
+        _C.assign(self, _setitem(self, idx, value))
 
     def __float__(self):
         return float(self.item())
@@ -475,6 +478,10 @@ class Tensor(_C.T):
         _C.backward(self if gradient is None else (self * gradient).sum())
         return self
 
+    def gradient(self, *targets, gradient=None):
+        """tinygrad's: [d(self)/d(t) for t in targets] (tg_grad; no .grad changes)."""
+        return list(grad([self], list(targets), None if gradient is None else [gradient]))
+
     def variable_set(self, value):
         """Give a tg.variable a new value (nothing is compiled anew)."""
         _C.variable_set(self, float(value))
@@ -533,10 +540,43 @@ class Tensor(_C.T):
     __ge__ = _binop("ge")
     __eq__ = _binop("eq")  # elementwise, as torch
     __ne__ = _binop("ne")
-    __and__ = _binop("logical_and")
-    __or__ = _binop("logical_or")
-    __xor__ = _binop("logical_xor")
-    def __invert__(self): return _C.logical_not(self)
+    def __and__(self, o): return self._bitwise("logical_and", "bitwise_and", o)
+    def __or__(self, o): return self._bitwise("logical_or", "bitwise_or", o)
+    def __xor__(self, o): return self._bitwise("logical_xor", "bitwise_xor", o)
+    def __rand__(self, o): return self._bitwise("logical_and", "bitwise_and", o)
+    def __ror__(self, o): return self._bitwise("logical_or", "bitwise_or", o)
+    def __rxor__(self, o): return self._bitwise("logical_xor", "bitwise_xor", o)
+    def __invert__(self): return _C.logical_not(self) if self.dtype.name == "bool" else _C.bitwise_not(self)
+    def __lshift__(self, n): return self.lshift(n)
+    def __rshift__(self, n): return self.rshift(n)
+
+    def _bitwise(self, logical, bitwise, o):
+        """Two bool operands: the logical op; else the bitwise one (tg_bitwise_*)
+        in the operands' integer dtype (a bool tensor meets an int one there)."""
+        if self.dtype.name == "bool":
+            if isinstance(o, builtins.bool) or (isinstance(o, Tensor) and o.dtype.name == "bool"):
+                return self._binary(logical, o)
+            if isinstance(o, Tensor):
+                return self.cast(o.dtype)._binary(bitwise, o)
+            if isinstance(o, int):
+                return self.cast(default_int)._binary(bitwise, o)
+        return self._binary(bitwise, o)
+
+    def bitwise_and(self, x): return self & x
+    def bitwise_or(self, x): return self | x
+    def bitwise_xor(self, x): return self ^ x
+    def bitwise_not(self): return ~self
+
+    def lshift(self, x):
+        return _C.lshift(self, int(x))
+
+    def rshift(self, x):
+        return _C.rshift(self, int(x))
+
+    def bitcast(self, dtype):
+        """The same bytes read as another dtype of the same size (tg_bitcast: realizes self)."""
+        return _C.bitcast(self, _dtype(dtype).id)
+
     def __neg__(self): return _C.neg(self)
     def __pos__(self): return self
     def __abs__(self): return self.abs()
@@ -564,12 +604,19 @@ class Tensor(_C.T):
         fix = (r != 0) & ((r < 0) ^ (o < 0))
         return where(fix, r + o, r)
 
-    def floor(self):
-        t = self.cast("int64").cast(self.dtype) if self.dtype.is_float else self
-        return where(t > self, t - 1, t) if self.dtype.is_float else t
+    def isinf(self, detect_positive=True, detect_negative=True):
+        out = _C.isinf(self)
+        if not detect_positive:
+            out = out & (self < 0)
+        if not detect_negative:
+            out = out & (self > 0)
+        return out
 
-    def ceil(self):
-        return -((-self).floor())
+    def atan2(self, other):
+        x, o = self._float_operands(other, False)
+        return x._binary("atan2", o)
+
+    arctan2 = atan2
 
     def maximum(self, o): return self._binary("maximum", o, scalar="maximums")
     def minimum(self, o): return self._binary("minimum", o, scalar="minimums")
@@ -645,7 +692,9 @@ class Tensor(_C.T):
         return -self
 
     def lerp(self, end, weight):
-        return self + (end - self) * weight
+        """self + weight (end - self) (tg_lerp; floats)."""
+        end = self._operand(end)
+        return _C.lerp(self, end, self._operand(weight, dtype=self.dtype if self.dtype.is_float else None))
 
     def copysign(self, other):
         """|self| with other's sign (-0.0 counts as negative)."""
@@ -676,23 +725,43 @@ class Tensor(_C.T):
     def swish(self):
         return self.silu()
 
-    def quick_gelu(self):
-        return self * (self * 1.702).sigmoid()
-
-    def logsigmoid(self):
-        return -(-self).softplus()
-
-    def softsign(self):
-        return self / (1 + self.abs())
-
-    def relu6(self):
-        return self.clamp(0, 6)
-
     def hardtanh(self, min_val=-1, max_val=1):
-        return self.clamp(min_val, max_val)
+        return _C.hardtanh(self, float(min_val), float(max_val))
 
     def hardsigmoid(self, alpha=1 / 6, beta=0.5):
+        if alpha == 1 / 6 and beta == 0.5:
+            return _C.hardsigmoid(self)
         return (self * alpha + beta).clamp(0, 1)
+
+    def elu(self, alpha=1.0):
+        return _C.elu(self, float(alpha))
+
+    def celu(self, alpha=1.0):
+        return _C.celu(self, float(alpha))
+
+    # --- scans, sorting (tg_cumsum ..., tg_sort)
+    def cumsum(self, axis=0, dim=None):
+        return _C.cumsum(self, axis if dim is None else dim)
+
+    def cumprod(self, axis=0, dim=None):
+        return _C.cumprod(self, axis if dim is None else dim)
+
+    def cummax(self, axis=0, dim=None):
+        """The running maximum (values only, as tinygrad)."""
+        return _C.cummax(self, axis if dim is None else dim)
+
+    def cummin(self, axis=0, dim=None):
+        return _C.cummin(self, axis if dim is None else dim)
+
+    def logcumsumexp(self, axis=0, dim=None):
+        return _C.logcumsumexp(self, axis if dim is None else dim)
+
+    def sort(self, dim=-1, descending=False):
+        """(values, int32 indices), stable; NaN counts as the largest (tg_sort)."""
+        return _C.sort(self, dim, descending)
+
+    def argsort(self, dim=-1, descending=False):
+        return _C.argsort(self, dim, descending)
 
     # --- logic, comparison
     def any(self, axis=None, keepdim=False):
@@ -959,8 +1028,9 @@ class Tensor(_C.T):
         or flat (left, right, top, bottom, ...) from the last dim (torch's F.pad)."""
         if not isinstance(mode, str):  # pad(padding, value), as before modes
             mode, value = "constant", mode
-        if mode != "constant":
-            raise NotImplementedError("pad mode %r: its C op is in progress (issue 17)" % (mode,))
+        modes = ("constant", "reflect", "replicate", "circular")
+        if mode not in modes:
+            raise ValueError("pad: mode must be one of %s, not %r" % (", ".join(modes), mode))
         padding = list(padding)
         pads = [0] * (2 * self.ndim)
         if padding and isinstance(padding[0], (tuple, list, type(None))):
@@ -970,6 +1040,8 @@ class Tensor(_C.T):
             for i in range(len(padding) // 2):
                 d = self.ndim - 1 - i
                 pads[2 * d], pads[2 * d + 1] = padding[2 * i], padding[2 * i + 1]
+        if mode != "constant":
+            return _C.pad_mode(self, pads, modes.index(mode))
         return _C.pad(self, pads, float(value))
 
     def cat(self, *others, dim=0):
@@ -1000,6 +1072,59 @@ class Tensor(_C.T):
     def gather(self, dim, index):
         return _C.gather(self, dim, index)
 
+    # --- indexing writes (new tensors; self is not changed)
+    def _src(self, src, index):
+        if isinstance(src, Tensor):
+            return src.cast(self.dtype)
+        return full(index.shape, src, self.dtype, self.device)
+
+    def scatter(self, dim, index, src, reduce=None):
+        """torch.scatter; reduce "add" / "multiply" as tinygrad (scatter_reduce with include_self)."""
+        if reduce is not None:
+            ops = {"add": "sum", "multiply": "prod"}
+            if reduce not in ops:
+                raise ValueError("scatter: reduce must be 'add' or 'multiply', not %r" % (reduce,))
+            return self.scatter_reduce(dim, index, src, ops[reduce])
+        return _C.scatter(self, dim, index, self._src(src, index), -1, True)
+
+    def scatter_reduce(self, dim, index, src, reduce, include_self=True):
+        """torch.scatter_reduce: reduce "sum", "prod", "mean", "amax" or "amin"."""
+        ops = ("sum", "prod", "mean", "amax", "amin")
+        if reduce not in ops:
+            raise ValueError("scatter_reduce: reduce must be one of %s, not %r" % (", ".join(ops), reduce))
+        return _C.scatter(self, dim, index, self._src(src, index), ops.index(reduce), builtins.bool(include_self))
+
+    def index_add(self, dim, index, source, alpha=1):
+        return _C.index_add(self, dim, index, source.cast(self.dtype), float(alpha))
+
+    def masked_fill(self, mask, value):
+        if isinstance(value, Tensor):
+            return where(mask, value.cast(self.dtype), self)
+        return _C.masked_fill(self, mask, float(value))
+
+    def unfold(self, dim, size, step):
+        """Windows of `size` every `step` along dim, as a new last axis (torch.Tensor.unfold)."""
+        return _C.unfold(self, dim, size, step)
+
+    def interpolate(self, size=None, mode="linear", align_corners=False, scale_factor=None):
+        """Resize the spatial dims (all but the first two) to size, or by
+        scale_factor (tg_interpolate). mode "nearest", or "linear"/"bilinear"/
+        "trilinear" (one linear mode over every spatial dim)."""
+        k = self.ndim - 2
+        if mode not in ("nearest", "linear", "bilinear", "trilinear"):
+            raise ValueError("interpolate: mode must be nearest, linear, bilinear or trilinear, not %r" % (mode,))
+        if size is not None:
+            size = (size,) * k if isinstance(size, int) else tuple(size)
+            if len(size) == self.ndim and size[:2] == self.shape[:2]:
+                size = size[2:]  # tinygrad gives the whole shape
+            scale_factor = None
+        elif scale_factor is not None:
+            scale_factor = tuple(float(f) for f in ((scale_factor,) * k if isinstance(scale_factor, (int, float))
+                                                    else scale_factor))
+        else:
+            raise ValueError("interpolate: give size or scale_factor")
+        return _C.interpolate(self, size, scale_factor, mode != "nearest", builtins.bool(align_corners))
+
     def __getitem__(self, idx):
         return _getitem(self, idx)
 
@@ -1017,7 +1142,10 @@ class Tensor(_C.T):
 
     def conv2d(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         """torch.nn.functional.conv2d (keywords as tinygrad's); padding an int,
-        (ph, pw), or tinygrad's (left, right, top, bottom)."""
+        (ph, pw), or tinygrad's (left, right, top, bottom). A 3-d or 5-d weight
+        makes it conv1d / conv3d (as tinygrad's conv2d, which takes any)."""
+        if weight.ndim != 4:
+            return self._convnd(weight, bias, stride, padding, dilation, groups, 0, False)
         x, padding = self._conv_padding(padding)
         return _C.conv2d(x, weight, bias, _pair(stride), padding, _pair(dilation), groups, (0, 0), False)
 
@@ -1030,15 +1158,37 @@ class Tensor(_C.T):
             return self, (top, left)
         return self.pad((left, right, top, bottom)), (0, 0)
 
+    def _convnd(self, weight, bias, stride, padding, dilation, groups, output_padding, transposed):
+        k = weight.ndim - 2
+        if k not in (1, 3):
+            raise ValueError("conv: weight must be 3-d, 4-d or 5-d, not %d-d" % weight.ndim)
+        t = lambda v: (v,) * k if isinstance(v, int) else tuple(v)
+        return _C.convnd(self, weight, bias, t(stride), t(padding), t(dilation), groups, t(output_padding), transposed)
+
+    def conv1d(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        return self._convnd(weight, bias, stride, padding, dilation, groups, 0, False)
+
+    def conv3d(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        return self._convnd(weight, bias, stride, padding, dilation, groups, 0, False)
+
+    def conv_transpose1d(self, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        return self._convnd(weight, bias, stride, padding, dilation, groups, output_padding, True)
+
+    def conv_transpose3d(self, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        return self._convnd(weight, bias, stride, padding, dilation, groups, output_padding, True)
+
     def conv_transpose2d(self, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        if weight.ndim != 4:
+            return self._convnd(weight, bias, stride, padding, dilation, groups, output_padding, True)
         return _C.conv2d(self, weight, bias, _pair(stride), _pair(padding), _pair(dilation), groups,
                          _pair(output_padding), True)
 
-    def _pool(self, avg, kernel_size, stride, padding, dilation, ceil_mode):
-        if dilation != 1 or ceil_mode:
-            raise NotImplementedError("pooling with dilation or ceil_mode: its C op is in progress (issue 17)")
-        k = _pair(kernel_size)
-        return _C.pool2d(self, k, _pair(stride or k), _pair(padding), avg)
+    def _pool(self, avg, kernel_size, stride, padding, dilation, ceil_mode, count_include_pad=True):
+        """Pooling over the dims after (N, C): 1 to 3 of them (tg_max_pool, tg_avg_pool)."""
+        t = lambda v: (v,) * (self.ndim - 2) if isinstance(v, int) else tuple(v)
+        k = t(kernel_size)
+        return _C.pool(self, k, t(stride or k), t(padding), t(dilation), builtins.bool(ceil_mode),
+                       not count_include_pad, avg)
 
     def max_pool2d(self, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
         if return_indices:
@@ -1046,11 +1196,26 @@ class Tensor(_C.T):
         return self._pool(False, kernel_size, stride, padding, dilation, ceil_mode)
 
     def avg_pool2d(self, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True):
-        out = self._pool(True, kernel_size, stride, padding, dilation, ceil_mode)
-        if count_include_pad or _pair(padding) == (0, 0):
-            return out
-        ones_ = full(self.shape[-2:], 1.0, self.dtype, self.device).reshape(1, 1, *self.shape[-2:])
-        return out / ones_._pool(True, kernel_size, stride, padding, dilation, ceil_mode)  # / the real count
+        return self._pool(True, kernel_size, stride, padding, dilation, ceil_mode, count_include_pad)
+
+    max_pool1d = max_pool3d = max_pool2d
+    avg_pool1d = avg_pool3d = avg_pool2d
+
+    def _adaptive(self, output_size, is_max):
+        k = self.ndim - 2
+        size = (output_size,) * k if isinstance(output_size, int) else tuple(output_size)
+        size = tuple(self.shape[2 + i] if s is None else s for i, s in enumerate(size))
+        return _C.adaptive_pool(self, size, is_max)
+
+    def adaptive_avg_pool2d(self, output_size):
+        """torch's adaptive pools, over 1 to 3 dims after (N, C) (the 1d/3d names are the same)."""
+        return self._adaptive(output_size, False)
+
+    def adaptive_max_pool2d(self, output_size):
+        return self._adaptive(output_size, True)
+
+    adaptive_avg_pool1d = adaptive_avg_pool3d = adaptive_avg_pool2d
+    adaptive_max_pool1d = adaptive_max_pool3d = adaptive_max_pool2d
 
     def max_unpool2d(self, indices, kernel_size=2, stride=None, dilation=1, padding=0, output_size=None):
         """Each value put back at its index (flat over the output's last two dims) in
@@ -1202,7 +1367,9 @@ def _make_unary(name):
 
 
 for _name in ("abs", "sign", "reciprocal", "exp", "log", "exp2", "log2", "sqrt", "rsqrt", "square", "sin",
-              "cos", "tan", "tanh", "sigmoid", "relu", "silu", "erf"):
+              "cos", "tan", "tanh", "sigmoid", "relu", "silu", "erf", "floor", "ceil", "round", "trunc", "frac",
+              "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "isnan", "isfinite", "selu",
+              "relu6", "hardswish", "mish", "softsign", "logsigmoid", "quick_gelu"):
     setattr(Tensor, _name, _make_unary(_name))
 
 
@@ -1345,6 +1512,50 @@ def _getitem(x, idx):
     if tensor_idx is not None:
         out = _take(out, tensor_axis, tensor_idx)
     return out
+
+
+_OPEN_LO, _OPEN_HI = -(1 << 63), (1 << 63) - 1  # tg_setitem's open ends
+
+
+def _setitem(x, idx, value):
+    """x with x[idx] replaced by value (tg_setitem): ints, slices (with steps), None
+    and ...; or a bool mask shaped as x (where)."""
+    if isinstance(idx, Tensor) and idx.dtype.name == "bool":
+        v = value.cast(x.dtype) if isinstance(value, Tensor) else full((), value, x.dtype, x.device)
+        return where(idx, v, x)
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    idx = tuple(i for i in idx if i is not None)
+    if any(i is Ellipsis for i in idx):
+        e = idx.index(Ellipsis)
+        idx = idx[:e] + (slice(None),) * (x.ndim - len(idx) + 1) + idx[e + 1:]
+    if len(idx) > x.ndim:
+        raise IndexError("too many indices for a %d-d tensor" % x.ndim)
+    starts, stops, steps, region, picked = [], [], [], [], []
+    for d, i in enumerate(idx):
+        n = x.shape[d]
+        if isinstance(i, slice):
+            step = 1 if i.step is None else int(i.step)
+            if step == 0:
+                raise ValueError("setitem: slice step cannot be zero")
+            lo, hi = (_OPEN_LO, _OPEN_HI) if step > 0 else (_OPEN_HI, _OPEN_LO)
+            starts.append(lo if i.start is None else int(i.start))
+            stops.append(hi if i.stop is None else int(i.stop))
+            steps.append(step)
+            region.append(len(range(n)[i]))
+            picked.append(region[-1])
+        elif isinstance(i, (Tensor, list)) or _is_numpy(i):
+            raise NotImplementedError("setitem: tensor indices are not supported (use scatter or masked_fill)")
+        else:
+            k = int(i)
+            if not -n <= k < n:
+                raise IndexError("index %d is out of range for axis %d of size %d" % (k, d, n))
+            k %= n
+            starts.append(k), stops.append(k + 1), steps.append(1), region.append(1)
+    rest = x.shape[len(idx):]
+    v = value.cast(x.dtype) if isinstance(value, Tensor) else full((), value, x.dtype, x.device)
+    v = v.expand(tuple(picked) + rest).reshape(tuple(region) + rest)
+    return _C.setitem(x, starts, stops, steps, v)
 
 
 def _take(x, axis, idx):
@@ -1515,9 +1726,45 @@ def from_dlpack(x, device=None):
     return Tensor._wrap(_C.from_dlpack(dev._h, cap))
 
 
+def randperm(n, device=None, dtype=None, seed=None):
+    """A random permutation of 0..n-1 (tg_randperm; int32, or dtype), seeded as rand."""
+    out = _C.randperm(_dev(device)._h, n, _next_seed() if seed is None else seed)
+    return out if dtype is None else out.cast(dtype)
+
+
+def einsum(formula, *operands, dtype=None):
+    """Einstein summation (tg_einsum): "ij,jk->ik", "bij,bjk", "ii->i", "ii".
+    operands may also come as one list, as tinygrad allows."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    out = _C.einsum(formula.replace(" ", ""), list(operands))
+    return out if dtype is None else out.cast(dtype)
+
+
+def grad(outputs, inputs, grad_outputs=None):
+    """torch.autograd.grad: [sum over o of d(o)/d(i) . grad_outputs[o] for i in inputs]
+    (tg_grad; the default seeds are ones). No .grad changes; results may be
+    differentiated again."""
+    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    seeds = [g if g is None or isinstance(g, Tensor) else Tensor(g, dtype=o.dtype, device=o.device)
+             for o, g in zip(outputs, grad_outputs)]
+    return tuple(_C.grad_of(outputs, seeds, inputs))
+
+
+def im2col(x, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.unfold of x (N, C, H, W): (N, C*kh*kw, L) (tg_im2col)."""
+    return _C.im2col(x, _pair(kernel_size), _pair(stride), _pair(padding), _pair(dilation))
+
+
 # tinygrad's creation functions are Tensor's static methods too (Tensor.zeros(2, 3), Tensor.arange(5), ...)
 for _f in (zeros, ones, full, arange, eye, empty, linspace, rand, randn, uniform, normal, randint, glorot_uniform,
-           kaiming_uniform, kaiming_normal, scaled_uniform, manual_seed):
+           kaiming_uniform, kaiming_normal, scaled_uniform, manual_seed, randperm, einsum):
     setattr(Tensor, _f.__name__, staticmethod(_f))
 
 
