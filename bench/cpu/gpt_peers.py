@@ -17,7 +17,9 @@ usage: bench/cpu/gpt_peers.py [--build DIR] [--device cpu] [--steps N] [--only t
 
 DIR is a meson build directory holding examples/gpt (default: build).
 --quick shrinks every shape (a check that the script works, not a figure).
-Run it on a quiet machine (`uptime` load under 1.5), twice.
+Run it on a quiet machine, twice. As peers.py does, it waits for the load
+average to fall below 1.0 before each side of each workload and reports the
+CPU time other processes used during it (INVALID above 0.2 cores).
 """
 import argparse
 import json
@@ -28,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from peers import Section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -179,8 +183,14 @@ def main():
     except ImportError:
         torch_ok = False
         print("# torch is not installed: tg figures only, on its own random weights")
-    print(f"# load average {os.getloadavg()[0]:.2f} (figures mean little above 1.5)")
     rows = []
+
+    def judged(name, fn):
+        with Section() as sec:
+            r = fn()
+        print(f"# {name}: load average {sec.before:.2f} before; other processes used {sec.foreign:.2f} cores during "
+              f"it{'' if sec.valid() else '  INVALID'}")
+        return r, sec.valid()
     for kind in ["train", "decode"]:
         if a.only and kind != a.only:
             continue
@@ -192,19 +202,22 @@ def main():
                 sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}
                 weights = f"{tmp}/gpt.safetensors"
                 write_safetensors(weights, sd)
-            rate, progs, line = run_tg(a.build, a.device, kind, s, a.steps, weights)
+            (rate, progs, line), ok = judged(f"tg {kind}", lambda: run_tg(a.build, a.device, kind, s, a.steps, weights))
             print("#", line)
             if torch_ok:
-                peer = torch_train(model, s, a.steps) if kind == "train" else torch_decode(model, s)
+                peer, ok2 = judged(f"torch {kind}", lambda: torch_train(model, s, a.steps) if kind == "train"
+                                   else torch_decode(model, s))
+                ok = ok and ok2
         shape = ", ".join(f"{k} {v}" for k, v in s.items())
         unit = "steps/s" if kind == "train" else "tokens/s"
-        rows.append((kind, shape, unit, rate, peer, progs))
+        rows.append((kind, shape, unit, rate, peer, progs, ok))
     print()
-    print("| workload | shape | unit | tg " + a.device + " | torch cpu | tg / torch | programs compiled after step 1 |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
-    for kind, shape, unit, rate, peer, progs in rows:
+    print("| workload | shape | unit | tg " + a.device + " | torch cpu | tg / torch | programs compiled after step 1 | valid |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for kind, shape, unit, rate, peer, progs, ok in rows:
         ratio = f"{rate / peer:.2f}" if peer else "-"
-        print(f"| {kind} | {shape} | {unit} | {rate:.3f} | {f'{peer:.3f}' if peer else '-'} | {ratio} | {progs} |")
+        print(f"| {kind} | {shape} | {unit} | {rate:.3f} | {f'{peer:.3f}' if peer else '-'} | {ratio} | {progs} | "
+              f"{'yes' if ok else 'INVALID'} |")
 
 
 if __name__ == "__main__":

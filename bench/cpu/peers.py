@@ -11,10 +11,15 @@ compiled here with the system C compiler. --cold adds the cold starts: the
 first MLP step of a process with an empty kernel cache (two processes) and
 `tg conform --plugin cpu` with an empty cache.
 
-A figure means something only on a quiet machine: the load average is read
-before and after tg and each peer, and every column whose run saw a load
-above 1.5 is marked INVALID (torch's threads thrash under load). torch runs
-with as many threads as this process may use.
+A figure means something only on a quiet machine. Before tg and before
+each peer, peers.py waits (up to a minute) for the 1-minute load average to
+fall below 1.0, and prints it before and after. The load average after a run
+counts the run's own threads (on 2 cores a benchmark that uses both lifts it
+to ~2 by itself), so what judges a column is the CPU time *other* processes
+used while it ran: the machine's busy time (/proc/stat) minus this process
+tree's own. A column whose run saw a load above 1.5 before it, or others
+using more than 0.2 cores during it, is marked INVALID (torch's threads
+thrash under load). torch runs with as many threads as this process may use.
 """
 import argparse
 import os
@@ -27,11 +32,46 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-LOAD_MAX = 1.5
+LOAD_MAX = 1.5     # load average before a run
+FOREIGN_MAX = 0.2  # cores other processes may use during a run
 
 
 def load():
     return os.getloadavg()[0]
+
+
+def busy_seconds():
+    """CPU seconds the whole machine spent busy (/proc/stat, all cores)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)  # idle + iowait
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class Section:
+    """The load before and after a run and the cores others used during it."""
+
+    def __enter__(self):
+        for _ in range(60):
+            if load() < 1.0:
+                break
+            time.sleep(1)
+        self.before, self.busy, self.own, self.wall = load(), busy_seconds(), own_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.wall
+        self.after = load()
+        self.foreign = max(0.0, (busy_seconds() - self.busy) - (own_seconds() - self.own)) / max(wall, 1e-9)
+        return False
+
+    def valid(self):
+        return self.before <= LOAD_MAX and self.foreign <= FOREIGN_MAX
 
 
 def best_time(fn, reps=7, warm=1):
@@ -200,18 +240,18 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     build = os.path.abspath(args.build)
-    loads = {}  # column -> (load before, load after)
-    before = load()
-    tg = run_tg(build, False, only, args.cold)
-    loads["tg cpu"] = (before, load())
+    loads = {}  # column -> Section
+    with Section() as sec:
+        tg = run_tg(build, False, only, args.cold)
+    loads["tg cpu"] = sec
     peers = {}
     if not args.skip_peers:
         for name, fn in (("numpy", peer_numpy), ("torch", peer_torch), ("tinygrad", peer_tinygrad)):
             try:
                 r = {}
-                before = load()
-                fn(r)
-                loads[name] = (before, load())
+                with Section() as sec:
+                    fn(r)
+                loads[name] = sec
                 peers[name] = r
             except Exception as e:  # not installed, or the peer failed: say so and go on
                 print(f"# {name}: {type(e).__name__}: {e}", file=sys.stderr)
@@ -245,9 +285,10 @@ def main():
         ("process, warm cache", "ms", "tg_process", None, "< 20 ms", lambda t, b: t < 20),
     ]
     names = ["numpy", "torch", "tinygrad"]
-    for col, (b, a) in loads.items():
-        flag = "" if max(b, a) <= LOAD_MAX else f"  INVALID: above {LOAD_MAX}"
-        print(f"# load average around {col}: {b:.2f} -> {a:.2f}{flag}")
+    for col, sec in loads.items():
+        flag = "" if sec.valid() else "  INVALID"
+        print(f"# {col}: load average {sec.before:.2f} before, {sec.after:.2f} after; other processes used "
+              f"{sec.foreign:.2f} cores during it{flag}")
     if "torch" in peers:
         t = peers["torch"]
         print(f"# torch conv2d: NCHW {t.get('conv_nchw', 0):.1f}, channels_last {t.get('conv_cl', 0):.1f} GFLOP/s; "
@@ -256,7 +297,7 @@ def main():
         print(f"# FMA peak measured here: {peak:.1f} GFLOP/s")
     print(f"{'workload':26} {'unit':8} {'tg cpu':>9} " + " ".join(f"{n:>9}" for n in names) +
           f" {'C base':>9}  {'target':28} {'ratio':>6} met")
-    invalid = {c for c, (b, a) in loads.items() if max(b, a) > LOAD_MAX}
+    invalid = {c for c, sec in loads.items() if not sec.valid()}
     for label, unit, key, bval, target, ok in rows:
         t = val(key)
         if only and key not in only and key.replace("tg_", "") not in only:
