@@ -1,5 +1,6 @@
 /* Running kernels: the program cache (by tg_kernel_hash), output buffers,
  * launches, TG_DEBUG output; and the public realize / to_host / assign. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static double now_s(void) {
 
 /* --------------------------------------------------------------- debug */
 
-static bool debug_read;
+static pthread_once_t debug_once = PTHREAD_ONCE_INIT;
 static double sum_time, sum_flops, sum_bytes;
 static int64_t sum_kernels;
 
@@ -24,13 +25,15 @@ static void debug_summary(void) {
             sum_time > 0 ? sum_flops * 1e-9 / sum_time : 0, sum_time > 0 ? sum_bytes * 1e-9 / sum_time : 0);
 }
 
+static void debug_init(void) {
+    const char *e = getenv("TG_DEBUG");
+    tg__debug_level = e ? atoi(e) : 0;
+    if (tg__debug_level >= 2) atexit(debug_summary);
+}
+
+/* TG_DEBUG, read once (threads realize at once: core-threads-tsan) */
 static int debug_level(void) {
-    if (!debug_read) {
-        const char *e = getenv("TG_DEBUG");
-        tg__debug_level = e ? atoi(e) : 0;
-        debug_read = true;
-        if (tg__debug_level >= 2) atexit(debug_summary);
-    }
+    pthread_once(&debug_once, debug_init);
     return tg__debug_level;
 }
 
