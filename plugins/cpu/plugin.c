@@ -384,7 +384,8 @@ static void batch_fast(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_
     cpu_jit_job *fast = calloc(n, sizeof *fast), *full = calloc(n, sizeof *full);
     tg_program **up = calloc(n, sizeof *up);
     uint32_t nup = 0;
-    for (uint32_t i = 0; fast && full && up && i < n; i++) {
+    if (!fast || !full || !up) goto done; /* all build in full now */
+    for (uint32_t i = 0; i < n; i++) {
         tg_program *p = progs[i];
         if (!p || d->jobs[i].handle) continue;
         tgl_plan plan = p->code[0].plan;
@@ -399,8 +400,8 @@ static void batch_fast(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_
             fast[i].fast = 1;
         }
     }
-    if (fast && full && up) cpu_jit_build(d->jit, fast, n);
-    for (uint32_t i = 0; fast && full && up && i < n; i++) {
+    cpu_jit_build(d->jit, fast, n);
+    for (uint32_t i = 0; i < n; i++) {
         tg_program *p = progs[i];
         if (!p || !p->code[1].source) continue;
         p->code[0].dl = fast[i].handle;
@@ -417,6 +418,7 @@ static void batch_fast(tg_device *d, uint32_t n, const tg_kernel *const *ks, tg_
     }
     if (nup && d->upgrader && cpu_upgrader_add(d->upgrader, up, full, nup) != TG_OK)
         fprintf(stderr, "tg cpu: out of memory queueing %u full builds; those kernels stay on the fast tier\n", nup);
+done:
     free(fast);
     free(full);
     free(up);
